@@ -1,0 +1,176 @@
+//! The interface every store implements, and the choice of store from a connection string.
+//!
+//! A store is one [`Backend`] per connection (shared by every election of the process that uses
+//! the same store URI) and one [`Candidacy`] per campaigning election. The engine drives them:
+//! `acquire` until elected, `renew` while leading, `release` to hand over, `leave` on close.
+//! Backends never decide *when* a leader stops believing it leads: they report confirmed
+//! renewals ([`Renewal`]) and the engine keeps the deadline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use once_cell::sync::Lazy;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{LeaderInfo, Member};
+use crate::uri::{Config, Scheme};
+
+#[cfg(feature = "etcd")]
+pub mod etcd;
+pub mod file;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "zookeeper")]
+pub mod zookeeper;
+
+/// A confirmed renewal: the store accepted a request sent at `sent_at` and granted `ttl`.
+/// The leader may believe it leads until `sent_at + ttl - margin`.
+#[derive(Debug, Clone, Copy)]
+pub struct Renewal {
+    pub sent_at: Instant,
+    pub ttl: Duration,
+}
+
+/// Leadership granted with fencing token `term`, and the renewal that confirmed it.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant {
+    pub term: u64,
+    pub renewal: Renewal,
+}
+
+/// Who is campaigning in which election.
+#[derive(Debug, Clone)]
+pub struct CandidateSpec {
+    pub election: String,
+    pub id: String,
+    pub value: String,
+}
+
+/// Leader changes of one election; the first item is the current leader. The backend stops
+/// its watch when the receiver is dropped. Errors are reported and the watch carries on.
+pub type LeaderStream = mpsc::Receiver<Result<Option<LeaderInfo>>>;
+
+/// One store connection, shared by all elections on it.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Enters the election as a candidate (registers it as a member). Does not wait in line.
+    async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>>;
+    /// Follows the leader of `election`.
+    async fn watch(&self, election: &str) -> Result<LeaderStream>;
+    /// Who leads `election` now, read from the store.
+    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>>;
+    /// The live candidates of `election`, in line order where the store has one.
+    async fn members(&self, election: &str) -> Result<Vec<Member>>;
+}
+
+/// One candidate in one election.
+///
+/// Futures returned here may be dropped at any await point (the engine cancels `acquire` on
+/// close and `renew` at the deadline); implementations stay consistent when that happens.
+#[async_trait]
+pub trait Candidacy: Send + 'static {
+    /// Waits in line until this candidate leads. Errors are retried by the engine after `retry`.
+    async fn acquire(&mut self) -> Result<Grant>;
+    /// Confirms the leadership once more. `ErrorCode::NotLeader` when the store says someone
+    /// else leads or the lease/session is gone; `ErrorCode::Unreachable` when the connection
+    /// failed. Any other error is retried until the deadline.
+    async fn renew(&mut self) -> Result<Renewal>;
+    /// Gives up the leadership so the next candidate takes over now; stays a member.
+    async fn release(&mut self) -> Result<()>;
+    /// Leaves the election: releases and removes the membership.
+    async fn leave(self: Box<Self>) -> Result<()>;
+}
+
+/// Options a store accepts in the query string, beyond `uri::COMMON_OPTIONS`.
+pub fn store_options(scheme: Scheme) -> &'static [&'static str] {
+    match scheme {
+        Scheme::File => file::OPTIONS,
+        #[cfg(feature = "etcd")]
+        Scheme::Etcd => etcd::OPTIONS,
+        #[cfg(feature = "zookeeper")]
+        Scheme::Zk => zookeeper::OPTIONS,
+        #[cfg(feature = "redis")]
+        Scheme::Redis | Scheme::Rediss => redis::OPTIONS,
+        #[cfg(feature = "postgres")]
+        Scheme::Postgres => postgres::OPTIONS,
+        #[allow(unreachable_patterns)]
+        _ => &[],
+    }
+}
+
+/// Fails with `Unsupported` when this build leaves out the store's cargo feature.
+pub fn ensure_compiled(scheme: Scheme) -> Result<()> {
+    let compiled = match scheme {
+        Scheme::File => true,
+        Scheme::Etcd => cfg!(feature = "etcd"),
+        Scheme::Zk => cfg!(feature = "zookeeper"),
+        Scheme::Redis | Scheme::Rediss => cfg!(feature = "redis"),
+        Scheme::Postgres => cfg!(feature = "postgres"),
+    };
+    if compiled {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::Unsupported,
+            format!(
+                "scheme `{}`: this build of elect does not include that store",
+                scheme.as_str()
+            ),
+        ))
+    }
+}
+
+/// Open connections, so that elections on the same store share one (one etcd lease, one
+/// ZooKeeper session, one Redis multiplexed connection). Weak: the last election to close a
+/// store closes its connection.
+static OPEN: Lazy<Mutex<HashMap<String, Weak<dyn Backend>>>> = Lazy::new(Default::default);
+
+/// The shared connection for `config`'s store, opened (within `connect_timeout`) if needed.
+pub async fn connect(config: &Config) -> Result<Arc<dyn Backend>> {
+    let key = config.store_key();
+    if let Some(b) = OPEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .and_then(Weak::upgrade)
+    {
+        return Ok(b);
+    }
+    let opened = tokio::time::timeout(config.connect_timeout, open(config))
+        .await
+        .map_err(|_| {
+            Error::unreachable(format!(
+                "{config}: no connection within connect_timeout ({})",
+                crate::uri::fmt_duration(config.connect_timeout)
+            ))
+        })??;
+    let mut map = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+    // Another election may have connected meanwhile; keep theirs so there is only one.
+    if let Some(b) = map.get(&key).and_then(Weak::upgrade) {
+        return Ok(b);
+    }
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&opened));
+    Ok(opened)
+}
+
+async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+    Ok(match config.scheme {
+        Scheme::File => Arc::new(file::FileBackend::open(config)?),
+        #[cfg(feature = "etcd")]
+        Scheme::Etcd => etcd::EtcdBackend::open(config).await?,
+        #[cfg(feature = "zookeeper")]
+        Scheme::Zk => zookeeper::ZkBackend::open(config).await?,
+        #[cfg(feature = "redis")]
+        Scheme::Redis | Scheme::Rediss => redis::RedisBackend::open(config).await?,
+        #[cfg(feature = "postgres")]
+        Scheme::Postgres => postgres::PgBackend::open(config).await?,
+        #[allow(unreachable_patterns)]
+        other => return Err(ensure_compiled(other).unwrap_err()),
+    })
+}

@@ -1,0 +1,20 @@
+//! The redis store. Placeholder until its issue lands: the scheme parses, opening fails clearly.
+
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::uri::Config;
+
+/// Store-specific query parameters.
+pub const OPTIONS: &[&str] = &[];
+
+pub struct RedisBackend;
+
+impl RedisBackend {
+    pub async fn open(_config: &Config) -> Result<Arc<dyn super::Backend>> {
+        Err(Error::new(
+            ErrorCode::Unsupported,
+            "the redis store is not implemented yet",
+        ))
+    }
+}

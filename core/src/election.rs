@@ -1,0 +1,325 @@
+//! The handle a host holds: one election, campaigned or observed, on one store.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::backend::{self, Backend};
+use crate::dispatcher::{Dispatcher, Handler};
+use crate::engine::{self, Command, Engine};
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{LeaderInfo, Member};
+use crate::lease::{Lease, State};
+use crate::runtime;
+use crate::uri::Config;
+
+/// Bumped in a forked child (see [`after_fork_in_child`]); elections opened under an older
+/// value belong to the parent and refuse to work.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Marks every election opened so far as the parent's. Bindings call this from a fork handler
+/// in the child (`pthread_atfork`, `os.register_at_fork`): the child has none of the parent's
+/// runtime threads, so its copies of the parent's elections must neither claim leadership nor
+/// block forever.
+pub fn after_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// One election on one store. Cheap to share: wrap it in an `Arc` to use it from several
+/// threads; every method takes `&self`.
+///
+/// Dropping it closes it (with a graceful resign).
+pub struct Election {
+    name: String,
+    config: Config,
+    lease: Arc<Lease>,
+    events: Arc<Dispatcher>,
+    backend: Arc<dyn Backend>,
+    fork_generation: u64,
+    control: Mutex<Control>,
+}
+
+#[derive(Default)]
+struct Control {
+    commands: Option<UnboundedSender<Command>>,
+    campaign: Option<JoinHandle<()>>,
+    follow: Option<JoinHandle<()>>,
+    closed: bool,
+}
+
+impl Election {
+    /// Parses `uri`, connects to its store (sharing an open connection to the same store) and
+    /// returns an idle election named `name`. `handler` receives the events, in order, on a
+    /// thread of the election's own.
+    pub fn open(uri: &str, name: &str, handler: Option<Handler>) -> Result<Election> {
+        Election::open_with(Config::parse(uri)?, name, handler)
+    }
+
+    /// Like [`Election::open`] with a config the caller adjusted with [`Config::set`].
+    pub fn open_with(config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
+        validate_name(name)?;
+        config.validate()?;
+        let connect_config = config.clone();
+        let backend = runtime::block_on(async move { backend::connect(&connect_config).await })??;
+        let events = Dispatcher::spawn(name, handler)
+            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
+        Ok(Election {
+            name: name.to_string(),
+            config,
+            lease: Arc::new(Lease::default()),
+            events: Arc::new(events),
+            backend,
+            fork_generation: FORK_GENERATION.load(Ordering::SeqCst),
+            control: Mutex::new(Control::default()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// This candidate's id.
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn state(&self) -> State {
+        if self.forked() {
+            return State::Closed;
+        }
+        self.lease.state()
+    }
+
+    /// Begins campaigning in the background.
+    pub fn start(&self) -> Result<()> {
+        let mut control = self.usable()?;
+        if control.commands.is_some() || control.follow.is_some() {
+            return Err(Error::new(
+                ErrorCode::WrongState,
+                "start: the election is already started or observing",
+            ));
+        }
+        let (tx, rx) = unbounded_channel();
+        let engine = Engine {
+            name: self.name.clone(),
+            config: self.config.clone(),
+            lease: self.lease.clone(),
+            events: self.events.clone(),
+            backend: self.backend.clone(),
+            commands: rx,
+        };
+        self.lease.set_state(State::Campaigning);
+        control.commands = Some(tx);
+        control.campaign = Some(runtime::handle().spawn(engine.run()));
+        control.follow = Some(self.spawn_follow());
+        Ok(())
+    }
+
+    /// Follows the leader without campaigning: `LeaderChanged` events only.
+    pub fn observe(&self) -> Result<()> {
+        let mut control = self.usable()?;
+        if control.commands.is_some() || control.follow.is_some() {
+            return Err(Error::new(
+                ErrorCode::WrongState,
+                "observe: the election is already started or observing",
+            ));
+        }
+        self.lease.set_state(State::Observing);
+        control.follow = Some(self.spawn_follow());
+        Ok(())
+    }
+
+    fn spawn_follow(&self) -> JoinHandle<()> {
+        runtime::handle().spawn(engine::follow(
+            self.backend.clone(),
+            self.name.clone(),
+            self.config.retry,
+            self.events.clone(),
+        ))
+    }
+
+    /// Whether this candidate leads now: its state is leading and the lease deadline has not
+    /// passed. No lock, no I/O.
+    #[inline]
+    pub fn is_leader(&self) -> bool {
+        self.lease.is_leader() && !self.forked()
+    }
+
+    /// When this leader stops believing it leads unless a renewal is confirmed first (`None`
+    /// when not leading). A job that must stop before the lease ends (`elect run`) uses this.
+    pub fn lease_deadline(&self) -> Option<std::time::Instant> {
+        self.lease.deadline().filter(|_| !self.forked())
+    }
+
+    /// The fencing token of the current term, `None` when not leading.
+    pub fn fencing_token(&self) -> Option<u64> {
+        if self.forked() {
+            return None;
+        }
+        Some(self.lease.fencing_token()).filter(|t| *t != 0)
+    }
+
+    /// Blocks until this candidate leads (`Ok(true)`) or `timeout` passes (`Ok(false)`);
+    /// `None` waits forever. Fails with `Closed` if the election is closed meanwhile.
+    pub fn wait_leader(&self, timeout: Option<Duration>) -> Result<bool> {
+        {
+            let control = self.usable()?;
+            if control.commands.is_none() {
+                return Err(Error::new(
+                    ErrorCode::WrongState,
+                    "wait_leader: call start() first",
+                ));
+            }
+        }
+        let led = self.lease.wait_leader(timeout);
+        if !led && self.lease.state() == State::Closed {
+            return Err(Error::closed());
+        }
+        Ok(led)
+    }
+
+    /// Gives up the leadership now (the successor is woken by the store) and campaigns again
+    /// after `silence`. Returns once the store has the leadership back. A no-op when not leading.
+    pub fn resign(&self) -> Result<()> {
+        self.command(Command::Resign)
+    }
+
+    /// Who leads now, read from the store.
+    pub fn leader(&self) -> Result<Option<LeaderInfo>> {
+        drop(self.usable()?);
+        let (backend, name) = (self.backend.clone(), self.name.clone());
+        self.store_call(async move { backend.leader(&name).await })
+    }
+
+    /// The live candidates of this election.
+    pub fn members(&self) -> Result<Vec<Member>> {
+        drop(self.usable()?);
+        let (backend, name) = (self.backend.clone(), self.name.clone());
+        self.store_call(async move { backend.members(&name).await })
+    }
+
+    /// Resigns, leaves the election and stops. Idempotent; safe from inside this election's own
+    /// callback (queued events are then delivered after the callback returns).
+    pub fn close(&self) {
+        let (commands, campaign, follow) = {
+            let mut control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            if control.closed {
+                return;
+            }
+            control.closed = true;
+            (
+                control.commands.take(),
+                control.campaign.take(),
+                control.follow.take(),
+            )
+        };
+        if let Some(follow) = follow {
+            follow.abort();
+        }
+        if self.forked() {
+            return; // the parent's runtime threads do not exist here
+        }
+        if let Some(commands) = commands {
+            let (ack, done) = std::sync::mpsc::sync_channel(1);
+            if commands.send(Command::Close(ack)).is_ok() {
+                // Bounded: release and leave are each bounded by connect_timeout in the engine.
+                let _ = done.recv_timeout(self.config.connect_timeout * 3);
+            }
+            if let Some(campaign) = campaign {
+                campaign.abort();
+            }
+        }
+        self.lease.revoke(State::Closed);
+        self.events.shutdown();
+    }
+
+    fn command(&self, make: fn(std::sync::mpsc::SyncSender<()>) -> Command) -> Result<()> {
+        let commands = {
+            let control = self.usable()?;
+            control.commands.clone()
+        };
+        let Some(commands) = commands else {
+            return Ok(());
+        };
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        commands.send(make(ack)).map_err(|_| Error::closed())?;
+        done.recv_timeout(self.config.connect_timeout * 2)
+            .map_err(|_| Error::new(ErrorCode::Timeout, "the store did not confirm in time"))
+    }
+
+    fn store_call<T: Send + 'static>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let limit = self.config.connect_timeout;
+        runtime::block_on(async move {
+            tokio::time::timeout(limit, fut).await.map_err(|_| {
+                Error::new(
+                    ErrorCode::Timeout,
+                    "the store did not answer within connect_timeout",
+                )
+            })?
+        })?
+    }
+
+    fn forked(&self) -> bool {
+        FORK_GENERATION.load(Ordering::Relaxed) != self.fork_generation
+    }
+
+    /// The control block, or `Closed` if the election is closed or belongs to a parent process.
+    fn usable(&self) -> Result<std::sync::MutexGuard<'_, Control>> {
+        if self.forked() {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                "this election was opened by the parent process before fork(); open a new one in the child",
+            ));
+        }
+        let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        if control.closed {
+            return Err(Error::closed());
+        }
+        Ok(control)
+    }
+}
+
+impl Drop for Election {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl std::fmt::Debug for Election {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Election")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// Election names: non-empty, at most 256 bytes, no control characters, no `/` at either end
+/// (stores use them as path components).
+pub fn validate_name(name: &str) -> Result<()> {
+    let bad = |why: &str| Error::invalid(format!("name: {why}"));
+    if name.is_empty() {
+        return Err(bad("must not be empty"));
+    }
+    if name.len() > 256 {
+        return Err(bad("longer than 256 bytes"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad("control characters are not allowed"));
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+        return Err(bad("must not start or end with `/` or contain `//`"));
+    }
+    Ok(())
+}

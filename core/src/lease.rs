@@ -1,0 +1,165 @@
+//! The lock-free leadership state that `is_leader()` reads.
+//!
+//! The engine task is the only writer. Readers do two atomic loads and one monotonic clock read,
+//! so `is_leader()` can be called on every loop iteration of a job, from any thread.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::SeqCst};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::clock;
+
+/// Where an election is in its life.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Opened; neither `start` nor `observe` called yet.
+    Idle = 0,
+    /// Waiting in line (or retrying after a store error).
+    Campaigning = 1,
+    /// Holds the leadership (until the deadline).
+    Leading = 2,
+    /// Just lost the leadership; campaigns again after `silence`.
+    Revoked = 3,
+    /// Following the leader without campaigning.
+    Observing = 4,
+    /// Closed: every call fails with `Closed`.
+    Closed = 5,
+}
+
+impl State {
+    fn from_u8(v: u8) -> State {
+        match v {
+            0 => State::Idle,
+            1 => State::Campaigning,
+            2 => State::Leading,
+            3 => State::Revoked,
+            4 => State::Observing,
+            _ => State::Closed,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Lease {
+    state: AtomicU8,
+    /// Monotonic nanos (see `clock`) until which we may believe we lead; 0 when not leading.
+    deadline: AtomicU64,
+    /// Fencing token of the current term; 0 when not leading.
+    token: AtomicU64,
+    /// Wakes `wait_leader` callers on every change.
+    changed: Condvar,
+    generation: Mutex<u64>,
+}
+
+impl Lease {
+    pub fn state(&self) -> State {
+        State::from_u8(self.state.load(SeqCst))
+    }
+
+    #[inline]
+    pub fn is_leader(&self) -> bool {
+        let deadline = self.deadline.load(SeqCst);
+        deadline != 0 && clock::now_nanos() < deadline
+    }
+
+    /// The token of the current term, or 0 when not leading (or past the deadline).
+    pub fn fencing_token(&self) -> u64 {
+        let token = self.token.load(SeqCst);
+        if token != 0 && self.is_leader() && self.token.load(SeqCst) == token {
+            token
+        } else {
+            0
+        }
+    }
+
+    /// The deadline of the current term, if leading.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.deadline.load(SeqCst) {
+            0 => None,
+            n => Some(clock::instant_at(n)),
+        }
+    }
+
+    pub(crate) fn set_state(&self, state: State) {
+        self.state.store(state as u8, SeqCst);
+        self.notify();
+    }
+
+    /// Enters a new term. The token is published before the deadline so that a reader who sees
+    /// the deadline sees the token too.
+    pub(crate) fn elect(&self, term: u64, deadline: Instant) {
+        self.token.store(term, SeqCst);
+        self.deadline.store(clock::nanos_at(deadline), SeqCst);
+        self.set_state(State::Leading);
+    }
+
+    /// Moves the deadline after a confirmed renewal; never moves it backwards.
+    pub(crate) fn extend(&self, deadline: Instant) {
+        self.deadline.fetch_max(clock::nanos_at(deadline), SeqCst);
+    }
+
+    /// Ends the term: deadline first, so `is_leader()` turns false before anything else changes.
+    pub(crate) fn revoke(&self, next: State) {
+        self.deadline.store(0, SeqCst);
+        self.token.store(0, SeqCst);
+        self.set_state(next);
+    }
+
+    fn notify(&self) {
+        let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        *g += 1;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until this candidate leads, the election closes, or `timeout` passes.
+    /// Returns whether it leads. Never call from a runtime thread.
+    pub fn wait_leader(&self, timeout: Option<Duration>) -> bool {
+        let until = timeout.map(|t| Instant::now() + t);
+        let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.is_leader() {
+                return true;
+            }
+            if self.state() == State::Closed {
+                return false;
+            }
+            match until {
+                None => g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner()),
+                Some(until) => {
+                    let now = Instant::now();
+                    if now >= until {
+                        return false;
+                    }
+                    g = self
+                        .changed
+                        .wait_timeout(g, until - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_bounds_leadership() {
+        let l = Lease::default();
+        assert!(!l.is_leader());
+        l.elect(7, Instant::now() + Duration::from_secs(60));
+        assert!(l.is_leader());
+        assert_eq!(l.fencing_token(), 7);
+        l.extend(Instant::now());
+        assert!(l.is_leader(), "extend never shortens the deadline");
+        l.revoke(State::Revoked);
+        assert!(!l.is_leader());
+        assert_eq!(l.fencing_token(), 0);
+        l.elect(8, Instant::now() - Duration::from_millis(1));
+        assert!(!l.is_leader(), "a past deadline is not leadership");
+        assert_eq!(l.fencing_token(), 0);
+    }
+}

@@ -1,0 +1,35 @@
+//! elect-core: one leader-election engine, many stores, no FFI types.
+//!
+//! ```no_run
+//! let e = elect_core::Election::open("file:///tmp/elect?ttl=5s", "billing-cron", None)?;
+//! e.start()?;
+//! if e.wait_leader(Some(std::time::Duration::from_secs(30)))? {
+//!     let token = e.fencing_token(); // hand this to every resource you write
+//! }
+//! # Ok::<(), elect_core::Error>(())
+//! ```
+//!
+//! See `../shared/DESIGN.md` for the semantics every binding shares.
+
+pub mod backend;
+mod clock;
+mod dispatcher;
+mod election;
+mod engine;
+mod error;
+mod event;
+mod lease;
+pub mod runtime;
+mod secret;
+pub mod uri;
+
+pub use dispatcher::Handler;
+pub use election::{after_fork_in_child, validate_name, Election};
+pub use error::{Error, ErrorCode, Result};
+pub use event::{Event, LeaderInfo, Member, RevokeReason};
+pub use lease::State;
+pub use secret::Secret;
+pub use uri::Config;
+
+/// The library version, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

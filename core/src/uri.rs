@@ -1,0 +1,593 @@
+//! The one connection string: parsing, defaults and validation.
+//!
+//! ```text
+//! scheme://[user[:password]@]host[:port][,host[:port]...][/path][?option=value&...]
+//! file:///var/lib/elect?ttl=5s
+//! ```
+//!
+//! Written by hand rather than with the `url` crate because the store URIs carry several hosts
+//! in one authority (`etcd://h1:2379,h2:2379/prefix`), which WHATWG URL parsing rejects.
+//!
+//! Every message names the offending part and is built from redacted values: the password is
+//! held in a [`Secret`] from the moment it is split off the authority.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+
+use crate::backend;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The store a connection string selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    File,
+    Etcd,
+    Zk,
+    Redis,
+    Rediss,
+    Postgres,
+}
+
+impl Scheme {
+    fn parse(s: &str) -> Result<Scheme> {
+        Ok(match s {
+            "file" => Scheme::File,
+            "etcd" => Scheme::Etcd,
+            "zk" | "zookeeper" => Scheme::Zk,
+            "redis" => Scheme::Redis,
+            "rediss" => Scheme::Rediss,
+            "postgres" | "postgresql" => Scheme::Postgres,
+            other => {
+                return Err(Error::invalid(format!(
+                    "scheme `{other}`: unknown store (expected file, etcd, zk, redis, rediss or postgres)"
+                )))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::File => "file",
+            Scheme::Etcd => "etcd",
+            Scheme::Zk => "zk",
+            Scheme::Redis => "redis",
+            Scheme::Rediss => "rediss",
+            Scheme::Postgres => "postgres",
+        }
+    }
+
+    fn default_port(self) -> Option<u16> {
+        match self {
+            Scheme::File => None,
+            Scheme::Etcd => Some(2379),
+            Scheme::Zk => Some(2181),
+            Scheme::Redis | Scheme::Rediss => Some(6379),
+            Scheme::Postgres => Some(5432),
+        }
+    }
+}
+
+/// One `host:port` of the authority.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Options every store understands, settable as query parameters or through [`Config::set`].
+pub const COMMON_OPTIONS: &[&str] = &[
+    "ttl",
+    "renew",
+    "retry",
+    "id",
+    "value",
+    "silence",
+    "connect_timeout",
+    "margin",
+];
+
+/// A parsed, validated connection string: which store, and every option of the election.
+#[derive(Clone)]
+pub struct Config {
+    pub scheme: Scheme,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub hosts: Vec<HostPort>,
+    /// Percent-decoded path, without the leading `/` for server stores (prefix, chroot, db) and
+    /// with it for `file://` (a directory).
+    pub path: String,
+    /// How long a lease lives without renewal. Default 10s.
+    pub ttl: Duration,
+    renew: Option<Duration>,
+    margin: Option<Duration>,
+    /// Pause between attempts after a store error. Default 1s.
+    pub retry: Duration,
+    /// Pause after losing or resigning before campaigning again. Default 0.
+    pub silence: Duration,
+    /// Limit on establishing a store connection. Default 5s.
+    pub connect_timeout: Duration,
+    /// This candidate's id. Default `hostname-pid-random`.
+    pub id: String,
+    /// What observers see next to the id (e.g. an address). Default empty.
+    pub value: String,
+    /// Store-specific options (TLS files, table names...), validated against the store's list.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Parses and validates `uri`. See the module docs for the grammar.
+    pub fn parse(uri: &str) -> Result<Config> {
+        let uri = uri.trim();
+        let (scheme_str, rest) = uri.split_once("://").ok_or_else(|| {
+            Error::invalid(
+                "connection string: expected `scheme://...`, e.g. `file:///var/lib/elect`",
+            )
+        })?;
+        let scheme = Scheme::parse(&scheme_str.to_ascii_lowercase())?;
+        backend::ensure_compiled(scheme)?;
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        if rest.contains('#') {
+            return Err(Error::invalid(
+                "connection string: fragments (`#...`) are not allowed",
+            ));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let mut config = Config {
+            scheme,
+            user: None,
+            password: None,
+            hosts: Vec::new(),
+            path: String::new(),
+            ttl: Duration::from_secs(10),
+            renew: None,
+            margin: None,
+            retry: Duration::from_secs(1),
+            silence: Duration::ZERO,
+            connect_timeout: Duration::from_secs(5),
+            id: default_id(),
+            value: String::new(),
+            params: BTreeMap::new(),
+        };
+        config.parse_authority(authority)?;
+        config.path = decode(path, "path")?;
+        if scheme == Scheme::File {
+            if config.path.is_empty() || config.path == "/" {
+                return Err(Error::invalid(
+                    "path: file:// needs a directory, e.g. `file:///var/lib/elect`",
+                ));
+            }
+        } else {
+            config.path = config.path.trim_start_matches('/').to_string();
+        }
+        if let Some(query) = query {
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    Error::invalid(format!(
+                        "option `{}`: expected `name=value`",
+                        redact_key(pair)
+                    ))
+                })?;
+                let k = decode(k, "option name")?;
+                let v = decode(v, &format!("option `{k}`"))?;
+                config.set(&k, &v)?;
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn parse_authority(&mut self, authority: &str) -> Result<()> {
+        let hosts = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => {
+                let (user, pass) = match userinfo.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (userinfo, None),
+                };
+                let user = decode(user, "user")?;
+                if !user.is_empty() {
+                    self.user = Some(user);
+                }
+                if let Some(p) = pass {
+                    // Decoding errors must not echo the password.
+                    let p = percent_decode_str(p).decode_utf8().map_err(|_| {
+                        Error::invalid("password: not valid UTF-8 after percent-decoding")
+                    })?;
+                    self.password = Some(Secret::new(p));
+                }
+                hosts
+            }
+            None => authority,
+        };
+        if self.scheme == Scheme::File {
+            if !(hosts.is_empty() || hosts == "localhost") {
+                return Err(Error::invalid(format!(
+                    "host `{hosts}`: file:// takes no host; write `file:///absolute/dir`"
+                )));
+            }
+            return Ok(());
+        }
+        if hosts.is_empty() {
+            return Err(Error::invalid(format!(
+                "host: {}:// needs at least one `host:port`",
+                self.scheme.as_str()
+            )));
+        }
+        for hp in hosts.split(',') {
+            self.hosts
+                .push(parse_host_port(hp, self.scheme.default_port())?);
+        }
+        Ok(())
+    }
+
+    /// Sets one option, with the same validation as the query parameter of that name. Bindings
+    /// use this for options given in code (`ttl=10.0` in Python, `.ttl(...)` in Java); call
+    /// [`Config::validate`] after the last `set`.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key {
+            "ttl" => self.ttl = parse_positive(key, value)?,
+            "renew" => self.renew = Some(parse_positive(key, value)?),
+            "margin" => self.margin = Some(parse_positive(key, value)?),
+            "retry" => self.retry = parse_positive(key, value)?,
+            "silence" => {
+                self.silence = parse_duration(value).map_err(|m| opt_err(key, value, &m))?
+            }
+            "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
+            "id" => self.id = non_empty_text(key, value)?,
+            "value" => self.value = text(key, value)?,
+            _ if backend::store_options(self.scheme).contains(&key) => {
+                self.params.insert(key.to_string(), text(key, value)?);
+            }
+            _ => {
+                let mut known: Vec<&str> = COMMON_OPTIONS.to_vec();
+                known.extend_from_slice(backend::store_options(self.scheme));
+                return Err(Error::invalid(format!(
+                    "option `{}`: unknown for {}:// (known: {})",
+                    redact_key(key),
+                    self.scheme.as_str(),
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cross-option checks, the way client-go validates its `LeaderElectionConfig`.
+    pub fn validate(&self) -> Result<()> {
+        let renew = self.renew();
+        if renew >= self.ttl {
+            return Err(Error::invalid(format!(
+                "option `renew`: {} must be shorter than `ttl` ({})",
+                fmt_duration(renew),
+                fmt_duration(self.ttl)
+            )));
+        }
+        let margin = self.margin();
+        if renew + margin >= self.ttl {
+            return Err(Error::invalid(format!(
+                "option `margin`: renew ({}) + margin ({}) must be shorter than `ttl` ({})",
+                fmt_duration(renew),
+                fmt_duration(margin),
+                fmt_duration(self.ttl)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Interval between lease renewals. Default `ttl / 3`.
+    pub fn renew(&self) -> Duration {
+        self.renew.unwrap_or(self.ttl / 3)
+    }
+
+    /// Safety margin subtracted from the lease deadline, covering clock-rate differences and the
+    /// time a request spends in flight. Default `ttl / 10`.
+    pub fn margin(&self) -> Duration {
+        self.margin.unwrap_or(self.ttl / 10)
+    }
+
+    /// A store-specific option, if set.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str)
+    }
+
+    /// Identity of the store connection: two configs with the same key can share one connection
+    /// (one etcd lease, one ZooKeeper session). Includes the credentials, so it is never printed.
+    pub(crate) fn store_key(&self) -> String {
+        format!(
+            "{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            self.scheme.as_str(),
+            self.user,
+            self.password.as_ref().map(Secret::expose),
+            self.hosts,
+            self.path,
+            self.params,
+            self.ttl,
+        )
+    }
+}
+
+/// The connection string with the password replaced by `***`: safe to log.
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme.as_str())?;
+        if let Some(user) = &self.user {
+            write!(f, "{user}")?;
+            if self.password.is_some() {
+                write!(f, ":***")?;
+            }
+            write!(f, "@")?;
+        } else if self.password.is_some() {
+            write!(f, ":***@")?;
+        }
+        let hosts: Vec<String> = self.hosts.iter().map(|h| h.to_string()).collect();
+        write!(f, "{}", hosts.join(","))?;
+        if self.scheme == Scheme::File {
+            write!(f, "{}", self.path)
+        } else {
+            write!(f, "/{}", self.path)
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("uri", &self.to_string())
+            .field("ttl", &self.ttl)
+            .field("renew", &self.renew())
+            .field("margin", &self.margin())
+            .field("retry", &self.retry)
+            .field("silence", &self.silence)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("id", &self.id)
+            .field("value", &self.value)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+/// Parses `250ms`, `10s`, `1.5s`, `1m`, `1h`. A unit is required: a bare `10` is ambiguous.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    if num.is_empty() {
+        return Err("expected a number with a unit, e.g. `250ms`, `10s`, `1m`".into());
+    }
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{num}` is not a number"))?;
+    let scale = match unit {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err("missing unit (use ms, s, m or h), e.g. `10s`".into()),
+        other => return Err(format!("unknown unit `{other}` (use ms, s, m or h)")),
+    };
+    let secs = n * scale;
+    if !secs.is_finite() || secs > 1e9 {
+        return Err("too large".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Formats a duration the way [`parse_duration`] reads it, in whole milliseconds.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn parse_positive(key: &str, value: &str) -> Result<Duration> {
+    let d = parse_duration(value).map_err(|m| opt_err(key, value, &m))?;
+    if d.is_zero() {
+        return Err(opt_err(key, value, "must be greater than zero"));
+    }
+    Ok(d)
+}
+
+fn opt_err(key: &str, value: &str, why: &str) -> Error {
+    Error::invalid(format!(
+        "option `{key}`: bad value `{}`: {why}",
+        truncate(value)
+    ))
+}
+
+fn text(key: &str, value: &str) -> Result<String> {
+    if value.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!(
+            "option `{key}`: control characters are not allowed"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+fn non_empty_text(key: &str, value: &str) -> Result<String> {
+    let v = text(key, value)?;
+    if v.is_empty() {
+        return Err(Error::invalid(format!("option `{key}`: must not be empty")));
+    }
+    if v.len() > 256 {
+        return Err(Error::invalid(format!(
+            "option `{key}`: longer than 256 bytes"
+        )));
+    }
+    Ok(v)
+}
+
+fn parse_host_port(hp: &str, default_port: Option<u16>) -> Result<HostPort> {
+    let bad = |why: &str| Error::invalid(format!("host `{}`: {why}", truncate(hp)));
+    if hp.is_empty() {
+        return Err(bad("empty host (check for a stray comma)"));
+    }
+    let (host, port) = if let Some(rest) = hp.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(|| bad("unclosed `[`"))?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hp.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hp, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("empty host name"));
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '@')
+    {
+        return Err(bad("not a valid host name"));
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad("port must be 1-65535"))?,
+        None => default_port.ok_or_else(|| bad("missing port"))?,
+    };
+    Ok(HostPort {
+        host: host.to_string(),
+        port,
+    })
+}
+
+fn decode(s: &str, what: &str) -> Result<String> {
+    let d = percent_decode_str(s)
+        .decode_utf8()
+        .map_err(|_| Error::invalid(format!("{what}: not valid UTF-8 after percent-decoding")))?;
+    Ok(d.into_owned())
+}
+
+/// Option names that look like credentials are shown by name only; long input is cut.
+fn redact_key(key: &str) -> String {
+    truncate(key.split('=').next().unwrap_or(key))
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 64 {
+        let cut: String = s.chars().take(64).collect();
+        format!("{cut}...")
+    } else {
+        s.to_string()
+    }
+}
+
+/// `hostname-pid-random`, unique enough to tell candidates apart in logs and in the store.
+fn default_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "host".to_string());
+    // RandomState is seeded from the OS per process; hashing a counter gives fresh values.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    format!("{host}-{}-{:08x}", std::process::id(), h.finish() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(uri: &str) -> String {
+        let e = Config::parse(uri).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{uri}: {e}");
+        e.message().to_string()
+    }
+
+    #[test]
+    fn parses_file_uri_with_options() {
+        let c =
+            Config::parse("file:///tmp/elect?ttl=5s&renew=1s&id=a&value=10.0.0.1%3A80").unwrap();
+        assert_eq!(c.scheme, Scheme::File);
+        assert_eq!(c.path, "/tmp/elect");
+        assert_eq!(c.ttl, Duration::from_secs(5));
+        assert_eq!(c.renew(), Duration::from_secs(1));
+        assert_eq!(c.id, "a");
+        assert_eq!(c.value, "10.0.0.1:80");
+    }
+
+    #[test]
+    fn defaults_follow_ttl() {
+        let c = Config::parse("file:///tmp/x?ttl=9s").unwrap();
+        assert_eq!(c.renew(), Duration::from_secs(3));
+        assert_eq!(c.margin(), Duration::from_millis(900));
+        assert!(c.id.contains(&std::process::id().to_string()));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("10").unwrap_err().contains("missing unit"));
+        assert!(parse_duration("10x")
+            .unwrap_err()
+            .contains("unknown unit `x`"));
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn rejects_bad_input_naming_the_part() {
+        assert!(err("nope").contains("scheme://"));
+        assert!(err("ftp://x").contains("scheme `ftp`"));
+        assert!(err("file:///tmp/x?ttl=10").contains("option `ttl`"));
+        assert!(err("file:///tmp/x?ttl=0s").contains("greater than zero"));
+        assert!(err("file:///tmp/x?bogus=1").contains("option `bogus`"));
+        assert!(err("file:///tmp/x?ttl=3s&renew=3s").contains("option `renew`"));
+        assert!(err("file:///tmp/x?ttl=3s&renew=2s&margin=1s").contains("option `margin`"));
+        assert!(err("file:///tmp/x?id=").contains("option `id`"));
+        assert!(err("file://").contains("path"));
+        assert!(err("file://host/tmp").contains("host `host`"));
+        assert!(err("file:///tmp/%ff").contains("UTF-8"));
+    }
+
+    #[cfg(feature = "etcd")]
+    #[test]
+    fn multi_host_and_redaction() {
+        let c = Config::parse("etcd://bob:s3cret@h1:2379,h2,[::1]:2380/app?ttl=5s").unwrap();
+        assert_eq!(c.hosts.len(), 3);
+        assert_eq!(c.hosts[1].port, 2379);
+        assert_eq!(c.hosts[2].host, "::1");
+        assert_eq!(c.path, "app");
+        let shown = format!("{c} {c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("bob:***@"));
+        let e = Config::parse("etcd://bob:s3cret@h1:99999/app").unwrap_err();
+        assert!(
+            e.message().contains("port") && !e.message().contains("s3cret"),
+            "{e}"
+        );
+        let e = Config::parse("etcd://bob:s3cret@h1,,h2/app").unwrap_err();
+        assert!(!e.message().contains("s3cret"), "{e}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The engine on the embedded file backend: handover, tokens, event order, observers, members.
+
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use elect_core::{Election, Event, RevokeReason};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn dir() -> String {
+    let d = std::env::temp_dir().join(format!(
+        "elect-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    format!("file://{}", d.display())
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+fn open(uri: &str, id: &str) -> (Election, Receiver<Event>) {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        &format!("{uri}?id={id}&ttl=3s&renew=500ms"),
+        "job",
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+        })),
+    )
+    .unwrap();
+    (e, rx)
+}
+
+/// Waits for the next event matching `pred`, skipping others.
+fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
+    let end = std::time::Instant::now() + WAIT;
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
+        if pred(&ev) {
+            return ev;
+        }
+    }
+}
+
+fn leader_of<'a>(es: &[&'a Election]) -> Option<&'a Election> {
+    es.iter().copied().find(|e| e.is_leader())
+}
+
+#[test]
+fn three_candidates_hand_over_on_resign_and_close() {
+    let uri = dir();
+    let (a, ra) = open(&uri, "a");
+    let (b, rb) = open(&uri, "b");
+    let (c, rc) = open(&uri, "c");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    b.start().unwrap();
+    c.start().unwrap();
+    assert_eq!(a.members().unwrap().len(), 3);
+    assert_eq!(b.leader().unwrap().unwrap().id, "a");
+    assert!(!b.is_leader() && !c.is_leader());
+
+    a.resign().unwrap();
+    assert!(
+        !a.is_leader(),
+        "resign returns only after leadership is given up"
+    );
+    expect(
+        &ra,
+        |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
+    );
+    let next = loop {
+        if let Some(l) = leader_of(&[&b, &c]) {
+            break l;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    let (next_rx, other) = if next.id() == "b" {
+        (&rb, &c)
+    } else {
+        (&rc, &b)
+    };
+    expect(
+        next_rx,
+        |e| matches!(e, Event::Elected { term } if *term == t2),
+    );
+
+    next.close();
+    assert!(other.wait_leader(Some(WAIT)).unwrap() || a.wait_leader(Some(WAIT)).unwrap());
+    let t3 = leader_of(&[&a, other]).unwrap().fencing_token().unwrap();
+    assert!(t3 > t2);
+    assert_eq!(a.members().unwrap().len(), 2);
+}
+
+#[test]
+fn revoked_comes_before_the_next_elected_and_callbacks_never_overlap() {
+    let uri = dir();
+    let (a, ra) = open(&uri, "solo");
+    a.start().unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        assert!(a.wait_leader(Some(WAIT)).unwrap());
+        a.resign().unwrap();
+    }
+    a.close();
+    while let Ok(ev) = ra.recv_timeout(Duration::from_millis(200)) {
+        if matches!(ev, Event::Elected { .. } | Event::Revoked { .. }) {
+            seen.push(ev);
+        }
+    }
+    assert!(seen.len() >= 6, "{seen:?}");
+    let mut leading: Option<u64> = None;
+    for ev in &seen {
+        match ev {
+            Event::Elected { term } => {
+                assert!(leading.is_none(), "Elected while still leading: {seen:?}");
+                leading = Some(*term);
+            }
+            Event::Revoked { term, .. } => {
+                assert_eq!(leading, Some(*term), "Revoked of another term: {seen:?}");
+                leading = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn observer_follows_the_leader() {
+    let uri = dir();
+    let (obs, ro) = open(&uri, "watcher");
+    obs.observe().unwrap();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let (a, _ra) = open(&uri, "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let token = a.fencing_token().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a" && l.term == token),
+    );
+    a.close();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    assert!(!obs.is_leader());
+    assert!(
+        obs.wait_leader(Some(Duration::from_millis(1))).is_err(),
+        "observers cannot wait to lead"
+    );
+}
+
+#[test]
+fn close_from_inside_a_callback_does_not_deadlock() {
+    let uri = dir();
+    let slot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<Election>>>> =
+        Default::default();
+    let (done_tx, done_rx) = channel();
+    let slot2 = slot.clone();
+    let e = std::sync::Arc::new(
+        Election::open(
+            &format!("{uri}?id=x"),
+            "job",
+            Some(Box::new(move |ev: &Event| {
+                if let Event::Elected { .. } = ev {
+                    if let Some(e) = slot2.lock().unwrap().take() {
+                        e.close();
+                        let _ = done_tx.send(());
+                    }
+                }
+            })),
+        )
+        .unwrap(),
+    );
+    *slot.lock().unwrap() = Some(e.clone());
+    e.start().unwrap();
+    done_rx
+        .recv_timeout(WAIT)
+        .expect("close inside the callback returned");
+    assert!(!e.is_leader());
+    assert_eq!(e.start().unwrap_err().code(), elect_core::ErrorCode::Closed);
+}
+
+#[test]
+fn a_panicking_callback_is_reported_as_error() {
+    let uri = dir();
+    let (tx, rx) = channel();
+    let e = Election::open(
+        &format!("{uri}?id=p"),
+        "job",
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+            if let Event::Elected { .. } = ev {
+                panic!("user bug");
+            }
+        })),
+    )
+    .unwrap();
+    e.start().unwrap();
+    expect(
+        &rx,
+        |ev| matches!(ev, Event::Error { message } if message.contains("panicked")),
+    );
+    assert!(e.is_leader(), "the election carries on");
+}
