@@ -1,0 +1,282 @@
+//! One candidate in one election: a key on the shared lease, waiting for the key ahead of it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use etcd_client::{
+    Compare, CompareOp, EventType, GetOptions, PutOptions, SortOrder, SortTarget, Txn, TxnOp,
+    TxnOpResponse, WatchOptions,
+};
+
+use super::connect::{bounded, map_err};
+use super::lease::SharedLease;
+use super::{encode_value, Inner};
+use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
+use crate::error::{Error, Result};
+
+pub struct EtcdCandidacy {
+    inner: Arc<Inner>,
+    lease: Option<Arc<SharedLease>>,
+    /// `<prefix>/<election>/`
+    dir: String,
+    /// `<dir><lease id hex>-<n>`: fixed for the life of the candidacy, so a retried create
+    /// finds the key an earlier, unanswered attempt may have made.
+    key: String,
+    value: String,
+    /// Create revision of our key, while we believe it exists.
+    rev: Option<i64>,
+    /// A revision we gave up (released) but whose key may still exist because the delete did
+    /// not go through. It must not be reused: a new term needs a new, higher revision.
+    stale: Option<i64>,
+    /// Send time of the last renewal reported to the engine.
+    last_sent: Instant,
+}
+
+impl EtcdCandidacy {
+    pub fn new(inner: Arc<Inner>, lease: Arc<SharedLease>, spec: &CandidateSpec) -> EtcdCandidacy {
+        let dir = inner.dir(&spec.election);
+        let key = format!("{dir}{}", lease.key_name());
+        EtcdCandidacy {
+            inner,
+            dir,
+            key,
+            value: encode_value(spec),
+            rev: None,
+            stale: None,
+            last_sent: Instant::now(),
+            lease: Some(lease),
+        }
+    }
+
+    fn lease(&self) -> Result<&Arc<SharedLease>> {
+        self.lease.as_ref().ok_or_else(Error::closed)
+    }
+
+    /// Makes sure our key exists and returns its create revision. Create-if-absent, so a retry
+    /// after an unanswered attempt finds the key that attempt made instead of making a second.
+    async fn create(&mut self) -> Result<i64> {
+        let lease_id = self.lease()?.id;
+        if let Some(stale) = self.stale {
+            self.delete_if(stale).await?;
+            self.stale = None;
+        }
+        let txn = Txn::new()
+            .when([Compare::create_revision(
+                self.key.as_str(),
+                CompareOp::Equal,
+                0,
+            )])
+            .and_then([TxnOp::put(
+                self.key.as_str(),
+                self.value.as_str(),
+                Some(PutOptions::new().with_lease(lease_id)),
+            )])
+            .or_else([TxnOp::get(self.key.as_str(), None)]);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
+        if resp.succeeded() {
+            return resp
+                .header()
+                .map(|h| h.revision())
+                .ok_or_else(|| Error::store("etcd campaign: the answer has no header"));
+        }
+        match resp.op_responses().into_iter().next() {
+            Some(TxnOpResponse::Get(get)) if !get.kvs().is_empty() => {
+                Ok(get.kvs()[0].create_revision())
+            }
+            // Deleted between the compare and the read cannot happen in one txn; an empty
+            // answer means the key is gone again: the caller simply tries once more.
+            _ => Err(Error::store("etcd campaign: our key vanished; retrying")),
+        }
+    }
+
+    /// Whether our key still exists at `rev`, and the key just ahead of it in line, read at
+    /// one revision (returned too, to start the watch from).
+    async fn position(&self, rev: i64) -> Result<(bool, Option<Vec<u8>>, i64)> {
+        let ahead = GetOptions::new()
+            .with_prefix()
+            .with_max_create_revision(rev - 1)
+            .with_sort(SortTarget::Create, SortOrder::Descend)
+            .with_limit(1)
+            .with_keys_only();
+        let txn = Txn::new().and_then([
+            TxnOp::get(self.key.as_str(), Some(GetOptions::new().with_keys_only())),
+            TxnOp::get(self.dir.as_str(), Some(ahead)),
+        ]);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
+        let at = resp.header().map(|h| h.revision()).unwrap_or(0);
+        let mut ops = resp.op_responses().into_iter();
+        let (Some(TxnOpResponse::Get(mine)), Some(TxnOpResponse::Get(ahead))) =
+            (ops.next(), ops.next())
+        else {
+            return Err(Error::store("etcd campaign: unexpected transaction answer"));
+        };
+        let exists = mine.kvs().iter().any(|kv| kv.create_revision() == rev);
+        Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec()), at))
+    }
+
+    /// Waits until `key` is deleted after revision `at` (or its watch is cancelled, e.g. by a
+    /// compaction, which calls for a fresh look), or until our lease is lost.
+    async fn wait_deleted(&self, key: Vec<u8>, at: i64) -> Result<()> {
+        let lease = self.lease()?.clone();
+        let mut wc = self.inner.client.watch_client();
+        let opts = WatchOptions::new().with_start_revision(at + 1);
+        let mut stream = bounded(self.inner.op_timeout, "watch", wc.watch(key, Some(opts))).await?;
+        loop {
+            let msg = tokio::select! {
+                m = stream.message() => m,
+                _ = lease.lost() => return Err(lost_while_waiting()),
+            };
+            match msg {
+                Ok(Some(resp)) => {
+                    if resp.canceled()
+                        || resp
+                            .events()
+                            .iter()
+                            .any(|e| e.event_type() == EventType::Delete)
+                    {
+                        return Ok(());
+                    }
+                }
+                Ok(None) => {
+                    return Err(Error::unreachable(
+                        "etcd watch: the server closed the stream",
+                    ))
+                }
+                Err(e) => return Err(map_err(e, "watch")),
+            }
+        }
+    }
+
+    /// Deletes our key if it is still the one created at `rev`.
+    async fn delete_if(&self, rev: i64) -> Result<()> {
+        let mut kv = self.inner.client.kv_client();
+        let txn = delete_txn(&self.key, rev);
+        bounded(self.inner.op_timeout, "resign", kv.txn(txn)).await?;
+        Ok(())
+    }
+
+    /// A confirmation of the lease good for a grant: the last one if its deadline is still
+    /// ahead, otherwise a keep-alive sent now.
+    async fn confirmation(&self) -> Result<Renewal> {
+        let lease = self.lease()?;
+        let last = lease.status().confirmed;
+        if last.sent_at + last.ttl.saturating_sub(self.inner.margin) > Instant::now() {
+            return Ok(last);
+        }
+        bounded_renewal(&self.inner, lease.renewed_after(Instant::now(), true)).await
+    }
+}
+
+/// Deletes `key` if it is still the one created at `rev` (never a later incarnation).
+fn delete_txn(key: &str, rev: i64) -> Txn {
+    Txn::new()
+        .when([Compare::create_revision(key, CompareOp::Equal, rev)])
+        .and_then([TxnOp::delete(key, None)])
+}
+
+fn lost_while_waiting() -> Error {
+    Error::new(
+        crate::error::ErrorCode::NotLeader,
+        "the etcd lease expired while waiting in line",
+    )
+}
+
+async fn bounded_renewal(
+    inner: &Inner,
+    fut: impl std::future::Future<Output = Result<Renewal>>,
+) -> Result<Renewal> {
+    tokio::time::timeout(inner.op_timeout, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                crate::error::ErrorCode::Timeout,
+                "etcd lease keep-alive: no confirmation in time",
+            ))
+        })
+}
+
+#[async_trait]
+impl Candidacy for EtcdCandidacy {
+    async fn acquire(&mut self) -> Result<Grant> {
+        loop {
+            if self.lease()?.is_lost() {
+                return Err(lost_while_waiting());
+            }
+            let rev = match self.rev {
+                Some(rev) => rev,
+                None => {
+                    let rev = self.create().await?;
+                    self.rev = Some(rev);
+                    rev
+                }
+            };
+            let (exists, ahead, at) = self.position(rev).await?;
+            if !exists {
+                // Deleted behind our back (by hand, or with the lease): stand in line again.
+                self.rev = None;
+                continue;
+            }
+            match ahead {
+                Some(key) => self.wait_deleted(key, at).await?,
+                None => {
+                    let renewal = self.confirmation().await?;
+                    self.last_sent = renewal.sent_at;
+                    return Ok(Grant {
+                        term: rev as u64,
+                        renewal,
+                    });
+                }
+            }
+        }
+    }
+
+    async fn renew(&mut self) -> Result<Renewal> {
+        let renewal = self.lease()?.renewed_after(self.last_sent, false).await?;
+        self.last_sent = renewal.sent_at;
+        Ok(renewal)
+    }
+
+    async fn release(&mut self) -> Result<()> {
+        if let Some(rev) = self.rev.take() {
+            // Until the delete is confirmed the key may live on; never lead on it again.
+            self.stale = Some(rev);
+            self.delete_if(rev).await?;
+            self.stale = None;
+        }
+        Ok(())
+    }
+
+    async fn leave(mut self: Box<Self>) -> Result<()> {
+        self.release().await?;
+        if let Some(lease) = self.lease.take() {
+            self.inner.release_lease(lease).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for EtcdCandidacy {
+    /// Dropped without `leave` (the engine gave up waiting, or the lease was lost): delete the
+    /// key in the background rather than leave it in line until the lease expires.
+    fn drop(&mut self) {
+        let Some(rev) = self.rev.or(self.stale) else {
+            return;
+        };
+        if self.lease.as_ref().is_none_or(|l| l.is_lost()) {
+            return; // the key went with the lease
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (mut kv, key, limit) = (
+                self.inner.client.kv_client(),
+                self.key.clone(),
+                self.inner.op_timeout,
+            );
+            rt.spawn(async move {
+                let _ = tokio::time::timeout(limit, kv.txn(delete_txn(&key, rev))).await;
+            });
+        }
+    }
+}
