@@ -1,0 +1,594 @@
+//! The etcd store against real etcd servers started through `scripts/servers/etcd`: handover,
+//! line order, fencing tokens, observers and members, a stopped and restarted server, a killed
+//! Raft leader in a 3-member cluster, crashed and paused leader processes, and bad input.
+//!
+//! Multi-process cases re-run this test binary as a child candidate (`child_candidate`, idle
+//! unless `ELECT_ETCD_CHILD_URI` is set) that reports its events on stdout.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use elect_core::{Election, ErrorCode, Event, RevokeReason};
+
+const WAIT: Duration = Duration::from_secs(15);
+/// How late after its deadline a leader may notice that it no longer leads: scheduling of the
+/// engine's timer on a loaded 2-core machine.
+const SLACK: Duration = Duration::from_millis(250);
+
+fn script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/etcd")
+}
+
+/// A server (or cluster) started for one test, stopped on drop, also when the test fails.
+struct Server {
+    name: String,
+    uri: String,
+    members: Vec<(String, u32, String)>,
+}
+
+impl Server {
+    fn start(tag: &str) -> Server {
+        Server::launch(tag, "start")
+    }
+
+    fn cluster(tag: &str) -> Server {
+        Server::launch(tag, "start-cluster")
+    }
+
+    fn launch(tag: &str, how: &str) -> Server {
+        let name = format!("t{}-{tag}", std::process::id());
+        let out = run_script(&[how, &name]);
+        let var = |k: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .map(|v| v.trim_matches('"').to_string())
+        };
+        let members = var("ELECT_ETCD_MEMBERS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|m| {
+                let mut p = m.splitn(3, '=');
+                let (n, pid, ep) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
+                (n.to_string(), pid.parse().unwrap(), ep.to_string())
+            })
+            .collect();
+        Server {
+            uri: var("ELECT_ETCD_URI").expect("the script prints ELECT_ETCD_URI"),
+            name,
+            members,
+        }
+    }
+
+    fn stop(&self) {
+        run_script(&["stop", &self.name]);
+    }
+
+    fn restart(&self) {
+        run_script(&["start", &self.name]);
+    }
+
+    /// `etcdctl` against this server.
+    fn ctl(&self, args: &[&str]) -> String {
+        let endpoints = self.uri.trim_start_matches("etcd://");
+        let out = Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg("--endpoints")
+            .arg(endpoints)
+            .args(args)
+            .output()
+            .expect("etcdctl runs");
+        assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run_script(args: &[&str]) -> String {
+    let out = Command::new(script())
+        .args(args)
+        .output()
+        .expect("scripts/servers/etcd runs");
+    assert!(
+        out.status.success(),
+        "scripts/servers/etcd {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn with(uri: &str, opts: &str) -> String {
+    format!("{uri}/{}?{opts}", prefix())
+}
+
+/// A prefix per test process, so that reruns never see each other's keys.
+fn prefix() -> String {
+    format!("elect-test-{}", std::process::id())
+}
+
+type Timed = (Instant, Event);
+
+fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Timed>) {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        &format!("{}&id={id}", with(uri, opts)),
+        name,
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send((Instant::now(), ev.clone()));
+        })),
+    )
+    .unwrap_or_else(|e| panic!("open {id}: {e:?}"));
+    (e, rx)
+}
+
+const OPTS: &str = "ttl=3s&renew=500ms&retry=200ms";
+
+/// Waits for the next event matching `pred`, skipping others.
+fn expect(rx: &Receiver<Timed>, pred: impl Fn(&Event) -> bool) -> Timed {
+    let end = Instant::now() + WAIT;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
+        if pred(&ev.1) {
+            return ev;
+        }
+    }
+}
+
+/// Polls until exactly one of `es` leads, checking on every round that never two do.
+fn sole_leader<'a>(es: &[&'a Election]) -> &'a Election {
+    let end = Instant::now() + WAIT;
+    loop {
+        let leaders: Vec<_> = es.iter().copied().filter(|e| e.is_leader()).collect();
+        assert!(leaders.len() <= 1, "two leaders at once");
+        if let [one] = leaders[..] {
+            return one;
+        }
+        assert!(Instant::now() < end, "no leader within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn three_candidates_hand_over_in_line_order_with_growing_tokens() {
+    let server = Server::start("hand");
+    let (a, ra) = open(&server.uri, "job", "a", OPTS);
+    let (b, _rb) = open(&server.uri, "job", "b", OPTS);
+    let (c, _rc) = open(&server.uri, "job", "c", OPTS);
+    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
+    obs.observe().unwrap();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a" && l.term == t1),
+    );
+    // b joins before c: it is next in line.
+    b.start().unwrap();
+    let deadline = Instant::now() + WAIT;
+    while a.members().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    c.start().unwrap();
+    while a.members().unwrap().len() < 3 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ids: Vec<_> = obs.members().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids, ["a", "b", "c"], "members in line order");
+    let seen = obs.leader().unwrap().unwrap();
+    assert_eq!((seen.id.as_str(), seen.term), ("a", t1));
+
+    let resigned_at = Instant::now();
+    a.resign().unwrap();
+    assert!(!a.is_leader(), "resign returns after giving up");
+    expect(
+        &ra,
+        |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
+    );
+    assert!(b.wait_leader(Some(WAIT)).unwrap(), "b is next in line");
+    let handover = resigned_at.elapsed();
+    assert!(
+        handover < Duration::from_secs(1),
+        "a watch wakes the successor, no polling: {handover:?}"
+    );
+    assert!(!c.is_leader());
+    let t2 = b.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "b" && l.term == t2),
+    );
+
+    // a stood in line again behind c; closing b hands over to c.
+    b.close();
+    assert!(c.wait_leader(Some(WAIT)).unwrap());
+    let t3 = c.fencing_token().unwrap();
+    assert!(t3 > t2, "tokens grow: {t2} then {t3}");
+    let ids: Vec<_> = obs.members().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids, ["c", "a"], "b left; a rejoined behind c");
+    let seen = obs.leader().unwrap().unwrap();
+    assert_eq!((seen.id.as_str(), seen.term), ("c", t3));
+
+    c.close();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t4 = a.fencing_token().unwrap();
+    assert!(t4 > t3);
+    a.close();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    assert!(obs.members().unwrap().is_empty(), "closed candidates leave");
+    assert!(server
+        .ctl(&["get", "--prefix", &format!("{}/", prefix()), "--keys-only"])
+        .trim()
+        .is_empty());
+}
+
+#[test]
+fn elections_share_one_lease_and_are_isolated_by_name() {
+    let server = Server::start("share");
+    let (a, _ra) = open(&server.uri, "x", "a", OPTS);
+    let (b, _rb) = open(&server.uri, "x/y", "b", OPTS);
+    a.start().unwrap();
+    b.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    assert!(b.wait_leader(Some(WAIT)).unwrap(), "`x/y` is its own election");
+    assert_eq!(a.members().unwrap().len(), 1, "x does not see x/y's keys");
+    let leases = server.ctl(&["lease", "list"]);
+    assert_eq!(
+        leases.lines().filter(|l| l.starts_with("id:") || l.len() == 16).count(),
+        1,
+        "one lease for both elections: {leases}"
+    );
+    a.close();
+    b.close();
+    let deadline = Instant::now() + WAIT;
+    while !server.ctl(&["lease", "list"]).contains("found 0 leases") {
+        assert!(Instant::now() < deadline, "the last close revokes the lease");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn stopped_server_leader_steps_down_at_its_deadline_and_is_reelected_after_restart() {
+    let server = Server::start("restart");
+    let opts = "ttl=3s&renew=500ms&retry=200ms&connect_timeout=1s";
+    let (a, ra) = open(&server.uri, "job", "a", opts);
+    let (b, rb) = open(&server.uri, "job", "b", opts);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    let t1 = a.fencing_token().unwrap();
+
+    server.stop();
+    // No renewal can be confirmed from here on: this is the last deadline.
+    let deadline = a.lease_deadline().expect("leading");
+    let (revoked_at, ev) = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
+    assert!(
+        matches!(ev, Event::Revoked { reason: RevokeReason::LeaseExpired, term } if term == t1),
+        "{ev:?}"
+    );
+    assert!(
+        revoked_at <= deadline + SLACK,
+        "stepped down {:?} after its deadline",
+        revoked_at - deadline
+    );
+    assert!(!a.is_leader() && !b.is_leader());
+
+    server.restart();
+    let next = sole_leader(&[&a, &b]);
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens never go backwards: {t1} then {t2}");
+    let rx = if next.id() == "a" { &ra } else { &rb };
+    expect(rx, |e| matches!(e, Event::Elected { term } if *term == t2));
+}
+
+#[test]
+fn killing_the_raft_leader_never_makes_two_leaders() {
+    let cluster = Server::cluster("raft");
+    // The leader is connected to all three members; the others to one member each, so that
+    // one of them is cut off by the kill.
+    let (all, rall) = open(&cluster.uri, "job", "all", OPTS);
+    all.start().unwrap();
+    assert!(all.wait_leader(Some(WAIT)).unwrap());
+    let t1 = all.fencing_token().unwrap();
+    let es: Vec<_> = cluster
+        .members
+        .iter()
+        .map(|(m, _, ep)| open(&format!("etcd://{ep}"), "job", m, OPTS))
+        .collect();
+    for (e, _) in &es {
+        e.start().unwrap();
+    }
+    let deadline = Instant::now() + WAIT;
+    while all.members().unwrap().len() < 4 {
+        assert!(Instant::now() < deadline, "all four candidates join");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    let raft_leader = run_script(&["leader", &cluster.name]);
+    let mut words = raft_leader.split_whitespace();
+    let (member, pid) = (words.next().unwrap().to_string(), words.next().unwrap());
+    let status = Command::new("kill").args(["-KILL", pid]).status().unwrap();
+    assert!(status.success());
+
+    // For ttl and more after the kill: never two leaders, and the leader, which can reach the
+    // surviving members, carries on with the same term.
+    let mut refs: Vec<&Election> = es.iter().map(|(e, _)| e).collect();
+    refs.push(&all);
+    let until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < until {
+        assert_eq!(sole_leader(&refs).id(), "all", "the leader carries on");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(all.fencing_token(), Some(t1));
+    while let Ok((_, ev)) = rall.try_recv() {
+        assert!(!matches!(ev, Event::Revoked { .. }), "{ev:?}");
+    }
+
+    // The handover still works among the survivors, and the cut-off candidate cannot lead.
+    all.close();
+    let survivors: Vec<&Election> = es
+        .iter()
+        .map(|(e, _)| e)
+        .filter(|e| e.id() != member)
+        .collect();
+    let next = sole_leader(&survivors);
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    let cut_off = es.iter().find(|(e, _)| e.id() == member).unwrap();
+    assert!(!cut_off.0.is_leader());
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    // Nothing listens on a port we just bound and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let began = Instant::now();
+    let e = Election::open(
+        &format!("etcd://127.0.0.1:{port}/p?connect_timeout=500ms"),
+        "job",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
+    assert!(began.elapsed() < Duration::from_secs(3), "bounded by connect_timeout");
+
+    let e = Election::open("etcd://127.0.0.1:1/a//b", "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("path"), "{e:?}");
+
+    let e = Election::open("etcd://127.0.0.1:1/p?ca=/nonexistent.pem", "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("`ca`"), "{e:?}");
+
+    let server = Server::start("auth");
+    server.ctl(&["user", "add", "root:s3cret-pw"]);
+    server.ctl(&["auth", "enable"]);
+    let host = server.uri.trim_start_matches("etcd://");
+    let began = Instant::now();
+    let e = Election::open(&format!("etcd://root:wrong-pw@{host}/p"), "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
+    assert!(!e.message().contains("wrong-pw"), "no password in {e:?}");
+    assert!(began.elapsed() < Duration::from_secs(3), "one answer, no retry storm");
+    let e = Election::open(&format!("etcd://{host}/p"), "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth, "no credentials at all: {e:?}");
+
+    let (a, _ra) = open(
+        &format!("etcd://root:s3cret-pw@{host}"),
+        "job",
+        "a",
+        OPTS,
+    );
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap(), "the right password works");
+}
+
+/// A candidate in a child process (this binary again), for crash and pause tests. Idle when
+/// `ELECT_ETCD_CHILD_URI` is not set. Prints `elected <term>`, `revoked <term> <reason>`, and
+/// after a pause (a gap in its own loop) `resumed <is_leader> <token it held>`; exits when its
+/// stdin closes, so a failing parent leaves no child behind.
+#[test]
+fn child_candidate() {
+    let Ok(uri) = std::env::var("ELECT_ETCD_CHILD_URI") else {
+        return;
+    };
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let events = out.clone();
+    // The term it was elected for, stored before `elected` is printed: the parent may pause
+    // this process the moment it reads that line.
+    let held = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let held_by_handler = held.clone();
+    let e = Election::open(
+        &uri,
+        "job",
+        Some(Box::new(move |ev: &Event| {
+            let line = match ev {
+                Event::Elected { term } => {
+                    held_by_handler.store(*term, std::sync::atomic::Ordering::SeqCst);
+                    format!("elected {term}")
+                }
+                Event::Revoked { term, reason } => format!("revoked {term} {reason}"),
+                _ => return,
+            };
+            let mut o = events.lock().unwrap();
+            let _ = writeln!(o, "{line}");
+            let _ = o.flush();
+        })),
+    )
+    .unwrap();
+    e.start().unwrap();
+    std::thread::spawn(|| {
+        let _ = std::io::stdin().read_line(&mut String::new());
+        std::process::exit(0);
+    });
+    let mut last = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(5));
+        let now = Instant::now();
+        if now - last > Duration::from_secs(1) {
+            // First thing after SIGCONT, before acting on any belief about leadership.
+            let mut o = out.lock().unwrap();
+            let held = held.load(std::sync::atomic::Ordering::SeqCst);
+            let _ = writeln!(o, "resumed {} {held}", e.is_leader());
+            let _ = o.flush();
+        }
+        last = now;
+    }
+}
+
+/// A child candidate process and the lines it prints.
+struct Proc {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl Proc {
+    fn spawn(uri: &str, id: &str) -> Proc {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_candidate", "--nocapture", "--test-threads=1"])
+            .env("ELECT_ETCD_CHILD_URI", format!("{}&id={id}", with(uri, OPTS_CHILD)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout: ChildStdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Proc { child, lines }
+    }
+
+    /// The first line starting with `word`, within `limit`.
+    fn line(&self, word: &str, limit: Duration) -> Option<(Instant, String)> {
+        let end = Instant::now() + limit;
+        loop {
+            let left = end.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                // libtest prints `test child_candidate ... ` in front of the first line.
+                Ok(l) if l.contains(word) => {
+                    let from = l.find(word).unwrap_or(0);
+                    return Some((Instant::now(), l[from..].to_string()));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const OPTS_CHILD: &str = "ttl=2s&renew=500ms&retry=200ms";
+const CHILD_TTL: Duration = Duration::from_secs(2);
+const CHILD_RETRY: Duration = Duration::from_millis(200);
+
+fn term_of(line: &str) -> u64 {
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Which of `procs` prints `elected` first, and its term.
+fn first_elected(procs: &[Proc], limit: Duration) -> (usize, Instant, u64) {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        for (i, p) in procs.iter().enumerate() {
+            if let Some((at, l)) = p.line("elected", Duration::from_millis(5)) {
+                return (i, at, term_of(&l));
+            }
+        }
+    }
+    panic!("nobody was elected within {limit:?}");
+}
+
+#[test]
+fn sigkill_of_the_leader_process_hands_over_within_ttl_and_retry() {
+    let server = Server::start("kill");
+    let procs: Vec<Proc> = (0..3).map(|i| Proc::spawn(&server.uri, &format!("p{i}"))).collect();
+    let (i, _, t1) = first_elected(&procs, WAIT);
+    procs[i].signal("-KILL");
+    let killed_at = Instant::now();
+    let rest: Vec<Proc> = procs.into_iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p).collect();
+    let (_, at, t2) = first_elected(&rest, WAIT);
+    let took = at - killed_at;
+    // etcd expires leases on its own clock, checking every 500 ms.
+    assert!(
+        took < CHILD_TTL + CHILD_RETRY + Duration::from_millis(700),
+        "handover took {took:?}"
+    );
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+}
+
+/// A resource that accepts a write only with the highest token it has seen.
+#[derive(Default)]
+struct Fenced {
+    highest: u64,
+}
+
+impl Fenced {
+    fn write(&mut self, token: u64) -> bool {
+        if token < self.highest {
+            return false;
+        }
+        self.highest = token;
+        true
+    }
+}
+
+#[test]
+fn a_paused_leader_knows_on_resume_and_its_stale_write_is_fenced() {
+    let server = Server::start("pause");
+    let procs: Vec<Proc> = (0..2).map(|i| Proc::spawn(&server.uri, &format!("p{i}"))).collect();
+    let (i, _, t1) = first_elected(&procs, WAIT);
+    let mut resource = Fenced::default();
+    assert!(resource.write(t1));
+
+    let (paused, other) = (&procs[i], &procs[1 - i]);
+    paused.signal("-STOP");
+    let (_, line) = other
+        .line("elected", CHILD_TTL + CHILD_RETRY + Duration::from_secs(3))
+        .expect("the other candidate takes over while the leader is paused");
+    let t2 = term_of(&line);
+    assert!(t2 > t1);
+    assert!(resource.write(t2));
+    paused.signal("-CONT");
+
+    let (_, line) = paused.line("resumed", WAIT).expect("the paused child resumes");
+    let mut words = line.split_whitespace().skip(1);
+    assert_eq!(words.next(), Some("false"), "on resume it no longer believes it leads");
+    let stale: u64 = words.next().unwrap().parse().unwrap();
+    assert_eq!(stale, t1);
+    assert!(!resource.write(stale), "a write with the old token is rejected");
+    // And it reports the loss as an event too.
+    paused
+        .line("revoked", WAIT)
+        .expect("the paused leader reports its revocation");
+}
