@@ -43,7 +43,7 @@ impl Server {
         let var = |k: &str| {
             out.lines()
                 .find_map(|l| l.strip_prefix(&format!("export {k}=")))
-                .map(|v| v.trim_matches('"').to_string())
+                .map(|v| v.trim_matches(['"', '\'']).to_string())
         };
         let members = var("ELECT_ETCD_MEMBERS")
             .unwrap_or_default()
@@ -103,8 +103,10 @@ fn run_script(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `uri` with this run's prefix as its path and `opts` added to its query.
 fn with(uri: &str, opts: &str) -> String {
-    format!("{uri}/{}?{opts}", prefix())
+    let (base, query) = uri.split_once('?').unwrap_or((uri, ""));
+    format!("{base}/{}?{query}&{opts}", prefix())
 }
 
 /// A prefix per test process, so that reruns never see each other's keys.
@@ -241,11 +243,17 @@ fn elections_share_one_lease_and_are_isolated_by_name() {
     a.start().unwrap();
     b.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
-    assert!(b.wait_leader(Some(WAIT)).unwrap(), "`x/y` is its own election");
+    assert!(
+        b.wait_leader(Some(WAIT)).unwrap(),
+        "`x/y` is its own election"
+    );
     assert_eq!(a.members().unwrap().len(), 1, "x does not see x/y's keys");
     let leases = server.ctl(&["lease", "list"]);
     assert_eq!(
-        leases.lines().filter(|l| l.starts_with("id:") || l.len() == 16).count(),
+        leases
+            .lines()
+            .filter(|l| l.starts_with("id:") || l.len() == 16)
+            .count(),
         1,
         "one lease for both elections: {leases}"
     );
@@ -253,7 +261,10 @@ fn elections_share_one_lease_and_are_isolated_by_name() {
     b.close();
     let deadline = Instant::now() + WAIT;
     while !server.ctl(&["lease", "list"]).contains("found 0 leases") {
-        assert!(Instant::now() < deadline, "the last close revokes the lease");
+        assert!(
+            Instant::now() < deadline,
+            "the last close revokes the lease"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -365,7 +376,10 @@ fn bad_input_gives_clear_errors() {
     )
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
-    assert!(began.elapsed() < Duration::from_secs(3), "bounded by connect_timeout");
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "bounded by connect_timeout"
+    );
 
     let e = Election::open("etcd://127.0.0.1:1/a//b", "job", None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
@@ -383,18 +397,19 @@ fn bad_input_gives_clear_errors() {
     let e = Election::open(&format!("etcd://root:wrong-pw@{host}/p"), "job", None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
     assert!(!e.message().contains("wrong-pw"), "no password in {e:?}");
-    assert!(began.elapsed() < Duration::from_secs(3), "one answer, no retry storm");
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "one answer, no retry storm"
+    );
     let e = Election::open(&format!("etcd://{host}/p"), "job", None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Auth, "no credentials at all: {e:?}");
 
-    let (a, _ra) = open(
-        &format!("etcd://root:s3cret-pw@{host}"),
-        "job",
-        "a",
-        OPTS,
-    );
+    let (a, _ra) = open(&format!("etcd://root:s3cret-pw@{host}"), "job", "a", OPTS);
     a.start().unwrap();
-    assert!(a.wait_leader(Some(WAIT)).unwrap(), "the right password works");
+    assert!(
+        a.wait_leader(Some(WAIT)).unwrap(),
+        "the right password works"
+    );
 }
 
 /// A candidate in a child process (this binary again), for crash and pause tests. Idle when
@@ -459,8 +474,16 @@ struct Proc {
 impl Proc {
     fn spawn(uri: &str, id: &str) -> Proc {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_candidate", "--nocapture", "--test-threads=1"])
-            .env("ELECT_ETCD_CHILD_URI", format!("{}&id={id}", with(uri, OPTS_CHILD)))
+            .args([
+                "--exact",
+                "child_candidate",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "ELECT_ETCD_CHILD_URI",
+                format!("{}&id={id}", with(uri, OPTS_CHILD)),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -532,11 +555,18 @@ fn first_elected(procs: &[Proc], limit: Duration) -> (usize, Instant, u64) {
 #[test]
 fn sigkill_of_the_leader_process_hands_over_within_ttl_and_retry() {
     let server = Server::start("kill");
-    let procs: Vec<Proc> = (0..3).map(|i| Proc::spawn(&server.uri, &format!("p{i}"))).collect();
+    let procs: Vec<Proc> = (0..3)
+        .map(|i| Proc::spawn(&server.uri, &format!("p{i}")))
+        .collect();
     let (i, _, t1) = first_elected(&procs, WAIT);
     procs[i].signal("-KILL");
     let killed_at = Instant::now();
-    let rest: Vec<Proc> = procs.into_iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p).collect();
+    let rest: Vec<Proc> = procs
+        .into_iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, p)| p)
+        .collect();
     let (_, at, t2) = first_elected(&rest, WAIT);
     let took = at - killed_at;
     // etcd expires leases on its own clock, checking every 500 ms.
@@ -566,7 +596,9 @@ impl Fenced {
 #[test]
 fn a_paused_leader_knows_on_resume_and_its_stale_write_is_fenced() {
     let server = Server::start("pause");
-    let procs: Vec<Proc> = (0..2).map(|i| Proc::spawn(&server.uri, &format!("p{i}"))).collect();
+    let procs: Vec<Proc> = (0..2)
+        .map(|i| Proc::spawn(&server.uri, &format!("p{i}")))
+        .collect();
     let (i, _, t1) = first_elected(&procs, WAIT);
     let mut resource = Fenced::default();
     assert!(resource.write(t1));
@@ -581,14 +613,68 @@ fn a_paused_leader_knows_on_resume_and_its_stale_write_is_fenced() {
     assert!(resource.write(t2));
     paused.signal("-CONT");
 
-    let (_, line) = paused.line("resumed", WAIT).expect("the paused child resumes");
-    let mut words = line.split_whitespace().skip(1);
-    assert_eq!(words.next(), Some("false"), "on resume it no longer believes it leads");
+    // After SIGCONT the event thread and the main loop race to print; read both lines.
+    let (mut resumed, mut revoked) = (None, None);
+    let end = Instant::now() + WAIT;
+    while resumed.is_none() || revoked.is_none() {
+        let left = end.saturating_duration_since(Instant::now());
+        let line = paused
+            .lines
+            .recv_timeout(left)
+            .expect("the paused child reports `resumed` and `revoked`");
+        if let Some(i) = line.find("resumed") {
+            resumed = Some(line[i..].to_string());
+        } else if line.contains("revoked") {
+            revoked = Some(line);
+        }
+    }
+    let resumed = resumed.unwrap();
+    let mut words = resumed.split_whitespace().skip(1);
+    assert_eq!(
+        words.next(),
+        Some("false"),
+        "on resume it no longer believes it leads"
+    );
     let stale: u64 = words.next().unwrap().parse().unwrap();
     assert_eq!(stale, t1);
-    assert!(!resource.write(stale), "a write with the old token is rejected");
-    // And it reports the loss as an event too.
-    paused
-        .line("revoked", WAIT)
-        .expect("the paused leader reports its revocation");
+    assert!(
+        !resource.write(stale),
+        "a write with the old token is rejected"
+    );
+    let revoked = revoked.unwrap();
+    assert!(revoked.contains(&format!("revoked {t1} ")), "{revoked}");
+}
+
+#[test]
+fn tls_with_client_certificates() {
+    let server = Server::launch("tls", "start-tls");
+    let (a, _ra) = open(&server.uri, "job", "a", OPTS);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    assert_eq!(a.leader().unwrap().unwrap().id, "a");
+
+    let (base, query) = server.uri.split_once('?').unwrap();
+    let ca_only: String = query
+        .split('&')
+        .filter(|kv| kv.starts_with("ca="))
+        .collect();
+    for (uri, what) in [
+        (
+            format!("{base}/p?connect_timeout=1s"),
+            "plain text to a TLS server",
+        ),
+        (
+            format!("{base}/p?connect_timeout=1s&{ca_only}"),
+            "no client certificate",
+        ),
+    ] {
+        let began = Instant::now();
+        let e = Election::open(&uri, "job", None).unwrap_err();
+        eprintln!("{what}: {e:?}");
+        assert!(
+            matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Auth),
+            "{what}: {e:?}"
+        );
+        assert!(began.elapsed() < Duration::from_secs(3), "{what}: bounded");
+    }
 }

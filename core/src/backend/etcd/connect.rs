@@ -87,6 +87,8 @@ fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
 }
 
 /// gRPC status codes (fixed by the gRPC spec), so that core need not depend on tonic itself.
+const GRPC_CANCELLED: i32 = 1;
+const GRPC_UNKNOWN: i32 = 2;
 const GRPC_DEADLINE_EXCEEDED: i32 = 4;
 const GRPC_PERMISSION_DENIED: i32 = 7;
 const GRPC_UNAVAILABLE: i32 = 14;
@@ -117,10 +119,17 @@ pub fn map_err(e: etcd_client::Error, what: &str) -> Error {
                 match grpc {
                     GRPC_UNAVAILABLE => ErrorCode::Unreachable,
                     GRPC_DEADLINE_EXCEEDED => ErrorCode::Timeout,
+                    // The connection itself failed (reset, TLS mismatch, closed by the peer):
+                    // tonic reports that as a status carrying the transport error.
+                    GRPC_CANCELLED | GRPC_UNKNOWN
+                        if std::error::Error::source(&status).is_some() =>
+                    {
+                        ErrorCode::Unreachable
+                    }
                     _ => ErrorCode::Store,
                 }
             };
-            Error::new(code, format!("etcd {what}: {msg}"))
+            Error::new(code, format!("etcd {what}: {}", with_causes(msg, &status)))
         }
         E::TransportError(t) => Error::unreachable(format!("etcd {what}: {t}")),
         E::LeaseKeepAliveError(m) if m.contains("lease not found") => Error::new(
@@ -131,6 +140,22 @@ pub fn map_err(e: etcd_client::Error, what: &str) -> Error {
         E::InvalidUri(u) => Error::invalid(format!("host: {u}")),
         other => Error::store(format!("etcd {what}: {other}")),
     }
+}
+
+/// A status message followed by its chain of causes (`transport error: broken pipe`), which is
+/// where the useful part of a connection failure is.
+fn with_causes(message: &str, err: &dyn std::error::Error) -> String {
+    let mut text = message.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Bounds one request by `limit`: a stopped (not crashed) server never answers, and a campaign
