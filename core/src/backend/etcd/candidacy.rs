@@ -6,7 +6,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use etcd_client::{
     Compare, CompareOp, EventType, GetOptions, PutOptions, SortOrder, SortTarget, Txn, TxnOp,
-    TxnOpResponse, WatchOptions,
+    TxnOpResponse,
 };
 
 use super::connect::{bounded, map_err};
@@ -117,13 +117,18 @@ impl EtcdCandidacy {
         Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec()), at))
     }
 
-    /// Waits until `key` is deleted after revision `at` (or its watch is cancelled, e.g. by a
-    /// compaction, which calls for a fresh look), or until our lease is lost.
-    async fn wait_deleted(&self, key: Vec<u8>, at: i64) -> Result<()> {
+    /// Waits until `key`, ahead of ours (`rev`) in line when read at revision `at`, is deleted
+    /// (or its watch is cancelled, which calls for a fresh look), or until our lease is lost.
+    ///
+    /// The watch starts at the current revision rather than at `at + 1`: etcd serves a watch
+    /// that starts in the past from a loop that runs every 100 ms, which would add up to that
+    /// much to a handover. What happened between `at` and the watch's start is checked with
+    /// one read instead, only when something did happen.
+    async fn wait_deleted(&self, key: Vec<u8>, rev: i64, at: i64) -> Result<()> {
         let lease = self.lease()?.clone();
         let mut wc = self.inner.client.watch_client();
-        let opts = WatchOptions::new().with_start_revision(at + 1);
-        let mut stream = bounded(self.inner.op_timeout, "watch", wc.watch(key, Some(opts))).await?;
+        let mut stream =
+            bounded(self.inner.op_timeout, "watch", wc.watch(key.clone(), None)).await?;
         loop {
             let msg = tokio::select! {
                 m = stream.message() => m,
@@ -139,6 +144,10 @@ impl EtcdCandidacy {
                     {
                         return Ok(());
                     }
+                    let start = resp.header().map(|h| h.revision()).unwrap_or(i64::MAX);
+                    if resp.created() && start > at && !self.still_ahead(&key, rev).await? {
+                        return Ok(());
+                    }
                 }
                 Ok(None) => {
                     return Err(Error::unreachable(
@@ -148,6 +157,14 @@ impl EtcdCandidacy {
                 Err(e) => return Err(map_err(e, "watch")),
             }
         }
+    }
+
+    /// Whether `key` exists and was created before our key (`rev`).
+    async fn still_ahead(&self, key: &[u8], rev: i64) -> Result<bool> {
+        let mut kv = self.inner.client.kv_client();
+        let opts = GetOptions::new().with_keys_only();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.get(key, Some(opts))).await?;
+        Ok(resp.kvs().iter().any(|kv| kv.create_revision() < rev))
     }
 
     /// Deletes our key if it is still the one created at `rev`.
@@ -220,7 +237,7 @@ impl Candidacy for EtcdCandidacy {
                 continue;
             }
             match ahead {
-                Some(key) => self.wait_deleted(key, at).await?,
+                Some(key) => self.wait_deleted(key, rev, at).await?,
                 None => {
                     let renewal = self.confirmation().await?;
                     self.last_sent = renewal.sent_at;

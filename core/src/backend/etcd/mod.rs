@@ -148,11 +148,11 @@ impl Inner {
     /// Hands back a candidacy's use of the lease; the last user revokes it, so that nothing of
     /// this process is left on the server.
     async fn release_lease(&self, lease: Arc<SharedLease>) -> Result<()> {
-        let slot = self.lease.lock().await;
-        // Under the slot lock no `lease()` can take a new reference meanwhile.
-        let last = Arc::strong_count(&lease) == 1;
-        drop(slot);
-        if last {
+        // Under the slot lock no `lease()` can take a new reference meanwhile, and the slot is
+        // emptied before the lock is let go, so nobody joins on a lease being revoked.
+        let mut slot = self.lease.lock().await;
+        if Arc::strong_count(&lease) == 1 {
+            *slot = Weak::new();
             lease.revoke().await?;
         }
         Ok(())

@@ -47,11 +47,12 @@ async fn watch_once(
     tx: &Sender,
     last: &mut Option<Option<LeaderInfo>>,
 ) -> Result<()> {
-    let mut at = publish(inner, election, tx, last).await?;
+    let at = publish(inner, election, tx, last).await?;
     let mut wc = inner.client.watch_client();
-    let opts = WatchOptions::new()
-        .with_prefix()
-        .with_start_revision(at + 1);
+    // From the current revision, not `at + 1`: etcd serves watches that start in the past
+    // from a 100 ms loop. A change between the read and the watch is caught by reading
+    // again once the watch exists (see below).
+    let opts = WatchOptions::new().with_prefix();
     let mut stream = bounded(
         inner.op_timeout,
         "watch",
@@ -67,7 +68,12 @@ async fn watch_once(
                 )))
             }
             Ok(Some(resp)) if !resp.events().is_empty() => {
-                at = at.max(publish(inner, election, tx, last).await?);
+                publish(inner, election, tx, last).await?;
+            }
+            Ok(Some(resp))
+                if resp.created() && resp.header().is_some_and(|h| h.revision() > at) =>
+            {
+                publish(inner, election, tx, last).await?;
             }
             Ok(Some(_)) => {}
             Ok(None) => {
