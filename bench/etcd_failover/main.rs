@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench -p elect-core --bench etcd_failover                # everything
-//! cargo bench -p elect-core --bench etcd_failover -- graceful    # one part: graceful|crash|idle
+//! cargo bench -p elect-core --bench etcd_failover -- graceful    # graceful|crash|expiry|idle
 //! ELECT_BENCH_ROUNDS=100 ELECT_BENCH_ELECTIONS=1000 ...           # sizes
 //! ```
 //!
@@ -37,6 +37,9 @@ fn main() {
     }
     if wanted("crash") {
         crash(&server, rounds);
+    }
+    if wanted("expiry") {
+        expiry(&server, 10);
     }
     if wanted("idle") {
         idle(&server, env_num("ELECT_BENCH_ELECTIONS", 1000));
@@ -88,7 +91,7 @@ fn crash(server: &Server, rounds: usize) {
     let opts = "ttl=2s&renew=500ms&retry=200ms";
     let survivor = Candidate::open(&server.uri("127.0.0.1", opts), "crash", "survivor");
     survivor.e.start().unwrap();
-    let mut took = Vec::new();
+    let (mut took, mut by_etcd, mut by_elect) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         assert!(survivor.e.wait_leader(Some(Duration::from_secs(10))).unwrap());
         let mut child = ChildCandidate::spawn(&server.uri("127.0.0.1", opts), round);
@@ -96,16 +99,63 @@ fn crash(server: &Server, rounds: usize) {
         // Hand over to the child, then kill it.
         survivor.e.resign().unwrap();
         child.elected(Duration::from_secs(10));
-        // Let at least one keep-alive of the child go through, as in a real crash.
-        std::thread::sleep(Duration::from_millis(700));
+        // Crash at a random moment, at least one keep-alive of the child after its election.
+        let jitter = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+            % 1000;
+        std::thread::sleep(Duration::from_millis(600 + u64::from(jitter)));
         survivor.drain();
+        let deleted = server.first_delete("bench/crash/");
         let t0 = Instant::now();
         child.kill();
         let elected = survivor.elected(Duration::from_secs(15));
         took.push(elected - t0);
+        let deleted = deleted.recv_timeout(Duration::from_secs(5)).unwrap();
+        by_etcd.push(deleted - t0);
+        by_elect.push(elected.saturating_duration_since(deleted));
     }
     report(
         &format!("crash handover (SIGKILL -> successor Elected), ttl {ttl:?}"),
+        &mut took,
+    );
+    report("  of which etcd (SIGKILL -> key deleted)", &mut by_etcd);
+    report("  of which elect (key deleted -> Elected)", &mut by_elect);
+}
+
+/// etcd's own part of a crash handover, without elect: the time from the last keep-alive of a
+/// 2 s lease to the deletion of a key on it, seen by a watch.
+fn expiry(server: &Server, rounds: usize) {
+    let endpoint = server.endpoint.clone();
+    let mut took = elect_core::runtime::block_on(async move {
+        let mut c = etcd_client::Client::connect([endpoint], None).await.unwrap();
+        let mut took = Vec::new();
+        for i in 0..rounds {
+            let key = format!("expiry-baseline-{i}");
+            let lease = c.lease_grant(2, None).await.unwrap().id();
+            let put = etcd_client::PutOptions::new().with_lease(lease);
+            c.put(key.as_str(), "x", Some(put)).await.unwrap();
+            let mut w = c.watch(key.as_str(), None).await.unwrap();
+            w.message().await.unwrap(); // created
+            let (mut keeper, mut acks) = c.lease_keep_alive(lease).await.unwrap();
+            keeper.keep_alive().await.unwrap();
+            acks.message().await.unwrap();
+            let t0 = Instant::now();
+            drop((keeper, acks));
+            loop {
+                let resp = w.message().await.unwrap().unwrap();
+                if !resp.events().is_empty() {
+                    break;
+                }
+            }
+            took.push(t0.elapsed());
+        }
+        took
+    })
+    .unwrap();
+    report(
+        "etcd alone: last keep-alive of a 2 s lease -> its key deleted",
         &mut took,
     );
 }
@@ -305,6 +355,30 @@ impl Server {
 
     fn uri(&self, host: &str, opts: &str) -> String {
         format!("etcd://{host}:{}/bench?{opts}", self.port)
+    }
+
+    /// When the next key under `prefix` is deleted, seen by a watch of its own (open when this
+    /// returns).
+    fn first_delete(&self, prefix: &str) -> Receiver<Instant> {
+        let (tx, rx) = channel();
+        let (ready_tx, ready) = channel();
+        let (endpoint, prefix) = (self.endpoint.clone(), prefix.to_string());
+        elect_core::runtime::handle().spawn(async move {
+            let mut c = etcd_client::Client::connect([endpoint], None).await.unwrap();
+            let opts = etcd_client::WatchOptions::new().with_prefix();
+            let mut w = c.watch(prefix, Some(opts)).await.unwrap();
+            w.message().await.unwrap(); // created
+            let _ = ready_tx.send(());
+            while let Ok(Some(resp)) = w.message().await {
+                let delete = etcd_client::EventType::Delete;
+                if resp.events().iter().any(|e| e.event_type() == delete) {
+                    let _ = tx.send(Instant::now());
+                    return;
+                }
+            }
+        });
+        ready.recv().unwrap();
+        rx
     }
 
     /// Request messages etcd has received so far (unary calls and stream messages such as
