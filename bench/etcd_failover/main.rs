@@ -78,7 +78,19 @@ fn graceful(server: &Server, rounds: usize) {
         wait_members(&leader.e, 2);
         std::mem::swap(&mut leader, &mut next);
     }
-    report("graceful handover (resign -> successor Elected)", &mut handover);
+    if std::env::var_os("ELECT_BENCH_VERBOSE").is_some() {
+        println!(
+            "graceful samples (ms): {:?}",
+            handover
+                .iter()
+                .map(|d| d.as_micros() as f64 / 1000.0)
+                .collect::<Vec<_>>()
+        );
+    }
+    report(
+        "graceful handover (resign -> successor Elected)",
+        &mut handover,
+    );
     report("  resign() call", &mut resign_call);
 }
 
@@ -93,7 +105,10 @@ fn crash(server: &Server, rounds: usize) {
     survivor.e.start().unwrap();
     let (mut took, mut by_etcd, mut by_elect) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        assert!(survivor.e.wait_leader(Some(Duration::from_secs(10))).unwrap());
+        assert!(survivor
+            .e
+            .wait_leader(Some(Duration::from_secs(10)))
+            .unwrap());
         let mut child = ChildCandidate::spawn(&server.uri("127.0.0.1", opts), round);
         wait_members(&survivor.e, 2);
         // Hand over to the child, then kill it.
@@ -129,7 +144,9 @@ fn crash(server: &Server, rounds: usize) {
 fn expiry(server: &Server, rounds: usize) {
     let endpoint = server.endpoint.clone();
     let mut took = elect_core::runtime::block_on(async move {
-        let mut c = etcd_client::Client::connect([endpoint], None).await.unwrap();
+        let mut c = etcd_client::Client::connect([endpoint], None)
+            .await
+            .unwrap();
         let mut took = Vec::new();
         for i in 0..rounds {
             let key = format!("expiry-baseline-{i}");
@@ -364,7 +381,9 @@ impl Server {
         let (ready_tx, ready) = channel();
         let (endpoint, prefix) = (self.endpoint.clone(), prefix.to_string());
         elect_core::runtime::handle().spawn(async move {
-            let mut c = etcd_client::Client::connect([endpoint], None).await.unwrap();
+            let mut c = etcd_client::Client::connect([endpoint], None)
+                .await
+                .unwrap();
             let opts = etcd_client::WatchOptions::new().with_prefix();
             let mut w = c.watch(prefix, Some(opts)).await.unwrap();
             w.message().await.unwrap(); // created
