@@ -143,6 +143,15 @@ fn expect(rx: &Receiver<Timed>, pred: impl Fn(&Event) -> bool) -> Timed {
     }
 }
 
+/// Polls until `e` sees `n` members (candidates join in the background after `start`).
+fn wait_members(e: &Election, n: usize) {
+    let deadline = Instant::now() + WAIT;
+    while e.members().unwrap().len() < n {
+        assert!(Instant::now() < deadline, "{n} members did not join in time");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Polls until exactly one of `es` leads, checking on every round that never two do.
 fn sole_leader<'a>(es: &[&'a Election]) -> &'a Election {
     let end = Instant::now() + WAIT;
@@ -176,16 +185,9 @@ fn three_candidates_hand_over_in_line_order_with_growing_tokens() {
     );
     // b joins before c: it is next in line.
     b.start().unwrap();
-    let deadline = Instant::now() + WAIT;
-    while a.members().unwrap().len() < 2 {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_members(&a, 2);
     c.start().unwrap();
-    while a.members().unwrap().len() < 3 {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_members(&a, 3);
     let ids: Vec<_> = obs.members().unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(ids, ["a", "b", "c"], "members in line order");
     let seen = obs.leader().unwrap().unwrap();
@@ -320,11 +322,7 @@ fn killing_the_raft_leader_never_makes_two_leaders() {
     for (e, _) in &es {
         e.start().unwrap();
     }
-    let deadline = Instant::now() + WAIT;
-    while all.members().unwrap().len() < 4 {
-        assert!(Instant::now() < deadline, "all four candidates join");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_members(&all, 4);
 
     let raft_leader = run_script(&["leader", &cluster.name]);
     let mut words = raft_leader.split_whitespace();
