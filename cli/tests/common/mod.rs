@@ -116,6 +116,19 @@ impl Proc {
         got
     }
 
+    /// The remaining stdout lines, until stdout ends (or `WAIT` passes).
+    pub fn rest(&self) -> Vec<String> {
+        let end = Instant::now() + WAIT;
+        let mut got = Vec::new();
+        while let Ok(l) = self
+            .lines
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
+            got.push(l);
+        }
+        got
+    }
+
     /// Whether stdout ends (every writer, CMD included, is gone) within `WAIT`, skipping lines.
     pub fn stdout_closes(&self) -> bool {
         let end = Instant::now() + WAIT;
