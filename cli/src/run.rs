@@ -213,7 +213,7 @@ impl Runner {
                 stop = Some(Self::begin_stop(&job, deadline, Outcome::Lost));
             }
             let wake = match &stop {
-                None => deadline - self.grace,
+                None => deadline.checked_sub(self.grace).unwrap_or(now),
                 Some(s) if !s.killed => s.kill_at,
                 Some(_) => now + Duration::from_secs(3600), // SIGKILL sent: wait for the exit
             };
