@@ -105,3 +105,26 @@ fn cmd_not_found_exits_127() {
     assert_eq!(a.wait().code(), Some(127));
     assert!(a.stderr().contains("/no/such/cmd"), "{}", a.stderr());
 }
+
+#[test]
+fn a_paused_elect_kills_cmd_once_its_lease_deadline_has_passed() {
+    let dir = TempDir::new();
+    let a = run(&dir.uri("?ttl=600ms"), "a", &[], JOB);
+    assert_eq!(a.line(), "started a job 1 1");
+    // Pausing elect (not CMD, which has its own process group) past the lease deadline: when it
+    // resumes, the deadline has passed, so CMD must go at once (no grace left) and elect must
+    // campaign again for a new term.
+    a.signal(libc::SIGSTOP);
+    std::thread::sleep(Duration::from_millis(1200));
+    a.signal(libc::SIGCONT);
+    let mut lines = Vec::new();
+    while lines.last().map(String::as_str) != Some("started a job 2 2") {
+        lines.push(a.line());
+    }
+    assert!(
+        lines.len() <= 2,
+        "CMD of term 1 went on after resuming: {lines:?}"
+    );
+    let stderr = a.stderr();
+    assert!(stderr.contains("SIGKILL"), "{stderr}");
+}
