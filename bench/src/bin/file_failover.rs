@@ -2,7 +2,7 @@
 //! of the leader process, with the term file synced (`sync=true`, the default) and not.
 //!
 //! ```text
-//! cargo run --release -p elect-bench --bin file_failover [-- --rounds 100 --dir /some/dir]
+//! cargo run --release -p elect-bench --bin file_failover [-- --rounds 100 --dir DIR --silence 50ms]
 //! ```
 //!
 //! Three candidates run as separate processes (this binary re-executed as the scenario agent,
@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use elect_cli::fleet::{with_option, Fleet};
 
-/// How long a resigned leader stays out of the election. `flock` wakes waiters without handing
-/// the lock to one of them, so a resigner that campaigned again at once could win its own lock
-/// back before a woken waiter runs (likely on a loaded machine); such rounds are counted apart.
+/// Default of `--silence`, how long a resigned leader stays out of the election. `flock` wakes
+/// waiters without handing the lock to one of them, so a resigner that campaigns again at once
+/// can win its own lock back before a woken waiter runs (likely on a loaded machine); such
+/// rounds are counted apart.
 const SILENCE: &str = "50ms";
 /// Time for a candidate that just started or resigned to be waiting in line again before the
 /// next round, so that every round measures a hand-over to a waiter.
@@ -33,7 +34,7 @@ fn main() {
     let opts = match Options::parse(&args[1..]) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("file_failover: {e}\nusage: file_failover [--rounds N] [--dir DIR]");
+            eprintln!("file_failover: {e}\nusage: file_failover [--rounds N] [--dir DIR] [--silence DURATION]");
             std::process::exit(64);
         }
     };
@@ -46,6 +47,7 @@ fn main() {
 struct Options {
     rounds: usize,
     dir: PathBuf,
+    silence: String,
 }
 
 impl Options {
@@ -53,6 +55,7 @@ impl Options {
         let mut o = Options {
             rounds: 100,
             dir: std::env::temp_dir(),
+            silence: SILENCE.to_string(),
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -65,6 +68,7 @@ impl Options {
                         })?
                 }
                 "--dir" => o.dir = PathBuf::from(value),
+                "--silence" => o.silence = value.clone(),
                 _ => return Err(format!("unknown flag `{flag}`")),
             }
         }
@@ -74,10 +78,11 @@ impl Options {
 
 fn bench(opts: &Options) -> Result<(), String> {
     println!(
-        "file backend failover: {} rounds per case, 3 candidate processes, directory in {} ({})",
+        "file backend failover: {} rounds per case, 3 candidate processes, directory in {} ({}), silence={}",
         opts.rounds,
         opts.dir.display(),
-        fs_type(&opts.dir)
+        fs_type(&opts.dir),
+        opts.silence
     );
     println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
     println!(
@@ -106,7 +111,7 @@ fn measure(opts: &Options, sync: &str, case: Case) -> Result<(Vec<u64>, usize), 
     let uri = with_option(
         &with_option(&format!("file://{}", dir.0.display()), "sync", sync),
         "silence",
-        SILENCE,
+        &opts.silence,
     );
     let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
     let mut fleet = Fleet::new(exe, vec!["agent".into()]);
