@@ -42,7 +42,7 @@ fn losing_the_lock_stops_cmd_with_sigterm_and_campaigns_again() {
     // the file is not the one it locked.
     std::fs::remove_file(dir.0.join("job.lock")).unwrap();
     assert_eq!(a.line(), "stopped");
-    assert!(a.stderr().contains("session_lost"), "{}", a.stderr());
+    a.await_stderr("session_lost");
     // It campaigns again, wins the new lock file, and runs CMD with the next token.
     assert_eq!(a.line(), "started a job 2 2");
 }
@@ -61,7 +61,7 @@ fn cmd_exit_resigns_and_is_the_exit_code() {
     let b = run(&uri, "b", &[], JOB);
     a.send("go");
     assert_eq!(a.wait().code(), Some(3));
-    assert!(a.stderr().contains("resigning"), "{}", a.stderr());
+    a.await_stderr("resigning");
     assert_eq!(b.line(), "started b job 2 2");
 }
 
@@ -94,7 +94,7 @@ fn cmd_ignoring_sigterm_is_killed_after_grace() {
         "stopped after {took:?}; stderr:\n{}",
         a.stderr()
     );
-    assert!(a.stderr().contains("SIGKILL"), "{}", a.stderr());
+    a.await_stderr("SIGKILL");
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn cmd_not_found_exits_127() {
     let uri = dir.uri("");
     let mut a = Proc::spawn(&["run", "--uri", &uri, "--name", "job", "--", "/no/such/cmd"]);
     assert_eq!(a.wait().code(), Some(127));
-    assert!(a.stderr().contains("/no/such/cmd"), "{}", a.stderr());
+    a.await_stderr("/no/such/cmd");
 }
 
 #[test]
@@ -125,6 +125,5 @@ fn a_paused_elect_kills_cmd_once_its_lease_deadline_has_passed() {
         lines.len() <= 2,
         "CMD of term 1 went on after resuming: {lines:?}"
     );
-    let stderr = a.stderr();
-    assert!(stderr.contains("SIGKILL"), "{stderr}");
+    a.await_stderr("SIGKILL");
 }
