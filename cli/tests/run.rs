@@ -87,11 +87,13 @@ fn cmd_ignoring_sigterm_is_killed_after_grace() {
     let asked = Instant::now();
     a.signal(libc::SIGINT);
     assert_eq!(a.line(), "ignoring");
+    // Without the SIGKILL it would never exit (`wait` gives up after WAIT); a loaded machine
+    // may delay the exit, so only the lower bound is checked.
     assert_eq!(a.wait().code(), Some(0));
     let took = asked.elapsed();
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_secs(5),
-        "stopped after {took:?}; stderr:\n{}",
+        took >= Duration::from_millis(300),
+        "stopped after {took:?}, before --grace; stderr:\n{}",
         a.stderr()
     );
     a.await_stderr("SIGKILL");
