@@ -81,13 +81,15 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
         Err(e) => return Err(session::at(path)(e)),
     };
     let ours = session::digest_secret(config)?.map(|s| digest_id(&s));
+    let mut ours_listed = false;
+    let mut world = false;
     let mut unknown_scheme = false;
     let mut same_user_other_password = false;
     for acl in acls.iter() {
         match acl.scheme() {
-            "world" if acl.id() == "anyone" => return Ok(()),
+            "world" => world = true,
             "digest" => match (&ours, &config.user) {
-                (Some(ours), _) if acl.id() == ours => return Ok(()),
+                (Some(ours), _) if acl.id() == ours => ours_listed = true,
                 (_, Some(user)) if acl.id().split(':').next() == Some(user.as_str()) => {
                     same_user_other_password = true
                 }
@@ -95,6 +97,9 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
             },
             _ => unknown_scheme = true,
         }
+    }
+    if ours_listed {
+        return Ok(());
     }
     if same_user_other_password {
         return Err(Error::new(
@@ -104,6 +109,9 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
                 config.user.as_deref().unwrap_or_default()
             ),
         ));
+    }
+    if world {
+        return Ok(());
     }
     if unknown_scheme {
         return Ok(());

@@ -1,0 +1,52 @@
+//! No herd effect: 200 candidates of one process wait in one ZooKeeper election; when the
+//! leader resigns, exactly one of them (the next in line) is woken. Its own test binary, because
+//! the wake-up counters are per process and other tests would wait in line meanwhile.
+
+mod zk_support;
+
+use std::time::{Duration, Instant};
+
+use elect_core::backend::zookeeper::wait_stats;
+use elect_core::Election;
+use zk_support::{unique, Zk};
+
+#[test]
+fn a_resignation_wakes_only_the_next_in_line() {
+    let zk = Zk::start("herd");
+    let uri = format!("{}/t{}?ttl=5s", zk.uri, unique());
+    let n = 200;
+    let es: Vec<Election> = (0..n)
+        .map(|i| Election::open(&format!("{uri}&id=c{i:03}"), "job", None).unwrap())
+        .collect();
+    es[0].start().unwrap();
+    assert!(es[0].wait_leader(Some(Duration::from_secs(20))).unwrap());
+    for e in &es[1..] {
+        e.start().unwrap();
+    }
+    let until = |what: &str, f: &dyn Fn() -> bool| {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !f() {
+            assert!(Instant::now() < end, "timed out waiting for {what}: {:?}", wait_stats());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    until("199 waiters", &|| wait_stats().0 == n - 1);
+    let line = es[0].members().unwrap();
+    assert_eq!(line.len(), n);
+    let next = line[1].id.clone();
+    let (_, woken_before) = wait_stats();
+
+    es[0].resign().unwrap();
+    let successor = es.iter().find(|e| e.id() == next).unwrap();
+    assert!(successor.wait_leader(Some(Duration::from_secs(10))).unwrap());
+    // The resigned leader queues up again at the back: 199 waiters once more.
+    until("199 waiters again", &|| wait_stats().0 == n - 1);
+    // Nothing else may wake up late: give stray notifications time to arrive.
+    std::thread::sleep(Duration::from_millis(300));
+    let (waiting, woken_after) = wait_stats();
+    assert_eq!(woken_after - woken_before, 1, "only the next in line is woken");
+    assert_eq!(waiting, n - 1);
+    for e in &es {
+        e.close();
+    }
+}
