@@ -285,6 +285,22 @@ fn first_child(zk: &Zk, dir: &str) -> String {
     .unwrap()
 }
 
+/// The sequence numbers of the nodes in `dir`, sorted, read with a raw client.
+fn sequences(zk: &Zk, dir: &str) -> Vec<u64> {
+    let hosts = zk.uri.trim_start_matches("zk://").to_string();
+    let dir = dir.to_string();
+    let mut seqs: Vec<u64> = elect_core::runtime::block_on(async move {
+        let client = zookeeper_client::Client::connect(&hosts).await.unwrap();
+        client.list_children(&dir).await.unwrap()
+    })
+    .unwrap()
+    .iter()
+    .map(|c| c.rsplit('_').next().unwrap().parse().unwrap())
+    .collect();
+    seqs.sort();
+    seqs
+}
+
 #[test]
 fn digest_credentials_and_acls() {
     let zk = Zk::shared();
@@ -330,6 +346,107 @@ fn digest_credentials_and_acls() {
         .expect("no access without credentials");
     assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
     drop(p);
+}
+
+/// A TCP proxy to a server that, once armed, forwards the next create request and cuts the
+/// connection before the reply can come back: the create is applied, the client never learns it.
+struct CutProxy {
+    port: u16,
+    armed: Arc<AtomicBool>,
+}
+
+impl CutProxy {
+    fn new(upstream: &str) -> CutProxy {
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        let upstream = upstream.to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let armed = Arc::new(AtomicBool::new(false));
+        let armed2 = armed.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = TcpStream::connect(&upstream) else { return };
+                let mute = Arc::new(AtomicBool::new(false));
+                let (mut c2, mut s2, mute2) = (client.try_clone().unwrap(), server.try_clone().unwrap(), mute.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while let Ok(n) = s2.read(&mut buf) {
+                        if n == 0 || mute2.load(Ordering::SeqCst) || c2.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = c2.shutdown(Shutdown::Both);
+                });
+                let armed = armed2.clone();
+                std::thread::spawn(move || {
+                    let mut first = true; // the connect request has no request header
+                    loop {
+                        let mut len = [0u8; 4];
+                        if client.read_exact(&mut len).is_err() {
+                            break;
+                        }
+                        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+                        if client.read_exact(&mut body).is_err() {
+                            break;
+                        }
+                        let op = if first || body.len() < 8 {
+                            0
+                        } else {
+                            i32::from_be_bytes(body[4..8].try_into().unwrap())
+                        };
+                        first = false;
+                        // 1 create, 15 create2: ZooKeeper's OpCode values.
+                        let cut = (op == 1 || op == 15) && armed.swap(false, Ordering::SeqCst);
+                        if cut {
+                            mute.store(true, Ordering::SeqCst);
+                        }
+                        if server.write_all(&len).is_err() || server.write_all(&body).is_err() {
+                            break;
+                        }
+                        if cut {
+                            std::thread::sleep(Duration::from_millis(200));
+                            break;
+                        }
+                    }
+                    let _ = server.shutdown(Shutdown::Both);
+                    let _ = client.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CutProxy { port, armed }
+    }
+}
+
+#[test]
+fn a_create_whose_reply_is_lost_is_found_again_not_duplicated() {
+    let zk = Zk::shared();
+    let chroot = format!("t{}", unique());
+    let (a, _ra) = open(&format!("{}/{chroot}", zk.uri), "a", "&ttl=5s");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let proxy = CutProxy::new(zk.uri.trim_start_matches("zk://"));
+    let via_proxy = format!("zk://127.0.0.1:{}/{chroot}", proxy.port);
+    let (b, rb) = open(&via_proxy, "b", "&ttl=5s&retry=200ms");
+    proxy.armed.store(true, Ordering::SeqCst);
+    b.start().unwrap();
+    expect(
+        &rb,
+        |e| matches!(e, Event::Error { message } if message.contains("creating the candidate node")),
+    );
+    assert!(!proxy.armed.load(Ordering::SeqCst), "the create went through the proxy");
+    // b reconnects in the same session and adopts the node it did create: two nodes, not three.
+    until("b in line", || a.members().unwrap().len() == 2);
+    std::thread::sleep(Duration::from_millis(500)); // a duplicate would show up by now
+    let ids: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids, ["a", "b"]);
+    // And it is the node of the lost reply (the next sequence after a's), not a second create
+    // whose duplicate was cleaned up afterwards.
+    let seqs = sequences(&zk, &format!("/{chroot}/job"));
+    assert_eq!(seqs.len(), 2);
+    assert_eq!(seqs[1], seqs[0] + 1, "b adopted its first node: {seqs:?}");
+    a.resign().unwrap();
+    assert!(b.wait_leader(Some(Duration::from_secs(2))).unwrap());
 }
 
 // ---- candidates in other processes -------------------------------------------------------

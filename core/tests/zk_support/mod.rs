@@ -11,6 +11,8 @@ pub struct Zk {
     pub name: String,
     /// `zk://127.0.0.1:port[,...]`
     pub uri: String,
+    /// Started here (and so stopped here), or the run's shared server from `ELECT_ZK_URI`.
+    owned: bool,
 }
 
 fn script() -> PathBuf {
@@ -46,6 +48,7 @@ impl Zk {
         Zk {
             uri: export(&out, "ELECT_ZK_URI"),
             name,
+            owned: true,
         }
     }
 
@@ -60,9 +63,18 @@ impl Zk {
     }
 
     /// A standalone server shared by the tests of this process that run at the same time; each
-    /// uses its own chroot ([`unique`]). Saves a JVM start per test.
+    /// uses its own chroot ([`unique`]). Saves a JVM start per test. `scripts/test` starts one
+    /// for the whole run and exports `ELECT_ZK_URI`: that one is used (and left running) then.
+    /// Tests that stop, pause or kill a server never use this one.
     pub fn shared() -> Arc<Zk> {
         static SHARED: Mutex<Weak<Zk>> = Mutex::new(Weak::new());
+        if let Ok(uri) = std::env::var("ELECT_ZK_URI") {
+            return Arc::new(Zk {
+                name: String::new(),
+                uri,
+                owned: false,
+            });
+        }
         let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(zk) = slot.upgrade() {
             return zk;
@@ -104,6 +116,9 @@ impl Zk {
 
 impl Drop for Zk {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let _ = Command::new(script()).args(["stop", &self.name]).status();
     }
 }
