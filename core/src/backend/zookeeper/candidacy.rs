@@ -57,6 +57,9 @@ pub struct ZkCandidacy {
     data: Vec<u8>,
     acl: AclMode,
     node: Node,
+    /// The watch on our node (by name), set right after the node is created so that claiming
+    /// the leadership later costs no extra round trip.
+    own_watch: Option<(String, Deleted)>,
     leading: Option<Leading>,
 }
 
@@ -87,6 +90,7 @@ impl ZkCandidacy {
             data,
             acl,
             node: Node::None,
+            own_watch: None,
             leading: None,
         }
     }
@@ -235,6 +239,22 @@ impl Candidacy for ZkCandidacy {
         loop {
             self.check_session()?;
             let (name, czxid) = self.ensure_node().await?;
+            let own_watch = match self.own_watch.take() {
+                Some((n, w)) if n == name => w,
+                _ => {
+                    let own = self.path(&name);
+                    let (stat, watcher) = self
+                        .client()
+                        .check_and_watch_stat(&own)
+                        .await
+                        .map_err(session::at(&own))?;
+                    if stat.is_none() {
+                        self.node = Node::None;
+                        continue;
+                    }
+                    deleted(watcher)
+                }
+            };
             let epoch = self.session.contact().borrow().epoch;
             let (sent_at, line) = self.line().await?;
             self.delete_orphans(&line, &name);
@@ -244,20 +264,10 @@ impl Candidacy for ZkCandidacy {
                 continue;
             };
             if pos == 0 {
-                let own = self.path(&name);
-                let (stat, watcher) = self
-                    .client()
-                    .check_and_watch_stat(&own)
-                    .await
-                    .map_err(session::at(&own))?;
-                if stat.is_none() {
-                    self.node = Node::None;
-                    continue;
-                }
                 self.leading = Some(Leading {
                     verified_epoch: epoch,
                     reported: sent_at,
-                    deleted: deleted(watcher),
+                    deleted: own_watch,
                 });
                 return Ok(Grant {
                     term: czxid as u64,
@@ -267,6 +277,7 @@ impl Candidacy for ZkCandidacy {
                     },
                 });
             }
+            self.own_watch = Some((name, own_watch));
             let predecessor = self.path(&line[pos - 1]);
             let (stat, watcher) = self
                 .client()
@@ -390,6 +401,7 @@ impl Drop for ZkCandidacy {
                     data: Vec::new(),
                     acl: self.acl,
                     node: Node::Unknown,
+                    own_watch: None,
                     leading: None,
                 };
                 self.node = Node::None;
