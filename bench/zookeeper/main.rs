@@ -83,10 +83,16 @@ fn graceful(uri: &str, rounds: usize) {
     assert!(a.wait_leader(Some(WAIT)).unwrap());
     ra.recv().unwrap();
     b.start().unwrap();
-    until("b in line", || a.members().map(|m| m.len() == 2).unwrap_or(false));
+    until("b in line", || {
+        a.members().map(|m| m.len() == 2).unwrap_or(false)
+    });
     let mut times = Vec::new();
     for _ in 0..rounds {
-        let (leader, next, next_rx) = if a.is_leader() { (&a, &b, &rb) } else { (&b, &a, &ra) };
+        let (leader, next, next_rx) = if a.is_leader() {
+            (&a, &b, &rb)
+        } else {
+            (&b, &a, &ra)
+        };
         let t0 = Instant::now();
         leader.resign().unwrap();
         let at = next_rx.recv_timeout(WAIT).expect("successor elected");
@@ -114,7 +120,9 @@ fn crash(uri: &str, rounds: usize) {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        until("child in line", || p.members().map(|m| m.len() == 2).unwrap_or(false));
+        until("child in line", || {
+            p.members().map(|m| m.len() == 2).unwrap_or(false)
+        });
         p.resign().unwrap();
         let line = lines.next().expect("child output").unwrap();
         assert_eq!(line, "elected");
@@ -123,7 +131,9 @@ fn crash(uri: &str, rounds: usize) {
         });
         let t0 = Instant::now();
         child.kill().unwrap(); // SIGKILL
-        let at = rp.recv_timeout(WAIT).expect("parent elected after the crash");
+        let at = rp
+            .recv_timeout(WAIT)
+            .expect("parent elected after the crash");
         times.push(at - t0);
         let _ = child.wait();
     }
@@ -166,7 +176,11 @@ fn idle(uri: &str, n: usize, secs: u64) {
         .to_string();
     let (cpu0, pk0, t0) = (cpu_seconds(), packets_received(&host), Instant::now());
     std::thread::sleep(Duration::from_secs(secs));
-    let (cpu1, pk1, dt) = (cpu_seconds(), packets_received(&host), t0.elapsed().as_secs_f64());
+    let (cpu1, pk1, dt) = (
+        cpu_seconds(),
+        packets_received(&host),
+        t0.elapsed().as_secs_f64(),
+    );
     println!(
         "zk idle cost (elect): elections={n} cpu={:.2}% of one core, server packets={:.1}/s, rss={} MiB, threads={}",
         (cpu1 - cpu0) / dt * 100.0,

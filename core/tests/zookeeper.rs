@@ -99,7 +99,10 @@ fn three_candidates_hand_over_on_resign_and_close() {
     );
     let next = wait_any_leader(&[&b, &c]);
     let handover = t0.elapsed();
-    assert!(handover < Duration::from_millis(500), "handover took {handover:?}");
+    assert!(
+        handover < Duration::from_millis(500),
+        "handover took {handover:?}"
+    );
     let t2 = next.fencing_token().unwrap();
     assert!(t2 > t1, "tokens grow: {t1} then {t2}");
     expect(
@@ -115,7 +118,11 @@ fn three_candidates_hand_over_on_resign_and_close() {
     let t0 = Instant::now();
     next.close();
     let third = wait_any_leader(&others);
-    assert!(t0.elapsed() < Duration::from_millis(500), "handover took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(500),
+        "handover took {:?}",
+        t0.elapsed()
+    );
     let t3 = third.fencing_token().unwrap();
     assert!(t3 > t2, "tokens grow: {t2} then {t3}");
     until("2 members", || a.members().unwrap().len() == 2);
@@ -166,7 +173,10 @@ fn server_stopped_and_restarted() {
         matches!(ev, Event::Revoked { reason: RevokeReason::LeaseExpired, term } if term == t1),
         "{ev:?}"
     );
-    assert!(after <= ttl + Duration::from_millis(300), "stepped down after {after:?}");
+    assert!(
+        after <= ttl + Duration::from_millis(300),
+        "stepped down after {after:?}"
+    );
     assert!(!a.is_leader() && !b.is_leader());
 
     zk.restart();
@@ -213,7 +223,10 @@ fn ensemble_losing_its_leader_never_gives_two_leaders() {
                 let leaders: Vec<u64> = es.iter().filter_map(|e| e.fencing_token()).collect();
                 worst.fetch_max(leaders.len() as u64, Ordering::Relaxed);
                 for t in leaders {
-                    assert!(t >= last_token, "token went backwards: {last_token} then {t}");
+                    assert!(
+                        t >= last_token,
+                        "token went backwards: {last_token} then {t}"
+                    );
                     last_token = t;
                 }
                 std::thread::sleep(Duration::from_millis(1));
@@ -242,19 +255,30 @@ fn ensemble_losing_its_leader_never_gives_two_leaders() {
 fn bad_input_fails_at_open_with_clear_errors() {
     let zk = Zk::shared();
     let host = zk.uri.trim_start_matches("zk://").to_string();
-    let err = |uri: &str| Election::open(uri, "job", None).err().unwrap_or_else(|| panic!("{uri} opened"));
+    let err = |uri: &str| {
+        Election::open(uri, "job", None)
+            .err()
+            .unwrap_or_else(|| panic!("{uri} opened"))
+    };
 
     let e = err("zk://127.0.0.1:1/x?connect_timeout=2s");
     assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
     assert!(e.message().contains("127.0.0.1:1"), "{e:?}");
 
-    for (chroot, part) in [("a//b", "/a//b"), ("zookeeper/x", "/zookeeper/x"), ("a/../b", "/a/../b")] {
+    for (chroot, part) in [
+        ("a//b", "/a//b"),
+        ("zookeeper/x", "/zookeeper/x"),
+        ("a/../b", "/a/../b"),
+    ] {
         let e = err(&format!("zk://{host}/{chroot}"));
         assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
         assert!(e.message().contains(part), "{e:?}");
     }
     let e = err(&format!("zk://{host}/x?acl=bogus"));
-    assert!(e.message().contains("acl") && e.message().contains("bogus"), "{e:?}");
+    assert!(
+        e.message().contains("acl") && e.message().contains("bogus"),
+        "{e:?}"
+    );
     let e = err(&format!("zk://{host}/x?acl=read"));
     assert!(e.message().contains("credentials"), "{e:?}");
     let e = err(&format!("zk://alice@{host}/x"));
@@ -267,7 +291,13 @@ fn bad_input_fails_at_open_with_clear_errors() {
     let (a, _ra) = open(&uri, "a", "");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
-    let node = first_child(&zk, &format!("{}/job", uri.rsplit_once('/').map(|(_, c)| format!("/{c}")).unwrap()));
+    let node = first_child(
+        &zk,
+        &format!(
+            "{}/job",
+            uri.rsplit_once('/').map(|(_, c)| format!("/{c}")).unwrap()
+        ),
+    );
     let e = err(&format!("zk://{host}{node}/below"));
     assert!(e.message().contains("ephemeral"), "{e:?}");
 }
@@ -316,7 +346,10 @@ fn digest_credentials_and_acls() {
         .err()
         .expect("wrong password refused");
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
-    assert!(e.message().contains("alice") && !e.message().contains("n0t-it"), "{e:?}");
+    assert!(
+        e.message().contains("alice") && !e.message().contains("n0t-it"),
+        "{e:?}"
+    );
 
     // Without credentials: may observe (acl=read is the default), may not campaign.
     let (anon, ranon) = open(&format!("zk://{host}{chroot}"), "anon", "");
@@ -340,7 +373,11 @@ fn digest_credentials_and_acls() {
 
     // acl=private: observers need the credentials too.
     let private = format!("/t{}", unique());
-    let (p, _rp) = open(&format!("zk://alice:s3cret@{host}{private}"), "p", "&acl=private");
+    let (p, _rp) = open(
+        &format!("zk://alice:s3cret@{host}{private}"),
+        "p",
+        "&acl=private",
+    );
     let e = Election::open(&format!("zk://{host}{private}"), "job", None)
         .err()
         .expect("no access without credentials");
@@ -366,13 +403,22 @@ impl CutProxy {
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(mut client) = client else { return };
-                let Ok(mut server) = TcpStream::connect(&upstream) else { return };
+                let Ok(mut server) = TcpStream::connect(&upstream) else {
+                    return;
+                };
                 let mute = Arc::new(AtomicBool::new(false));
-                let (mut c2, mut s2, mute2) = (client.try_clone().unwrap(), server.try_clone().unwrap(), mute.clone());
+                let (mut c2, mut s2, mute2) = (
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    mute.clone(),
+                );
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 65536];
                     while let Ok(n) = s2.read(&mut buf) {
-                        if n == 0 || mute2.load(Ordering::SeqCst) || c2.write_all(&buf[..n]).is_err() {
+                        if n == 0
+                            || mute2.load(Ordering::SeqCst)
+                            || c2.write_all(&buf[..n]).is_err()
+                        {
                             break;
                         }
                     }
@@ -434,7 +480,10 @@ fn a_create_whose_reply_is_lost_is_found_again_not_duplicated() {
         &rb,
         |e| matches!(e, Event::Error { message } if message.contains("creating the candidate node")),
     );
-    assert!(!proxy.armed.load(Ordering::SeqCst), "the create went through the proxy");
+    assert!(
+        !proxy.armed.load(Ordering::SeqCst),
+        "the create went through the proxy"
+    );
     // b reconnects in the same session and adopts the node it did create: two nodes, not three.
     until("b in line", || a.members().unwrap().len() == 2);
     std::thread::sleep(Duration::from_millis(500)); // a duplicate would show up by now
@@ -545,7 +594,11 @@ impl Candidate {
                 }
             }
         });
-        Candidate { child, stdin, lines }
+        Candidate {
+            child,
+            stdin,
+            lines,
+        }
     }
 
     fn expect(&self, prefix: &str, within: Duration) -> String {
@@ -608,7 +661,10 @@ fn sigkill_of_the_leader_process_hands_over_within_the_session_timeout() {
     let took = t0.elapsed();
     assert!(t2 > t1);
     // ttl=1s asks for a 1 s session; the server expires it within a tick or two after that.
-    assert!(took < Duration::from_millis(1000 + 1000), "handover took {took:?}");
+    assert!(
+        took < Duration::from_millis(1000 + 1000),
+        "handover took {took:?}"
+    );
 }
 
 #[test]

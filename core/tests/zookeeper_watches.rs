@@ -26,7 +26,11 @@ fn a_resignation_wakes_only_the_next_in_line() {
     let until = |what: &str, f: &dyn Fn() -> bool| {
         let end = Instant::now() + Duration::from_secs(30);
         while !f() {
-            assert!(Instant::now() < end, "timed out waiting for {what}: {:?}", wait_stats());
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {what}: {:?}",
+                wait_stats()
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     };
@@ -38,13 +42,19 @@ fn a_resignation_wakes_only_the_next_in_line() {
 
     es[0].resign().unwrap();
     let successor = es.iter().find(|e| e.id() == next).unwrap();
-    assert!(successor.wait_leader(Some(Duration::from_secs(10))).unwrap());
+    assert!(successor
+        .wait_leader(Some(Duration::from_secs(10)))
+        .unwrap());
     // The resigned leader queues up again at the back: 199 waiters once more.
     until("199 waiters again", &|| wait_stats().0 == n - 1);
     // Nothing else may wake up late: give stray notifications time to arrive.
     std::thread::sleep(Duration::from_millis(300));
     let (waiting, woken_after) = wait_stats();
-    assert_eq!(woken_after - woken_before, 1, "only the next in line is woken");
+    assert_eq!(
+        woken_after - woken_before,
+        1,
+        "only the next in line is woken"
+    );
     assert_eq!(waiting, n - 1);
     for e in &es {
         e.close();

@@ -30,7 +30,10 @@ enum Node {
     None,
     /// A create was sent but its reply was lost: the node may or may not exist.
     Unknown,
-    Known { name: String, czxid: i64 },
+    Known {
+        name: String,
+        czxid: i64,
+    },
 }
 
 /// The watch on our own node. In a `Mutex` only to make the candidacy `Sync` (it is only ever
@@ -206,6 +209,16 @@ impl ZkCandidacy {
         Ok((sent_at, paths::in_line(children)))
     }
 
+    /// An `exists` watch on `path`; `None` when the node is gone already.
+    async fn watch_node(&self, path: &str) -> Result<Option<zk::OneshotWatcher>> {
+        let (stat, watcher) = self
+            .client()
+            .check_and_watch_stat(path)
+            .await
+            .map_err(session::at(path))?;
+        Ok(stat.map(|_| watcher))
+    }
+
     async fn delete_node(&mut self) -> Result<()> {
         self.leading = None;
         let node = std::mem::replace(&mut self.node, Node::None);
@@ -242,16 +255,10 @@ impl Candidacy for ZkCandidacy {
             let own_watch = match self.own_watch.take() {
                 Some((n, w)) if n == name => w,
                 _ => {
-                    let own = self.path(&name);
-                    let (stat, watcher) = self
-                        .client()
-                        .check_and_watch_stat(&own)
-                        .await
-                        .map_err(session::at(&own))?;
-                    if stat.is_none() {
+                    let Some(watcher) = self.watch_node(&self.path(&name)).await? else {
                         self.node = Node::None;
                         continue;
-                    }
+                    };
                     deleted(watcher)
                 }
             };
@@ -279,20 +286,17 @@ impl Candidacy for ZkCandidacy {
             }
             self.own_watch = Some((name, own_watch));
             let predecessor = self.path(&line[pos - 1]);
-            let (stat, watcher) = self
-                .client()
-                .check_and_watch_stat(&predecessor)
-                .await
-                .map_err(session::at(&predecessor))?;
-            if stat.is_none() {
+            let Some(watcher) = self.watch_node(&predecessor).await? else {
                 continue; // gone between the listing and the watch: look again
-            }
+            };
             let waiting = Waiting::start();
             let event = watcher.changed().await;
             drop(waiting);
             WAKEUPS.fetch_add(1, Ordering::Relaxed);
             if event.event_type == zk::EventType::Session && event.session_state.is_terminated() {
-                return Err(not_leader("the ZooKeeper session ended while waiting in line"));
+                return Err(not_leader(
+                    "the ZooKeeper session ended while waiting in line",
+                ));
             }
             // Whatever happened, the line is read again before claiming anything.
         }
@@ -352,15 +356,9 @@ impl Candidacy for ZkCandidacy {
                         Node::Known { name, .. } => self.path(name),
                         _ => return Err(not_leader("no candidate node")),
                     };
-                    let (stat, watcher) = self
-                        .session
-                        .client
-                        .check_and_watch_stat(&own)
-                        .await
-                        .map_err(session::at(&own))?;
-                    if stat.is_none() {
+                    let Some(watcher) = self.watch_node(&own).await? else {
                         return Err(not_leader("our candidate node was deleted"));
-                    }
+                    };
                     if let Some(l) = self.leading.as_mut() {
                         l.deleted = deleted(watcher);
                     }

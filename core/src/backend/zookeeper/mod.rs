@@ -18,8 +18,8 @@ mod observe;
 mod paths;
 mod session;
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,14 +65,15 @@ impl Shared {
         if let Some(s) = current.as_ref().filter(|s| !s.ended()) {
             return Ok(s.clone());
         }
-        let fresh = tokio::time::timeout(self.config.connect_timeout, Session::connect(&self.config))
-            .await
-            .map_err(|_| {
-                Error::unreachable(format!(
-                    "{}: no new ZooKeeper session within connect_timeout",
-                    self.config
-                ))
-            })??;
+        let fresh =
+            tokio::time::timeout(self.config.connect_timeout, Session::connect(&self.config))
+                .await
+                .map_err(|_| {
+                    Error::unreachable(format!(
+                        "{}: no new ZooKeeper session within connect_timeout",
+                        self.config
+                    ))
+                })??;
         *current = Some(fresh.clone());
         Ok(fresh)
     }
@@ -115,7 +116,13 @@ impl ZkBackend {
 
 impl Drop for ZkBackend {
     fn drop(&mut self) {
-        for t in self.shared.tasks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for t in self
+            .shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             t.abort();
         }
     }
@@ -123,7 +130,12 @@ impl Drop for ZkBackend {
 
 /// Checks the credentials against the nearest existing node on the chroot's path, then creates
 /// the chroot (and its parents) with our ACL, so that a bad chroot fails at open.
-async fn prepare_chroot(session: &Session, config: &Config, chroot: &str, acl: AclMode) -> Result<()> {
+async fn prepare_chroot(
+    session: &Session,
+    config: &Config,
+    chroot: &str,
+    acl: AclMode,
+) -> Result<()> {
     let mut probe = Some(chroot);
     while let Some(path) = probe {
         match session.client.check_stat(path).await {
@@ -136,16 +148,20 @@ async fn prepare_chroot(session: &Session, config: &Config, chroot: &str, acl: A
         }
     }
     let options = zk::CreateMode::Persistent.with_acls(acl.acls());
-    session.client.mkdir(chroot, &options).await.map_err(|e| match e {
-        zk::Error::NoChildrenForEphemerals => Error::invalid(format!(
-            "path `{chroot}`: bad ZooKeeper chroot: it lies under an ephemeral node"
-        )),
-        zk::Error::NoAuth => Error::new(
-            ErrorCode::Permission,
-            format!("path `{chroot}`: ZooKeeper's ACL does not let us create the chroot"),
-        ),
-        other => session::at(chroot)(other),
-    })
+    session
+        .client
+        .mkdir(chroot, &options)
+        .await
+        .map_err(|e| match e {
+            zk::Error::NoChildrenForEphemerals => Error::invalid(format!(
+                "path `{chroot}`: bad ZooKeeper chroot: it lies under an ephemeral node"
+            )),
+            zk::Error::NoAuth => Error::new(
+                ErrorCode::Permission,
+                format!("path `{chroot}`: ZooKeeper's ACL does not let us create the chroot"),
+            ),
+            other => session::at(chroot)(other),
+        })
 }
 
 #[async_trait]

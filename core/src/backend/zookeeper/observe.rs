@@ -140,7 +140,11 @@ async fn follow(shared: std::sync::Weak<Shared>, dir: String, tx: watch::Sender<
     }
 }
 
-async fn follow_while_subscribed(shared: &std::sync::Weak<Shared>, dir: &str, tx: &watch::Sender<Latest>) {
+async fn follow_while_subscribed(
+    shared: &std::sync::Weak<Shared>,
+    dir: &str,
+    tx: &watch::Sender<Latest>,
+) {
     loop {
         let Some(s) = shared.upgrade() else { return };
         let retry = s.retry;
@@ -159,7 +163,11 @@ async fn follow_while_subscribed(shared: &std::sync::Weak<Shared>, dir: &str, tx
         let watched = match session.client.list_and_watch_children(dir).await {
             Ok((_, watcher)) => Ok(watcher),
             // No election yet: wait for its directory to appear.
-            Err(zk::Error::NoNode) => session.client.check_and_watch_stat(dir).await.map(|(_, w)| w),
+            Err(zk::Error::NoNode) => session
+                .client
+                .check_and_watch_stat(dir)
+                .await
+                .map(|(_, w)| w),
             Err(e) => Err(e),
         };
         match watched {

@@ -38,7 +38,10 @@ pub fn chroot(path: &str) -> Result<String> {
         match segment {
             "" => return Err(bad("empty path segment (`//`)")),
             "." | ".." => return Err(bad("`.` and `..` are not allowed")),
-            s if s.chars().any(|c| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}') => {
+            s if s
+                .chars()
+                .any(|c| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}') =>
+            {
                 return Err(bad("control characters are not allowed"))
             }
             _ => {}
@@ -69,7 +72,11 @@ pub fn parent(path: &str) -> Option<&str> {
 
 /// A fresh protection prefix, `_c_<32 hex digits>-n_`, unique per candidacy.
 pub fn protected_prefix() -> String {
-    format!("{PROTECTED}{:016x}{:016x}{SEQUENCE_MARK}", random(), random())
+    format!(
+        "{PROTECTED}{:016x}{:016x}{SEQUENCE_MARK}",
+        random(),
+        random()
+    )
 }
 
 /// The sequence number of a candidate node name, `None` for anything else in the directory.
@@ -134,7 +141,10 @@ mod tests {
             "junk".into(),
             format!("{p}0000000002"),
         ]);
-        assert_eq!(line, vec![format!("{p}0000000002"), format!("{p}0000000010")]);
+        assert_eq!(
+            line,
+            vec![format!("{p}0000000002"), format!("{p}0000000010")]
+        );
         assert_eq!(election_dir("/c", "a/b%"), "/c/a%2Fb%25");
         assert_eq!(election_dir("/c", ".."), "/c/%2E%2E");
         assert_eq!(parent("/a/b"), Some("/a"));

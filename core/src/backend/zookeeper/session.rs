@@ -164,9 +164,9 @@ pub fn is_terminal(e: &zk::Error) -> bool {
 
 fn connect_error(e: zk::Error, hosts: &str) -> Error {
     match e {
-        zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss => Error::unreachable(
-            format!("no ZooKeeper server answered at {hosts} ({e})"),
-        ),
+        zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss => {
+            Error::unreachable(format!("no ZooKeeper server answered at {hosts} ({e})"))
+        }
         zk::Error::AuthFailed => Error::new(
             ErrorCode::Auth,
             format!("ZooKeeper at {hosts} rejected the credentials"),
