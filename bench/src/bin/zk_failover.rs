@@ -1,9 +1,10 @@
-//! ZooKeeper failover and overhead benchmark for elect (run by `bench/zookeeper/run`).
+//! ZooKeeper failover and overhead benchmark for elect (run by `bench/zookeeper/run`, which
+//! starts a private server and runs kazoo's recipe side by side).
 //!
 //! ```text
-//! bench-zookeeper graceful <zk-uri> <rounds>   resign -> successor's Elected, two sessions
-//! bench-zookeeper crash <zk-uri> <rounds>      SIGKILL of a leader process -> successor's Elected
-//! bench-zookeeper idle <zk-uri> <n> <secs>     n elections leading in one process: CPU, packets
+//! zk_failover graceful <zk-uri> <rounds>   resign -> successor's Elected, two sessions
+//! zk_failover crash <zk-uri> <rounds>      SIGKILL of a leader process -> successor's Elected
+//! zk_failover idle <zk-uri> <n> <secs>     n elections leading in one process: CPU, packets
 //! ```
 //!
 //! Every figure is measured from the moment of the cause (the `resign` call, the `kill -9`) to
@@ -31,7 +32,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench-zookeeper graceful|crash <zk-uri> <rounds> | idle <zk-uri> <n> <secs>");
+    eprintln!("usage: zk_failover graceful|crash <zk-uri> <rounds> | idle <zk-uri> <n> <secs>");
     std::process::exit(2)
 }
 
