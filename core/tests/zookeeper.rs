@@ -343,8 +343,7 @@ fn digest_credentials_and_acls() {
 
     // Same user, another password: refused at open, and the password is not in the message.
     let e = Election::open(&format!("zk://alice:n0t-it@{host}{chroot}"), "job", None)
-        .err()
-        .expect("wrong password refused");
+        .expect_err("wrong password refused");
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
     assert!(
         e.message().contains("alice") && !e.message().contains("n0t-it"),
@@ -379,8 +378,7 @@ fn digest_credentials_and_acls() {
         "&acl=private",
     );
     let e = Election::open(&format!("zk://{host}{private}"), "job", None)
-        .err()
-        .expect("no access without credentials");
+        .expect_err("no access without credentials");
     assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
     drop(p);
 }

@@ -135,7 +135,7 @@ mod tests {
         assert_ne!(p, protected_prefix());
         assert_eq!(sequence(&format!("{p}0000000042")), Some(42));
         assert_eq!(sequence("other"), None);
-        assert_eq!(sequence(&format!("{p}")), None);
+        assert_eq!(sequence(&p), None);
         let line = in_line(vec![
             format!("{p}0000000010"),
             "junk".into(),
