@@ -163,20 +163,19 @@ fn server_stopped_and_restarted() {
     b.start().unwrap();
     until("2 members", || a.members().unwrap().len() == 2);
 
-    let t0 = Instant::now();
     zk.stop();
+    // The server answered until somewhere inside `stop` (the JVM takes a moment to exit), so the
+    // last confirmed contact is before now: the deadline is at most ttl - margin away.
+    let stopped = Instant::now();
     // Disconnected, the leader believes it leads only until its deadline, then steps down
     // without waiting for anything from the server.
     let ev = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
-    let after = t0.elapsed();
+    let after = stopped.elapsed();
     assert!(
         matches!(ev, Event::Revoked { reason: RevokeReason::LeaseExpired, term } if term == t1),
         "{ev:?}"
     );
-    assert!(
-        after <= ttl + Duration::from_millis(300),
-        "stepped down after {after:?}"
-    );
+    assert!(after <= ttl, "stepped down {after:?} after the server was gone");
     assert!(!a.is_leader() && !b.is_leader());
 
     zk.restart();

@@ -121,6 +121,11 @@ async fn monitor(mut states: zk::StateWatcher, tx: watch::Sender<Contact>) {
                 c.link = Link::Disconnected;
             }
             zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly => {
+                // Woken while we thought we were connected: the disconnection in between was
+                // too short for us to see it, but it happened.
+                if c.link == Link::Connected {
+                    c.epoch += 1;
+                }
                 c.link = Link::Connected
             }
             _ => c.link = Link::Ended,
