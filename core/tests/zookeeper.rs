@@ -175,7 +175,10 @@ fn server_stopped_and_restarted() {
         matches!(ev, Event::Revoked { reason: RevokeReason::LeaseExpired, term } if term == t1),
         "{ev:?}"
     );
-    assert!(after <= ttl, "stepped down {after:?} after the server was gone");
+    assert!(
+        after <= ttl,
+        "stepped down {after:?} after the server was gone"
+    );
     assert!(!a.is_leader() && !b.is_leader());
 
     zk.restart();
@@ -382,11 +385,13 @@ fn digest_credentials_and_acls() {
     drop(p);
 }
 
-/// A TCP proxy to a server that, once armed, forwards the next create request and cuts the
-/// connection before the reply can come back: the create is applied, the client never learns it.
+/// A TCP proxy to a server that, once armed, forwards the next create request (or, with
+/// `any`, the next request of any kind) and cuts the connection before the reply can come back:
+/// the request is applied, the client never learns it.
 struct CutProxy {
     port: u16,
     armed: Arc<AtomicBool>,
+    any: Arc<AtomicBool>,
 }
 
 impl CutProxy {
@@ -397,6 +402,8 @@ impl CutProxy {
         let port = listener.local_addr().unwrap().port();
         let armed = Arc::new(AtomicBool::new(false));
         let armed2 = armed.clone();
+        let any = Arc::new(AtomicBool::new(false));
+        let any2 = any.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(mut client) = client else { return };
@@ -422,6 +429,7 @@ impl CutProxy {
                     let _ = c2.shutdown(Shutdown::Both);
                 });
                 let armed = armed2.clone();
+                let any = any2.clone();
                 std::thread::spawn(move || {
                     let mut first = true; // the connect request has no request header
                     loop {
@@ -433,14 +441,16 @@ impl CutProxy {
                         if client.read_exact(&mut body).is_err() {
                             break;
                         }
-                        let op = if first || body.len() < 8 {
+                        let connect = std::mem::take(&mut first);
+                        let op = if connect || body.len() < 8 {
                             0
                         } else {
                             i32::from_be_bytes(body[4..8].try_into().unwrap())
                         };
-                        first = false;
                         // 1 create, 15 create2: ZooKeeper's OpCode values.
-                        let cut = (op == 1 || op == 15) && armed.swap(false, Ordering::SeqCst);
+                        let cut = !connect
+                            && (any.load(Ordering::SeqCst) || op == 1 || op == 15)
+                            && armed.swap(false, Ordering::SeqCst);
                         if cut {
                             mute.store(true, Ordering::SeqCst);
                         }
@@ -457,7 +467,7 @@ impl CutProxy {
                 });
             }
         });
-        CutProxy { port, armed }
+        CutProxy { port, armed, any }
     }
 }
 
@@ -493,6 +503,31 @@ fn a_create_whose_reply_is_lost_is_found_again_not_duplicated() {
     assert_eq!(seqs[1], seqs[0] + 1, "b adopted its first node: {seqs:?}");
     a.resign().unwrap();
     assert!(b.wait_leader(Some(Duration::from_secs(2))).unwrap());
+}
+
+#[test]
+fn a_leader_keeps_leading_across_a_short_disconnection() {
+    let zk = Zk::shared();
+    let proxy = CutProxy::new(zk.uri.trim_start_matches("zk://"));
+    let uri = format!("zk://127.0.0.1:{}/t{}", proxy.port, unique());
+    let (a, ra) = open(&uri, "a", "&ttl=3s");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    proxy.any.store(true, Ordering::SeqCst);
+    proxy.armed.store(true, Ordering::SeqCst);
+    until("the connection cut", || !proxy.armed.load(Ordering::SeqCst));
+    let cut = Instant::now();
+    // Reconnected in the same session, the leader re-reads the line and goes on: its deadline
+    // moves past anything the contacts before the cut could justify.
+    until("a renewal confirmed after the cut", || {
+        a.lease_deadline()
+            .is_some_and(|d| d > cut + Duration::from_millis(2700))
+    });
+    assert_eq!(a.fencing_token(), Some(t1), "same term, not a new election");
+    while let Ok(ev) = ra.try_recv() {
+        assert!(!matches!(ev, Event::Revoked { .. }), "{ev:?}");
+    }
 }
 
 // ---- candidates in other processes -------------------------------------------------------
