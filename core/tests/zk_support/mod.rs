@@ -120,6 +120,8 @@ impl Drop for Zk {
             return;
         }
         let _ = Command::new(script()).args(["stop", &self.name]).status();
+        let run_dir = std::env::var("ELECT_RUN_DIR").unwrap_or_else(|_| "/tmp/elect-run".into());
+        let _ = std::fs::remove_dir_all(PathBuf::from(run_dir).join(format!("zk-{}", self.name)));
     }
 }
 
