@@ -1,5 +1,6 @@
 //! No herd effect: 200 candidates of one process wait in one ZooKeeper election; when the
-//! leader resigns, exactly one of them (the next in line) is woken. Its own test binary, because
+//! leader resigns, exactly one of them (the next in line) is woken. And 200 elections cost the
+//! server no more keep-alive traffic than one. Its own test binary with its own server, because
 //! the wake-up counters are per process and other tests would wait in line meanwhile.
 
 mod zk_support;
@@ -56,7 +57,31 @@ fn a_resignation_wakes_only_the_next_in_line() {
         "only the next in line is woken"
     );
     assert_eq!(waiting, n - 1);
+
+    // Idle, the 200 share one session: a heartbeat and the client's pings, a few packets a
+    // second in all (a renewal per election would be 200 every `renew`, 120 a second).
+    let window = Duration::from_secs(3);
+    let before = packets_received(&zk.uri);
+    std::thread::sleep(window);
+    let sent = packets_received(&zk.uri) - before;
+    assert!(
+        sent <= 20,
+        "{sent} packets in {window:?} for {n} idle elections"
+    );
     for e in &es {
         e.close();
     }
+}
+
+/// `zk_packets_received` from the server's `mntr` (this test's server serves only this test).
+fn packets_received(uri: &str) -> u64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(uri.trim_start_matches("zk://")).unwrap();
+    s.write_all(b"mntr").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
+        .find_map(|l| l.strip_prefix("zk_packets_received\t"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("mntr answers zk_packets_received")
 }
