@@ -162,12 +162,13 @@ async fn follow_while_subscribed(
         };
         let watched = match session.client.list_and_watch_children(dir).await {
             Ok((_, watcher)) => Ok(watcher),
-            // No election yet: wait for its directory to appear.
-            Err(zk::Error::NoNode) => session
-                .client
-                .check_and_watch_stat(dir)
-                .await
-                .map(|(_, w)| w),
+            // No election yet: wait for its directory to appear. If it appeared meanwhile, its
+            // `exists` watch would not see children come and go: list it again instead.
+            Err(zk::Error::NoNode) => match session.client.check_and_watch_stat(dir).await {
+                Ok((Some(_), _)) => continue,
+                Ok((None, watcher)) => Ok(watcher),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match watched {
