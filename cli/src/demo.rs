@@ -244,6 +244,12 @@ fn note(id: &str, n: &Note) {
     }
 }
 
+/// A duration for people: milliseconds, or seconds from one second on (server stores after
+/// a crash).
 fn ms(ns: u64) -> String {
-    format!("{:.2} ms", ns as f64 / 1e6)
+    if ns >= 1_000_000_000 {
+        format!("{:.2} s", ns as f64 / 1e9)
+    } else {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    }
 }
