@@ -29,6 +29,10 @@ pub struct EtcdCandidacy {
     /// A revision we gave up (released) but whose key may still exist because the delete did
     /// not go through. It must not be reused: a new term needs a new, higher revision.
     stale: Option<i64>,
+    /// A create may have reached the server (sent, answer not seen, or key not yet deleted).
+    /// Leaving then deletes the key by name: a campaign cancelled mid-request must not leave
+    /// a ghost in line for as long as the shared lease lives.
+    maybe_exists: bool,
     /// Send time of the last renewal reported to the engine.
     last_sent: Instant,
 }
@@ -44,6 +48,7 @@ impl EtcdCandidacy {
             value: encode_value(spec),
             rev: None,
             stale: None,
+            maybe_exists: false,
             last_sent: Instant::now(),
             lease: Some(lease),
         }
@@ -73,6 +78,7 @@ impl EtcdCandidacy {
                 Some(PutOptions::new().with_lease(lease_id)),
             )])
             .or_else([TxnOp::get(self.key.as_str(), None)]);
+        self.maybe_exists = true;
         let mut kv = self.inner.client.kv_client();
         let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
         if resp.succeeded() {
@@ -262,12 +268,23 @@ impl Candidacy for EtcdCandidacy {
             self.stale = Some(rev);
             self.delete_if(rev).await?;
             self.stale = None;
+            self.maybe_exists = false;
         }
         Ok(())
     }
 
     async fn leave(mut self: Box<Self>) -> Result<()> {
         self.release().await?;
+        if self.maybe_exists {
+            let mut kv = self.inner.client.kv_client();
+            bounded(
+                self.inner.op_timeout,
+                "leave",
+                kv.delete(self.key.as_str(), None),
+            )
+            .await?;
+            self.maybe_exists = false;
+        }
         if let Some(lease) = self.lease.take() {
             self.inner.release_lease(lease).await?;
         }
@@ -279,11 +296,8 @@ impl Drop for EtcdCandidacy {
     /// Dropped without `leave` (the engine gave up waiting, or the lease was lost): delete the
     /// key in the background rather than leave it in line until the lease expires.
     fn drop(&mut self) {
-        let Some(rev) = self.rev.or(self.stale) else {
-            return;
-        };
-        if self.lease.as_ref().is_none_or(|l| l.is_lost()) {
-            return; // the key went with the lease
+        if !self.maybe_exists || self.lease.as_ref().is_none_or(|l| l.is_lost()) {
+            return; // nothing made, or the key went with the lease
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let (mut kv, key, limit) = (
@@ -292,8 +306,85 @@ impl Drop for EtcdCandidacy {
                 self.inner.op_timeout,
             );
             rt.spawn(async move {
-                let _ = tokio::time::timeout(limit, kv.txn(delete_txn(&key, rev))).await;
+                let _ = tokio::time::timeout(limit, kv.delete(key, None)).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Reconciliation against a real etcd (`scripts/servers/etcd`), driving a candidacy's
+    //! private steps directly: what a retried or re-run campaign leaves in the store.
+
+    use super::*;
+    use crate::uri::Config;
+
+    struct Server(String);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(script())
+                .args(["stop", &self.0])
+                .status();
+        }
+    }
+
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/etcd")
+    }
+
+    #[test]
+    fn a_retried_create_finds_its_own_key_and_a_new_term_gets_a_new_key() {
+        let name = format!("u{}-reconcile", std::process::id());
+        let out = std::process::Command::new(script())
+            .args(["start", &name])
+            .output()
+            .unwrap();
+        let _server = Server(name);
+        let out = String::from_utf8_lossy(&out.stdout);
+        let endpoints = out
+            .lines()
+            .find_map(|l| l.strip_prefix("export ELECT_ETCD_ENDPOINTS="))
+            .expect("the script prints the endpoints")
+            .to_string();
+        crate::runtime::block_on(async move {
+            let config = Config::parse(&format!("etcd://{endpoints}/unit?ttl=5s")).unwrap();
+            let inner = Arc::new(Inner::open(&config).await.unwrap());
+            let spec = CandidateSpec {
+                election: "job".into(),
+                id: "a".into(),
+                value: String::new(),
+            };
+            let keys = |inner: Arc<Inner>| async move { inner.line("job", 0).await.unwrap().0 };
+            let lease = inner.lease().await.unwrap();
+            let mut c = EtcdCandidacy::new(inner.clone(), lease, &spec);
+
+            // An attempt whose answer was lost, then the retry: one key, one revision.
+            let first = c.create().await.unwrap();
+            let again = c.create().await.unwrap();
+            assert_eq!(first, again, "the retry found its own key");
+            assert_eq!(keys(inner.clone()).await.len(), 1);
+
+            // A released term whose delete was not confirmed: the next term is a new key.
+            c.stale = Some(first);
+            let next = c.create().await.unwrap();
+            assert!(
+                next > first,
+                "a new term, a new revision: {first} then {next}"
+            );
+            let now = keys(inner.clone()).await;
+            assert_eq!(now.len(), 1);
+            assert_eq!(now[0].create_revision(), next);
+
+            // A campaign cancelled before its answer arrived: leaving removes the key anyway.
+            c.rev = None;
+            Box::new(c).leave().await.unwrap();
+            assert!(
+                keys(inner.clone()).await.is_empty(),
+                "no ghost left in line"
+            );
+        })
+        .unwrap();
     }
 }

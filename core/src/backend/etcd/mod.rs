@@ -68,6 +68,14 @@ pub(crate) struct Inner {
 
 impl EtcdBackend {
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+        Ok(Arc::new(EtcdBackend {
+            inner: Arc::new(Inner::open(config).await?),
+        }))
+    }
+}
+
+impl Inner {
+    async fn open(config: &Config) -> Result<Inner> {
         let prefix = prefix_of(&config.path)?;
         let client = connect::client(config).await?;
         // The channel connects lazily: one small read proves that a server answers and that
@@ -89,18 +97,16 @@ impl EtcdBackend {
                 e
             }
         })?;
-        Ok(Arc::new(EtcdBackend {
-            inner: Arc::new(Inner {
-                client,
-                prefix,
-                ttl: config.ttl,
-                interval: config.renew(),
-                margin: config.margin(),
-                op_timeout: config.connect_timeout,
-                retry: config.retry,
-                lease: Default::default(),
-            }),
-        }))
+        Ok(Inner {
+            client,
+            prefix,
+            ttl: config.ttl,
+            interval: config.renew(),
+            margin: config.margin(),
+            op_timeout: config.connect_timeout,
+            retry: config.retry,
+            lease: Default::default(),
+        })
     }
 }
 
