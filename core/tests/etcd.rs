@@ -147,7 +147,10 @@ fn expect(rx: &Receiver<Timed>, pred: impl Fn(&Event) -> bool) -> Timed {
 fn wait_members(e: &Election, n: usize) {
     let deadline = Instant::now() + WAIT;
     while e.members().unwrap().len() < n {
-        assert!(Instant::now() < deadline, "{n} members did not join in time");
+        assert!(
+            Instant::now() < deadline,
+            "{n} members did not join in time"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -235,6 +238,70 @@ fn three_candidates_hand_over_in_line_order_with_growing_tokens() {
         .ctl(&["get", "--prefix", &format!("{}/", prefix()), "--keys-only"])
         .trim()
         .is_empty());
+}
+
+/// etcd's count of completed `Txn` calls, from its Prometheus metrics.
+fn txn_count(server: &Server) -> f64 {
+    use std::io::Read;
+    let endpoint = server.uri.trim_start_matches("etcd://");
+    let mut s = std::net::TcpStream::connect(endpoint).unwrap();
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body.lines()
+        .filter(|l| {
+            l.starts_with("grpc_server_handled_total{") && l.contains("grpc_method=\"Txn\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The Txn count once it has not moved for 300 ms: every waiter sits in its watch.
+fn settled_txn_count(server: &Server) -> f64 {
+    let mut last = txn_count(server);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = txn_count(server);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[test]
+fn a_handover_wakes_only_the_next_in_line() {
+    let server = Server::start("herd");
+    // The leader stays out after resigning, so that only the handover is counted.
+    let (leader, _rl) = open(&server.uri, "job", "leader", &format!("{OPTS}&silence=60s"));
+    leader.start().unwrap();
+    assert!(leader.wait_leader(Some(WAIT)).unwrap());
+    let waiters: Vec<_> = (0..6)
+        .map(|i| open(&server.uri, "job", &format!("w{i}"), OPTS))
+        .collect();
+    // One at a time, so that the line is w0, w1, ...
+    for (i, (w, _)) in waiters.iter().enumerate() {
+        w.start().unwrap();
+        wait_members(&leader, i + 2);
+    }
+    let before = settled_txn_count(&server);
+    leader.resign().unwrap();
+    assert!(
+        waiters[0].0.wait_leader(Some(WAIT)).unwrap(),
+        "w0 was next in line"
+    );
+    let after = settled_txn_count(&server);
+    // The resign's delete, and the successor's one look at the line. A herd would add one
+    // look per waiter.
+    assert_eq!(
+        after - before,
+        2.0,
+        "transactions for one handover with 6 waiting"
+    );
 }
 
 #[test]
