@@ -240,8 +240,9 @@ fn three_candidates_hand_over_in_line_order_with_growing_tokens() {
         .is_empty());
 }
 
-/// etcd's count of completed `Txn` calls, from its Prometheus metrics.
-fn txn_count(server: &Server) -> f64 {
+/// etcd's count of completed calls of each gRPC method (`Txn`, `Range`...), from its
+/// Prometheus metrics.
+fn calls(server: &Server) -> std::collections::BTreeMap<String, f64> {
     use std::io::Read;
     let endpoint = server.uri.trim_start_matches("etcd://");
     let mut s = std::net::TcpStream::connect(endpoint).unwrap();
@@ -252,20 +253,29 @@ fn txn_count(server: &Server) -> f64 {
     .unwrap();
     let mut body = String::new();
     s.read_to_string(&mut body).unwrap();
-    body.lines()
-        .filter(|l| {
-            l.starts_with("grpc_server_handled_total{") && l.contains("grpc_method=\"Txn\"")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    let mut calls = std::collections::BTreeMap::new();
+    for l in body
+        .lines()
+        .filter(|l| l.starts_with("grpc_server_handled_total{"))
+    {
+        let method = l
+            .split("grpc_method=\"")
+            .nth(1)
+            .and_then(|m| m.split('"').next());
+        let n = l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok());
+        if let (Some(m), Some(n)) = (method, n) {
+            *calls.entry(m.to_string()).or_default() += n;
+        }
+    }
+    calls
 }
 
-/// The Txn count once it has not moved for 300 ms: every waiter sits in its watch.
-fn settled_txn_count(server: &Server) -> f64 {
-    let mut last = txn_count(server);
+/// The call counts once they have not moved for 300 ms: every waiter sits in its watch.
+fn settled_calls(server: &Server) -> std::collections::BTreeMap<String, f64> {
+    let mut last = calls(server);
     loop {
         std::thread::sleep(Duration::from_millis(300));
-        let now = txn_count(server);
+        let now = calls(server);
         if now == last {
             return now;
         }
@@ -288,20 +298,24 @@ fn a_handover_wakes_only_the_next_in_line() {
         w.start().unwrap();
         wait_members(&leader, i + 2);
     }
-    let before = settled_txn_count(&server);
+    let before = settled_calls(&server);
     leader.resign().unwrap();
     assert!(
         waiters[0].0.wait_leader(Some(WAIT)).unwrap(),
         "w0 was next in line"
     );
-    let after = settled_txn_count(&server);
+    let after = settled_calls(&server);
+    let delta = |m: &str| after.get(m).unwrap_or(&0.0) - before.get(m).unwrap_or(&0.0);
     // The resign's delete, and the successor's one look at the line. A herd would add one
     // look per waiter.
     assert_eq!(
-        after - before,
+        delta("Txn"),
         2.0,
-        "transactions for one handover with 6 waiting"
+        "transactions for one handover, 6 waiting"
     );
+    // Every candidate also follows the leader (for `LeaderChanged`): from the watch's events,
+    // without reading the line again.
+    assert_eq!(delta("Range"), 0.0, "reads for one handover, 7 following");
 }
 
 #[test]

@@ -1,8 +1,13 @@
 //! Following the leader of an election: a watch on the election's key range.
+//!
+//! The follower reads the whole line once, then keeps its own copy up to date from the watch's
+//! events (a put adds a candidate, a delete removes one), so that a change costs etcd no extra
+//! read however many candidates and observers follow the election.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use etcd_client::WatchOptions;
+use etcd_client::{EventType, KeyValue, WatchOptions};
 use tokio::sync::mpsc;
 
 use super::connect::{bounded, map_err};
@@ -26,9 +31,33 @@ pub fn spawn(inner: Arc<Inner>, election: String) -> LeaderStream {
     rx
 }
 
-/// Reads the head of the line, then re-reads it on every change under the election's range.
-/// A broken watch is reported and re-opened after `retry`, with a fresh read so that nothing
-/// that happened meanwhile is missed.
+/// The candidates of one election in line order, as last seen.
+#[derive(Default)]
+struct Line {
+    by_rev: BTreeMap<i64, LeaderInfo>,
+    rev_of: HashMap<Vec<u8>, i64>,
+}
+
+impl Line {
+    fn put(&mut self, kv: &KeyValue) {
+        self.delete(kv.key());
+        self.rev_of.insert(kv.key().to_vec(), kv.create_revision());
+        self.by_rev.insert(kv.create_revision(), decode(kv));
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        if let Some(rev) = self.rev_of.remove(key) {
+            self.by_rev.remove(&rev);
+        }
+    }
+
+    fn head(&self) -> Option<LeaderInfo> {
+        self.by_rev.values().next().cloned()
+    }
+}
+
+/// Reads the line, then follows it through the watch. A broken watch is reported and
+/// re-opened after `retry`, with a fresh read so that nothing that happened meanwhile is missed.
 async fn follow(inner: &Inner, election: &str, tx: &Sender) {
     let mut last: Option<Option<LeaderInfo>> = None;
     loop {
@@ -47,11 +76,12 @@ async fn watch_once(
     tx: &Sender,
     last: &mut Option<Option<LeaderInfo>>,
 ) -> Result<()> {
-    let at = publish(inner, election, tx, last).await?;
+    let (mut line, at) = read(inner, election).await?;
+    publish(&line, tx, last).await;
     let mut wc = inner.client.watch_client();
     // From the current revision, not `at + 1`: etcd serves watches that start in the past
-    // from a 100 ms loop. A change between the read and the watch is caught by reading
-    // again once the watch exists (see below).
+    // from a 100 ms loop. If anything changed between the read and the watch's start, the
+    // line is read again once the watch exists: from then on no event is missed.
     let opts = WatchOptions::new().with_prefix();
     let mut stream = bounded(
         inner.op_timeout,
@@ -60,45 +90,54 @@ async fn watch_once(
     )
     .await?;
     loop {
-        match stream.message().await {
-            Ok(Some(resp)) if resp.canceled() => {
-                return Err(Error::store(format!(
-                    "etcd watch cancelled: {}",
-                    resp.cancel_reason()
-                )))
-            }
-            Ok(Some(resp)) if !resp.events().is_empty() => {
-                publish(inner, election, tx, last).await?;
-            }
-            Ok(Some(resp))
-                if resp.created() && resp.header().is_some_and(|h| h.revision() > at) =>
-            {
-                publish(inner, election, tx, last).await?;
-            }
-            Ok(Some(_)) => {}
+        let resp = match stream.message().await {
+            Ok(Some(resp)) => resp,
             Ok(None) => {
                 return Err(Error::unreachable(
                     "etcd watch: the server closed the stream",
                 ))
             }
             Err(e) => return Err(map_err(e, "watch")),
+        };
+        if resp.canceled() {
+            return Err(Error::store(format!(
+                "etcd watch cancelled: {}",
+                resp.cancel_reason()
+            )));
         }
+        if resp.created() {
+            if resp.header().is_some_and(|h| h.revision() > at) {
+                line = read(inner, election).await?.0;
+            }
+        } else {
+            for ev in resp.events() {
+                match (ev.event_type(), ev.kv()) {
+                    (EventType::Put, Some(kv)) => line.put(kv),
+                    (EventType::Delete, Some(kv)) => line.delete(kv.key()),
+                    _ => {}
+                }
+            }
+        }
+        publish(&line, tx, last).await;
     }
 }
 
-/// Sends the current leader if it changed; returns the revision it was read at.
-async fn publish(
-    inner: &Inner,
-    election: &str,
-    tx: &Sender,
-    last: &mut Option<Option<LeaderInfo>>,
-) -> Result<i64> {
-    let (kvs, at) = inner.line(election, 1).await?;
-    let leader = kvs.first().map(decode);
+/// The whole line, and the revision it was read at.
+async fn read(inner: &Inner, election: &str) -> Result<(Line, i64)> {
+    let (kvs, at) = inner.line(election, 0).await?;
+    let mut line = Line::default();
+    for kv in &kvs {
+        line.put(kv);
+    }
+    Ok((line, at))
+}
+
+/// Sends the head of the line if it changed.
+async fn publish(line: &Line, tx: &Sender, last: &mut Option<Option<LeaderInfo>>) {
+    let leader = line.head();
     if last.as_ref() != Some(&leader) {
         *last = Some(leader.clone());
         // A closed receiver ends the task through `spawn`'s select.
         let _ = tx.send(Ok(leader)).await;
     }
-    Ok(at)
 }
