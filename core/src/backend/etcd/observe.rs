@@ -76,7 +76,7 @@ async fn watch_once(
     tx: &Sender,
     last: &mut Option<Option<LeaderInfo>>,
 ) -> Result<()> {
-    let (mut line, at) = read(inner, election).await?;
+    let (mut line, mut at) = read(inner, election).await?;
     publish(&line, tx, last).await;
     let mut wc = inner.client.watch_client();
     // From the current revision, not `at + 1`: etcd serves watches that start in the past
@@ -107,11 +107,13 @@ async fn watch_once(
         }
         if resp.created() {
             if resp.header().is_some_and(|h| h.revision() > at) {
-                line = read(inner, election).await?.0;
+                (line, at) = read(inner, election).await?;
             }
         } else {
+            // Events up to `at` are already in what was read.
             for ev in resp.events() {
                 match (ev.event_type(), ev.kv()) {
+                    (_, Some(kv)) if kv.mod_revision() <= at => {}
                     (EventType::Put, Some(kv)) => line.put(kv),
                     (EventType::Delete, Some(kv)) => line.delete(kv.key()),
                     _ => {}
