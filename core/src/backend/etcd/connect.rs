@@ -43,7 +43,22 @@ pub async fn client(config: &Config) -> Result<Client> {
     }
     Client::connect(endpoints, Some(options))
         .await
-        .map_err(|e| map_err(e, "connect"))
+        .map_err(|e| at_open(config, map_err(e, "authenticate")))
+}
+
+/// An error from opening the connection, with the (redacted) URI and what to check.
+pub fn at_open(config: &Config, e: Error) -> Error {
+    let hint = match e.code() {
+        ErrorCode::Unreachable => {
+            " (check the endpoints, and `ca`, `cert` and `key` if they serve TLS)"
+        }
+        ErrorCode::Auth if config.user.is_none() => {
+            " (the server requires authentication: put `user:password@` in the URI)"
+        }
+        ErrorCode::Auth => " (check the user and password in the URI)",
+        _ => "",
+    };
+    Error::new(e.code(), format!("{config}: {e}{hint}"))
 }
 
 /// `ca`, `cert` and `key` (PEM files). Any of them switches the endpoints to TLS.
@@ -58,7 +73,9 @@ fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
     }
     // This build carries no system trust store: the CA that signed the server is required.
     let ca = ca.ok_or_else(|| {
-        Error::invalid("option `ca`: TLS needs the CA certificate that signed the etcd server's")
+        Error::invalid(
+            "option `ca`: required for TLS: the PEM file of the CA that signed the etcd servers' certificates",
+        )
     })?;
     let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(read_pem("ca", ca)?));
     match (cert, key) {

@@ -29,7 +29,7 @@ use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use connect::bounded;
@@ -86,17 +86,7 @@ impl Inner {
             Some(GetOptions::new().with_prefix().with_count_only()),
         )
         .await
-        .map_err(|e| {
-            let e = connect::map_err(e, "open");
-            if e.code() == ErrorCode::Unreachable {
-                e.context(format!(
-                    "{}: check the endpoints, and `ca`, `cert` and `key` if they serve TLS",
-                    config
-                ))
-            } else {
-                e
-            }
-        })?;
+        .map_err(|e| connect::at_open(config, connect::map_err(e, "open")))?;
         Ok(Inner {
             client,
             prefix,
