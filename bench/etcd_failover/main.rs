@@ -420,7 +420,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new(script()).args(["stop", &self.name]).status();
+        let _ = Command::new(script())
+            .args(["destroy", &self.name])
+            .status();
     }
 }
 

@@ -325,7 +325,7 @@ mod tests {
     impl Drop for Server {
         fn drop(&mut self) {
             let _ = std::process::Command::new(script())
-                .args(["stop", &self.0])
+                .args(["destroy", &self.0])
                 .status();
         }
     }
