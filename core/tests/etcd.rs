@@ -246,6 +246,11 @@ fn three_candidates_hand_over_in_line_order_with_growing_tokens() {
 /// etcd's count of completed calls of each gRPC method (`Txn`, `Range`...), from its
 /// Prometheus metrics.
 fn calls(server: &Server) -> std::collections::BTreeMap<String, f64> {
+    grpc_counts(server, "grpc_server_handled_total")
+}
+
+/// A per-method gRPC counter of etcd's Prometheus metrics, summed over its other labels.
+fn grpc_counts(server: &Server, metric: &str) -> std::collections::BTreeMap<String, f64> {
     use std::io::Read;
     let endpoint = server.uri.trim_start_matches("etcd://");
     let mut s = std::net::TcpStream::connect(endpoint).unwrap();
@@ -259,7 +264,7 @@ fn calls(server: &Server) -> std::collections::BTreeMap<String, f64> {
     let mut calls = std::collections::BTreeMap::new();
     for l in body
         .lines()
-        .filter(|l| l.starts_with("grpc_server_handled_total{"))
+        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with('{'))
     {
         let method = l
             .split("grpc_method=\"")
@@ -284,6 +289,35 @@ fn settled_calls(server: &Server) -> std::collections::BTreeMap<String, f64> {
         }
         last = now;
     }
+}
+
+#[test]
+fn keep_alive_traffic_does_not_grow_with_the_number_of_elections() {
+    let server = Server::start("traffic");
+    let es: Vec<_> = (0..30)
+        .map(|i| open(&server.uri, &format!("job-{i}"), "a", OPTS))
+        .collect();
+    for (e, _) in &es {
+        e.start().unwrap();
+    }
+    for (e, _) in &es {
+        assert!(e.wait_leader(Some(WAIT)).unwrap());
+    }
+    let keep_alives = || {
+        grpc_counts(&server, "grpc_server_msg_received_total")
+            .get("LeaseKeepAlive")
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let (before, t0) = (keep_alives(), Instant::now());
+    std::thread::sleep(Duration::from_secs(3));
+    let per_sec = (keep_alives() - before) / t0.elapsed().as_secs_f64();
+    // One shared lease renewed every `renew` (500 ms): about 2 per second for all 30 leaders,
+    // where a lease per election would send 60.
+    assert!(
+        (1.0..=3.0).contains(&per_sec),
+        "{per_sec:.1} keep-alives/s for 30 elections"
+    );
 }
 
 #[test]
