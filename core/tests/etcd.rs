@@ -368,25 +368,50 @@ fn elections_share_one_lease_and_are_isolated_by_name() {
         "`x/y` is its own election"
     );
     assert_eq!(a.members().unwrap().len(), 1, "x does not see x/y's keys");
-    let leases = server.ctl(&["lease", "list"]);
-    assert_eq!(
-        leases
-            .lines()
-            .filter(|l| l.starts_with("id:") || l.len() == 16)
-            .count(),
-        1,
-        "one lease for both elections: {leases}"
-    );
+    let held = leases(&server);
+    assert_eq!(held.len(), 1, "one lease for both elections: {held:?}");
     a.close();
     b.close();
-    let deadline = Instant::now() + WAIT;
-    while !server.ctl(&["lease", "list"]).contains("found 0 leases") {
-        assert!(
-            Instant::now() < deadline,
-            "the last close revokes the lease"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // The last close revokes the lease (no waiting for its TTL).
+    assert!(leases(&server).is_empty());
+}
+
+/// The lease ids `etcdctl lease list` shows.
+fn leases(server: &Server) -> Vec<String> {
+    server
+        .ctl(&["lease", "list"])
+        .lines()
+        .skip(1) // "found N leases"
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_lease_revoked_behind_our_back_ends_the_term_and_a_new_lease_is_granted() {
+    let server = Server::start("revoke");
+    let (a, ra) = open(&server.uri, "job", "a", OPTS);
+    let (b, _rb) = open(&server.uri, "job", "b", OPTS);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    wait_members(&a, 2);
+    let t1 = a.fencing_token().unwrap();
+    let old = leases(&server);
+    assert_eq!(old.len(), 1, "a and b share the process's lease");
+
+    server.ctl(&["lease", "revoke", &old[0]]);
+    expect(
+        &ra,
+        |e| matches!(e, Event::Revoked { reason: RevokeReason::SessionLost, term } if *term == t1),
+    );
+    // Both stand in line again on a new lease; one of them leads with a higher token.
+    let next = sole_leader(&[&a, &b]);
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    wait_members(&a, 2);
+    let now = leases(&server);
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, old, "a new lease");
 }
 
 #[test]

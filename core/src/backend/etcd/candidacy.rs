@@ -13,7 +13,7 @@ use super::connect::{bounded, map_err};
 use super::lease::SharedLease;
 use super::{encode_value, Inner};
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 pub struct EtcdCandidacy {
     inner: Arc<Inner>,
@@ -80,7 +80,15 @@ impl EtcdCandidacy {
             .or_else([TxnOp::get(self.key.as_str(), None)]);
         self.maybe_exists = true;
         let mut kv = self.inner.client.kv_client();
-        let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
+        let resp = match bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                if e.code() == ErrorCode::NotLeader {
+                    self.lease()?.mark_lost(); // "requested lease not found"
+                }
+                return Err(e);
+            }
+        };
         if resp.succeeded() {
             return resp
                 .header()
@@ -202,7 +210,7 @@ fn delete_txn(key: &str, rev: i64) -> Txn {
 
 fn lost_while_waiting() -> Error {
     Error::new(
-        crate::error::ErrorCode::NotLeader,
+        ErrorCode::NotLeader,
         "the etcd lease expired while waiting in line",
     )
 }
@@ -215,7 +223,7 @@ async fn bounded_renewal(
         .await
         .unwrap_or_else(|_| {
             Err(Error::new(
-                crate::error::ErrorCode::Timeout,
+                ErrorCode::Timeout,
                 "etcd lease keep-alive: no confirmation in time",
             ))
         })

@@ -33,6 +33,8 @@ pub struct SharedLease {
     pub id: i64,
     client: Client,
     status: watch::Receiver<Status>,
+    /// The keeper's sender too, for [`SharedLease::mark_lost`].
+    lost_tx: watch::Sender<Status>,
     /// Asks the keeper for a keep-alive now rather than at the next interval.
     kick: Arc<Notify>,
     keeper: JoinHandle<()>,
@@ -82,7 +84,7 @@ impl SharedLease {
             id: resp.id(),
             ttl: granted,
             interval,
-            status: tx,
+            status: tx.clone(),
             kick: kick.clone(),
         }));
         tracing::debug!(lease = resp.id(), ttl = ?granted, "etcd lease granted");
@@ -90,6 +92,7 @@ impl SharedLease {
             id: resp.id(),
             client: client.clone(),
             status: rx,
+            lost_tx: tx,
             kick,
             keeper,
             next_key: AtomicU64::new(0),
@@ -104,6 +107,13 @@ impl SharedLease {
 
     pub fn is_lost(&self) -> bool {
         self.status.borrow().lost
+    }
+
+    /// Records what a request on the lease learnt before the keeper did: etcd no longer knows
+    /// it. Every candidacy on it ends, and the next join grants a new lease.
+    pub fn mark_lost(&self) {
+        self.keeper.abort();
+        self.lost_tx.send_modify(|s| s.lost = true);
     }
 
     /// A fresh key name on this lease: `<lease id hex>-<n>`. The lease id makes it ours
