@@ -128,8 +128,7 @@ impl SharedLease {
         let mut rx = self.status.clone();
         while !rx.borrow_and_update().lost {
             if rx.changed().await.is_err() {
-                // The keeper ended without losing the lease: the backend is closing. Wait
-                // forever; the caller is being dropped.
+                // Unreachable while `self` lives (it holds a sender); never claim a loss.
                 std::future::pending::<()>().await;
             }
         }
