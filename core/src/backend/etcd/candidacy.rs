@@ -106,8 +106,8 @@ impl EtcdCandidacy {
     }
 
     /// Whether our key still exists at `rev`, and the key just ahead of it in line, read at
-    /// one revision (returned too, to start the watch from).
-    async fn position(&self, rev: i64) -> Result<(bool, Option<Vec<u8>>, i64)> {
+    /// one revision.
+    async fn position(&self, rev: i64) -> Result<(bool, Option<Vec<u8>>)> {
         let ahead = GetOptions::new()
             .with_prefix()
             .with_max_create_revision(rev - 1)
@@ -120,7 +120,6 @@ impl EtcdCandidacy {
         ]);
         let mut kv = self.inner.client.kv_client();
         let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
-        let at = resp.header().map(|h| h.revision()).unwrap_or(0);
         let mut ops = resp.op_responses().into_iter();
         let (Some(TxnOpResponse::Get(mine)), Some(TxnOpResponse::Get(ahead))) =
             (ops.next(), ops.next())
@@ -128,17 +127,19 @@ impl EtcdCandidacy {
             return Err(Error::store("etcd campaign: unexpected transaction answer"));
         };
         let exists = mine.kvs().iter().any(|kv| kv.create_revision() == rev);
-        Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec()), at))
+        Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec())))
     }
 
-    /// Waits until `key`, ahead of ours (`rev`) in line when read at revision `at`, is deleted
+    /// Waits until `key`, ahead of ours (`rev`) in line, is deleted
     /// (or its watch is cancelled, which calls for a fresh look), or until our lease is lost.
     ///
     /// The watch starts at the current revision rather than at `at + 1`: etcd serves a watch
     /// that starts in the past from a loop that runs every 100 ms, which would add up to that
-    /// much to a handover. What happened between `at` and the watch's start is checked with
-    /// one read instead, only when something did happen.
-    async fn wait_deleted(&self, key: Vec<u8>, rev: i64, at: i64) -> Result<()> {
+    /// much to a handover. For the same reason, once the watch exists, one read checks that
+    /// the key is still there: etcd 3.4 reads the current revision a moment before it
+    /// registers a watch, and a write in between (such as this very delete) also lands the
+    /// watch in that slow loop.
+    async fn wait_deleted(&self, key: Vec<u8>, rev: i64) -> Result<()> {
         let lease = self.lease()?.clone();
         let mut wc = self.inner.client.watch_client();
         let mut stream =
@@ -158,8 +159,7 @@ impl EtcdCandidacy {
                     {
                         return Ok(());
                     }
-                    let start = resp.header().map(|h| h.revision()).unwrap_or(i64::MAX);
-                    if resp.created() && start > at && !self.still_ahead(&key, rev).await? {
+                    if resp.created() && !self.still_ahead(&key, rev).await? {
                         return Ok(());
                     }
                 }
@@ -244,14 +244,14 @@ impl Candidacy for EtcdCandidacy {
                     rev
                 }
             };
-            let (exists, ahead, at) = self.position(rev).await?;
+            let (exists, ahead) = self.position(rev).await?;
             if !exists {
                 // Deleted behind our back (by hand, or with the lease): stand in line again.
                 self.rev = None;
                 continue;
             }
             match ahead {
-                Some(key) => self.wait_deleted(key, rev, at).await?,
+                Some(key) => self.wait_deleted(key, rev).await?,
                 None => {
                     let renewal = self.confirmation().await?;
                     self.last_sent = renewal.sent_at;

@@ -76,12 +76,13 @@ async fn watch_once(
     tx: &Sender,
     last: &mut Option<Option<LeaderInfo>>,
 ) -> Result<()> {
-    let (mut line, mut at) = read(inner, election).await?;
-    publish(&line, tx, last).await;
+    // The watch first, from the current revision, and the line read once it exists: nothing
+    // is missed in between. Not a read first and a watch from its revision: etcd serves
+    // watches that start in the past from a loop that runs every 100 ms, and etcd 3.4 takes
+    // the revision a new watch starts at a moment before registering it, so a write in
+    // between also lands it there; its events then arrive, late, after the read.
+    let (mut line, mut at) = (Line::default(), i64::MAX);
     let mut wc = inner.client.watch_client();
-    // From the current revision, not `at + 1`: etcd serves watches that start in the past
-    // from a 100 ms loop. If anything changed between the read and the watch's start, the
-    // line is read again once the watch exists: from then on no event is missed.
     let opts = WatchOptions::new().with_prefix();
     let mut stream = bounded(
         inner.op_timeout,
@@ -106,9 +107,7 @@ async fn watch_once(
             )));
         }
         if resp.created() {
-            if resp.header().is_some_and(|h| h.revision() > at) {
-                (line, at) = read(inner, election).await?;
-            }
+            (line, at) = read(inner, election).await?;
         } else {
             // Events up to `at` are already in what was read.
             for ev in resp.events() {
