@@ -41,7 +41,7 @@ impl RedisCandidacy {
         };
         shared.registry.insert(key, entry.clone());
         // Visible as a member at once, not only from the next tick.
-        if let Err(e) = keepalive::send(&shared, &[(key, entry)], true).await {
+        if let Err(e) = keepalive::send(&shared, &[(key, entry)], true, &[]).await {
             shared.registry.remove(key);
             return Err(e);
         }
@@ -134,10 +134,7 @@ impl Candidacy for RedisCandidacy {
                 Err(taken_for) => {
                     self.token = None;
                     // Just after the lock can expire, or at `retry`, whichever is sooner.
-                    let pause = self
-                        .shared
-                        .retry
-                        .min(taken_for + Duration::from_millis(1));
+                    let pause = self.shared.retry.min(taken_for + Duration::from_millis(1));
                     woken_by = notify::wait(&mut wakes, pause).await;
                 }
             }
@@ -149,7 +146,7 @@ impl Candidacy for RedisCandidacy {
         let verdict = match self
             .shared
             .registry
-            .confirmed(self.key, self.shared.keepalive_every)
+            .confirmed(self.key, 2 * self.shared.keepalive_every)
         {
             Some(v) => v,
             None => {
@@ -161,7 +158,8 @@ impl Candidacy for RedisCandidacy {
                     token: self.token.clone(),
                     confirmed: None,
                 };
-                let ok = keepalive::send(&self.shared, &[(self.key, snapshot)], false).await?;
+                let (ok, _) =
+                    keepalive::send(&self.shared, &[(self.key, snapshot)], false, &[]).await?;
                 (sent_at, ok.first().copied().unwrap_or(false))
             }
         };

@@ -73,7 +73,10 @@ impl Conn {
 
 /// Whether `e` means the connection itself is gone (rather than one command failing).
 fn broken(e: &RedisError) -> bool {
-    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_unrecoverable_error()
+    e.is_io_error()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_unrecoverable_error()
 }
 
 /// The redis crate's error as an elect error. Messages come from the server or the socket and
@@ -81,8 +84,7 @@ fn broken(e: &RedisError) -> bool {
 pub fn translate(what: &str, e: RedisError) -> Error {
     let code = e.code().unwrap_or("");
     let detail = e.to_string();
-    if e.kind() == redis::ErrorKind::AuthenticationFailed
-        || matches!(code, "WRONGPASS" | "NOAUTH")
+    if e.kind() == redis::ErrorKind::AuthenticationFailed || matches!(code, "WRONGPASS" | "NOAUTH")
     {
         return Error::new(
             ErrorCode::Auth,

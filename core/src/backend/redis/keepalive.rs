@@ -4,10 +4,11 @@
 //! or a thousand.
 //!
 //! The engine still calls `renew` on its own schedule; a renewal confirmed by the last tick is
-//! answered from here without I/O when that tick was sent less than `interval` ago (the renewal
-//! then carries the tick's send time, so the lease deadline is computed from when the server
-//! was actually asked). Only when the last tick is older, or failed, does `renew` ask the server
-//! itself.
+//! answered from here without I/O when that tick was sent less than two intervals ago (the
+//! renewal then carries the tick's send time, so the lease deadline is computed from when the
+//! server was actually asked; the engine's next renewal falls one renewal period after it, by
+//! when a newer tick has landed). Only when the last tick is older, or failed, does `renew` ask
+//! the server itself.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -72,56 +73,77 @@ impl Registry {
 }
 
 /// Sends one keep-alive for `entries` (each: its lock if it holds one, its heartbeat if
-/// `members`), records the verdicts, and returns them in the order of the locks.
+/// `members`) and reads the terms of the `watched` elections; records the verdicts. Returns the
+/// verdicts in the order of the locks, and the terms in the order of `watched`.
 pub async fn send(
     shared: &Shared,
     entries: &[(u64, Entry)],
     members: bool,
-) -> Result<Vec<bool>> {
+    watched: &[String],
+) -> Result<(Vec<bool>, Vec<u64>)> {
     let keys = &shared.keys;
     let locks: Vec<(u64, &Entry, &str)> = entries
         .iter()
         .filter_map(|(k, e)| e.token.as_deref().map(|t| (*k, e, t)))
         .collect();
+    let heartbeats: &[(u64, Entry)] = if members { entries } else { &[] };
     let mut inv = super::scripts::KEEPALIVE.prepare_invoke();
-    inv.arg(shared.ttl_ms).arg(locks.len());
+    inv.arg(shared.ttl_ms)
+        .arg(locks.len())
+        .arg(heartbeats.len());
     for (_, e, token) in &locks {
         inv.key(keys.lock(&e.election))
             .key(keys.leader(&e.election))
             .arg(*token);
     }
-    if members {
-        for (_, e) in entries {
-            inv.key(keys.members(&e.election))
-                .key(keys.values(&e.election))
-                .arg(&e.id)
-                .arg(&e.value);
-        }
+    for (_, e) in heartbeats {
+        inv.key(keys.members(&e.election))
+            .key(keys.values(&e.election))
+            .arg(&e.id)
+            .arg(&e.value);
+    }
+    for election in watched {
+        inv.key(keys.leader(election));
     }
     let sent_at = Instant::now();
-    let verdicts: Vec<i64> = shared.invoke(&inv).await?;
-    let verdicts: Vec<bool> = verdicts.into_iter().map(|v| v == 1).collect();
+    let out: Vec<u64> = shared.invoke(&inv).await?;
+    let (verdicts, terms) = out.split_at(locks.len().min(out.len()));
+    let verdicts: Vec<bool> = verdicts.iter().map(|v| *v == 1).collect();
     for ((key, _, token), ok) in locks.iter().zip(&verdicts) {
         shared.registry.record(*key, token, sent_at, *ok);
     }
-    Ok(verdicts)
+    Ok((verdicts, terms.to_vec()))
 }
 
-/// The tick loop; runs until the store closes (the task is aborted then).
+/// The tick loop; runs until the store closes (the task is aborted then). Wakes the watchers of
+/// an election whose term changed since the previous tick: that is how observers learn of a
+/// leader whose lock expired (a crash publishes nothing), without polling per election.
 pub async fn run(shared: Arc<Shared>) {
     let mut ticks = tokio::time::interval(shared.keepalive_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_terms: HashMap<String, u64> = HashMap::new();
     loop {
         ticks.tick().await;
         let _flight = shared.registry.in_flight.lock().await;
         let entries = shared.registry.snapshot();
-        if entries.is_empty() {
+        let watched = shared.tick_wakers.elections();
+        if entries.is_empty() && watched.is_empty() {
             continue;
         }
-        if let Err(e) = send(&shared, &entries, true).await {
+        match send(&shared, &entries, true, &watched).await {
+            Ok((_, terms)) => {
+                let mut seen = HashMap::with_capacity(watched.len());
+                for (election, term) in watched.into_iter().zip(terms) {
+                    if last_terms.get(&election).is_some_and(|t| *t != term) {
+                        shared.tick_wakers.wake(&election);
+                    }
+                    seen.insert(election, term);
+                }
+                last_terms = seen;
+            }
             // Leaders learn of it when they renew (the verdict is missing, so they ask the
             // server themselves and get the error); heartbeats simply try again next tick.
-            tracing::warn!("keep-alive: {e}");
+            Err(e) => tracing::warn!("keep-alive: {e}"),
         }
     }
 }

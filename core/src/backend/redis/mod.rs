@@ -56,7 +56,10 @@ pub(crate) struct Shared {
     retry: Duration,
     keepalive_every: Duration,
     registry: keepalive::Registry,
+    /// Woken by messages on the election channels.
     wakers: Arc<notify::Wakers>,
+    /// Woken by the keep-alive when a watched election's term changed.
+    tick_wakers: notify::Wakers,
 }
 
 impl Shared {
@@ -117,6 +120,7 @@ impl RedisBackend {
             keepalive_every: (config.renew() / 2).max(Duration::from_millis(10)),
             registry: keepalive::Registry::default(),
             wakers: Arc::default(),
+            tick_wakers: notify::Wakers::default(),
         });
         let tasks = vec![
             tokio::spawn(keepalive::run(shared.clone())),
@@ -191,11 +195,7 @@ impl Backend for RedisBackend {
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch_leader(
-            self.shared.clone(),
-            election.to_string(),
-            tx,
-        ));
+        tokio::spawn(watch_leader(self.shared.clone(), election.to_string(), tx));
         Ok(rx)
     }
 
@@ -218,26 +218,22 @@ impl Backend for RedisBackend {
     }
 }
 
-/// Sends the leader whenever it changes: woken by the election's messages, and by a timer for
-/// leaders that vanish without a word (expired locks).
+/// Sends the leader whenever it changes: woken by the election's messages (grants and
+/// releases), and by the keep-alive when the term changed without a message (an expired lock).
+/// A slow timer covers both being down.
 async fn watch_leader(
     shared: Arc<Shared>,
     election: String,
     tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
 ) {
-    let mut wakes = shared.wakers.subscribe(&election);
+    let mut messages = shared.wakers.subscribe(&election);
+    let mut ticks = shared.tick_wakers.subscribe(&election);
+    let fallback = shared.retry.max(Duration::from_secs(10));
     let mut last: Option<Option<LeaderInfo>> = None;
     loop {
-        wakes.borrow_and_update();
-        let mut pause = shared.retry;
-        let item = match shared.leader(&election).await {
-            Ok(Some((l, pttl))) => {
-                pause = pause.min(pttl + Duration::from_millis(1));
-                Ok(Some(l))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        };
+        messages.borrow_and_update();
+        ticks.borrow_and_update();
+        let item = shared.leader(&election).await.map(|l| l.map(|(l, _)| l));
         let changed = match &item {
             Ok(l) => last.as_ref() != Some(l),
             Err(_) => true,
@@ -252,7 +248,8 @@ async fn watch_leader(
         }
         tokio::select! {
             _ = tx.closed() => return,
-            _ = notify::wait(&mut wakes, pause) => {}
+            _ = notify::wait(&mut messages, fallback) => {}
+            _ = ticks.changed() => {}
         }
     }
 }

@@ -80,7 +80,16 @@ impl Wakers {
             .subscribe()
     }
 
-    fn wake(&self, election: &str) {
+    /// The elections someone waits on now.
+    pub fn elections(&self) -> Vec<String> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .filter(|(_, tx)| tx.receiver_count() > 0)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    pub fn wake(&self, election: &str) {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = map.get(election) {
             tx.send_modify(|n| *n += 1);

@@ -63,21 +63,23 @@ return {1, term}
     )
 });
 
-/// Renews any number of leaderships and member heartbeats in one request (the keep-alive of a
-/// whole process costs one command per interval, however many elections it runs).
+/// Renews any number of leaderships and member heartbeats, and reads the term of any number of
+/// watched elections, in one request: the keep-alive of a whole process costs one command per
+/// interval, however many elections it runs or follows.
 ///
-/// KEYS: `n` pairs (lock, leader), then pairs (members, values). ARGV: ttl ms, n, the `n`
-/// tokens, then pairs (id, value). Returns one 1/0 per lock: still ours and extended, or not.
+/// KEYS: `n` pairs (lock, leader), `m` pairs (members, values), then `w` leader keys.
+/// ARGV: ttl ms, n, m, the `n` tokens, then `m` pairs (id, value).
+/// Returns `n` verdicts (1: still ours and extended, 0: not), then `w` terms (0: no leader).
 pub static KEEPALIVE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+local n, m = tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 for i = 1, n do
-  if redis.call('GET', KEYS[2 * i - 1]) == ARGV[2 + i] then
+  if redis.call('GET', KEYS[2 * i - 1]) == ARGV[3 + i] then
     redis.call('PEXPIRE', KEYS[2 * i - 1], ttl)
     redis.call('PEXPIRE', KEYS[2 * i], ttl)
     out[i] = 1
@@ -85,13 +87,16 @@ for i = 1, n do
     out[i] = 0
   end
 end
-for j = 1, (#KEYS - 2 * n) / 2 do
+for j = 1, m do
   local members, values = KEYS[2 * n + 2 * j - 1], KEYS[2 * n + 2 * j]
-  local id, value = ARGV[2 + n + 2 * j - 1], ARGV[2 + n + 2 * j]
+  local id, value = ARGV[3 + n + 2 * j - 1], ARGV[3 + n + 2 * j]
   redis.call('ZADD', members, now_ms + ttl, id)
   redis.call('HSET', values, id, value)
   redis.call('PEXPIRE', members, 2 * ttl)
   redis.call('PEXPIRE', values, 2 * ttl)
+end
+for k = 2 * (n + m) + 1, #KEYS do
+  out[#out + 1] = tonumber(redis.call('HGET', KEYS[k], 'term')) or 0
 end
 return out
 "#,
