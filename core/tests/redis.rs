@@ -19,6 +19,10 @@ const WAIT: Duration = Duration::from_secs(15);
 /// Short leases keep the tests quick; `retry` is long so that only a message can explain a
 /// handover within milliseconds.
 const OPTS: &str = "ttl=2s&retry=5s";
+/// The command rules docs/stores/redis.md gives for a least-privilege ACL user.
+const LEAST_PRIVILEGE: &str = "+evalsha +eval +script|load +psubscribe +info +ping +time \
+    +get +set +del +pexpire +pttl +hset +hget +hmget +hdel +zadd +zrem +zrange +zrangebyscore \
+    +zremrangebyscore +publish";
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
@@ -271,6 +275,32 @@ fn sigkill_of_the_leader_hands_over_within_ttl_plus_retry() {
 }
 
 #[test]
+fn observer_learns_of_a_crashed_leader_when_its_lock_expires() {
+    let _s = serial();
+    let server = Server::start("crash-observe", &[]);
+    let mut child = Agent::spawn();
+    assert_eq!(
+        child.ask(&format!("open {}?id=child&{OPTS} job", server.uri)),
+        "ok"
+    );
+    assert_eq!(child.ask("start"), "ok");
+    child.wait_event("event elected", WAIT);
+    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
+    obs.observe().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "child"),
+    );
+
+    child.signal("-KILL");
+    let t0 = Instant::now();
+    // No message: the keep-alive notices the term change (one interval, ttl/6, after expiry).
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let took = t0.elapsed();
+    assert!(took <= Duration::from_millis(2000 + 333 + 300), "{took:?}");
+}
+
+#[test]
 fn sigstop_beyond_ttl_is_not_leader_on_resume_and_its_write_is_fenced() {
     let _s = serial();
     let server = Server::start("stop", &[]);
@@ -378,6 +408,43 @@ fn bad_input_gives_one_clear_error() {
     assert!(Election::open(&format!("redis://alice:pw@127.0.0.1:{port}/0"), "job", None).is_ok());
     let e = code(&format!("redis://alice:nope@127.0.0.1:{port}/0"));
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
+    // The least privilege of docs/stores/redis.md is enough to lead; less fails at open.
+    let mut acl = auth.to_vec();
+    acl.extend([
+        "ACL",
+        "SETUSER",
+        "least",
+        "on",
+        ">pw",
+        "~elect:*",
+        "&elect:events:*",
+    ]);
+    acl.extend(LEAST_PRIVILEGE.split(' '));
+    assert!(server.cli(&acl).contains("OK"));
+    let (e, _) = open(
+        &format!("redis://least:pw@127.0.0.1:{port}/0"),
+        "job",
+        "l",
+        OPTS,
+    );
+    e.start().unwrap();
+    assert!(e.wait_leader(Some(WAIT)).unwrap());
+    assert_eq!(e.members().unwrap().len(), 1);
+    let mut acl = auth.to_vec();
+    acl.extend([
+        "ACL",
+        "SETUSER",
+        "noscript",
+        "on",
+        ">pw",
+        "~*",
+        "&*",
+        "+@all",
+        "-@scripting",
+    ]);
+    assert!(server.cli(&acl).contains("OK"));
+    let e = code(&format!("redis://noscript:pw@127.0.0.1:{port}/0"));
+    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
 
     let e = code(&format!("redis://:s3cret@127.0.0.1:{port}/99"));
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");

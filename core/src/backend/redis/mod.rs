@@ -72,27 +72,23 @@ impl Shared {
         }
     }
 
-    /// The leader of `election` and how long its lock lives at most.
-    async fn leader(&self, election: &str) -> Result<Option<(LeaderInfo, Duration)>> {
+    /// The leader of `election`, read from the store.
+    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
         let mut inv = scripts::LEADER.prepare_invoke();
         inv.key(self.keys.lock(election))
             .key(self.keys.leader(election));
         let fields: Vec<String> = self.invoke(&inv).await?;
-        let [id, value, term, pttl] = fields.as_slice() else {
+        let [id, value, term] = fields.as_slice() else {
             return Ok(None);
         };
         let term = term
             .parse()
             .map_err(|_| Error::store(format!("election `{election}`: malformed term `{term}`")))?;
-        let pttl = Duration::from_millis(pttl.parse::<i64>().unwrap_or(0).max(0) as u64);
-        Ok(Some((
-            LeaderInfo {
-                id: id.clone(),
-                value: value.clone(),
-                term,
-            },
-            pttl,
-        )))
+        Ok(Some(LeaderInfo {
+            id: id.clone(),
+            value: value.clone(),
+            term,
+        }))
     }
 }
 
@@ -122,6 +118,9 @@ impl RedisBackend {
             wakers: Arc::default(),
             tick_wakers: notify::Wakers::default(),
         });
+        // One read through the scripts, so that a user who may not run them (ACL) learns it
+        // here, once, rather than from every campaign. `/` cannot start an election name.
+        shared.leader("/probe").await?;
         let tasks = vec![
             tokio::spawn(keepalive::run(shared.clone())),
             tokio::spawn(listen(subscription, &shared, config.retry, what)),
@@ -200,7 +199,7 @@ impl Backend for RedisBackend {
     }
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
-        Ok(self.shared.leader(election).await?.map(|(l, _)| l))
+        self.shared.leader(election).await
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
@@ -220,7 +219,8 @@ impl Backend for RedisBackend {
 
 /// Sends the leader whenever it changes: woken by the election's messages (grants and
 /// releases), and by the keep-alive when the term changed without a message (an expired lock).
-/// A slow timer covers both being down.
+/// No timer per election: the keep-alive's one command covers every watched election, and a
+/// resubscription wakes everyone. Only a failed read is retried after `retry`.
 async fn watch_leader(
     shared: Arc<Shared>,
     election: String,
@@ -228,12 +228,12 @@ async fn watch_leader(
 ) {
     let mut messages = shared.wakers.subscribe(&election);
     let mut ticks = shared.tick_wakers.subscribe(&election);
-    let fallback = shared.retry.max(Duration::from_secs(10));
     let mut last: Option<Option<LeaderInfo>> = None;
     loop {
         messages.borrow_and_update();
         ticks.borrow_and_update();
-        let item = shared.leader(&election).await.map(|l| l.map(|(l, _)| l));
+        let item = shared.leader(&election).await;
+        let failed = item.is_err();
         let changed = match &item {
             Ok(l) => last.as_ref() != Some(l),
             Err(_) => true,
@@ -246,10 +246,18 @@ async fn watch_leader(
                 return;
             }
         }
+        let retry = async {
+            if failed {
+                tokio::time::sleep(shared.retry).await
+            } else {
+                std::future::pending().await
+            }
+        };
         tokio::select! {
             _ = tx.closed() => return,
-            _ = notify::wait(&mut messages, fallback) => {}
+            _ = messages.changed() => {}
             _ = ticks.changed() => {}
+            _ = retry => {}
         }
     }
 }

@@ -125,7 +125,7 @@ return released
     )
 });
 
-/// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term, pttl ms}`.
+/// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term}`.
 pub static LEADER: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -133,7 +133,7 @@ local holder = redis.call('GET', KEYS[1])
 if not holder then return {} end
 local h = redis.call('HMGET', KEYS[2], 'id', 'value', 'term', 'token')
 if h[4] ~= holder then return {} end
-return {h[1], h[2], h[3], tostring(redis.call('PTTL', KEYS[1]))}
+return {h[1], h[2], h[3]}
 "#,
     )
 });
