@@ -133,6 +133,17 @@ impl Agent {
         }
     }
 
+    /// A child that opened election `job` on `uri` as `child` with `opts`, campaigned and was
+    /// elected; with the term of that leadership.
+    pub fn leading(uri: &str, opts: &str) -> (Agent, u64) {
+        let mut child = Agent::spawn();
+        assert_eq!(child.ask(&format!("open {uri}?id=child&{opts} job")), "ok");
+        assert_eq!(child.ask("start"), "ok");
+        let elected = child.wait_event("event elected", Duration::from_secs(15));
+        let term = elected.rsplit(' ').next().unwrap().parse().unwrap();
+        (child, term)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
