@@ -461,3 +461,32 @@ fn bad_input_gives_one_clear_error() {
     let e = code(&format!("redis://127.0.0.1:{port}/0?bogus=1"));
     assert!(e.message().contains("option `bogus`"), "{e:?}");
 }
+
+#[test]
+fn tls_with_the_servers_ca_and_a_clear_error_without_it() {
+    let _s = serial();
+    let server = Server::start("tls", &["--tls"]);
+    assert!(server.uri.starts_with("rediss://"));
+    let ca = server.tls_ca.clone().unwrap();
+    let (e, _) = open(&server.uri, "job", "t", &format!("tls_ca={ca}&{OPTS}"));
+    e.start().unwrap();
+    assert!(e.wait_leader(Some(WAIT)).unwrap());
+    assert_eq!(e.leader().unwrap().unwrap().id, "t");
+    // The system's roots do not know the test CA: one error that says why.
+    let err = Election::open(&server.uri, "job", None)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        err.message().to_lowercase().contains("certificate"),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
+    let err = Election::open(
+        &format!("{}?tls_ca=/nonexistent.pem", server.uri),
+        "job",
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(err.message().contains("option `tls_ca`"), "{err:?}");
+}

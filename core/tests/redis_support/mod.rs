@@ -19,8 +19,10 @@ fn script() -> String {
 /// A redis-server of this test, on a random loopback port. Stopped when dropped.
 pub struct Server {
     pub name: String,
+    /// The connection string without options (a TLS server's CA is in `tls_ca`).
     pub uri: String,
     pub port: u16,
+    pub tls_ca: Option<String>,
 }
 
 impl Server {
@@ -28,10 +30,16 @@ impl Server {
         let name = format!("test-{}-{tag}", std::process::id());
         let out = run(Command::new(script()).arg("start").arg(&name).args(extra));
         let vars = parse_exports(&out);
+        let uri = vars["ELECT_REDIS_URI"]
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
         Server {
             name,
-            uri: vars["ELECT_REDIS_URI"].clone(),
+            uri,
             port: vars["ELECT_REDIS_PORT"].parse().unwrap(),
+            tls_ca: vars.get("ELECT_REDIS_TLS_CA").cloned(),
         }
     }
 
