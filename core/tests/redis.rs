@@ -230,7 +230,8 @@ fn restart_without_persistence_keeps_tokens_growing() {
     // The old leader steps down no later than its deadline (at once in practice: its connection
     // broke, or its next renewal found no lock).
     assert!(
-        stepped_down <= deadline + Duration::from_millis(5),
+        // Slack for this thread's own scheduling on a busy machine, not for the library.
+        stepped_down <= deadline + Duration::from_millis(100),
         "stepped down late ({reason:?})"
     );
     assert!(!a.is_leader() && !b.is_leader());
@@ -368,8 +369,10 @@ fn many_elections_share_one_connection_and_one_subscription() {
     let before = calls(&server);
     std::thread::sleep(Duration::from_secs(2));
     let per_sec = (calls(&server) - before) as f64 / 2.0;
-    // renew = ttl/3, a keep-alive every renew/2 = 333 ms: 3 per second, not 50 x 1.5.
-    assert!(per_sec <= 6.0, "{per_sec} scripts/s for 50 elections");
+    // renew = ttl/3, a keep-alive every renew/2 = 333 ms: 3 per second, where one renewal per
+    // election would be 75. The bound leaves room for a renewal asked directly when a loaded
+    // machine delays a tick.
+    assert!(per_sec <= 12.0, "{per_sec} scripts/s for 50 elections");
     for e in &elections {
         assert!(e.is_leader());
     }

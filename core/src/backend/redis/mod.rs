@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     ttl: Duration,
     ttl_ms: u64,
     retry: Duration,
+    /// Half the renewal period of the config that opened the store. Elections that share the
+    /// connection (same URI and ttl) but set a different `renew` or `margin` still use it.
     keepalive_every: Duration,
     registry: keepalive::Registry,
     /// Woken by messages on the election channels.
