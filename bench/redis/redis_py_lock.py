@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """redis-py's Lock as a leader election, measured the way redis_bench measures elect.
 
-    python3 bench/redis_py_lock.py --uri redis://127.0.0.1:PORT/0 [--rounds 50] [--ttl 1.0]
+    python3 bench/redis/redis_py_lock.py --uri redis://127.0.0.1:PORT/0 [--rounds 50] [--ttl 1.0]
 
 Three candidate processes loop on `Lock(name, timeout=ttl).acquire(blocking=True)` with the
 library's default polling interval (`sleep=0.1`), renewing with `extend` every ttl/3 while they
