@@ -24,7 +24,8 @@ pub struct RedisCandidacy {
     base: String,
     attempts: u64,
     /// The token of the last acquire attempt: the lock may be ours under it even if the
-    /// attempt was cancelled before its answer arrived, so release and leave use it.
+    /// attempt failed or was cancelled before its answer arrived, so the next attempt, release
+    /// and leave use it.
     token: Option<String>,
     leading: bool,
 }
@@ -114,9 +115,17 @@ impl Candidacy for RedisCandidacy {
         let mut woken_by = WokenBy::FirstTry;
         loop {
             wakes.borrow_and_update();
-            self.attempts += 1;
-            let token = format!("{}-{}", self.base, self.attempts);
-            self.token = Some(token.clone());
+            // A token left over from an attempt whose answer was lost (an error, or this future
+            // dropped) is used again: if that attempt took the lock, the script says so.
+            let token = match &self.token {
+                Some(t) => t.clone(),
+                None => {
+                    self.attempts += 1;
+                    let t = format!("{}-{}", self.base, self.attempts);
+                    self.token = Some(t.clone());
+                    t
+                }
+            };
             let sent_at = Instant::now();
             match self.try_acquire(&token).await? {
                 Ok(term) => {

@@ -9,7 +9,9 @@ use redis::Script;
 /// membership either way.
 ///
 /// KEYS: lock, leader, term, boot, members, values. ARGV: token, ttl ms, id, value, channel.
-/// Returns `{1, term}` when granted (or already held with this token), else `{0, wait ms}`:
+/// Returns `{1, term}` when granted (or already held with this token: an earlier attempt whose
+/// answer was lost; the lock is then extended, as the caller counts its lease from now), else
+/// `{0, wait ms}`:
 /// how long until the lock can be free at the earliest.
 ///
 /// Fencing token: `max(last term + 1, server TIME in microseconds)`. The `+ 1` keeps tokens
@@ -35,6 +37,8 @@ redis.call('PEXPIRE', KEYS[5], 2 * ttl)
 redis.call('PEXPIRE', KEYS[6], 2 * ttl)
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
   return {1, tonumber(redis.call('HGET', KEYS[2], 'term'))}
 end
 if holder then
