@@ -50,7 +50,7 @@ impl RedisCandidacy {
             shared,
             spec: spec.clone(),
             key,
-            base: format!("{}-{}", std::process::id(), super::random_hex()),
+            base: format!("{}-{:016x}", std::process::id(), crate::random::u64()),
             attempts: 0,
             token: None,
             leading: false,

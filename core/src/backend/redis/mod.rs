@@ -263,16 +263,3 @@ async fn watch_leader(
         }
     }
 }
-
-/// 64 random bits as hex, from the standard library's randomly seeded hasher (no extra crate).
-fn random_hex() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    format!("{:016x}", h.finish())
-}
