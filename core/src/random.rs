@@ -6,7 +6,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// 64 random bits.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn u64() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
