@@ -1,0 +1,129 @@
+//! A real PostgreSQL cluster for one test (or benchmark), started by `scripts/servers/postgres`
+//! and stopped (data removed) when dropped, also when the test fails.
+
+#![allow(dead_code)] // each user needs a different part
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct PgServer {
+    pub instance: String,
+    env: HashMap<String, String>,
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/postgres")
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(script())
+        .args(args)
+        .output()
+        .expect("cannot run scripts/servers/postgres");
+    assert!(
+        out.status.success(),
+        "scripts/servers/postgres {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+impl PgServer {
+    pub fn start(tag: &str) -> PgServer {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let instance = format!(
+            "{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut server = PgServer {
+            instance,
+            env: HashMap::new(),
+        };
+        server.start_again();
+        server
+    }
+
+    /// Starts the cluster again after [`PgServer::halt`]: same data, same port.
+    pub fn start_again(&mut self) {
+        let out = run(&["start", &self.instance]);
+        self.env = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+            .collect();
+    }
+
+    /// Stops the server, keeping its data.
+    pub fn halt(&self) {
+        run(&["halt", &self.instance]);
+    }
+
+    pub fn pid(&self) -> u32 {
+        run(&["pid", &self.instance]).trim().parse().unwrap()
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        &self.env[name]
+    }
+
+    /// `postgres://elect:...@127.0.0.1:port/elect`, a role that may create tables.
+    pub fn uri(&self) -> &str {
+        self.var("ELECT_POSTGRES_URI")
+    }
+
+    pub fn password(&self) -> &str {
+        self.var("ELECT_POSTGRES_PASSWORD")
+    }
+
+    /// Runs SQL as the superuser over the cluster's private socket; returns psql's output.
+    pub fn psql(&self, sql: &str) -> String {
+        // The cluster belongs to `postgres` when we are root (PostgreSQL refuses to run as root).
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", "psql"]);
+            c
+        } else {
+            Command::new("psql")
+        };
+        let out = cmd
+            .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"])
+            .args(["-h", self.var("ELECT_POSTGRES_SOCKET"), "-p", self.var("ELECT_POSTGRES_PORT")])
+            .args(["-U", "postgres", "-d", "elect", "-c", sql])
+            .output()
+            .expect("cannot run psql");
+        assert!(
+            out.status.success(),
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Transactions committed in database `elect` so far (each statement of elect is one).
+    pub fn commits(&self) -> u64 {
+        self.psql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'elect'")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .args(["stop", &self.instance])
+            .output();
+    }
+}

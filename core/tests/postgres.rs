@@ -1,0 +1,242 @@
+//! The postgres store against a real PostgreSQL 15 cluster (scripts/servers/postgres): handover
+//! through NOTIFY, terms across handovers and server restarts, stepping down when the server
+//! goes away, observers, members, batched renewals and clear errors for bad input.
+
+mod pg_server;
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use elect_core::backend::postgres::NOTIFICATIONS;
+use elect_core::{Election, ErrorCode, Event, RevokeReason};
+use pg_server::PgServer;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        &format!("{uri}?id={id}&{opts}"),
+        name,
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+        })),
+    )
+    .unwrap();
+    (e, rx)
+}
+
+/// Waits for the next event matching `pred`, skipping others.
+fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
+    let end = Instant::now() + WAIT;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
+        if pred(&ev) {
+            return ev;
+        }
+    }
+}
+
+/// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.
+fn wait_for_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = es.iter().copied().find(|e| e.is_leader()) {
+            return (l, start.elapsed());
+        }
+        assert!(start.elapsed() < within, "no leader within {within:?}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// A ttl and retry so long that only a NOTIFY can explain a handover within a second.
+const SLOW: &str = "ttl=30s&retry=30s";
+
+#[test]
+fn three_candidates_hand_over_through_notify_and_terms_grow() {
+    let pg = PgServer::start("pg-handover");
+    let uri = pg.uri();
+    let (a, ra) = open(uri, SLOW, "job", "a");
+    let (b, _rb) = open(uri, SLOW, "job", "b");
+    let (c, _rc) = open(uri, SLOW, "job", "c");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    b.start().unwrap();
+    c.start().unwrap();
+    // Both are in line (members) before the handover is timed.
+    let end = Instant::now() + WAIT;
+    while a.members().unwrap().len() < 3 {
+        assert!(Instant::now() < end, "members: {:?}", a.members().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(b.leader().unwrap().unwrap().id, "a");
+    std::thread::sleep(Duration::from_millis(100)); // let b and c reach their LISTEN wait
+
+    let woken = NOTIFICATIONS.load(Ordering::Relaxed);
+    a.resign().unwrap();
+    assert!(!a.is_leader());
+    expect(
+        &ra,
+        |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
+    );
+    let (next, took) = wait_for_leader(&[&b, &c], Duration::from_secs(5));
+    assert!(
+        took < Duration::from_secs(1),
+        "resign handover took {took:?}: ttl and retry are 30 s, so NOTIFY did not wake the line"
+    );
+    assert!(NOTIFICATIONS.load(Ordering::Relaxed) > woken, "no waiter was woken by NOTIFY");
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    assert_eq!(a.leader().unwrap().unwrap().term, t2);
+
+    let other = if next.id() == "b" { &c } else { &b };
+    let woken = NOTIFICATIONS.load(Ordering::Relaxed);
+    next.close();
+    let (third, took) = wait_for_leader(&[&a, other], Duration::from_secs(5));
+    assert!(took < Duration::from_secs(1), "close handover took {took:?}");
+    assert!(NOTIFICATIONS.load(Ordering::Relaxed) > woken);
+    let t3 = third.fencing_token().unwrap();
+    assert!(t3 > t2, "tokens grow: {t2} then {t3}");
+    let ids: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 2, "closed candidate left the members: {ids:?}");
+    assert!(!ids.contains(&next.id().to_string()));
+}
+
+#[test]
+fn a_restart_of_postgres_steps_the_leader_down_and_terms_keep_growing() {
+    let mut pg = PgServer::start("pg-restart");
+    let uri = pg.uri().to_string();
+    let opts = "ttl=2s&renew=500ms&retry=200ms";
+    let (a, ra) = open(&uri, opts, "job", "a");
+    let (b, _rb) = open(&uri, opts, "job", "b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    let t1 = a.fencing_token().unwrap();
+
+    pg.halt();
+    // No renewal can be sent after the server is gone, so the deadline is at most a renewal
+    // sent just now plus ttl (2 s) minus margin (ttl/10). Closing the connections usually makes
+    // the leader step down (store_unreachable) before that.
+    let deadline = Instant::now() + Duration::from_millis(1800);
+    let ev = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
+    let stepped_down = Instant::now();
+    assert!(
+        stepped_down <= deadline + Duration::from_millis(50),
+        "stepped down {:?} after the deadline: {ev:?}",
+        stepped_down - deadline
+    );
+    assert!(!a.is_leader() && !b.is_leader());
+
+    pg.start_again();
+    let (leader, _) = wait_for_leader(&[&a, &b], WAIT);
+    let t2 = leader.fencing_token().unwrap();
+    assert!(t2 > t1, "term after the restart {t2} must exceed {t1}");
+}
+
+#[test]
+fn observers_follow_the_leader_and_its_expiry() {
+    let pg = PgServer::start("pg-observe");
+    let uri = pg.uri();
+    let opts = "ttl=1s&renew=300ms&retry=200ms";
+    let (obs, ro) = open(uri, opts, "job", "watcher");
+    obs.observe().unwrap();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let (a, _ra) = open(uri, opts, "job", "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let token = a.fencing_token().unwrap();
+    let start = Instant::now();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a" && l.term == token),
+    );
+    assert!(start.elapsed() < Duration::from_millis(250), "NOTIFY makes observers prompt");
+    a.resign().unwrap();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+}
+
+#[test]
+fn renewals_of_many_elections_share_one_statement_per_period() {
+    let pg = PgServer::start("pg-batch");
+    let uri = pg.uri();
+    let opts = "ttl=3s&renew=250ms";
+    let elections: Vec<(Election, Receiver<Event>)> = (0..40)
+        .map(|i| open(uri, opts, &format!("job-{i}"), "solo"))
+        .collect();
+    for (e, _) in &elections {
+        e.start().unwrap();
+    }
+    for (e, _) in &elections {
+        assert!(e.wait_leader(Some(WAIT)).unwrap());
+    }
+    std::thread::sleep(Duration::from_secs(2)); // settle: first renewals, joins, stats flushes
+    let before = pg.commits();
+    let window = Duration::from_secs(4);
+    std::thread::sleep(window);
+    let statements = pg.commits() - before;
+    // One round per 250 ms is 16 in 4 s (plus the odd psql and stats-flush slack); renewing
+    // each of the 40 elections separately would be 640.
+    assert!(statements < 40, "{statements} statements in {window:?} for 40 leaders");
+    for (e, _) in &elections {
+        assert!(e.is_leader(), "still leading on batched renewals");
+    }
+}
+
+#[test]
+fn bad_input_gets_clear_errors_without_the_password() {
+    let pg = PgServer::start("pg-bad");
+    let pw = pg.password().to_string();
+    let port = pg.var("ELECT_POSTGRES_PORT").to_string();
+
+    let e = Election::open(&format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect"), "job", None)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
+    assert!(e.message().contains("elect") && e.message().contains("authentication failed"), "{e}");
+    assert!(!e.message().contains(&pw), "password leaked: {e}");
+
+    let e = Election::open(&format!("postgres://elect:{pw}@127.0.0.1:{port}/nosuchdb"), "job", None)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("database `nosuchdb` does not exist"), "{e}");
+    assert!(!e.message().contains(&pw), "password leaked: {e}");
+
+    let e = Election::open(
+        &format!("{}?table=fresh_leases", pg.var("ELECT_POSTGRES_NOCREATE_URI")),
+        "job",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
+    assert!(e.message().contains("fresh_leases") && e.message().contains("elect_nocreate"), "{e}");
+    assert!(!e.message().contains(&pw), "password leaked: {e}");
+
+    // The table exists (made by a role that may) but this role has no rights on it.
+    drop(Election::open(&format!("{}?table=owned_leases", pg.uri()), "job", None).unwrap());
+    let e = Election::open(
+        &format!("{}?table=owned_leases", pg.var("ELECT_POSTGRES_NOCREATE_URI")),
+        "job",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
+    assert!(e.message().contains("owned_leases"), "{e}");
+
+    let e = Election::open(&format!("{}?sslmode=require", pg.uri()), "job", None).unwrap_err();
+    assert!(e.message().to_lowercase().contains("tls"), "{e:?}");
+    let e = Election::open(&format!("{}?sslmode=sometimes", pg.uri()), "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(e.message().contains("sslmode"), "{e}");
+    let e = Election::open(&format!("{}?table=Bad;Name", pg.uri()), "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(e.message().contains("option `table`"), "{e}");
+    let e = Election::open(&format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s"), "job", None)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
+    assert!(!e.message().contains(&pw), "password leaked: {e}");
+    // prefer (the default) falls back to plain TCP on a server without TLS.
+    drop(Election::open(&format!("{}?sslmode=prefer", pg.uri()), "job", None).unwrap());
+}
