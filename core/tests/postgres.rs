@@ -46,13 +46,19 @@ fn wait_for_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, 
         if let Some(l) = es.iter().copied().find(|e| e.is_leader()) {
             return (l, start.elapsed());
         }
-        assert!(start.elapsed() < within, "no leader within {within:?}");
+        assert!(
+            start.elapsed() < within,
+            "no leader within {within:?}; the store says {:?}",
+            es[0].leader()
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
 }
 
-/// A ttl and retry so long that only a NOTIFY can explain a handover within a second.
-const SLOW: &str = "ttl=30s&retry=30s";
+/// A ttl and retry so long that only a NOTIFY can explain a handover within a second. The
+/// silence keeps a candidate that resigned from winning straight back (it campaigns again at
+/// once otherwise, and may be first to try).
+const SLOW: &str = "ttl=30s&retry=30s&silence=3s";
 
 #[test]
 fn three_candidates_hand_over_through_notify_and_terms_grow() {
@@ -87,7 +93,10 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
         took < Duration::from_secs(1),
         "resign handover took {took:?}: ttl and retry are 30 s, so NOTIFY did not wake the line"
     );
-    assert!(NOTIFICATIONS.load(Ordering::Relaxed) > woken, "no waiter was woken by NOTIFY");
+    assert!(
+        NOTIFICATIONS.load(Ordering::Relaxed) > woken,
+        "no waiter was woken by NOTIFY"
+    );
     let t2 = next.fencing_token().unwrap();
     assert!(t2 > t1, "tokens grow: {t1} then {t2}");
     assert_eq!(a.leader().unwrap().unwrap().term, t2);
@@ -96,7 +105,10 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
     let woken = NOTIFICATIONS.load(Ordering::Relaxed);
     next.close();
     let (third, took) = wait_for_leader(&[&a, other], Duration::from_secs(5));
-    assert!(took < Duration::from_secs(1), "close handover took {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "close handover took {took:?}"
+    );
     assert!(NOTIFICATIONS.load(Ordering::Relaxed) > woken);
     let t3 = third.fencing_token().unwrap();
     assert!(t3 > t2, "tokens grow: {t2} then {t3}");
@@ -154,7 +166,10 @@ fn observers_follow_the_leader_and_its_expiry() {
         &ro,
         |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a" && l.term == token),
     );
-    assert!(start.elapsed() < Duration::from_millis(250), "NOTIFY makes observers prompt");
+    assert!(
+        start.elapsed() < Duration::from_millis(250),
+        "NOTIFY makes observers prompt"
+    );
     a.resign().unwrap();
     expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
 }
@@ -180,7 +195,10 @@ fn renewals_of_many_elections_share_one_statement_per_period() {
     let statements = pg.commits() - before;
     // One round per 250 ms is 16 in 4 s (plus the odd psql and stats-flush slack); renewing
     // each of the 40 elections separately would be 640.
-    assert!(statements < 40, "{statements} statements in {window:?} for 40 leaders");
+    assert!(
+        statements < 40,
+        "{statements} statements in {window:?} for 40 leaders"
+    );
     for (e, _) in &elections {
         assert!(e.is_leader(), "still leading on batched renewals");
     }
@@ -192,32 +210,55 @@ fn bad_input_gets_clear_errors_without_the_password() {
     let pw = pg.password().to_string();
     let port = pg.var("ELECT_POSTGRES_PORT").to_string();
 
-    let e = Election::open(&format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect"), "job", None)
-        .unwrap_err();
+    let e = Election::open(
+        &format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect"),
+        "job",
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
-    assert!(e.message().contains("elect") && e.message().contains("authentication failed"), "{e}");
-    assert!(!e.message().contains(&pw), "password leaked: {e}");
-
-    let e = Election::open(&format!("postgres://elect:{pw}@127.0.0.1:{port}/nosuchdb"), "job", None)
-        .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
-    assert!(e.message().contains("database `nosuchdb` does not exist"), "{e}");
+    assert!(
+        e.message().contains("elect") && e.message().contains("authentication failed"),
+        "{e}"
+    );
     assert!(!e.message().contains(&pw), "password leaked: {e}");
 
     let e = Election::open(
-        &format!("{}?table=fresh_leases", pg.var("ELECT_POSTGRES_NOCREATE_URI")),
+        &format!("postgres://elect:{pw}@127.0.0.1:{port}/nosuchdb"),
+        "job",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("database `nosuchdb` does not exist"),
+        "{e}"
+    );
+    assert!(!e.message().contains(&pw), "password leaked: {e}");
+
+    let e = Election::open(
+        &format!(
+            "{}?table=fresh_leases",
+            pg.var("ELECT_POSTGRES_NOCREATE_URI")
+        ),
         "job",
         None,
     )
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
-    assert!(e.message().contains("fresh_leases") && e.message().contains("elect_nocreate"), "{e}");
+    assert!(
+        e.message().contains("fresh_leases") && e.message().contains("elect_nocreate"),
+        "{e}"
+    );
     assert!(!e.message().contains(&pw), "password leaked: {e}");
 
     // The table exists (made by a role that may) but this role has no rights on it.
     drop(Election::open(&format!("{}?table=owned_leases", pg.uri()), "job", None).unwrap());
     let e = Election::open(
-        &format!("{}?table=owned_leases", pg.var("ELECT_POSTGRES_NOCREATE_URI")),
+        &format!(
+            "{}?table=owned_leases",
+            pg.var("ELECT_POSTGRES_NOCREATE_URI")
+        ),
         "job",
         None,
     )
@@ -233,10 +274,247 @@ fn bad_input_gets_clear_errors_without_the_password() {
     let e = Election::open(&format!("{}?table=Bad;Name", pg.uri()), "job", None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidArgument);
     assert!(e.message().contains("option `table`"), "{e}");
-    let e = Election::open(&format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s"), "job", None)
-        .unwrap_err();
+    let e = Election::open(
+        &format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s"),
+        "job",
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
     assert!(!e.message().contains(&pw), "password leaked: {e}");
     // prefer (the default) falls back to plain TCP on a server without TLS.
     drop(Election::open(&format!("{}?sslmode=prefer", pg.uri()), "job", None).unwrap());
+}
+
+/// The child candidate of the multi-process tests: this test binary run again with
+/// `ELECT_PG_CHILD=<uri>` (see [`Child::spawn`]). Without that variable it does nothing.
+/// Protocol: lines `is_leader`, `token`, `write <token>` on stdin; answers and events as lines
+/// starting with `child: ` on stdout (the test harness prints other lines of its own).
+#[test]
+fn child_candidate() {
+    let Ok(uri) = std::env::var("ELECT_PG_CHILD") else {
+        return;
+    };
+    let db = std::env::var("ELECT_PG_CHILD_DB").unwrap();
+    use std::io::{BufRead, Write};
+    let say = |line: String| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "child: {line}");
+        let _ = out.flush();
+    };
+    let e = Election::open(
+        &uri,
+        "job",
+        Some(Box::new(move |ev: &Event| match ev {
+            Event::Elected { term } => say(format!("elected {term}")),
+            Event::Revoked { term, reason } => say(format!("revoked {term} {reason}")),
+            _ => {}
+        })),
+    )
+    .unwrap();
+    e.start().unwrap();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let reply = match line.split_once(' ').unwrap_or((&line, "")) {
+            ("is_leader", _) => format!("is_leader {}", e.is_leader()),
+            ("token", _) => format!("token {}", e.fencing_token().unwrap_or(0)),
+            ("write", token) => format!("wrote {}", fenced_write(&db, token.parse().unwrap())),
+            _ => format!("unknown {line}"),
+        };
+        say(reply);
+    }
+}
+
+/// A write to a resource that checks the token against the lease row in the same statement;
+/// returns the number of rows written (0 = rejected).
+fn fenced_write(db: &str, token: u64) -> u64 {
+    let sql = format!(
+        "WITH w AS (UPDATE fenced SET by_term = {token} WHERE id = 1 AND EXISTS \
+         (SELECT 1 FROM elect_leases WHERE election = 'job' AND term = {token}) RETURNING 1) \
+         SELECT count(*) FROM w"
+    );
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", db, "-c", &sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A candidate in another process, so it can be killed or paused.
+struct Child {
+    process: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: Receiver<String>,
+    /// Lines received but not yet asked for (an event may come before the awaited reply).
+    pending: Vec<String>,
+}
+
+impl Child {
+    fn spawn(pg: &PgServer, opts: &str, id: &str) -> Child {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut process = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "child_candidate",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("ELECT_PG_CHILD", format!("{}?id={id}&{opts}", pg.uri()))
+            .env("ELECT_PG_CHILD_DB", pg.uri())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = process.stdin.take().unwrap();
+        let stdout = process.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(|l| l.ok())
+            {
+                // The harness may have printed `test child_candidate ... ` on the same line.
+                if let Some(at) = line.find("child: ") {
+                    let _ = tx.send(line[at + "child: ".len()..].to_string());
+                }
+            }
+        });
+        Child {
+            process,
+            stdin,
+            lines,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The first line starting with `prefix` (the rest of it), keeping others for later.
+    fn expect(&mut self, prefix: &str) -> String {
+        if let Some(i) = self.pending.iter().position(|l| l.starts_with(prefix)) {
+            return self.pending.remove(i)[prefix.len()..].trim().to_string();
+        }
+        let end = Instant::now() + WAIT;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("child said no `{prefix}` in time"));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.trim().to_string();
+            }
+            self.pending.push(line);
+        }
+    }
+
+    fn ask(&mut self, request: &str, answer: &str) -> String {
+        use std::io::Write;
+        writeln!(self.stdin, "{request}").unwrap();
+        self.expect(answer)
+    }
+
+    fn signal(&self, sig: &str) -> bool {
+        std::process::Command::new("kill")
+            .args([sig, &self.process.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.signal("-CONT"); // a paused child cannot die of SIGKILL before it resumes
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+const FAST: &str = "ttl=2s&renew=500ms&retry=500ms";
+
+#[test]
+fn sigkill_of_the_leader_hands_over_within_ttl_and_retry() {
+    let pg = PgServer::start("pg-sigkill");
+    let mut child = Child::spawn(&pg, FAST, "doomed");
+    let t1: u64 = child.expect("elected ").parse().unwrap();
+    let (b, _rb) = open(pg.uri(), FAST, "job", "b");
+    let (c, _rc) = open(pg.uri(), FAST, "job", "c");
+    b.start().unwrap();
+    c.start().unwrap();
+    assert_eq!(b.leader().unwrap().unwrap().id, "doomed");
+
+    child.process.kill().unwrap(); // SIGKILL: no release, no NOTIFY
+    let (next, took) = wait_for_leader(&[&b, &c], WAIT);
+    assert!(
+        took <= Duration::from_millis(2000 + 500 + 300),
+        "crash handover took {took:?}, more than ttl + retry"
+    );
+    let t2 = next.fencing_token().unwrap();
+    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
+    let _ = child.process.wait();
+    let ids: Vec<String> = b.members().unwrap().into_iter().map(|m| m.id).collect();
+    let end = Instant::now() + WAIT;
+    let mut ids = ids;
+    while ids.contains(&"doomed".to_string()) {
+        assert!(
+            Instant::now() < end,
+            "the killed candidate stays a member: {ids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        ids = b.members().unwrap().into_iter().map(|m| m.id).collect();
+    }
+}
+
+#[test]
+fn a_paused_leader_loses_and_its_fenced_write_is_rejected() {
+    let pg = PgServer::start("pg-sigstop");
+    pg.psql(
+        "CREATE TABLE fenced (id int PRIMARY KEY, by_term bigint NOT NULL);
+         INSERT INTO fenced VALUES (1, 0);
+         GRANT SELECT, UPDATE ON fenced TO elect;",
+    );
+    let mut child = Child::spawn(&pg, FAST, "sleeper");
+    let t1: u64 = child.expect("elected ").parse().unwrap();
+    let (b, rb) = open(pg.uri(), FAST, "job", "b");
+    b.start().unwrap();
+    assert_eq!(
+        fenced_write(pg.uri(), t1),
+        1,
+        "the leader's own write passes"
+    );
+
+    assert!(child.signal("-STOP"));
+    assert!(b.wait_leader(Some(WAIT)).unwrap());
+    let t2 = b.fencing_token().unwrap();
+    assert!(t2 > t1);
+    expect(&rb, |e| matches!(e, Event::Elected { term } if *term == t2));
+    assert_eq!(fenced_write(pg.uri(), t2), 1, "the new leader writes");
+
+    assert!(child.signal("-CONT"));
+    assert_eq!(
+        child.ask("is_leader", "is_leader "),
+        "false",
+        "not leader on resume"
+    );
+    assert_eq!(child.ask("token", "token "), "0");
+    assert_eq!(
+        child.ask(&format!("write {t1}"), "wrote "),
+        "0",
+        "stale write rejected"
+    );
+    let revoked = child.expect("revoked ");
+    assert!(revoked.starts_with(&t1.to_string()), "{revoked}");
+    assert_eq!(pg.psql("SELECT by_term FROM fenced").trim(), t2.to_string());
+    assert!(
+        b.is_leader(),
+        "the resumed process did not disturb the new leader"
+    );
 }

@@ -91,7 +91,12 @@ impl PgServer {
         };
         let out = cmd
             .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", self.var("ELECT_POSTGRES_SOCKET"), "-p", self.var("ELECT_POSTGRES_PORT")])
+            .args([
+                "-h",
+                self.var("ELECT_POSTGRES_SOCKET"),
+                "-p",
+                self.var("ELECT_POSTGRES_PORT"),
+            ])
             .args(["-U", "postgres", "-d", "elect", "-c", sql])
             .output()
             .expect("cannot run psql");

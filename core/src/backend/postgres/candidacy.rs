@@ -8,9 +8,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio_postgres::types::Type;
 
+use super::rounds::Seen;
 use super::{Shared, NOTIFICATIONS};
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
+
+/// Waiters try a little after the lease they wait for runs out, so that the server agrees.
+const EXPIRY_SLACK: Duration = Duration::from_millis(2);
 
 pub(super) struct PgCandidacy {
     shared: Arc<Shared>,
@@ -29,9 +33,14 @@ struct Held {
 }
 
 enum Attempt {
-    Won { term: u64, ttl: Duration },
+    Won {
+        term: u64,
+        ttl: Duration,
+    },
     /// Someone else holds the lease for about this long.
-    Lost { left: Duration },
+    Lost {
+        left: Duration,
+    },
 }
 
 impl PgCandidacy {
@@ -76,9 +85,13 @@ impl PgCandidacy {
             )
             .await
             .map_err(|e| self.shared.params.error(e, "acquiring the lease"))?;
-        let row = rows
-            .first()
-            .ok_or_else(|| Error::store("the acquire statement returned no row"))?;
+        // No row at all: the election's first row was inserted by a concurrent statement our
+        // snapshot does not show (the upsert waited for it and lost). Look again at once.
+        let Some(row) = rows.first() else {
+            return Ok(Attempt::Lost {
+                left: Duration::ZERO,
+            });
+        };
         let (won, term, ms): (bool, i64, f64) = (row.get(0), row.get(1), row.get(2));
         let d = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
         Ok(if won {
@@ -99,14 +112,20 @@ impl Candidacy for PgCandidacy {
             return Err(Error::internal("acquire while already leading"));
         }
         // Listen before the first attempt: a release between a lost attempt and the wait
-        // below then still wakes us.
+        // below then still wakes us. The rounds read the leader meanwhile (one statement per
+        // period for all waiters of the connection) so that we need not poll.
         let mut sub = self.shared.listener.subscribe(&self.channel).await?;
+        let _watching = self.shared.rounds.watch(&self.spec.election);
+        let mut rounds = self.shared.rounds.subscribe_done();
         loop {
             sub.mark_seen();
             let sent_at = Instant::now();
-            match self.attempt().await? {
+            let left = match self.attempt().await? {
                 Attempt::Won { term, ttl } => {
-                    let key = self.shared.rounds.add_lease(&self.spec.election, &self.spec.id, term);
+                    let key =
+                        self.shared
+                            .rounds
+                            .add_lease(&self.spec.election, &self.spec.id, term);
                     self.held = Some(Held {
                         term,
                         key,
@@ -117,15 +136,27 @@ impl Candidacy for PgCandidacy {
                         renewal: Renewal { sent_at, ttl },
                     });
                 }
-                Attempt::Lost { left } => {
-                    // A crashed holder sends no NOTIFY: try again when its lease runs out
-                    // (by the server's clock, measured as a duration), or on a notification.
-                    let wait = (left + Duration::from_millis(2)).min(self.shared.ttl);
-                    tokio::select! {
-                        _ = sub.notified() => {
-                            NOTIFICATIONS.fetch_add(1, Ordering::Relaxed);
+                Attempt::Lost { left } => left,
+            };
+            // A crashed holder sends no NOTIFY: try again when its lease runs out (by the
+            // server's clock, as a duration), unless a round sees it renewed meanwhile.
+            let mut expiry = Instant::now() + left;
+            loop {
+                tokio::select! {
+                    _ = sub.notified() => {
+                        NOTIFICATIONS.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                    _ = tokio::time::sleep_until((expiry + EXPIRY_SLACK).into()) => break,
+                    r = rounds.changed() => {
+                        if r.is_err() {
+                            return Err(Error::closed());
                         }
-                        _ = tokio::time::sleep(wait) => {}
+                        match self.shared.rounds.seen_after(&self.spec.election, Some(sent_at)) {
+                            Some(Seen { leader: None, .. }) => break,
+                            Some(Seen { leader: Some((_, until)), .. }) => expiry = until,
+                            None => {}
+                        }
                     }
                 }
             }
@@ -172,7 +203,10 @@ impl Candidacy for PgCandidacy {
             client
                 .execute_typed(
                     &self.shared.sql.leave,
-                    &[(&self.spec.election, Type::TEXT), (&self.spec.id, Type::TEXT)],
+                    &[
+                        (&self.spec.election, Type::TEXT),
+                        (&self.spec.id, Type::TEXT),
+                    ],
                 )
                 .await
                 .map_err(|e| self.shared.params.error(e, "leaving the election"))?;

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::config::TargetSessionAttrs;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::tls::MakeTlsConnect;
-use tokio_postgres::{AsyncMessage, Client, Notification, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client, NoTls, Notification, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tls::{self, Tls};
@@ -32,10 +32,9 @@ pub(super) struct Params {
 impl Params {
     pub fn from_config(config: &Config) -> Result<Params> {
         let mut pg = tokio_postgres::Config::new();
-        let user = config
-            .user
-            .clone()
-            .ok_or_else(|| Error::invalid("user: postgres:// needs a user, e.g. `postgres://elect:secret@host/db`"))?;
+        let user = config.user.clone().ok_or_else(|| {
+            Error::invalid("user: postgres:// needs a user, e.g. `postgres://elect:secret@host/db`")
+        })?;
         if config.path.is_empty() || config.path.contains('/') {
             return Err(Error::invalid(format!(
                 "path: `{}`: expected the database name, e.g. `postgres://user@host/elect`",
@@ -127,7 +126,10 @@ impl Params {
             {
                 Error::new(
                     ErrorCode::Auth,
-                    format!("{at}: user `{}`: authentication failed: {detail}", self.user),
+                    format!(
+                        "{at}: user `{}`: authentication failed: {detail}",
+                        self.user
+                    ),
                 )
             } else if *code == SqlState::INVALID_CATALOG_NAME {
                 Error::invalid(format!(
@@ -136,7 +138,10 @@ impl Params {
                 ))
             } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
                 Error::new(ErrorCode::Permission, format!("{at}: {what}: {detail}"))
-            } else if code.code().starts_with("57") || code.code().starts_with("08") || *code == SqlState::TOO_MANY_CONNECTIONS {
+            } else if code.code().starts_with("57")
+                || code.code().starts_with("08")
+                || *code == SqlState::TOO_MANY_CONNECTIONS
+            {
                 // Shutdown, crash recovery, connection exceptions: the server is not there for us.
                 Error::unreachable(format!("{at}: {what}: {detail}"))
             } else {
@@ -151,7 +156,10 @@ impl Params {
             source = s.source();
         }
         if text.starts_with("authentication error") || text.contains("password missing") {
-            return Error::new(ErrorCode::Auth, format!("{at}: user `{}`: {text}", self.user));
+            return Error::new(
+                ErrorCode::Auth,
+                format!("{at}: user `{}`: {text}", self.user),
+            );
         }
         if text.starts_with("invalid configuration") {
             return Error::invalid(format!("{at}: {text}"));

@@ -58,10 +58,12 @@ impl Listener {
         let mut session = self.session.lock().await;
         let wakeups = {
             let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = channels.entry(channel.to_string()).or_insert_with(|| Channel {
-                subscribers: 0,
-                wakeups: watch::channel(0).0,
-            });
+            let entry = channels
+                .entry(channel.to_string())
+                .or_insert_with(|| Channel {
+                    subscribers: 0,
+                    wakeups: watch::channel(0).0,
+                });
             entry.subscribers += 1;
             entry.wakeups.subscribe()
         };

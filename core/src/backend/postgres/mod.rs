@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     sql: Statements,
     lease: Session,
     listener: Arc<Listener>,
-    rounds: Rounds,
+    rounds: Arc<Rounds>,
     ttl: Duration,
     renew: Duration,
     retry: Duration,
@@ -92,7 +92,7 @@ impl PgBackend {
             params,
             names,
             listener,
-            rounds: Rounds::default(),
+            rounds: Arc::default(),
             ttl: config.ttl,
             renew: config.renew(),
             retry: config.retry,
@@ -146,7 +146,9 @@ fn rand_u64() -> u64 {
 #[async_trait]
 impl Backend for PgBackend {
     async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
-        Ok(Box::new(PgCandidacy::join(self.shared.clone(), spec).await?))
+        Ok(Box::new(
+            PgCandidacy::join(self.shared.clone(), spec).await?,
+        ))
     }
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {

@@ -49,6 +49,16 @@ struct Lease {
     last: Option<(Instant, Result<Duration>)>,
 }
 
+/// What a round saw of a watched election.
+#[derive(Clone)]
+pub(super) struct Seen {
+    /// When the round was sent.
+    pub sent_at: Instant,
+    /// The live leader, and an upper bound on when its lease runs out (the server's remaining
+    /// time, counted from when the answer arrived).
+    pub leader: Option<(LeaderInfo, Instant)>,
+}
+
 struct MemberRow {
     election: String,
     id: String,
@@ -58,8 +68,8 @@ struct MemberRow {
 #[derive(Default)]
 struct Watched {
     watchers: usize,
-    /// Send time of the last round that read this election, and the leader it saw.
-    seen: Option<(Instant, Option<LeaderInfo>)>,
+    /// The last round that read this election.
+    seen: Option<Seen>,
 }
 
 impl Rounds {
@@ -109,15 +119,17 @@ impl Rounds {
         self.lock().members.remove(&key);
     }
 
-    pub fn add_watch(&self, election: &str) {
+    /// Has the rounds read the leader of `election` until the guard is dropped.
+    pub fn watch(self: &Arc<Self>, election: &str) -> WatchGuard {
         self.lock()
             .watched
             .entry(election.to_string())
             .or_default()
             .watchers += 1;
+        WatchGuard(self.clone(), election.to_string())
     }
 
-    pub fn remove_watch(&self, election: &str) {
+    fn remove_watch(&self, election: &str) {
         let mut reg = self.lock();
         if let Some(w) = reg.watched.get_mut(election) {
             w.watchers -= 1;
@@ -128,10 +140,10 @@ impl Rounds {
     }
 
     /// What the last round saw of `election`, if it was sent after `after`.
-    pub fn seen_after(&self, election: &str, after: Option<Instant>) -> Option<(Instant, Option<LeaderInfo>)> {
+    pub fn seen_after(&self, election: &str, after: Option<Instant>) -> Option<Seen> {
         let reg = self.lock();
-        let (at, leader) = reg.watched.get(election)?.seen.as_ref()?;
-        (after.is_none_or(|a| *at > a)).then(|| (*at, leader.clone()))
+        let seen = reg.watched.get(election)?.seen.as_ref()?;
+        after.is_none_or(|a| seen.sent_at > a).then(|| seen.clone())
     }
 
     pub fn subscribe_done(&self) -> watch::Receiver<u64> {
@@ -203,6 +215,7 @@ impl Rounds {
             reg.in_flight = None;
             match outcome {
                 Ok((renewed, leaders)) => {
+                    let arrived = Instant::now();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {
                             continue;
@@ -223,7 +236,12 @@ impl Rounds {
                     }
                     for (election, w) in reg.watched.iter_mut() {
                         if batch.watched.contains(election) {
-                            w.seen = Some((start, leaders.get(election).cloned()));
+                            w.seen = Some(Seen {
+                                sent_at: start,
+                                leader: leaders
+                                    .get(election)
+                                    .map(|(l, left)| (l.clone(), arrived + *left)),
+                            });
                         }
                     }
                 }
@@ -253,7 +271,7 @@ struct Batch {
 }
 
 type Renewed = HashMap<(String, i64), Duration>;
-type Leaders = HashMap<String, LeaderInfo>;
+type Leaders = HashMap<String, (LeaderInfo, Duration)>;
 
 impl Batch {
     fn of(reg: &Registry) -> Batch {
@@ -307,19 +325,26 @@ impl Batch {
             let election: String = row.get(1);
             let term: i64 = row.get(4);
             let ms: f64 = row.get(5);
+            let left = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
             if kind == "renewed" {
-                renewed.insert((election, term), Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+                renewed.insert((election, term), left);
             } else {
-                leaders.insert(
-                    election,
-                    LeaderInfo {
-                        id: row.get(2),
-                        value: row.get(3),
-                        term: term as u64,
-                    },
-                );
+                let leader = LeaderInfo {
+                    id: row.get(2),
+                    value: row.get(3),
+                    term: term as u64,
+                };
+                leaders.insert(election, (leader, left));
             }
         }
         Ok((renewed, leaders))
+    }
+}
+
+pub(super) struct WatchGuard(Arc<Rounds>, String);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.0.remove_watch(&self.1);
     }
 }

@@ -69,7 +69,10 @@ impl Names {
     /// Creates the tables if missing. A role that may not create them gets a `Permission` error
     /// naming the table and what to ask an administrator for.
     pub async fn ensure(&self, client: &Client, params: &Params) -> Result<()> {
-        for (table, ddl) in [(&self.leases, self.leases_ddl()), (&self.members, self.members_ddl())] {
+        for (table, ddl) in [
+            (&self.leases, self.leases_ddl()),
+            (&self.members, self.members_ddl()),
+        ] {
             if !exists(client, table, params).await? {
                 if let Err(e) = client.batch_execute(&ddl).await {
                     // Another process may have created it meanwhile.
@@ -144,7 +147,10 @@ impl Names {
 
 async fn exists(client: &Client, table: &str, params: &Params) -> Result<bool> {
     let row = client
-        .query_typed_one("SELECT to_regclass($1) IS NOT NULL", &[(&table, Type::TEXT)])
+        .query_typed_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[(&table, Type::TEXT)],
+        )
         .await
         .map_err(|e| params.error(e, &format!("looking up table `{table}`")))?;
     Ok(row.get(0))

@@ -30,8 +30,7 @@ pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Optio
 
 /// Sends the leader of `election` each time it may have changed, until the receiver is dropped.
 pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
-    shared.rounds.add_watch(&election);
-    let _unwatch = Unwatch(shared.clone(), election.clone());
+    let _watching = shared.rounds.watch(&election);
     let channel = shared.names.channel(&election);
     let mut rounds = shared.rounds.subscribe_done();
     // Time of the freshest reading sent, so that a round that started before a direct read
@@ -68,9 +67,9 @@ pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
                         }
                     }
                 }
-            } else if let Some((at, leader)) = shared.rounds.seen_after(&election, fresh) {
-                fresh = Some(at);
-                if tx.send(Ok(leader)).await.is_err() {
+            } else if let Some(seen) = shared.rounds.seen_after(&election, fresh) {
+                fresh = Some(seen.sent_at);
+                if tx.send(Ok(seen.leader.map(|(l, _)| l))).await.is_err() {
                     return;
                 }
             }
@@ -89,13 +88,5 @@ pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
                 break; // subscribe again: that reconnects the listener
             }
         }
-    }
-}
-
-struct Unwatch(Arc<Shared>, String);
-
-impl Drop for Unwatch {
-    fn drop(&mut self) {
-        self.0.rounds.remove_watch(&self.1);
     }
 }
