@@ -108,12 +108,19 @@ impl PgServer {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Transactions committed in database `elect` so far (each statement of elect is one).
-    pub fn commits(&self) -> u64 {
-        self.psql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'elect'")
-            .trim()
-            .parse()
-            .unwrap()
+    /// Makes the server log every statement, for [`PgServer::statements`].
+    pub fn log_statements(&self) {
+        self.psql("ALTER SYSTEM SET log_statement = 'all'");
+        self.psql("SELECT pg_reload_conf()");
+    }
+
+    /// Statements the server logged so far (after [`PgServer::log_statements`]). Exact, unlike
+    /// `pg_stat_database` counters, which sessions flush to shared memory only now and then.
+    pub fn statements(&self) -> usize {
+        let log = std::fs::read_to_string(self.var("ELECT_POSTGRES_LOG")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains("LOG:  statement: ") || l.contains("LOG:  execute "))
+            .count()
     }
 }
 
