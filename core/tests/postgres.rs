@@ -188,15 +188,16 @@ fn renewals_of_many_elections_share_one_statement_per_period() {
     for (e, _) in &elections {
         assert!(e.wait_leader(Some(WAIT)).unwrap());
     }
-    std::thread::sleep(Duration::from_secs(2)); // settle: first renewals, joins, stats flushes
-    let before = pg.commits();
+    pg.log_statements();
+    std::thread::sleep(Duration::from_secs(1)); // settle: first renewals ride the rounds
+    let before = pg.statements();
     let window = Duration::from_secs(4);
     std::thread::sleep(window);
-    let statements = pg.commits() - before;
-    // One round per 250 ms is 16 in 4 s (plus the odd psql and stats-flush slack); renewing
+    let statements = pg.statements() - before;
+    // One round per 250 ms is 16 in 4 s (a renewal that cannot wait may add one); renewing
     // each of the 40 elections separately would be 640.
     assert!(
-        statements < 40,
+        (10..=24).contains(&statements),
         "{statements} statements in {window:?} for 40 leaders"
     );
     for (e, _) in &elections {
@@ -425,6 +426,7 @@ impl Child {
     fn signal(&self, sig: &str) -> bool {
         std::process::Command::new("kill")
             .args([sig, &self.process.id().to_string()])
+            .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     }
