@@ -164,7 +164,22 @@ impl Params {
         if text.starts_with("invalid configuration") {
             return Error::invalid(format!("{at}: {text}"));
         }
-        Error::unreachable(format!("{at}: {what}: {text}"))
+        // The connection itself failed (refused, reset, closed, TLS): the server is not there
+        // for us. Anything else (a decoding failure) is a store error, retried by the engine.
+        let io = e.is_closed()
+            || [
+                "error connecting",
+                "error communicating",
+                "error performing TLS",
+                "timeout",
+            ]
+            .iter()
+            .any(|p| text.starts_with(p));
+        if io {
+            Error::unreachable(format!("{at}: {what}: {text}"))
+        } else {
+            Error::store(format!("{at}: {what}: {text}"))
+        }
     }
 }
 

@@ -81,6 +81,7 @@ impl PgBackend {
     /// Connects, creates the tables if needed and checks that notifications come through.
     /// Wrong passwords, missing databases and missing privileges fail here, clearly.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+        let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
         let names = Names::from_config(config)?;
         let (client, _notifications) = params.open().await?;
@@ -97,7 +98,10 @@ impl PgBackend {
             renew: config.renew(),
             retry: config.retry,
         });
-        check_notifications(&shared, config.connect_timeout).await?;
+        // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
+        // is left, less a little so that its own, clearer error wins the race.
+        let left = (config.connect_timeout * 9 / 10).saturating_sub(started.elapsed());
+        check_notifications(&shared, left).await?;
         let round_task = tokio::spawn(Rounds::run(shared.clone())).abort_handle();
         Ok(Arc::new(PgBackend { shared, round_task }))
     }
@@ -115,25 +119,35 @@ impl Drop for PgBackend {
 /// never arrives: refuse that setup now rather than hand over leadership by timeouts only.
 async fn check_notifications(shared: &Shared, limit: Duration) -> Result<()> {
     let channel = format!("{}:probe-{:016x}", shared.names.leases, rand_u64());
-    let mut sub = shared.listener.subscribe(&channel).await?;
-    sub.mark_seen();
-    let client = shared.lease.client().await?;
-    client
-        .query_typed("SELECT pg_notify($1, 'probe')", &[(&channel, Type::TEXT)])
+    let probe = async {
+        let mut sub = shared.listener.subscribe(&channel).await?;
+        sub.mark_seen();
+        let client = shared.lease.client().await?;
+        client
+            .query_typed("SELECT pg_notify($1, 'probe')", &[(&channel, Type::TEXT)])
+            .await
+            .map_err(|e| shared.params.error(e, "NOTIFY"))?;
+        sub.notified().await;
+        Ok(())
+    };
+    // Bounded as a whole: through transaction pooling, the LISTEN itself may never complete.
+    tokio::time::timeout(limit, probe)
         .await
-        .map_err(|e| shared.params.error(e, "NOTIFY"))?;
-    if tokio::time::timeout(limit, sub.notified()).await.is_err() {
-        return Err(Error::new(
-            ErrorCode::Unsupported,
-            format!(
-                "postgres {}@{}/{}: a NOTIFY on this database never reached our LISTEN session: \
-                 elect needs session-level state (LISTEN); through PgBouncer use pool_mode=session, \
-                 not transaction or statement (see docs/stores/postgres.md)",
-                shared.params.user, shared.params.hosts, shared.params.database
-            ),
-        ));
-    }
-    Ok(())
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "postgres {}@{}/{}: LISTEN/NOTIFY does not work on this connection (a NOTIFY \
+                 did not reach our LISTEN session within {}): elect needs session-level state; \
+                 through PgBouncer use pool_mode=session, not transaction or statement \
+                 (see docs/stores/postgres.md)",
+                    shared.params.user,
+                    shared.params.hosts,
+                    shared.params.database,
+                    crate::uri::fmt_duration(limit)
+                ),
+            ))
+        })
 }
 
 fn rand_u64() -> u64 {

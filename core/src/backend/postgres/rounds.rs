@@ -9,7 +9,7 @@
 //! stays a safe deadline. After their first renewal, all leases of a connection ride the same
 //! rounds, whatever the number of elections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,9 @@ struct Registry {
     watched: HashMap<String, Watched>,
     /// Start of the round in flight.
     in_flight: Option<Instant>,
+    /// Set by a renewal that needs a round started after this instant (its last confirmation).
+    /// A wake-up finding it cleared (a timed round served it meanwhile) runs no extra round.
+    requested: Option<Instant>,
 }
 
 struct Lease {
@@ -156,7 +159,7 @@ impl Rounds {
         let mut done = self.done.subscribe();
         loop {
             {
-                let reg = self.lock();
+                let mut reg = self.lock();
                 let lease = reg
                     .leases
                     .get(&key)
@@ -170,6 +173,7 @@ impl Rounds {
                     }
                 }
                 if reg.in_flight.is_none_or(|start| start <= since) {
+                    reg.requested = Some(reg.requested.map_or(since, |r| r.max(since)));
                     self.wake.notify_one();
                 }
             }
@@ -186,7 +190,11 @@ impl Rounds {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(next.into()) => {}
-                _ = shared.rounds.wake.notified() => {}
+                _ = shared.rounds.wake.notified() => {
+                    if shared.rounds.lock().requested.is_none() {
+                        continue; // served by a round that started after the request
+                    }
+                }
             }
             let start = Instant::now();
             next = start + period;
@@ -201,6 +209,8 @@ impl Rounds {
                 return;
             }
             reg.in_flight = Some(start);
+            // Every request so far wants a round sent after an instant before now: this one.
+            reg.requested = None;
             Batch::of(&reg)
         };
         let outcome = tokio::time::timeout(shared.ttl, batch.send(shared)).await;
@@ -216,6 +226,7 @@ impl Rounds {
             match outcome {
                 Ok((renewed, leaders)) => {
                     let arrived = Instant::now();
+                    let watched: HashSet<&String> = batch.watched.iter().collect();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {
                             continue;
@@ -235,7 +246,7 @@ impl Rounds {
                         ));
                     }
                     for (election, w) in reg.watched.iter_mut() {
-                        if batch.watched.contains(election) {
+                        if watched.contains(election) {
                             w.seen = Some(Seen {
                                 sent_at: start,
                                 leader: leaders
@@ -260,7 +271,7 @@ impl Rounds {
 
 /// What one round sends.
 struct Batch {
-    lease_keys: Vec<u64>,
+    lease_keys: HashSet<u64>,
     elections: Vec<String>,
     holders: Vec<String>,
     terms: Vec<i64>,
@@ -276,7 +287,7 @@ type Leaders = HashMap<String, (LeaderInfo, Duration)>;
 impl Batch {
     fn of(reg: &Registry) -> Batch {
         let mut b = Batch {
-            lease_keys: Vec::new(),
+            lease_keys: HashSet::new(),
             elections: Vec::new(),
             holders: Vec::new(),
             terms: Vec::new(),
@@ -286,7 +297,7 @@ impl Batch {
             watched: reg.watched.keys().cloned().collect(),
         };
         for (key, l) in &reg.leases {
-            b.lease_keys.push(*key);
+            b.lease_keys.insert(*key);
             b.elections.push(l.election.clone());
             b.holders.push(l.holder.clone());
             b.terms.push(l.term);
