@@ -124,10 +124,16 @@ fn a_restart_of_postgres_steps_the_leader_down_and_terms_keep_growing() {
     let opts = "ttl=2s&renew=500ms&retry=200ms";
     let (a, ra) = open(&uri, opts, "job", "a");
     let (b, _rb) = open(&uri, opts, "job", "b");
+    let (obs, ro) = open(&uri, opts, "job", "watcher");
+    obs.observe().unwrap();
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
     b.start().unwrap();
     let t1 = a.fencing_token().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.term == t1),
+    );
 
     pg.halt();
     // No renewal can be sent after the server is gone, so the deadline is at most a renewal
@@ -147,6 +153,11 @@ fn a_restart_of_postgres_steps_the_leader_down_and_terms_keep_growing() {
     let (leader, _) = wait_for_leader(&[&a, &b], WAIT);
     let t2 = leader.fencing_token().unwrap();
     assert!(t2 > t1, "term after the restart {t2} must exceed {t1}");
+    // The observer's sessions came back too.
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.term == t2),
+    );
 }
 
 #[test]

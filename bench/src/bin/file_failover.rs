@@ -11,21 +11,22 @@
 //! (or the SIGKILL is sent) to the moment the new leader's process delivers its `Elected`
 //! event to its callback. Killed candidates are replaced before the next round.
 
+#[path = "../failover.rs"]
+mod failover;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use elect_cli::fleet::{with_option, Fleet};
+use elect_cli::fleet::with_option;
+use failover::{header, measure, row, Case};
 
 /// Time for a candidate that just started or resigned to be waiting in line again before the
 /// next round (its `silence` is 10 ms), so that every round measures a hand-over to a waiter.
 const SETTLE: Duration = Duration::from_millis(40);
-const PATIENCE: Duration = Duration::from_secs(30);
 
 fn main() {
+    failover::run_agent_if_asked();
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("agent") {
-        std::process::exit(elect_cli::agent::main(true));
-    }
     let opts = match Options::parse(&args[1..]) {
         Ok(o) => o,
         Err(e) => {
@@ -76,73 +77,25 @@ fn bench(opts: &Options) -> Result<(), String> {
         fs_type(&opts.dir)
     );
     println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
-    println!(
-        "{:<20} {:<6} {:>10} {:>10} {:>10} {:>12}",
-        "case", "sync", "p50", "p99", "max", "target p99"
-    );
+    header("sync");
     for sync in ["true", "false"] {
-        let graceful = measure(opts, sync, Case::Resign)?;
+        let graceful = measure_file(opts, sync, Case::Resign)?;
         row("graceful resign", sync, &graceful, "< 5 ms");
-        let killed = measure(opts, sync, Case::Kill)?;
+        let killed = measure_file(opts, sync, Case::Kill)?;
         row("SIGKILL of leader", sync, &killed, "< 20 ms");
     }
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-enum Case {
-    Resign,
-    Kill,
-}
-
-/// Failover times in nanoseconds, one per round.
-fn measure(opts: &Options, sync: &str, case: Case) -> Result<Vec<u64>, String> {
+/// Failover times in nanoseconds, one per round, in a directory of its own.
+fn measure_file(opts: &Options, sync: &str, case: Case) -> Result<Vec<u64>, String> {
     let dir = TempDir::new(&opts.dir)?;
     let uri = with_option(
         &with_option(&format!("file://{}", dir.0.display()), "sync", sync),
         "silence",
         "10ms",
     );
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
-    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
-    let mut next_id = 0;
-    let mut join = |fleet: &mut Fleet| {
-        next_id += 1;
-        fleet.join(&uri, "bench", &format!("c{next_id}"))
-    };
-    for _ in 0..3 {
-        join(&mut fleet)?;
-    }
-    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
-    let mut samples = Vec::with_capacity(opts.rounds);
-    for _ in 0..opts.rounds {
-        std::thread::sleep(SETTLE);
-        let from = match case {
-            Case::Resign => fleet.resign(leader)?,
-            Case::Kill => fleet.kill(leader),
-        };
-        let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
-        samples.push(at.saturating_sub(from));
-        if let Case::Kill = case {
-            join(&mut fleet)?;
-        }
-        leader = next;
-    }
-    fleet.shutdown();
-    Ok(samples)
-}
-
-fn row(case: &str, sync: &str, samples: &[u64], target: &str) {
-    let mut v = samples.to_vec();
-    v.sort_unstable();
-    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
-    println!(
-        "{case:<20} {sync:<6} {:>10} {:>10} {:>10} {target:>12}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(v[v.len() - 1])
-    );
+    measure(&uri, "bench", case, opts.rounds, SETTLE)
 }
 
 /// The kind of file system `dir` is on: fsync costs differ by orders of magnitude.

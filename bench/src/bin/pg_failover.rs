@@ -12,24 +12,23 @@
 //! NOTIFY (the ttl is 30 s there, so expiry cannot explain it); crash handover waits for the
 //! dead leader's lease to run out, so it is at most the ttl after its last renewal.
 
+#[path = "../failover.rs"]
+mod failover;
 #[path = "../../../core/tests/pg_server/mod.rs"]
 mod pg_server;
 
 use std::time::Duration;
 
-use elect_cli::fleet::Fleet;
+use failover::{header, measure, row, Case};
 use pg_server::PgServer;
 
 /// Time for a candidate that just started or resigned to be waiting in line again before the
 /// next round (its `silence` is 10 ms).
 const SETTLE: Duration = Duration::from_millis(60);
-const PATIENCE: Duration = Duration::from_secs(60);
 
 fn main() {
+    failover::run_agent_if_asked();
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("agent") {
-        std::process::exit(elect_cli::agent::main(true));
-    }
     let opts = match Options::parse(&args[1..]) {
         Ok(o) => o,
         Err(e) => {
@@ -74,12 +73,6 @@ impl Options {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Case {
-    Resign,
-    Kill,
-}
-
 fn bench(opts: &Options) -> Result<(), String> {
     let pg = PgServer::start("bench-failover");
     println!(
@@ -87,68 +80,26 @@ fn bench(opts: &Options) -> Result<(), String> {
         opts.rounds
     );
     println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
-    println!(
-        "{:<20} {:<22} {:>10} {:>10} {:>10} {:>14}",
-        "case", "options", "p50", "p99", "max", "target p99"
-    );
+    header("options");
     let graceful = "ttl=30s&retry=30s&silence=10ms";
-    let samples = measure(&pg, graceful, Case::Resign, opts.rounds)?;
-    row("graceful resign", "ttl=30s", &samples, "< 10 ms".into());
+    let samples = measure_pg(&pg, graceful, Case::Resign, opts.rounds)?;
+    row("graceful resign", "ttl=30s", &samples, "< 10 ms");
     let ttl = elect_core::uri::parse_duration(&opts.ttl).map_err(|e| e.to_string())?;
     let crash = format!("ttl={}&retry=100ms&silence=10ms", opts.ttl);
-    let samples = measure(&pg, &crash, Case::Kill, opts.rounds)?;
+    let samples = measure_pg(&pg, &crash, Case::Kill, opts.rounds)?;
     let target = format!("< {} ms", (ttl + Duration::from_millis(100)).as_millis());
     row(
         "SIGKILL of leader",
         &format!("ttl={}", opts.ttl),
         &samples,
-        target,
+        &target,
     );
     Ok(())
 }
 
-/// Failover times in nanoseconds, one per round.
-fn measure(pg: &PgServer, options: &str, case: Case, rounds: usize) -> Result<Vec<u64>, String> {
+/// Failover times in nanoseconds, one per round, in an election of its own.
+fn measure_pg(pg: &PgServer, options: &str, case: Case, rounds: usize) -> Result<Vec<u64>, String> {
     let uri = format!("{}?{options}", pg.uri());
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
-    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
     let name = format!("bench-{}", elect_cli::clock::monotonic_ns());
-    let mut next_id = 0;
-    let mut join = |fleet: &mut Fleet| {
-        next_id += 1;
-        fleet.join(&uri, &name, &format!("c{next_id}"))
-    };
-    for _ in 0..3 {
-        join(&mut fleet)?;
-    }
-    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        std::thread::sleep(SETTLE);
-        let from = match case {
-            Case::Resign => fleet.resign(leader)?,
-            Case::Kill => fleet.kill(leader),
-        };
-        let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
-        samples.push(at.saturating_sub(from));
-        if let Case::Kill = case {
-            join(&mut fleet)?;
-        }
-        leader = next;
-    }
-    fleet.shutdown();
-    Ok(samples)
-}
-
-fn row(case: &str, options: &str, samples: &[u64], target: String) {
-    let mut v = samples.to_vec();
-    v.sort_unstable();
-    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
-    println!(
-        "{case:<20} {options:<22} {:>10} {:>10} {:>10} {target:>14}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(v[v.len() - 1])
-    );
+    measure(&uri, &name, case, rounds, SETTLE)
 }

@@ -179,24 +179,17 @@ impl Candidacy for PgCandidacy {
         };
         // Out of the rounds first, so that no later round renews what we give up.
         self.shared.rounds.remove_lease(held.key);
-        let client = self.shared.lease.client().await?;
-        client
-            .query_typed(
-                &self.shared.sql.release,
-                &[
-                    (&self.spec.election, Type::TEXT),
-                    (&self.spec.id, Type::TEXT),
-                    (&(held.term as i64), Type::INT8),
-                    (&self.channel, Type::TEXT),
-                ],
-            )
-            .await
-            .map_err(|e| self.shared.params.error(e, "releasing the lease"))?;
-        Ok(())
+        self.give_up(Some(held.term as i64)).await
     }
 
     async fn leave(mut self: Box<Self>) -> Result<()> {
-        let released = self.release().await;
+        let released = if self.held.is_some() {
+            self.release().await
+        } else {
+            // An acquire cancelled with its statement in flight may have won a lease we never
+            // heard of: give up whatever we hold, so the line moves now rather than in a ttl.
+            self.give_up(None).await
+        };
         if let Some(key) = self.member_key.take() {
             self.shared.rounds.remove_member(key);
             let client = self.shared.lease.client().await?;
@@ -212,6 +205,26 @@ impl Candidacy for PgCandidacy {
                 .map_err(|e| self.shared.params.error(e, "leaving the election"))?;
         }
         released
+    }
+}
+
+impl PgCandidacy {
+    /// Ends our lease of `term` (any term of ours if `None`) and wakes the line.
+    async fn give_up(&self, term: Option<i64>) -> Result<()> {
+        let client = self.shared.lease.client().await?;
+        client
+            .query_typed(
+                &self.shared.sql.release,
+                &[
+                    (&self.spec.election, Type::TEXT),
+                    (&self.spec.id, Type::TEXT),
+                    (&term, Type::INT8),
+                    (&self.channel, Type::TEXT),
+                ],
+            )
+            .await
+            .map_err(|e| self.shared.params.error(e, "releasing the lease"))?;
+        Ok(())
     }
 }
 

@@ -210,3 +210,25 @@ impl Session {
         Ok(client)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(uri: &str) -> Result<Params> {
+        Params::from_config(&Config::parse(uri).unwrap())
+    }
+
+    #[test]
+    fn user_and_database_are_required() {
+        let e = params("postgres://db.example/elect").err().unwrap();
+        assert!(e.message().starts_with("user:"), "{e}");
+        let e = params("postgres://u@db.example").err().unwrap();
+        assert!(e.message().starts_with("path:"), "{e}");
+        let e = params("postgres://u@db.example/a/b").err().unwrap();
+        assert!(e.message().contains("`a/b`"), "{e}");
+        let p = params("postgresql://u:secret@h1,h2:6432/elect").unwrap();
+        assert_eq!(p.hosts, "h1:5432,h2:6432");
+        assert_eq!(p.database, "elect");
+    }
+}

@@ -24,7 +24,8 @@ pub(super) struct Statements {
     /// watched election that has a live leader. The one statement per renewal period that keeps
     /// every lease, membership and observer of this connection alive.
     pub round: String,
-    /// `$1 election, $2 holder, $3 term, $4 channel` -> one row if released (and notified).
+    /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel` -> one row if released (and
+    /// notified).
     pub release: String,
     /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
     pub leader: String,
@@ -75,7 +76,9 @@ impl Statements {
             release: format!(
                 "WITH r AS (
                     UPDATE {leases} SET expires_at = '-infinity'
-                    WHERE election = $1 AND holder = $2 AND term = $3 RETURNING 1)
+                    WHERE election = $1 AND holder = $2 AND ($3::bigint IS NULL OR term = $3)
+                        AND expires_at > now()
+                    RETURNING 1)
                 SELECT 1 FROM r, LATERAL (SELECT pg_notify($4, 'released')) AS n"
             ),
             leader: format!(
