@@ -13,6 +13,8 @@
 
 #[path = "../failover.rs"]
 mod failover;
+#[path = "../runner.rs"]
+mod runner;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,18 +28,12 @@ const SETTLE: Duration = Duration::from_millis(40);
 
 fn main() {
     failover::run_agent_if_asked();
-    let args: Vec<String> = std::env::args().collect();
-    let opts = match Options::parse(&args[1..]) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("file_failover: {e}\nusage: file_failover [--rounds N] [--dir DIR]");
-            std::process::exit(64);
-        }
-    };
-    if let Err(e) = bench(&opts) {
-        eprintln!("file_failover: {e}");
-        std::process::exit(1);
-    }
+    runner::run(
+        "file_failover",
+        "[--rounds N] [--dir DIR]",
+        Options::set,
+        bench,
+    )
 }
 
 struct Options {
@@ -45,27 +41,23 @@ struct Options {
     dir: PathBuf,
 }
 
-impl Options {
-    fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
             rounds: 100,
             dir: std::env::temp_dir(),
-        };
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            let value = it.next().ok_or_else(|| format!("{flag}: missing value"))?;
-            match flag.as_str() {
-                "--rounds" => {
-                    o.rounds =
-                        value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            format!("--rounds: `{value}` is not a positive number")
-                        })?
-                }
-                "--dir" => o.dir = PathBuf::from(value),
-                _ => return Err(format!("unknown flag `{flag}`")),
-            }
         }
-        Ok(o)
+    }
+}
+
+impl Options {
+    fn set(&mut self, flag: &str, value: &str) -> Result<(), String> {
+        match flag {
+            "--rounds" => self.rounds = runner::positive(flag, value)?,
+            "--dir" => self.dir = PathBuf::from(value),
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+        Ok(())
     }
 }
 

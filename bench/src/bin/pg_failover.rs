@@ -16,6 +16,8 @@
 mod failover;
 #[path = "../../../core/tests/pg_server/mod.rs"]
 mod pg_server;
+#[path = "../runner.rs"]
+mod runner;
 
 use std::time::Duration;
 
@@ -28,18 +30,12 @@ const SETTLE: Duration = Duration::from_millis(60);
 
 fn main() {
     failover::run_agent_if_asked();
-    let args: Vec<String> = std::env::args().collect();
-    let opts = match Options::parse(&args[1..]) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("pg_failover: {e}\nusage: pg_failover [--rounds N] [--ttl DURATION]");
-            std::process::exit(64);
-        }
-    };
-    if let Err(e) = bench(&opts) {
-        eprintln!("pg_failover: {e}");
-        std::process::exit(1);
-    }
+    runner::run(
+        "pg_failover",
+        "[--rounds N] [--ttl DURATION]",
+        Options::set,
+        bench,
+    )
 }
 
 struct Options {
@@ -48,28 +44,26 @@ struct Options {
     ttl: String,
 }
 
-impl Options {
-    fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
             rounds: 50,
             ttl: "1s".into(),
-        };
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            let value = it.next().ok_or_else(|| format!("{flag}: missing value"))?;
-            match flag.as_str() {
-                "--rounds" => {
-                    o.rounds =
-                        value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            format!("--rounds: `{value}` is not a positive number")
-                        })?
-                }
-                "--ttl" => o.ttl = value.clone(),
-                _ => return Err(format!("unknown flag `{flag}`")),
-            }
         }
-        elect_core::uri::parse_duration(&o.ttl).map_err(|e| format!("--ttl: {e}"))?;
-        Ok(o)
+    }
+}
+
+impl Options {
+    fn set(&mut self, flag: &str, value: &str) -> Result<(), String> {
+        match flag {
+            "--rounds" => self.rounds = runner::positive(flag, value)?,
+            "--ttl" => {
+                elect_core::uri::parse_duration(value).map_err(|e| format!("--ttl: {e}"))?;
+                self.ttl = value.to_string()
+            }
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+        Ok(())
     }
 }
 

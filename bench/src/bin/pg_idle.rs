@@ -12,6 +12,8 @@
 
 #[path = "../../../core/tests/pg_server/mod.rs"]
 mod pg_server;
+#[path = "../runner.rs"]
+mod runner;
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
@@ -26,19 +28,12 @@ fn main() {
         followers(&args[2], args[3].parse().unwrap());
         return;
     }
-    let opts = match Options::parse(&args[1..]) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "pg_idle: {e}\nusage: pg_idle [--elections N] [--window DURATION] [--ttl DURATION]"
-            );
-            std::process::exit(64);
-        }
-    };
-    if let Err(e) = bench(&opts) {
-        eprintln!("pg_idle: {e}");
-        std::process::exit(1);
-    }
+    runner::run(
+        "pg_idle",
+        "[--elections N] [--window DURATION] [--ttl DURATION]",
+        Options::set,
+        bench,
+    )
 }
 
 struct Options {
@@ -47,34 +42,30 @@ struct Options {
     ttl: String,
 }
 
-impl Options {
-    fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options {
+impl Default for Options {
+    fn default() -> Options {
+        Options {
             elections: 1000,
             window: Duration::from_secs(30),
             ttl: "10s".into(),
-        };
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            let value = it.next().ok_or_else(|| format!("{flag}: missing value"))?;
-            let duration =
-                || elect_core::uri::parse_duration(value).map_err(|e| format!("{flag}: {e}"));
-            match flag.as_str() {
-                "--elections" => {
-                    o.elections =
-                        value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            format!("--elections: `{value}` is not a positive number")
-                        })?
-                }
-                "--window" => o.window = duration()?,
-                "--ttl" => {
-                    duration()?;
-                    o.ttl = value.clone()
-                }
-                _ => return Err(format!("unknown flag `{flag}`")),
-            }
         }
-        Ok(o)
+    }
+}
+
+impl Options {
+    fn set(&mut self, flag: &str, value: &str) -> Result<(), String> {
+        let duration =
+            || elect_core::uri::parse_duration(value).map_err(|e| format!("{flag}: {e}"));
+        match flag {
+            "--elections" => self.elections = runner::positive(flag, value)?,
+            "--window" => self.window = duration()?,
+            "--ttl" => {
+                duration()?;
+                self.ttl = value.to_string()
+            }
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+        Ok(())
     }
 }
 
