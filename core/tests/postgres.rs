@@ -216,82 +216,57 @@ fn renewals_of_many_elections_share_one_statement_per_period() {
     }
 }
 
+/// Opening `uri` fails with `code`, naming every one of `mentions`, and never shows `pw`.
+fn open_fails(uri: &str, pw: &str, code: ErrorCode, mentions: &[&str]) {
+    let e = Election::open(uri, "job", None).unwrap_err();
+    assert_eq!(e.code(), code, "{e:?}");
+    for m in mentions {
+        assert!(e.message().contains(m), "`{m}` not in: {e}");
+    }
+    assert!(!e.message().contains(pw), "password leaked: {e}");
+}
+
 #[test]
 fn bad_input_gets_clear_errors_without_the_password() {
     let pg = PgServer::start("pg-bad");
-    let pw = pg.password().to_string();
-    let port = pg.var("ELECT_POSTGRES_PORT").to_string();
+    let pw = pg.password();
+    let port = pg.var("ELECT_POSTGRES_PORT");
+    let nocreate = pg.var("ELECT_POSTGRES_NOCREATE_URI");
 
-    let e = Election::open(
-        &format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect"),
-        "job",
-        None,
-    )
-    .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
-    assert!(
-        e.message().contains("elect") && e.message().contains("authentication failed"),
-        "{e}"
+    let wrong = format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect");
+    open_fails(
+        &wrong,
+        pw,
+        ErrorCode::Auth,
+        &["user `elect`", "authentication failed"],
     );
-    assert!(!e.message().contains(&pw), "password leaked: {e}");
-
-    let e = Election::open(
-        &format!("postgres://elect:{pw}@127.0.0.1:{port}/nosuchdb"),
-        "job",
-        None,
-    )
-    .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
-    assert!(
-        e.message().contains("database `nosuchdb` does not exist"),
-        "{e}"
-    );
-    assert!(!e.message().contains(&pw), "password leaked: {e}");
-
-    let e = Election::open(
-        &format!(
-            "{}?table=fresh_leases",
-            pg.var("ELECT_POSTGRES_NOCREATE_URI")
-        ),
-        "job",
-        None,
-    )
-    .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
-    assert!(
-        e.message().contains("fresh_leases") && e.message().contains("elect_nocreate"),
-        "{e}"
-    );
-    assert!(!e.message().contains(&pw), "password leaked: {e}");
+    let nodb = format!("postgres://elect:{pw}@127.0.0.1:{port}/nosuchdb");
+    let missing = ["database `nosuchdb` does not exist"];
+    open_fails(&nodb, pw, ErrorCode::InvalidArgument, &missing);
+    let fresh = format!("{nocreate}?table=fresh_leases");
+    let named = [
+        "table `fresh_leases`",
+        "user `elect_nocreate`",
+        "may not create",
+    ];
+    open_fails(&fresh, pw, ErrorCode::Permission, &named);
 
     // The table exists (made by a role that may) but this role has no rights on it.
     drop(Election::open(&format!("{}?table=owned_leases", pg.uri()), "job", None).unwrap());
-    let e = Election::open(
-        &format!(
-            "{}?table=owned_leases",
-            pg.var("ELECT_POSTGRES_NOCREATE_URI")
-        ),
-        "job",
-        None,
-    )
-    .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
-    assert!(e.message().contains("owned_leases"), "{e}");
+    let owned = format!("{nocreate}?table=owned_leases");
+    open_fails(&owned, pw, ErrorCode::Permission, &["table `owned_leases`"]);
 
-    let e = Election::open(&format!("{}?sslmode=sometimes", pg.uri()), "job", None).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::InvalidArgument);
-    assert!(e.message().contains("sslmode"), "{e}");
-    let e = Election::open(&format!("{}?table=Bad;Name", pg.uri()), "job", None).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::InvalidArgument);
-    assert!(e.message().contains("option `table`"), "{e}");
-    let e = Election::open(
-        &format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s"),
-        "job",
-        None,
-    )
-    .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
-    assert!(!e.message().contains(&pw), "password leaked: {e}");
+    let sslmode = format!("{}?sslmode=sometimes", pg.uri());
+    open_fails(
+        &sslmode,
+        pw,
+        ErrorCode::InvalidArgument,
+        &["option `sslmode`"],
+    );
+    let table = format!("{}?table=Bad;Name", pg.uri());
+    open_fails(&table, pw, ErrorCode::InvalidArgument, &["option `table`"]);
+    let closed = format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s");
+    open_fails(&closed, pw, ErrorCode::Unreachable, &["127.0.0.1:1"]);
 }
 
 /// Sessions of elect that use TLS, and that do not, as the server sees them.
