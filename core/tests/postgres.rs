@@ -584,3 +584,61 @@ fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
     assert_eq!(e.code(), ErrorCode::Unsupported, "{e:?}");
     assert!(e.message().contains("pool_mode=session"), "{e}");
 }
+
+/// Sends `sig` to the cluster's postmaster and its backends (its children only).
+fn signal_cluster(pg: &PgServer, sig: &str) {
+    let pid = pg.pid().to_string();
+    let children = std::process::Command::new("pgrep")
+        .args(["-P", &pid])
+        .output()
+        .unwrap();
+    let mut pids: Vec<String> = String::from_utf8(children.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    pids.push(pid);
+    let ok = std::process::Command::new("kill")
+        .arg(sig)
+        .args(&pids)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pids:?}");
+}
+
+#[test]
+fn a_frozen_server_makes_the_leader_step_down_at_its_deadline() {
+    let pg = PgServer::start("pg-frozen");
+    let opts = "ttl=2s&renew=500ms&retry=200ms&connect_timeout=1s";
+    let (a, ra) = open(pg.uri(), opts, "job", "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+
+    // Statements now hang rather than fail: only the deadline can end the leadership.
+    signal_cluster(&pg, "-STOP");
+    let frozen = Instant::now();
+    let ev = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
+    let at = Instant::now();
+    signal_cluster(&pg, "-CONT");
+    assert_eq!(
+        ev,
+        Event::Revoked {
+            term: t1,
+            reason: RevokeReason::LeaseExpired
+        }
+    );
+    // The deadline is at most ttl - margin (1.8 s) after the freeze, and at least that after
+    // the last renewal sent before it (at most one renew period earlier).
+    let held = at - frozen;
+    assert!(
+        held >= Duration::from_millis(1800 - 500 - 50) && held <= Duration::from_millis(1800 + 100),
+        "stepped down {held:?} after the freeze"
+    );
+    assert!(
+        a.wait_leader(Some(WAIT)).unwrap(),
+        "re-elected after the thaw"
+    );
+    assert!(a.fencing_token().unwrap() > t1);
+}
