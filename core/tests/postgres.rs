@@ -183,6 +183,24 @@ fn observers_follow_the_leader_and_its_expiry() {
     );
     a.resign().unwrap();
     expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    a.close();
+
+    // A leader that dies announces nothing: the observer learns from the expired row.
+    let mut child = Child::spawn(&pg, opts, "mortal");
+    let term: u64 = child.expect("elected ").parse().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "mortal" && l.term == term),
+    );
+    child.process.kill().unwrap();
+    let killed = Instant::now();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    // Expiry (at most ttl after the last renewal) plus at most one round (renew) to notice.
+    assert!(
+        killed.elapsed() < Duration::from_millis(1000 + 300 + 200),
+        "the observer saw the expiry after {:?}",
+        killed.elapsed()
+    );
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! answers with the first round *sent after* the leader's previous confirmation: the store
 //! extended the lease at a server time no earlier than that send, so `sent_at + granted ttl`
 //! stays a safe deadline. After their first renewal, all leases of a connection ride the same
-//! rounds, whatever the number of elections.
+//! rounds, whatever the number of elections. The period is the `renew` of the election that
+//! opened the connection; an election sharing it with a shorter `renew` gets its earlier rounds
+//! on request (and everyone rides them), one with a longer `renew` is simply renewed more often.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
