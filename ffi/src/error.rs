@@ -100,9 +100,11 @@ pub(crate) fn set_last_error(message: &str) {
 /// thread has its own message).
 #[no_mangle]
 pub extern "C" fn elect_last_error() -> *const c_char {
-    LAST_ERROR
-        .try_with(|last| last.borrow().as_ptr())
-        .unwrap_or(c"".as_ptr())
+    crate::guard::value("elect_last_error", c"".as_ptr(), || {
+        LAST_ERROR
+            .try_with(|last| last.borrow().as_ptr())
+            .unwrap_or(c"".as_ptr())
+    })
 }
 
 /// The stable short name of a status, e.g. `"invalid_argument"` for
@@ -111,10 +113,12 @@ pub extern "C" fn elect_last_error() -> *const c_char {
 /// Ownership: a static string; never free it. Never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn elect_status_name(status: i32) -> *const c_char {
-    match ErrorCode::from_i32(status) {
-        Some(code) => crate::static_cstr(code.name()),
-        None => c"unknown".as_ptr(),
-    }
+    crate::guard::value("elect_status_name", c"unknown".as_ptr(), || {
+        match ErrorCode::from_i32(status) {
+            Some(code) => crate::static_cstr(code.name()),
+            None => c"unknown".as_ptr(),
+        }
+    })
 }
 
 #[cfg(test)]

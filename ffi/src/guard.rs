@@ -72,3 +72,34 @@ pub(crate) fn non_null<T>(ptr: *const T, what: &str) -> Result<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last_error() -> String {
+        // SAFETY: elect_last_error never returns NULL and its string lives until the next failure.
+        unsafe { CStr::from_ptr(crate::error::elect_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_internal_with_its_message() {
+        let status = status("elect_test", || panic!("boom {}", 42));
+        assert_eq!(status, elect_status::ELECT_ERR_INTERNAL);
+        assert_eq!(last_error(), "elect_test: internal error (a bug in elect): boom 42");
+        assert!(value("elect_getter", true, || -> bool { panic!("static boom") }));
+        assert!(last_error().ends_with("static boom"), "{}", last_error());
+    }
+
+    #[test]
+    fn errors_keep_their_code_and_name_the_entry_point() {
+        let status = status("elect_x", || Err(Error::invalid("`e` is NULL")));
+        assert_eq!(status, elect_status::ELECT_ERR_INVALID_ARGUMENT);
+        assert_eq!(last_error(), "elect_x: `e` is NULL");
+        assert_eq!(super::status("elect_y", || Ok(())), elect_status::ELECT_OK);
+        assert_eq!(last_error(), "elect_x: `e` is NULL", "success leaves the message");
+    }
+}
