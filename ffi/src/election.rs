@@ -197,7 +197,10 @@ pub unsafe extern "C" fn elect_fencing_token(e: *const elect_election) -> u64 {
 /// # Safety
 /// `e` is NULL or a live election.
 #[no_mangle]
-pub unsafe extern "C" fn elect_wait_leader(e: *mut elect_election, timeout_ms: i64) -> elect_status {
+pub unsafe extern "C" fn elect_wait_leader(
+    e: *mut elect_election,
+    timeout_ms: i64,
+) -> elect_status {
     guard::status("elect_wait_leader", || {
         // SAFETY: NULL or live per the contract.
         let election = unsafe { election_ref(e) }?;

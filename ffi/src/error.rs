@@ -113,12 +113,14 @@ pub extern "C" fn elect_last_error() -> *const c_char {
 /// Ownership: a static string; never free it. Never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn elect_status_name(status: i32) -> *const c_char {
-    crate::guard::value("elect_status_name", c"unknown".as_ptr(), || {
-        match ErrorCode::from_i32(status) {
+    crate::guard::value(
+        "elect_status_name",
+        c"unknown".as_ptr(),
+        || match ErrorCode::from_i32(status) {
             Some(code) => crate::static_cstr(code.name()),
             None => c"unknown".as_ptr(),
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -89,8 +89,13 @@ mod tests {
     fn a_panic_becomes_internal_with_its_message() {
         let status = status("elect_test", || panic!("boom {}", 42));
         assert_eq!(status, elect_status::ELECT_ERR_INTERNAL);
-        assert_eq!(last_error(), "elect_test: internal error (a bug in elect): boom 42");
-        assert!(value("elect_getter", true, || -> bool { panic!("static boom") }));
+        assert_eq!(
+            last_error(),
+            "elect_test: internal error (a bug in elect): boom 42"
+        );
+        assert!(value("elect_getter", true, || -> bool {
+            panic!("static boom")
+        }));
         assert!(last_error().ends_with("static boom"), "{}", last_error());
     }
 
@@ -100,6 +105,10 @@ mod tests {
         assert_eq!(status, elect_status::ELECT_ERR_INVALID_ARGUMENT);
         assert_eq!(last_error(), "elect_x: `e` is NULL");
         assert_eq!(super::status("elect_y", || Ok(())), elect_status::ELECT_OK);
-        assert_eq!(last_error(), "elect_x: `e` is NULL", "success leaves the message");
+        assert_eq!(
+            last_error(),
+            "elect_x: `e` is NULL",
+            "success leaves the message"
+        );
     }
 }

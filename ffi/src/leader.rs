@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use crate::election::{election_ref, elect_election};
+use crate::election::{elect_election, election_ref};
 use crate::error::elect_status;
 use crate::guard;
 
