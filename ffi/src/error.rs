@@ -128,9 +128,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_core_code_maps_to_the_same_number() {
+    fn every_core_code_maps_to_the_same_number_and_name() {
         for code in ErrorCode::ALL {
-            assert_eq!(elect_status::from(code) as i32, code as i32);
+            let status = elect_status::from(code);
+            assert_eq!(status as i32, code as i32);
+            let want = match code {
+                ErrorCode::Ok => "ELECT_OK".to_string(),
+                _ => format!("ELECT_ERR_{}", code.name().to_uppercase()),
+            };
+            assert_eq!(format!("{status:?}"), want, "C name of {code:?}");
         }
     }
 }
