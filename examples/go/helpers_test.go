@@ -183,10 +183,10 @@ func (p *proc) must(request, want string) {
 	}
 }
 
-// quit asks the agent to exit (no reply) and checks that it exits with status 0.
+// quit asks the agent to exit and checks that it answers and exits with status 0.
 func (p *proc) quit() {
 	p.t.Helper()
-	io.WriteString(p.stdin, "quit\n")
+	p.must("quit", "ok")
 	exited := make(chan error, 1)
 	go func() { exited <- p.cmd.Wait() }()
 	select {

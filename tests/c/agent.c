@@ -14,6 +14,9 @@
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static elect_election *election;
+/* After `close` the handle is freed, but the agent answers like a closed election would (the
+ * scenarios check that a closed election refuses calls), until the next `open`. */
+static int closed;
 
 /* One whole line on stdout, flushed; newlines inside become spaces. Serialized because the
  * callback writes events from the library's thread while main writes replies. */
@@ -113,17 +116,35 @@ static int handle(char *line) {
     char *arg1 = strtok_r(NULL, " ", &save);
     char *arg2 = strtok_r(NULL, " ", &save);
     if (cmd == NULL) {
-        say("err invalid_argument empty request");
+        return 1; /* an empty line is no request: no reply, like the Rust agent */
     } else if (strcmp(cmd, "quit") == 0) {
+        elect_close(election);
+        election = NULL;
+        say("ok");
         return 0;
     } else if (strcmp(cmd, "open") == 0) {
         if (election != NULL) {
-            say("err wrong_state agent: an election is already open");
+            say("err wrong_state agent: an election is already open; send `close` first");
             return 1;
         }
-        reply_status(elect_open(arg1, arg2, on_event, NULL, &election));
-    } else if (election == NULL && strcmp(cmd, "close") != 0) {
-        say("err wrong_state agent: no election is open");
+        elect_status s = elect_open(arg1, arg2, on_event, NULL, &election);
+        closed = closed && s != ELECT_OK;
+        reply_status(s);
+    } else if (strcmp(cmd, "close") == 0) {
+        elect_close(election); /* events still queued are written before it returns */
+        closed = closed || election != NULL;
+        election = NULL;
+        say("ok");
+    } else if (election == NULL && closed) {
+        if (strcmp(cmd, "is_leader") == 0) {
+            say("ok false");
+        } else if (strcmp(cmd, "token") == 0) {
+            say("ok 0");
+        } else {
+            say("err closed the election is closed");
+        }
+    } else if (election == NULL) {
+        say("err wrong_state agent: no election; send `open <uri> <name>` first");
     } else if (strcmp(cmd, "start") == 0) {
         reply_status(elect_start(election));
     } else if (strcmp(cmd, "observe") == 0) {
@@ -140,10 +161,6 @@ static int handle(char *line) {
         do_leader();
     } else if (strcmp(cmd, "members") == 0) {
         do_members();
-    } else if (strcmp(cmd, "close") == 0) {
-        elect_close(election);
-        election = NULL;
-        say("ok");
     } else {
         say("err invalid_argument agent: unknown request `%s`", cmd);
     }

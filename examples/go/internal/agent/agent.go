@@ -32,8 +32,11 @@ func (l *lines) say(format string, args ...any) {
 }
 
 type agent struct {
-	out      *lines
+	out *lines
+	// election stays set after `close` (a closed Election refuses calls with ErrClosed, as the
+	// scenarios expect) until the next `open`.
 	election *elect.Election
+	closed   bool
 	// eventsDone is closed when every event of the election has been written.
 	eventsDone chan struct{}
 }
@@ -53,12 +56,13 @@ func Run(in io.Reader, out io.Writer) {
 
 func (a *agent) handle(words []string) bool {
 	if len(words) == 0 {
-		a.out.say("err invalid_argument empty request")
-		return true
+		return true // an empty line is no request: no reply, like the Rust agent
 	}
 	cmd, args := words[0], words[1:]
 	switch {
 	case cmd == "quit":
+		a.close()
+		a.out.say("ok")
 		return false
 	case cmd == "open":
 		a.open(args)
@@ -66,7 +70,7 @@ func (a *agent) handle(words []string) bool {
 		a.close()
 		a.out.say("ok")
 	case a.election == nil:
-		a.out.say("err wrong_state agent: no election is open")
+		a.out.say("err wrong_state agent: no election; send `open <uri> <name>` first")
 	case cmd == "start":
 		a.reply(a.election.Start())
 	case cmd == "observe":
@@ -90,8 +94,8 @@ func (a *agent) handle(words []string) bool {
 }
 
 func (a *agent) open(args []string) {
-	if a.election != nil {
-		a.out.say("err wrong_state agent: an election is already open")
+	if a.election != nil && !a.closed {
+		a.out.say("err wrong_state agent: an election is already open; send `close` first")
 		return
 	}
 	if len(args) != 2 {
@@ -103,7 +107,7 @@ func (a *agent) open(args []string) {
 		a.reply(err)
 		return
 	}
-	a.election, a.eventsDone = e, make(chan struct{})
+	a.election, a.closed, a.eventsDone = e, false, make(chan struct{})
 	events := e.Events() // before start, so no event is missed
 	go a.writeEvents(events, a.eventsDone)
 	a.out.say("ok")
@@ -131,12 +135,12 @@ func (a *agent) writeEvents(events <-chan elect.Event, done chan<- struct{}) {
 
 // close closes the election and waits until its last events are written.
 func (a *agent) close() {
-	if a.election == nil {
+	if a.election == nil || a.closed {
 		return
 	}
 	a.election.Close()
 	<-a.eventsDone
-	a.election = nil
+	a.closed = true
 }
 
 func (a *agent) reply(err error) {
