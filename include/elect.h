@@ -146,7 +146,7 @@ typedef struct elect_event {
 // The host's event function. Called on a thread owned by the library (one per election),
 // never concurrently for the same election, in order. It may call any elect function,
 // including `elect_close` on its own election.
-typedef void (*elect_callback)(const struct elect_event *event, void *user_data);
+typedef void (*elect_callback)(const struct elect_event *ev, void *user_data);
 
 // Who leads an election, filled by `elect_leader`.
 //

@@ -83,7 +83,7 @@ pub struct elect_event {
 /// including `elect_close` on its own election.
 #[allow(non_camel_case_types)]
 pub type elect_callback =
-    Option<unsafe extern "C" fn(event: *const elect_event, user_data: *mut c_void)>;
+    Option<unsafe extern "C" fn(ev: *const elect_event, user_data: *mut c_void)>;
 
 /// The name of a revoke reason, e.g. `"lease_expired"`; `"none"` for `ELECT_REASON_NONE` and
 /// `"unknown"` for a value that is no reason.
