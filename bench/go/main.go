@@ -74,8 +74,10 @@ func main() {
 			row[0], row[1] = ms(percentile(graceful, 50)), ms(percentile(graceful, 99))
 			row[2], row[3] = ms(percentile(crash, 50)), ms(percentile(crash, 99))
 		}
-		if cpu, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
+		if cpu, resolution, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
 			fmt.Fprintf(os.Stderr, "%s on %s: idle: %v\n", s.lib, s.store, err)
+		} else if cpu == 0 {
+			row[4] = fmt.Sprintf("< %.2f", resolution) // below what /proc can show
 		} else {
 			row[4] = fmt.Sprintf("%.2f", cpu)
 		}

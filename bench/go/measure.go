@@ -129,34 +129,40 @@ func failover(lib, target string, ttl time.Duration, rounds, crashRounds int) (g
 }
 
 // idleCPU is the CPU time (user + system) that a process holding n leading elections spends
-// per election per minute while nothing happens, in milliseconds.
-func idleCPU(lib, target string, n int, window, ttl time.Duration) (float64, error) {
+// per election per minute while nothing happens, in milliseconds, and the resolution of that
+// figure (the kernel counts CPU time in 10 ms ticks).
+func idleCPU(lib, target string, n int, window, ttl time.Duration) (cpu, resolution float64, err error) {
 	p, err := spawn("idle", "-lib", lib, "-target", target, "-n", strconv.Itoa(n), "-ttl", ttl.String())
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer p.kill()
 	select {
 	case line := <-p.lines:
 		if line != "ready" {
-			return 0, fmt.Errorf("idle process: %s", line)
+			return 0, 0, fmt.Errorf("idle process: %s", line)
 		}
 	case <-time.After(2 * time.Minute):
-		return 0, fmt.Errorf("idle process not ready")
+		return 0, 0, fmt.Errorf("idle process not ready")
 	}
 	time.Sleep(2 * time.Second) // start-up work settles
 	before, err := cpuTime(p.cmd.Process.Pid)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	time.Sleep(window)
 	after, err := cpuTime(p.cmd.Process.Pid)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	perMinute := float64(after-before) / float64(time.Millisecond) * float64(time.Minute) / float64(window)
-	return perMinute / float64(n), nil
+	perElectionMinute := func(d time.Duration) float64 {
+		return float64(d) / float64(time.Millisecond) * float64(time.Minute) / float64(window) / float64(n)
+	}
+	return perElectionMinute(after - before), perElectionMinute(time.Second / ticks), nil
 }
+
+// ticks is sysconf(_SC_CLK_TCK) on Linux: /proc counts CPU time in 1/100 s.
+const ticks = 100
 
 // cpuTime reads utime + stime of a process from /proc.
 func cpuTime(pid int) (time.Duration, error) {
@@ -167,7 +173,6 @@ func cpuTime(pid int) (time.Duration, error) {
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticks = 100 // sysconf(_SC_CLK_TCK) on Linux
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
