@@ -222,6 +222,7 @@ elect_status elect_open_with(const char *uri,
                              struct elect_election **out);
 
 // Begins campaigning in the background; `ELECT_EVENT_ELECTED` tells when this candidate leads.
+// Returns at once.
 //
 // Threading: any thread. NULL `e` gives `ELECT_ERR_INVALID_ARGUMENT`; a second `elect_start`
 // or one after `elect_observe` gives `ELECT_ERR_WRONG_STATE`.
@@ -331,7 +332,7 @@ const char *elect_reason_name(int32_t reason);
 elect_status elect_leader(struct elect_election *e, struct elect_leader_info *out);
 
 // Frees the strings of `*info` filled by `elect_leader` and zeroes it, so a second call is a
-// no-op. NULL `info` is a no-op.
+// no-op. NULL `info` is a no-op. Threading: any thread, not concurrently on the same struct.
 //
 // # Safety
 // `info` is NULL, zeroed, or filled by `elect_leader` and not freed since.
@@ -350,7 +351,7 @@ void elect_leader_info_free(struct elect_leader_info *info);
 elect_status elect_members(struct elect_election *e, struct elect_member_list *out);
 
 // Frees a list filled by `elect_members` and zeroes it, so a second call is a no-op. NULL
-// `list` is a no-op.
+// `list` is a no-op. Threading: any thread, not concurrently on the same list.
 //
 // # Safety
 // `list` is NULL, zeroed, or filled by `elect_members` and not freed since.
@@ -359,21 +360,24 @@ void elect_members_free(struct elect_member_list *list);
 // A new, empty option list.
 //
 // Ownership: the caller owns the result and frees it with `elect_options_free`. Never NULL.
+// Threading: any thread; the list is then used by one thread at a time.
 struct elect_options *elect_options_new(void);
 
 // Adds option `key` (e.g. `"ttl"`) with `value` (e.g. `"5s"`). Keys and values are checked
 // when the options are used by `elect_open_with` (unknown keys and bad values fail there with
 // a message naming the option), because which keys exist depends on the URI's store.
 //
-// Ownership: `key` and `value` are copied; the caller keeps them. NULL `opts`, `key` or
-// `value` give `ELECT_ERR_INVALID_ARGUMENT`.
+// Ownership: `key` and `value` are copied; the caller keeps them. Threading: not concurrently
+// with other calls on the same list. NULL `opts`, `key` or `value` give
+// `ELECT_ERR_INVALID_ARGUMENT`.
 //
 // # Safety
 // `opts` is NULL or from `elect_options_new` and not freed; `key` and `value` are NULL or
 // NUL-terminated strings.
 elect_status elect_options_set(struct elect_options *opts, const char *key, const char *value);
 
-// Frees an option list. NULL is a no-op.
+// Frees an option list. NULL is a no-op. Threading: not concurrently with other calls on the
+// same list.
 //
 // # Safety
 // `opts` is NULL or from `elect_options_new` and not freed yet; it must not be used after.

@@ -132,6 +132,7 @@ unsafe fn open(
 }
 
 /// Begins campaigning in the background; `ELECT_EVENT_ELECTED` tells when this candidate leads.
+/// Returns at once.
 ///
 /// Threading: any thread. NULL `e` gives `ELECT_ERR_INVALID_ARGUMENT`; a second `elect_start`
 /// or one after `elect_observe` gives `ELECT_ERR_WRONG_STATE`.

@@ -85,7 +85,7 @@ pub unsafe extern "C" fn elect_leader(
 }
 
 /// Frees the strings of `*info` filled by `elect_leader` and zeroes it, so a second call is a
-/// no-op. NULL `info` is a no-op.
+/// no-op. NULL `info` is a no-op. Threading: any thread, not concurrently on the same struct.
 ///
 /// # Safety
 /// `info` is NULL, zeroed, or filled by `elect_leader` and not freed since.
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn elect_members(
 }
 
 /// Frees a list filled by `elect_members` and zeroes it, so a second call is a no-op. NULL
-/// `list` is a no-op.
+/// `list` is a no-op. Threading: any thread, not concurrently on the same list.
 ///
 /// # Safety
 /// `list` is NULL, zeroed, or filled by `elect_members` and not freed since.

@@ -30,6 +30,7 @@ impl elect_options {
 /// A new, empty option list.
 ///
 /// Ownership: the caller owns the result and frees it with `elect_options_free`. Never NULL.
+/// Threading: any thread; the list is then used by one thread at a time.
 #[no_mangle]
 pub extern "C" fn elect_options_new() -> *mut elect_options {
     Box::into_raw(Box::new(elect_options { pairs: Vec::new() }))
@@ -39,8 +40,9 @@ pub extern "C" fn elect_options_new() -> *mut elect_options {
 /// when the options are used by `elect_open_with` (unknown keys and bad values fail there with
 /// a message naming the option), because which keys exist depends on the URI's store.
 ///
-/// Ownership: `key` and `value` are copied; the caller keeps them. NULL `opts`, `key` or
-/// `value` give `ELECT_ERR_INVALID_ARGUMENT`.
+/// Ownership: `key` and `value` are copied; the caller keeps them. Threading: not concurrently
+/// with other calls on the same list. NULL `opts`, `key` or `value` give
+/// `ELECT_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `opts` is NULL or from `elect_options_new` and not freed; `key` and `value` are NULL or
@@ -62,7 +64,8 @@ pub unsafe extern "C" fn elect_options_set(
     })
 }
 
-/// Frees an option list. NULL is a no-op.
+/// Frees an option list. NULL is a no-op. Threading: not concurrently with other calls on the
+/// same list.
 ///
 /// # Safety
 /// `opts` is NULL or from `elect_options_new` and not freed yet; it must not be used after.
