@@ -96,10 +96,7 @@ func TestEventsInOrder(t *testing.T) {
 		if info, err := b.Leader(); err != nil || info == nil || info.ID != "a" || info.Value != "10.0.0.1" || info.Term != t1 {
 			t.Fatalf("leader: %+v, %v", info, err)
 		}
-		members, err := a.Members()
-		if err != nil || len(members) != 2 {
-			t.Fatalf("members: %+v, %v", members, err)
-		}
+		waitMembers(t, a, 2)
 		if err := a.Resign(); err != nil {
 			t.Fatal(err)
 		}
@@ -126,6 +123,26 @@ func TestEventsInOrder(t *testing.T) {
 			fmt.Sprintf("elected %d", t2), fmt.Sprintf("revoked %d closed", t2),
 		})
 	})
+}
+
+// waitMembers polls (bounded) until e sees n members: a started candidate joins in the
+// background, and no event tells when.
+func waitMembers(t *testing.T, e *elect.Election, n int) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		members, err := e.Members()
+		if err != nil {
+			t.Fatalf("members: %v", err)
+		}
+		if len(members) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members: %+v, want %d", members, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // drain reads events until the channel is closed (it must be, after Close).

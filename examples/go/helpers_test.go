@@ -39,9 +39,11 @@ type store struct {
 // stores: the file backend always, etcd when ELECT_ETCD_URI is set (tests/run.d/60-go starts
 // one when the server script exists).
 func stores(t *testing.T) []store {
-	out := []store{{"file", "file://" + t.TempDir() + "?ttl=3s&renew=300ms"}}
+	// silence: a resigner stays out of line for a while, so the candidate already waiting
+	// takes over (the file store's flock wakes waiters in no particular order).
+	out := []store{{"file", "file://" + t.TempDir() + "?ttl=3s&renew=300ms&silence=300ms"}}
 	if uri := os.Getenv("ELECT_ETCD_URI"); uri != "" {
-		out = append(out, store{"etcd", withQuery(uri, "ttl=2s&renew=300ms")})
+		out = append(out, store{"etcd", withQuery(uri, "ttl=2s&renew=300ms&silence=300ms")})
 	}
 	return out
 }
