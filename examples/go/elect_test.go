@@ -83,6 +83,7 @@ func TestEventsInOrder(t *testing.T) {
 		defer cancel()
 		a, aEvents := open(t, s.uri, name, elect.WithID("a"), elect.WithValue("10.0.0.1"))
 		b, bEvents := open(t, s.uri, name, elect.WithID("b"))
+
 		if err := a.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +91,13 @@ func TestEventsInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		t1 := a.FencingToken()
+		// Observing starts once a leads, so the observer's first answer is a: a term that lasts
+		// only milliseconds may be coalesced by an observer (the file store re-reads the leader
+		// with a short backoff after each change), and a's first term here is that short.
+		observer, observed := open(t, s.uri, name, elect.WithID("observer"))
+		if err := observer.Observe(); err != nil {
+			t.Fatal(err)
+		}
 		if err := b.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -104,6 +112,18 @@ func TestEventsInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		t2 := b.FencingToken()
+		// The observer follows: it sees a, then b, with their values and terms; never leads.
+		for _, want := range []elect.LeaderInfo{{ID: "a", Value: "10.0.0.1", Term: t1}, {ID: "b", Term: t2}} {
+			for {
+				ev := next(t, observed, elect.LeaderChanged)
+				if ev.Leader != nil && *ev.Leader == want {
+					break
+				}
+			}
+		}
+		if observer.IsLeader() {
+			t.Fatal("the observer leads")
+		}
 		b.Close()
 		if err := a.WaitLeader(ctx); err != nil {
 			t.Fatal(err)
