@@ -36,14 +36,17 @@ type store struct {
 	uri  string // with short lease options, so crash takeovers are quick on server stores
 }
 
-// stores: the file backend always, etcd when ELECT_ETCD_URI is set (tests/run.d/60-go starts
-// one when the server script exists).
+// stores: the file backend always, and each server store whose URI scripts/test exported
+// (ELECT_ETCD_URI, ELECT_ZK_URI, ...; a store whose backend is not built yet is skipped).
 func stores(t *testing.T) []store {
 	// silence: a resigner stays out of line for a while, so the candidate already waiting
 	// takes over (the file store's flock wakes waiters in no particular order).
-	out := []store{{"file", "file://" + t.TempDir() + "?ttl=3s&renew=300ms&silence=300ms"}}
-	if uri := os.Getenv("ELECT_ETCD_URI"); uri != "" {
-		out = append(out, store{"etcd", withQuery(uri, "ttl=2s&renew=300ms&silence=300ms")})
+	const options = "ttl=2s&renew=300ms&silence=300ms"
+	out := []store{{"file", withQuery("file://"+t.TempDir(), options)}}
+	for _, server := range []string{"etcd", "zk", "redis", "postgres"} {
+		if uri := os.Getenv("ELECT_" + strings.ToUpper(server) + "_URI"); uri != "" {
+			out = append(out, store{server, withQuery(uri, options)})
+		}
 	}
 	return out
 }
