@@ -143,6 +143,8 @@ static void test_lifecycle(void) {
     CHECK_ERR(elect_observe(a), ELECT_ERR_WRONG_STATE, "already started");
     CHECK_OK(elect_wait_leader(a, WAIT_MS));
     CHECK(elect_is_leader(a), "not leader after wait_leader");
+    CHECK_OK(elect_wait_leader(a, -1)); /* "forever" returns at once when leading */
+    CHECK_OK(elect_wait_leader(a, 0));
     uint64_t t1 = elect_fencing_token(a);
     CHECK(t1 > 0, "no token while leading");
     seen_event ev = await_event(&ra, &ia, ELECT_EVENT_ELECTED, NULL);
