@@ -122,7 +122,8 @@ unsafe fn open(
         }
         let muted = Arc::new(AtomicBool::new(false));
         let handler = cb.map(|cb| event::handler(cb, user_data, muted.clone()));
-        let inner = Election::open_with(config, name, handler)?;
+        let inner =
+            crate::signals::with_sigpipe_blocked(|| Election::open_with(config, name, handler))?;
         let id = crate::cstring(inner.id());
         let handle = Box::new(elect_election { inner, id, muted });
         // SAFETY: as above.

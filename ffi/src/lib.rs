@@ -17,6 +17,7 @@ mod fork;
 mod guard;
 pub mod leader;
 pub mod options;
+mod signals;
 
 /// The library version, e.g. `"0.1.0"`.
 ///

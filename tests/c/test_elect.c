@@ -6,8 +6,10 @@
 #define _GNU_SOURCE
 #include "elect.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +121,11 @@ static seen_event await_event(recorder *r, int *from, elect_event_kind kind, con
         int rc = pthread_cond_timedwait(&r->changed, &r->lock, &until);
         CHECK(rc != ETIMEDOUT, "event kind %d did not arrive within %d ms", kind, WAIT_MS);
     }
+}
+
+static void record_nothing(const elect_event *ev, void *user_data) {
+    (void)ev;
+    (void)user_data;
 }
 
 /* ---- the life of an election ---- */
@@ -378,6 +385,62 @@ static void test_close_inside_callback(void) {
     printf("ok close inside callback\n");
 }
 
+/* ---- SIGPIPE: blocked in the library's threads, untouched in the host's ---- */
+
+/* A store client writing to a dead socket raises SIGPIPE in its thread; with the C default
+ * action that would kill this process. Every thread the library started (named elect-*) must
+ * have SIGPIPE blocked, and the host thread's mask must be as it was. */
+static void test_sigpipe_blocked_in_library_threads(void) {
+    elect_election *e = NULL;
+    CHECK_OK(elect_open(uri_for("sig", ""), "sig-job", record_nothing, NULL, &e));
+    CHECK_OK(elect_start(e));
+    CHECK_OK(elect_wait_leader(e, WAIT_MS));
+    sigset_t mine;
+    pthread_sigmask(SIG_BLOCK, NULL, &mine);
+    CHECK(!sigismember(&mine, SIGPIPE), "elect_open left SIGPIPE blocked in the host thread");
+
+    DIR *tasks = opendir("/proc/self/task");
+    CHECK(tasks != NULL, "cannot list /proc/self/task");
+    int library_threads = 0;
+    struct dirent *t;
+    while ((t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] == '.') {
+            continue;
+        }
+        char path[300], comm[64] = "", line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", t->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) {
+            continue; /* the thread ended meanwhile */
+        }
+        if (fgets(comm, sizeof comm, f) == NULL) {
+            comm[0] = 0;
+        }
+        fclose(f);
+        if (strncmp(comm, "elect", 5) != 0) {
+            continue;
+        }
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", t->d_name);
+        f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+        unsigned long long blocked = 0;
+        while (fgets(line, sizeof line, f) != NULL) {
+            sscanf(line, "SigBlk: %llx", &blocked);
+        }
+        fclose(f);
+        comm[strcspn(comm, "\n")] = 0;
+        CHECK(blocked & (1ULL << (SIGPIPE - 1)), "library thread %s does not block SIGPIPE", comm);
+        library_threads++;
+    }
+    closedir(tasks);
+    CHECK(library_threads >= 3, "found %d library threads (runtime workers, event thread)",
+          library_threads);
+    elect_close(e);
+    printf("ok SIGPIPE blocked in %d library threads\n", library_threads);
+}
+
 /* ---- a forked child cannot use the parent's election ---- */
 
 static void test_fork(void) {
@@ -418,6 +481,7 @@ int main(void) {
     test_bad_input();
     test_lifecycle();
     test_close_inside_callback();
+    test_sigpipe_blocked_in_library_threads();
     test_fork();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
