@@ -435,8 +435,9 @@ static void test_sigpipe_blocked_in_library_threads(void) {
         library_threads++;
     }
     closedir(tasks);
-    CHECK(library_threads >= 3, "found %d library threads (runtime workers, event thread)",
-          library_threads);
+    /* At least the two runtime workers; a thread names itself only once it runs, so the event
+     * thread may not carry its elect-* name yet. */
+    CHECK(library_threads >= 2, "found %d library threads", library_threads);
     elect_close(e);
     printf("ok SIGPIPE blocked in %d library threads\n", library_threads);
 }
