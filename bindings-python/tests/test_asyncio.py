@@ -1,0 +1,89 @@
+"""The asyncio API: async with, wait_leader_async and the async iterator of events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import List
+
+import pytest
+
+import elect
+from conftest import WAIT, OpenElection
+
+
+def test_async_with_wait_and_events(open_election: OpenElection, store_uri: str, name: str) -> None:
+    async def main() -> List[elect.Event]:
+        async with elect.Election(store_uri, name, id="a", ttl=2.0, renew=0.5) as e:
+            events = e.events()
+            e.start()
+            assert await e.wait_leader_async(timeout=WAIT)
+            token = e.fencing_token
+            got: List[elect.Event] = []
+            async for event in events:
+                got.append(event)
+                if isinstance(event, elect.Elected):
+                    assert event.term == token
+                    await asyncio.get_running_loop().run_in_executor(None, e.resign)
+                if isinstance(event, elect.Revoked):
+                    break
+            assert got[-1] == elect.Revoked(token, "resigned")  # type: ignore[arg-type]
+            rest = e.events()
+        # Leaving the block closed the election: the stream ends after the last events.
+        tail = [event async for event in rest]
+        assert all(not isinstance(ev, elect.Elected) or ev.term > token for ev in tail)  # type: ignore[operator]
+        return got
+
+    got = asyncio.run(asyncio.wait_for(main(), 2 * WAIT))
+    assert [type(e) for e in got if not isinstance(e, elect.LeaderChanged)] == [elect.Elected, elect.Revoked]
+
+
+def test_wait_leader_async_times_out_without_blocking_the_loop(open_election: OpenElection) -> None:
+    holder = open_election("holder")
+    holder.start()
+    assert holder.wait_leader(WAIT)
+    waiter = open_election("waiter")
+    waiter.start()
+
+    async def main() -> int:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.ensure_future(tick())
+        assert await waiter.wait_leader_async(timeout=0.5) is False
+        ticker.cancel()
+        return ticks
+
+    assert asyncio.run(main()) >= 10  # the loop kept running while we waited
+
+    async def takeover() -> bool:
+        wait = asyncio.ensure_future(waiter.wait_leader_async(timeout=WAIT))
+        await asyncio.sleep(0.05)
+        await asyncio.get_running_loop().run_in_executor(None, holder.close)
+        return await wait
+
+    assert asyncio.run(takeover()) is True
+    assert waiter.is_leader
+
+
+def test_wait_leader_async_raises_closed_when_closed_meanwhile(open_election: OpenElection) -> None:
+    holder = open_election("holder")
+    holder.start()
+    assert holder.wait_leader(WAIT)
+    waiter = open_election("waiter")
+    waiter.start()
+
+    async def main() -> None:
+        wait = asyncio.ensure_future(waiter.wait_leader_async())
+        await asyncio.sleep(0.05)
+        await asyncio.get_running_loop().run_in_executor(None, waiter.close)
+        with pytest.raises(elect.ClosedError):
+            await asyncio.wait_for(wait, WAIT)
+        with pytest.raises(elect.ClosedError):
+            await waiter.wait_leader_async()
+
+    asyncio.run(main())
