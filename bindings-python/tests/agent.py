@@ -28,17 +28,22 @@ def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
     emit("event leader -" if leader is None else f"event leader {leader.id} {leader.term}")
 
 
+def ok(action: Callable[[], None]) -> str:
+    action()
+    return "ok"
+
+
 class Agent:
     def __init__(self) -> None:
         self.election: Optional[elect.Election] = None
         self.commands: Dict[str, Callable[[List[str]], str]] = {
             "open": self.open,
-            "start": lambda _: self.need().start() or "ok",
-            "observe": lambda _: self.need().observe() or "ok",
+            "start": lambda _: ok(self.need().start),
+            "observe": lambda _: ok(self.need().observe),
             "is_leader": lambda _: f"ok {str(self.need().is_leader).lower()}",
             "token": lambda _: f"ok {self.need().fencing_token or 0}",
             "wait_leader": self.wait_leader,
-            "resign": lambda _: self.need().resign() or "ok",
+            "resign": lambda _: ok(self.need().resign),
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
             "close": self.close,

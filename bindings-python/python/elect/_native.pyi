@@ -1,6 +1,8 @@
 # Stubs of the private extension module (bindings-python/src); checked by mypy.stubtest.
 from typing import Callable, List, Optional, Sequence, Tuple, final
 
+__all__ = ["Election", "VERSION", "after_fork_in_child", "error_codes", "write_unraisable"]
+
 VERSION: str
 
 def after_fork_in_child() -> None: ...
