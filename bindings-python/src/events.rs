@@ -11,7 +11,10 @@ use pyo3::IntoPyObjectExt;
 
 pub fn to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyTuple>> {
     let items: Vec<Bound<'py, PyAny>> = match event {
-        Event::Elected { term } => vec!["elected".into_bound_py_any(py)?, term.into_bound_py_any(py)?],
+        Event::Elected { term } => vec![
+            "elected".into_bound_py_any(py)?,
+            term.into_bound_py_any(py)?,
+        ],
         Event::Revoked { term, reason } => vec![
             "revoked".into_bound_py_any(py)?,
             term.into_bound_py_any(py)?,
@@ -24,7 +27,10 @@ pub fn to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyTuple
                 .map(|l| (l.id.as_str(), l.value.as_str(), l.term))
                 .into_bound_py_any(py)?,
         ],
-        Event::Error { message } => vec!["error".into_bound_py_any(py)?, message.into_bound_py_any(py)?],
+        Event::Error { message } => vec![
+            "error".into_bound_py_any(py)?,
+            message.into_bound_py_any(py)?,
+        ],
     };
     PyTuple::new(py, items)
 }

@@ -40,7 +40,11 @@ mod _native {
     /// Reports `exc`, raised by a user callback, through `sys.unraisablehook` (Python has no
     /// public way to call the hook with a proper `UnraisableHookArgs`).
     #[pyfunction]
-    fn write_unraisable(py: Python<'_>, exc: Bound<'_, pyo3::exceptions::PyBaseException>, obj: Option<Bound<'_, PyAny>>) {
+    fn write_unraisable(
+        py: Python<'_>,
+        exc: Bound<'_, pyo3::exceptions::PyBaseException>,
+        obj: Option<Bound<'_, PyAny>>,
+    ) {
         PyErr::from_value(exc.into_any()).write_unraisable(py, obj.as_ref());
     }
 }

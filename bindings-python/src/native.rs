@@ -66,9 +66,7 @@ impl Election {
     fn wait_leader(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let until = match timeout {
             None => None,
-            Some(t) if t.is_finite() && t >= 0.0 && t < 1e9 => {
-                Some(Instant::now() + Duration::from_secs_f64(t))
-            }
+            Some(t) if (0.0..1e9).contains(&t) => Some(Instant::now() + Duration::from_secs_f64(t)),
             Some(t) => {
                 let msg = format!("timeout: expected seconds >= 0 or None, got {t}");
                 return Err(to_py(py, Error::invalid(msg)));
@@ -77,7 +75,9 @@ impl Election {
         loop {
             let slice = match until {
                 None => SIGNAL_SLICE,
-                Some(u) => u.saturating_duration_since(Instant::now()).min(SIGNAL_SLICE),
+                Some(u) => u
+                    .saturating_duration_since(Instant::now())
+                    .min(SIGNAL_SLICE),
             };
             if check(py, py.detach(|| self.inner.wait_leader(Some(slice))))? {
                 return Ok(true);
