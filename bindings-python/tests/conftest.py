@@ -24,8 +24,8 @@ import elect
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("agent.py")
-STORES = {"etcd": "ETCD", "zk": "ZK", "zookeeper": "ZK", "redis": "REDIS", "postgres": "POSTGRES"}
-SERVER_STORES = ["etcd", "zookeeper", "redis", "postgres"]
+STORES = {"etcd": "ETCD", "zk": "ZK", "redis": "REDIS", "postgres": "POSTGRES"}
+SERVER_STORES = list(STORES)
 #: How long any awaited event may take; generous for a loaded 2-core machine.
 WAIT = 15.0
 

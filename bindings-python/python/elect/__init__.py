@@ -12,6 +12,7 @@
 See :class:`Election`, :meth:`Election.leadership` and :func:`leader_only`.
 """
 
+import logging as _logging
 import os as _os
 
 from . import _election, _native
@@ -63,6 +64,10 @@ __all__ = [
     "WrongStateError",
     "leader_only",
 ]
+
+
+# A library logs but leaves the output to the application (logging.basicConfig and the like).
+_logging.getLogger("elect").addHandler(_logging.NullHandler())
 
 
 def _after_fork_in_child() -> None:
