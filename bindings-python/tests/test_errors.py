@@ -40,7 +40,6 @@ def test_every_core_code_has_its_class() -> None:
         ("file:///tmp/x", "job", {"ttl": 1.0, "renew": 2.0}, "renew"),
         ("file:///tmp/x", "job", {"ttl": -1.0}, "ttl"),
         ("file:///tmp/x", "job", {"ttl": float("nan")}, "ttl"),
-        ("file:///tmp/x", "job", {"renew": "1s"}, "renew"),
         ("file:///tmp/x", "job", {"id": ""}, "id"),
         ("file:///tmp/x", "job", {"options": {"nosuch": "1"}}, "option `nosuch`"),
     ],
@@ -52,9 +51,19 @@ def test_bad_input_names_the_bad_part(uri: str, name: str, kwargs: Dict[str, Any
     assert info.value.code_name == "invalid_argument"
 
 
-def test_wrong_types_raise_type_error() -> None:
-    with pytest.raises(TypeError, match="uri"):
-        elect.Election(42, "job")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "args, kwargs, part",
+    [
+        ((42, "job"), {}, "uri"),
+        (("file:///tmp/x", None), {}, "name"),
+        (("file:///tmp/x", "job"), {"renew": "1s"}, "renew"),
+        (("file:///tmp/x", "job"), {"id": 7}, "id"),
+        (("file:///tmp/x", "job"), {"options": {"tls_ca": 1}}, "tls_ca"),
+    ],
+)
+def test_wrong_types_raise_type_error(args: Any, kwargs: Dict[str, Any], part: str) -> None:
+    with pytest.raises(TypeError, match=part):
+        elect.Election(*args, **kwargs)
 
 
 def test_timedelta_durations(tmp_path: Any) -> None:

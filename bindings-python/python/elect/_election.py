@@ -16,7 +16,7 @@ from . import _native
 from ._aio import EventStream, resolve
 from ._errors import ClosedError, NotLeaderError, TimeoutError, WrongStateError
 from ._leadership import Leadership
-from ._options import Seconds, to_pairs
+from ._options import Seconds, text, to_pairs
 from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked, event_from_native, leader_info
 
 _log = logging.getLogger("elect")
@@ -66,6 +66,8 @@ class Election:
         on_leader_changed: Optional[Callable[[Optional[LeaderInfo]], object]] = None,
         on_error: Optional[Callable[[str], object]] = None,
     ) -> None:
+        text("uri", uri)
+        text("name", name)
         pairs = to_pairs(
             options,
             {"id": id, "value": value},
@@ -213,6 +215,8 @@ class Election:
         stream = EventStream(asyncio.get_running_loop(), self._unsubscribe)
         with self._lock:
             self._streams.append(stream)
+        if self._native.state == "closed":  # close() may have run before we subscribed
+            stream.end()
         return stream
 
     def _unsubscribe(self, stream: EventStream) -> None:

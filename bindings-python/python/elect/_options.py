@@ -2,7 +2,7 @@
 
 Durations are seconds (``float``/``int``) or ``datetime.timedelta``; core reads them as
 milliseconds. Core validates every value (and ``renew < ttl``) the way it validates query
-parameters, so the Python layer only checks what core cannot see: the Python types.
+parameters, so the Python layer only checks what core cannot see: the Python types (a wrong type is a TypeError naming the argument).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def duration(key: str, seconds: Seconds) -> str:
     if isinstance(seconds, datetime.timedelta):
         seconds = seconds.total_seconds()
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise invalid(f"option `{key}`: expected seconds (float) or a timedelta, got {type(seconds).__name__}")
+        raise TypeError(f"option `{key}`: expected seconds (float) or a timedelta, got {type(seconds).__name__}")
     if not math.isfinite(seconds) or seconds < 0:
         raise invalid(f"option `{key}`: expected a finite number of seconds >= 0, got {seconds!r}")
     return f"{seconds * 1000:.3f}ms"
@@ -30,7 +30,7 @@ def duration(key: str, seconds: Seconds) -> str:
 
 def text(key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise invalid(f"option `{key}`: expected str, got {type(value).__name__}")
+        raise TypeError(f"`{key}`: expected str, got {type(value).__name__}")
     return value
 
 
@@ -40,7 +40,7 @@ def to_pairs(
     durations: Mapping[str, Optional[Seconds]],
 ) -> List[Tuple[str, str]]:
     """Store options first, then the keywords, so an explicit keyword wins."""
-    pairs = [(text("options key", k), text(k, v)) for k, v in (options or {}).items()]
+    pairs = [(text("options", k), text(k, v)) for k, v in (options or {}).items()]
     pairs += [(k, text(k, v)) for k, v in texts.items() if v is not None]
     pairs += [(k, duration(k, v)) for k, v in durations.items() if v is not None]
     return pairs
