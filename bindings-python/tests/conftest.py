@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -184,3 +184,17 @@ def open_election(store_uri: str, name: str) -> Iterator[OpenElection]:
         for e in opened:
             e.close()
 
+
+
+#: The ``held`` fixture: a leading ``holder`` and a campaigning ``waiter`` behind it.
+Held = Tuple[elect.Election, elect.Election]
+
+
+@pytest.fixture
+def held(open_election: OpenElection) -> Held:
+    holder = open_election("holder")
+    holder.start()
+    assert holder.wait_leader(WAIT)
+    waiter = open_election("waiter")
+    waiter.start()
+    return holder, waiter

@@ -8,10 +8,10 @@ from typing import List
 import pytest
 
 import elect
-from conftest import WAIT, OpenElection
+from conftest import WAIT, Held
 
 
-def test_async_with_wait_and_events(open_election: OpenElection, store_uri: str, name: str) -> None:
+def test_async_with_wait_and_events(store_uri: str, name: str) -> None:
     async def main() -> List[elect.Event]:
         async with elect.Election(store_uri, name, id="a", ttl=2.0, renew=0.5) as e:
             events = e.events()
@@ -37,12 +37,8 @@ def test_async_with_wait_and_events(open_election: OpenElection, store_uri: str,
     assert [type(e) for e in got if not isinstance(e, elect.LeaderChanged)] == [elect.Elected, elect.Revoked]
 
 
-def test_wait_leader_async_times_out_without_blocking_the_loop(open_election: OpenElection) -> None:
-    holder = open_election("holder")
-    holder.start()
-    assert holder.wait_leader(WAIT)
-    waiter = open_election("waiter")
-    waiter.start()
+def test_wait_leader_async_times_out_without_blocking_the_loop(held: Held) -> None:
+    holder, waiter = held
 
     async def main() -> int:
         ticks = 0
@@ -70,12 +66,8 @@ def test_wait_leader_async_times_out_without_blocking_the_loop(open_election: Op
     assert waiter.is_leader
 
 
-def test_wait_leader_async_raises_closed_when_closed_meanwhile(open_election: OpenElection) -> None:
-    holder = open_election("holder")
-    holder.start()
-    assert holder.wait_leader(WAIT)
-    waiter = open_election("waiter")
-    waiter.start()
+def test_wait_leader_async_raises_closed_when_closed_meanwhile(held: Held) -> None:
+    _, waiter = held
 
     async def main() -> None:
         wait = asyncio.ensure_future(waiter.wait_leader_async())

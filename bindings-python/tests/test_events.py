@@ -80,11 +80,13 @@ def test_observer_sees_leader_changes(open_election: OpenElection) -> None:
     leader = open_election("a", value="10.0.0.1:80")
     leader.start()
     assert leader.wait_leader(WAIT)
+    token = leader.fencing_token
+    assert token is not None
     while True:
         info = changes.get(timeout=WAIT)
         if info is not None:
             break
-    assert info == elect.LeaderInfo("a", "10.0.0.1:80", leader.fencing_token)
+    assert info == elect.LeaderInfo("a", "10.0.0.1:80", token)
     assert watcher.leader == info
     assert not watcher.is_leader
     leader.close()

@@ -8,15 +8,11 @@ import sys
 import threading
 import time
 
-from conftest import WAIT, OpenElection
+from conftest import WAIT, Held
 
 
-def test_wait_leader_releases_the_gil(open_election: OpenElection) -> None:
-    holder = open_election("holder")
-    holder.start()
-    assert holder.wait_leader(WAIT)
-    waiter = open_election("waiter")
-    waiter.start()
+def test_wait_leader_releases_the_gil(held: Held) -> None:
+    holder, waiter = held
 
     count = 0
     stop = threading.Event()
