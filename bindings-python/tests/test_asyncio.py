@@ -23,7 +23,9 @@ def test_async_with_wait_and_events(store_uri: str, name: str) -> None:
                 got.append(event)
                 if isinstance(event, elect.Elected):
                     assert event.term == token
-                    await asyncio.get_running_loop().run_in_executor(None, e.resign)
+                    assert await e.leader_async() == elect.LeaderInfo("a", "", event.term)
+                    assert await e.members_async() == [elect.Member("a", "")]
+                    await e.resign_async()
                 if isinstance(event, elect.Revoked):
                     break
             assert got[-1] == elect.Revoked(token, "resigned")  # type: ignore[arg-type]

@@ -209,6 +209,18 @@ class Election:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove((loop, fut))
 
+    async def resign_async(self) -> None:
+        """:meth:`resign` on the loop's default executor (it waits for the store)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.resign)
+
+    async def leader_async(self) -> Optional[LeaderInfo]:
+        """:attr:`leader` on the loop's default executor (it reads the store)."""
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: self.leader)
+
+    async def members_async(self) -> List[Member]:
+        """:meth:`members` on the loop's default executor (it reads the store)."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.members)
+
     def events(self) -> EventStream:
         """An async iterator of the events from now until the election closes. Call it from a
         coroutine: ``async for event in election.events(): ...``."""
