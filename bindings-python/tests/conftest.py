@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -60,8 +61,10 @@ class Servers:
         return exports.get(var)
 
     def stop_all(self) -> None:
-        for cmd in reversed(self.started):
-            subprocess.run(cmd, capture_output=True, timeout=60)
+        run_dir = Path(os.environ.get("ELECT_RUN_DIR", "/tmp/elect-run"))
+        for script, _, instance in reversed(self.started):
+            subprocess.run([script, "stop", instance], capture_output=True, timeout=60)
+            shutil.rmtree(run_dir / f"{Path(script).name}-{instance}", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
