@@ -52,12 +52,12 @@ class Agent:
 
     def need(self) -> elect.Election:
         if self.election is None:
-            raise elect.WrongStateError("no election is open: send `open <uri> <name>` first", code=9, code_name="wrong_state")
+            raise elect.WrongStateError("no election is open: send `open <uri> <name>` first")
         return self.election
 
     def open(self, args: List[str]) -> str:
         if len(args) != 2:
-            raise elect.InvalidArgumentError("usage: open <uri> <name>", code=1, code_name="invalid_argument")
+            raise elect.InvalidArgumentError("usage: open <uri> <name>")
         self.close([])
         self.election = elect.Election(
             args[0],
@@ -71,7 +71,7 @@ class Agent:
 
     def wait_leader(self, args: List[str]) -> str:
         if len(args) != 1 or not args[0].lstrip("-").isdigit():
-            raise elect.InvalidArgumentError("usage: wait_leader <timeout_ms>", code=1, code_name="invalid_argument")
+            raise elect.InvalidArgumentError("usage: wait_leader <timeout_ms>")
         ms = int(args[0])
         led = self.need().wait_leader(None if ms < 0 else ms / 1000)
         return f"ok {str(led).lower()}"

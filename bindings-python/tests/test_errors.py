@@ -157,3 +157,9 @@ def test_forked_child_gets_a_clear_error(open_election: OpenElection) -> None:
     assert closed.startswith("closed leading=False") and "fork" in closed, verdict
     assert opened.startswith("wrong_state") and "fork" in opened, verdict
     assert e.is_leader, "the parent keeps leading"
+
+
+def test_errors_raised_in_python_carry_core_codes() -> None:
+    assert elect.ClosedError("x").code_name == "closed"
+    assert elect.InvalidArgumentError("x").code == 1
+    assert elect.ElectError("x").code_name == "unknown"

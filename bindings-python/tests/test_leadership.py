@@ -39,7 +39,7 @@ def test_leadership_reraises_not_leader_while_still_leading(open_election: OpenE
 
 
 def test_leadership_times_out_and_can_resign_on_exit(open_election: OpenElection) -> None:
-    holder = open_election("holder")
+    holder = open_election("holder", silence=30.0)  # so that the other one wins after the resign
     other = open_election("other")
     with holder.leadership(timeout=WAIT, resign_on_exit=True) as lead:
         with pytest.raises(elect.TimeoutError):
@@ -51,7 +51,7 @@ def test_leadership_times_out_and_can_resign_on_exit(open_election: OpenElection
 
 
 def test_leader_only_runs_on_the_leader_with_its_token(open_election: OpenElection) -> None:
-    leader = open_election("leader")
+    leader = open_election("leader", silence=30.0)  # so that the follower wins after the resign
     follower = open_election("follower")
     leader.start()
     assert leader.wait_leader(WAIT)

@@ -12,8 +12,10 @@ TTL = "2s"
 
 
 def start_all(agents: List[AgentProcess], uri: str, name: str) -> None:
+    # A long silence keeps a resigned leader from winning its own handover back.
+    params = dict(ttl=TTL, renew="500ms", retry="200ms", silence="30s")
     for i, agent in enumerate(agents):
-        agent.ok(f"open {with_params(uri, id=f'p{i}', ttl=TTL, renew='500ms', retry='200ms')} {name}")
+        agent.ok(f"open {with_params(uri, id=f'p{i}', **params)} {name}")
         agent.ok("start")
 
 

@@ -95,9 +95,7 @@ class Election:
             raise WrongStateError(
                 "cannot open an election in a child forked after the parent opened one: elect's "
                 "runtime threads do not survive fork(); open elections before forking only in the "
-                "process that uses them, or start workers with multiprocessing's 'spawn' method",
-                code=9,
-                code_name="wrong_state",
+                "process that uses them, or start workers with multiprocessing's 'spawn' method"
             )
         global _runtime_started
         _runtime_started = True
@@ -129,7 +127,7 @@ class Election:
         for stream in streams:
             stream.end()
         for loop, fut in waiters:
-            resolve(loop, fut, ClosedError("the election is closed", code=6, code_name="closed"))
+            resolve(loop, fut, ClosedError("the election is closed"))
         for lead in leaderships:
             lead.lost.set()
 
@@ -248,7 +246,7 @@ class Election:
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self.wait_leader(left):
-                raise TimeoutError(f"not elected within {timeout}s", code=4, code_name="timeout")
+                raise TimeoutError(f"not elected within {timeout}s")
             token = self.fencing_token
             if token is not None:
                 break

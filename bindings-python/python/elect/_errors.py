@@ -11,6 +11,8 @@ from __future__ import annotations
 import builtins
 from typing import Dict, Type
 
+from . import _native
+
 
 class ElectError(Exception):
     """Base class of every error raised by ``elect``.
@@ -95,12 +97,18 @@ CODES: Dict[int, Type[ElectError]] = {
 }
 
 
+def _name_the_codes() -> None:
+    """Gives every class its code and core's name for it, so that ``ClosedError("...")``
+    raised by the Python layer carries the same ``code``/``code_name`` as one from core."""
+    names = dict(_native.error_codes())
+    for code, cls in CODES.items():
+        cls.code, cls.code_name = code, names[code]
+
+
+_name_the_codes()
+
+
 def from_code(code: int, code_name: str, message: str) -> ElectError:
     """The exception for one of core's errors; an unknown (newer) code gives a plain ElectError."""
     cls = CODES.get(code, ElectError)
     return cls(message, code=code, code_name=code_name)
-
-
-def invalid(message: str) -> InvalidArgumentError:
-    """An InvalidArgumentError raised by the Python layer, coded like core's."""
-    return InvalidArgumentError(message, code=1, code_name="invalid_argument")

@@ -55,7 +55,7 @@ class Leadership:
     def check(self) -> None:
         """Raises :class:`NotLeaderError` if this term is over."""
         if not self.active:
-            raise NotLeaderError(f"the leadership of term {self.token} is over", code=5, code_name="not_leader")
+            raise NotLeaderError(f"the leadership of term {self.token} is over")
 
     def sleep(self, seconds: float) -> bool:
         """Sleeps up to ``seconds``, waking early when the term ends; returns :attr:`active`."""

@@ -11,7 +11,7 @@ import datetime
 import math
 from typing import List, Mapping, Optional, Tuple, Union
 
-from ._errors import invalid
+from ._errors import InvalidArgumentError
 
 Seconds = Union[float, int, datetime.timedelta]
 
@@ -24,7 +24,7 @@ def duration(key: str, seconds: Seconds) -> str:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(f"option `{key}`: expected seconds (float) or a timedelta, got {type(seconds).__name__}")
     if not math.isfinite(seconds) or seconds < 0:
-        raise invalid(f"option `{key}`: expected a finite number of seconds >= 0, got {seconds!r}")
+        raise InvalidArgumentError(f"option `{key}`: expected a finite number of seconds >= 0, got {seconds!r}")
     return f"{seconds * 1000:.3f}ms"
 
 
