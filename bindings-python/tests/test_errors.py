@@ -124,6 +124,8 @@ def test_close_inside_a_callback_does_not_deadlock(open_election: OpenElection) 
         e.wait_leader(WAIT)
 
 
+# Forking a multi-threaded process is the very situation under test (Python 3.12+ warns).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_gets_a_clear_error(open_election: OpenElection) -> None:
     e = open_election("a")
     e.start()
