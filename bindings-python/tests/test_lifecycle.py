@@ -7,6 +7,7 @@ import gc
 import subprocess
 import sys
 import time
+from typing import List
 
 import elect
 from conftest import WAIT, OpenElection
@@ -52,3 +53,27 @@ def test_interpreter_exit_resigns(store_uri: str, name: str) -> None:
         assert out == "revoked closed\n", "the last callbacks still ran at exit"
         assert successor.wait_leader(WAIT)
         assert time.monotonic() - started < PROMPT
+
+
+def test_open_and_close_race_with_callbacks(open_election: OpenElection) -> None:
+    """Closing while the dispatcher runs Python callbacks, from several threads at once, must
+    neither deadlock (close waits for the dispatcher, which needs the GIL) nor lose the end."""
+    import threading
+
+    ended: List[str] = []
+
+    def churn(worker: int) -> None:
+        for round in range(10):
+            e = open_election(f"w{worker}-{round}", on_leader_changed=lambda leader: time.sleep(0.001),
+                              on_revoked=lambda term, reason: ended.append(reason))
+            e.start()
+            e.wait_leader(0.05)
+            e.close()
+
+    threads = [threading.Thread(target=churn, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "close() deadlocked"
+    assert ended and set(ended) <= {"closed", "resigned"}
