@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import List
 
 import pytest
 
 import elect
-from conftest import WAIT, Held
+from conftest import WAIT, Held, OpenElection
 
 
 def test_async_with_wait_and_events(store_uri: str, name: str) -> None:
@@ -81,3 +83,23 @@ def test_wait_leader_async_raises_closed_when_closed_meanwhile(held: Held) -> No
             await waiter.wait_leader_async()
 
     asyncio.run(main())
+
+
+def test_leadership_async_ends_cleanly_when_leadership_is_lost(open_election: OpenElection) -> None:
+    e = open_election("a")
+
+    async def main() -> List[int]:
+        batches: List[int] = []
+        async with e.leadership_async(timeout=WAIT) as lead:
+            asyncio.get_running_loop().call_later(0.3, lambda: threading.Thread(target=e.resign).start())
+            started = time.monotonic()
+            while lead.active:
+                batches.append(lead.token)
+                await lead.sleep_async(30.0)  # must wake at the loss, not after 30s
+            assert time.monotonic() - started < 5.0
+            lead.check()  # raises NotLeaderError, which the block swallows
+            pytest.fail("check() did not raise after the loss")
+        assert not lead.active
+        return batches
+
+    assert asyncio.run(asyncio.wait_for(main(), 2 * WAIT))

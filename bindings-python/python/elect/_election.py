@@ -10,7 +10,7 @@ import threading
 import time
 import weakref
 from types import TracebackType
-from typing import Callable, Iterator, List, Mapping, Optional, Tuple, Type
+from typing import AsyncIterator, Callable, Iterator, List, Mapping, Optional, Tuple, Type
 
 from . import _native
 from ._aio import EventStream, resolve
@@ -129,7 +129,7 @@ class Election:
         for loop, fut in waiters:
             resolve(loop, fut, ClosedError("the election is closed"))
         for lead in leaderships:
-            lead.lost.set()
+            lead.end()
 
     def __enter__(self) -> "Election":
         return self
@@ -239,22 +239,60 @@ class Election:
         """Blocks until elected (starting the campaign if needed), then runs the block with a
         :class:`Leadership` for that term; see its docs for the loop pattern. A
         :class:`NotLeaderError` raised in the block after the term ended is swallowed: losing
-        the leadership ends the block cleanly. Raises TimeoutError if not elected in time."""
+        the leadership ends the block cleanly. Raises TimeoutError if not elected in time.
+        With ``resign_on_exit``, leaving the block while still leading resigns."""
+        token = self._wait_token(timeout)
+        try:
+            with self._term(token) as lead:
+                yield lead
+        finally:
+            if resign_on_exit and self.fencing_token == token:
+                self.resign()
+
+    @contextlib.asynccontextmanager
+    async def leadership_async(
+        self, timeout: Optional[float] = None, *, resign_on_exit: bool = False
+    ) -> AsyncIterator[Leadership]:
+        """:meth:`leadership` for asyncio: ``async with e.leadership_async() as lead:``, with
+        ``await lead.sleep_async(seconds)`` between steps."""
+        deadline = self._campaign(timeout)
+        while (token := self._token_if(await self.wait_leader_async(_left(deadline)), timeout)) is None:
+            pass
+        try:
+            with self._term(token) as lead:
+                yield lead
+        finally:
+            if resign_on_exit and self.fencing_token == token:
+                await self.resign_async()
+
+    def _campaign(self, timeout: Optional[float]) -> Optional[float]:
+        """Starts campaigning if idle; the deadline of a wait of ``timeout`` seconds."""
         if self.state == "idle":
             self.start()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not self.wait_leader(left):
-                raise TimeoutError(f"not elected within {timeout}s")
-            token = self.fencing_token
-            if token is not None:
-                break
+        return None if timeout is None else time.monotonic() + timeout
+
+    def _wait_token(self, timeout: Optional[float]) -> int:
+        """Waits (blocking) for a term; its token."""
+        deadline = self._campaign(timeout)
+        while (token := self._token_if(self.wait_leader(_left(deadline)), timeout)) is None:
+            pass
+        return token
+
+    def _token_if(self, elected: bool, timeout: Optional[float]) -> Optional[int]:
+        """After a wait: the token, or None if the term already ended (wait again)."""
+        if not elected:
+            raise TimeoutError(f"not elected within {timeout}s")
+        return self.fencing_token
+
+    @contextlib.contextmanager
+    def _term(self, token: int) -> Iterator[Leadership]:
+        """One term's scope: listens for its end, and swallows a NotLeaderError raised once it
+        is over, so that losing the leadership ends the block cleanly."""
         lead = Leadership(self, token)
         with self._lock:
             self._leaderships.append(lead)
         if not lead.active:  # lost before we listened: the Revoked may already be gone
-            lead.lost.set()
+            lead.end()
         try:
             yield lead
         except NotLeaderError:
@@ -262,13 +300,10 @@ class Election:
                 raise
             _log.info("%s: leadership of term %d lost; the block ended", self.name, token)
         finally:
-            still_leading = lead.active
-            lead.lost.set()
+            lead.end()
             with self._lock:
                 with contextlib.suppress(ValueError):
                     self._leaderships.remove(lead)
-            if resign_on_exit and still_leading:
-                self.resign()
 
     # ----- events (dispatcher thread) --------------------------------------------------------
 
@@ -308,6 +343,10 @@ class Election:
         except Exception as exc:
             _log.error("%s: callback %r raised %r on %r; the election carries on", self._native.name, callback, exc, event)
             _native.write_unraisable(exc, callback)
+
+
+def _left(deadline: Optional[float]) -> Optional[float]:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def _log_event(name: str, event: Event) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import logging
 import sys
 import threading
-from typing import TYPE_CHECKING, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple, TypeVar
 
+from ._aio import resolve
 from ._errors import NotLeaderError
 
 if sys.version_info >= (3, 10):
@@ -36,7 +39,9 @@ class Leadership:
                 lead.sleep(5.0)        # wakes early when the leadership is lost
 
     ``lead.check()`` raises :class:`NotLeaderError` once the term is over; the ``with`` swallows
-    that error, so deep code can bail out with it and the block still ends cleanly.
+    that error, so deep code can bail out with it and the block still ends cleanly. With
+    asyncio: ``async with election.leadership_async() as lead:`` and
+    ``await lead.sleep_async(5.0)``.
     """
 
     def __init__(self, election: "Election", token: int):
@@ -45,6 +50,8 @@ class Leadership:
         #: Set when this term ends (revoked, lease expired, closed) or the block is left.
         self.lost = threading.Event()
         self._election = election
+        self._guard = threading.Lock()
+        self._async_sleepers: List[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[bool]"]] = []
 
     @property
     def active(self) -> bool:
@@ -62,9 +69,32 @@ class Leadership:
         self.lost.wait(seconds)
         return self.active
 
+    async def sleep_async(self, seconds: float) -> bool:
+        """:meth:`sleep` for asyncio: wakes early when the term ends; returns :attr:`active`."""
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[bool]" = loop.create_future()
+        with self._guard:
+            self._async_sleepers.append((loop, fut))
+        try:
+            if not self.lost.is_set():  # checked after registering: end() sets lost first
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(fut, seconds)
+            return self.active
+        finally:
+            with self._guard:
+                self._async_sleepers.remove((loop, fut))
+
+    def end(self) -> None:
+        """Marks this term over and wakes every sleeper (from any thread)."""
+        self.lost.set()
+        with self._guard:
+            sleepers = list(self._async_sleepers)
+        for loop, fut in sleepers:
+            resolve(loop, fut, True)
+
     def _revoked(self, term: int) -> None:
         if term == self.token:
-            self.lost.set()
+            self.end()
 
     def __repr__(self) -> str:
         return f"<elect.Leadership token={self.token} active={self.active}>"
