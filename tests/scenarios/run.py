@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Runs the shared scenarios (cases/*.json) against one agent command and one store URI.
+
+See README.md for the agent protocol and the step vocabulary. Standard library only, so that
+every language's test suite can call it without installing anything.
+"""
+import argparse
+import json
+import os
+import queue
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Agent:
+    """One agent process: requests go to stdin; a reader thread sorts replies from events."""
+
+    def __init__(self, index, command):
+        self.index = index
+        self.proc = subprocess.Popen(
+            command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, bufsize=1, start_new_session=True)
+        self.replies = queue.Queue()
+        self.events = []  # (monotonic time, words)
+        self.event_cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            words = line.rstrip("\n").split(" ")
+            if words[0] == "event":
+                with self.event_cond:
+                    self.events.append((time.monotonic(), words[1:]))
+                    self.event_cond.notify_all()
+            else:
+                self.replies.put(line.rstrip("\n"))
+        self.replies.put(None)
+
+    def request(self, line, timeout=30.0):
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise Failure(f"agent {self.index}: exited before `{line}`")
+        try:
+            reply = self.replies.get(timeout=timeout)
+        except queue.Empty:
+            raise Failure(f"agent {self.index}: no reply to `{line}` within {timeout}s")
+        if reply is None:
+            raise Failure(f"agent {self.index}: exited while answering `{line}`")
+        return reply
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        os.killpg(self.proc.pid, sig)
+
+    def stop(self):
+        if self.alive():
+            try:
+                self.signal(signal.SIGCONT)
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=10)
+            except Exception:
+                pass
+        if self.alive():
+            self.signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+class Failure(Exception):
+    pass
+
+
+class Case:
+    def __init__(self, spec, agent_cmd, uri):
+        self.spec = spec
+        self.options = spec.get("options", "")
+        opts = dict(kv.split("=", 1) for kv in self.options.split("&") if kv)
+        self.ttl = parse_ms(opts.get("ttl", "10s"))
+        self.retry = parse_ms(opts.get("retry", "1s"))
+        self.uri = uri
+        self.name = f"{spec['name']}-{uuid.uuid4().hex[:8]}"
+        self.agents = [Agent(i, agent_cmd) for i in range(spec.get("agents", 1))]
+        self.saved = {}
+        self.marks = {}
+        self.log = []
+
+    def ms(self, expr):
+        total = 0
+        for part in str(expr).split("+"):
+            part = part.strip()
+            total += {"ttl": self.ttl, "retry": self.retry}.get(part) or int(part)
+        return total
+
+    def targets(self, to):
+        if to == "all":
+            return [a for a in self.agents if a.alive()]
+        if isinstance(to, int):
+            return [self.agents[to]]
+        if isinstance(to, list):
+            return [t for x in to for t in self.targets(x)]
+        if to.startswith("others:"):
+            skip = self.saved[to.split(":", 1)[1]][0]
+            return [a for a in self.agents if a is not skip and a.alive()]
+        return [self.saved[to][0]]
+
+    def uri_for(self, agent):
+        sep = "&" if "?" in self.uri else "?"
+        opts = "&".join(x for x in [self.options, f"id=a{agent.index}"] if x)
+        return f"{self.uri}{sep}{opts}"
+
+    def run(self):
+        try:
+            for step in self.spec["steps"]:
+                self.log.append(json.dumps(step))
+                self.step(step)
+        finally:
+            for a in self.agents:
+                a.stop()
+
+    def step(self, step):
+        if "open" in step:
+            for a in self.targets(step["open"]):
+                expect(a, a.request(f"open {self.uri_for(a)} {self.name}"), "ok")
+        elif "send" in step:
+            for a in self.targets(step.get("to", "all")):
+                expect(a, a.request(step["send"]), step.get("expect", "ok"))
+        elif "await_leader" in step:
+            self.await_leader(step)
+        elif "kill" in step:
+            for a in self.targets(step["kill"]):
+                a.signal(signal.SIGKILL)
+                a.proc.wait()
+        elif "pause" in step:
+            for a in self.targets(step["pause"]):
+                a.signal(signal.SIGSTOP)
+        elif "resume" in step:
+            for a in self.targets(step["resume"]):
+                a.signal(signal.SIGCONT)
+        elif "sleep" in step:
+            time.sleep(self.ms(step["sleep"]) / 1000)
+        elif "expect_tokens_increase" in step:
+            terms = [self.saved[n][1] for n in step["expect_tokens_increase"]]
+            if any(b <= a for a, b in zip(terms, terms[1:])):
+                raise Failure(f"fencing tokens do not increase: {terms}")
+        elif "expect_events_ordered" in step:
+            for a in self.targets(step["expect_events_ordered"]):
+                check_order(a)
+        elif "expect_error" in step:
+            for a in self.targets(step.get("to", 0)):
+                args = step.get("args", "").replace("{uri}", self.uri_for(a)).replace("{name}", self.name)
+                reply = a.request(f"{step['expect_error']} {args}".strip())
+                want = f"err {step['code']} "
+                if not reply.startswith(want):
+                    raise Failure(f"agent {a.index}: expected `{want}...`, got `{reply}`")
+                if step.get("mentions") and step["mentions"] not in reply:
+                    raise Failure(f"agent {a.index}: error does not mention `{step['mentions']}`: {reply}")
+        elif "expect_reply" in step:
+            for a in self.targets(step.get("to", 0)):
+                reply = a.request(step["expect_reply"])
+                if not re.fullmatch(step["matches"], reply):
+                    raise Failure(f"agent {a.index}: `{step['expect_reply']}` gave `{reply}`, "
+                                  f"expected /{step['matches']}/")
+        else:
+            raise Failure(f"unknown step {step}")
+
+    def await_leader(self, step):
+        """Waits for an `elected` event that arrived after the previous await_leader."""
+        among = self.targets(step["await_leader"])
+        deadline = time.monotonic() + self.ms(step.get("within", "ttl+retry+5000")) / 1000
+        while True:
+            winners = [(a, int(words[1])) for a in among
+                       for _, words in a.events[self.marks.get(id(a), 0):] if words[0] == "elected"]
+            if winners:
+                break
+            if time.monotonic() > deadline:
+                raise Failure(f"no leader elected among agents {[a.index for a in among]} "
+                              f"within {step.get('within')}")
+            time.sleep(0.005)
+        leaders = [a for a in among if a.request("is_leader") == "ok true"]
+        if len(leaders) != 1:
+            raise Failure(f"expected exactly one leader, agents {[a.index for a in leaders]} claim it")
+        agent, term = winners[-1]
+        if agent is not leaders[0]:
+            raise Failure(f"agent {agent.index} was elected but agent {leaders[0].index} leads")
+        token = agent.request("token")
+        if token != f"ok {term}":
+            raise Failure(f"agent {agent.index}: token `{token}` differs from elected term {term}")
+        self.marks = {id(a): len(a.events) for a in self.agents}
+        if "save" in step:
+            self.saved[step["save"]] = (agent, term)
+
+
+def expect(agent, reply, want):
+    if not (reply == want or (want != "ok" and reply.startswith(want))):
+        raise Failure(f"agent {agent.index}: expected `{want}`, got `{reply}`")
+
+
+def check_order(agent):
+    open_term = None
+    for _, words in agent.events:
+        if words[0] == "elected":
+            if open_term is not None:
+                raise Failure(f"agent {agent.index}: elected {words[1]} while term {open_term} is open")
+            open_term = int(words[1])
+        elif words[0] == "revoked":
+            if open_term != int(words[1]):
+                raise Failure(f"agent {agent.index}: revoked {words[1]} but the open term is {open_term}")
+            open_term = None
+
+
+def parse_ms(s):
+    m = re.fullmatch(r"([0-9.]+)(ms|s|m)", s)
+    if not m:
+        raise ValueError(f"bad duration {s}")
+    return int(float(m.group(1)) * {"ms": 1, "s": 1000, "m": 60000}[m.group(2)])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--agent", required=True, help="command that starts one agent")
+    p.add_argument("--uri", required=True, help="store connection string, without election options")
+    p.add_argument("--case", action="append", help="run only these cases (file names without .json)")
+    args = p.parse_args()
+    cases_dir = os.path.join(HERE, "cases")
+    names = sorted(f[:-5] for f in os.listdir(cases_dir) if f.endswith(".json"))
+    if args.case:
+        names = [n for n in names if n in args.case]
+    failed = []
+    for name in names:
+        with open(os.path.join(cases_dir, name + ".json")) as f:
+            spec = json.load(f)
+        spec.setdefault("name", name)
+        start = time.monotonic()
+        case = Case(spec, args.agent, args.uri)
+        try:
+            case.run()
+            print(f"ok    {name} ({time.monotonic() - start:.2f}s)", flush=True)
+        except Failure as e:
+            failed.append(name)
+            print(f"FAIL  {name}: {e}\n      after step: {case.log[-1] if case.log else '-'}", flush=True)
+    print(f"{len(names) - len(failed)}/{len(names)} scenarios passed on {redact(args.uri)}")
+    sys.exit(1 if failed else 0)
+
+
+def redact(uri):
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", uri)
+
+
+if __name__ == "__main__":
+    main()
