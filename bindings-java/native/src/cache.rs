@@ -38,7 +38,9 @@ static CACHE: OnceLock<Cache> = OnceLock::new();
 /// The cache. Native methods are registered only after [`init`] succeeded, and events can only
 /// come from an election a native method opened, so every caller runs after `init`.
 pub fn get() -> &'static Cache {
-    CACHE.get().expect("libelect_jni used before JNI_OnLoad finished")
+    CACHE
+        .get()
+        .expect("libelect_jni used before JNI_OnLoad finished")
 }
 
 pub fn init(env: &mut Env<'_>) -> jni::errors::Result<()> {

@@ -62,7 +62,9 @@ impl<T: Default> ErrorPolicy<T, NativeError> for ThrowElect {
         }
         match err {
             NativeError::Elect(e) => throw(env, e.code(), e.message()),
-            NativeError::Jni(e) => throw(env, ErrorCode::Internal, &format!("JNI call failed: {e}")),
+            NativeError::Jni(e) => {
+                throw(env, ErrorCode::Internal, &format!("JNI call failed: {e}"))
+            }
         }
         Ok(T::default())
     }
@@ -76,7 +78,11 @@ impl<T: Default> ErrorPolicy<T, NativeError> for ThrowElect {
             env.exception_clear();
         }
         let what = panic_message(payload.as_ref());
-        throw(env, ErrorCode::Internal, &format!("panic in elect's native code: {what}"));
+        throw(
+            env,
+            ErrorCode::Internal,
+            &format!("panic in elect's native code: {what}"),
+        );
         Ok(T::default())
     }
 }
@@ -94,11 +100,19 @@ fn throw(env: &mut Env<'_>, code: ErrorCode, message: &str) {
     let built = (|| -> jni::errors::Result<JObject<'_>> {
         let message = JString::from_str(env, message)?;
         let c = cache::get();
-        let args: [jvalue; 2] = [JValue::Int(code as i32).as_jni(), JValue::Object(&message).as_jni()];
+        let args: [jvalue; 2] = [
+            JValue::Int(code as i32).as_jni(),
+            JValue::Object(&message).as_jni(),
+        ];
         // SAFETY: `exception_for` was looked up on `error_code` with exactly this signature
         // `(ILjava/lang/String;)Lio/elect/ElectException;`, matching `args` and the return type.
         let exception = unsafe {
-            env.call_static_method_unchecked(&c.error_code, c.exception_for, JavaType::Object, &args)
+            env.call_static_method_unchecked(
+                &c.error_code,
+                c.exception_for,
+                JavaType::Object,
+                &args,
+            )
         }?;
         exception.l()
     })();
@@ -123,7 +137,12 @@ pub fn verify_table(env: &mut Env<'_>) -> Result<(), NativeError> {
     let c = cache::get();
     // SAFETY: `code_count` is `static int count()` on `error_code`.
     let count = unsafe {
-        env.call_static_method_unchecked(&c.error_code, c.code_count, JavaType::Primitive(Primitive::Int), &[])
+        env.call_static_method_unchecked(
+            &c.error_code,
+            c.code_count,
+            JavaType::Primitive(Primitive::Int),
+            &[],
+        )
     }?
     .i()?;
     let mismatch = |what: String| {

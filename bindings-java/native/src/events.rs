@@ -133,10 +133,9 @@ fn take_exception(env: &mut Env<'_>, sink: &Global<JObject<'static>>, event: &st
         ];
         let c = cache::get();
         // SAFETY: `sink_failed` is `String listenerFailed(Throwable, String)` on EventSink.
-        let message = unsafe {
-            env.call_method_unchecked(sink, c.sink_failed, JavaType::Object, &args)
-        }?
-        .l()?;
+        let message =
+            unsafe { env.call_method_unchecked(sink, c.sink_failed, JavaType::Object, &args) }?
+                .l()?;
         // SAFETY: `listenerFailed` returns a String (checked non-null below).
         let message = unsafe { JString::from_raw(env, message.into_raw()) };
         if message.is_null() {

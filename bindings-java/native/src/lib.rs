@@ -29,8 +29,14 @@ use crate::errors::NativeError;
 ///
 /// On failure it leaves an `UnsatisfiedLinkError` pending, which `System.load` rethrows, so a
 /// broken build fails at startup with a message that says what did not match.
+///
+/// # Safety
+/// Only the JVM calls this, with its own valid `JavaVM` pointer, on a thread it attached.
 #[no_mangle]
-pub extern "system" fn JNI_OnLoad(vm: *mut jni::sys::JavaVM, _reserved: *mut c_void) -> jint {
+pub unsafe extern "system" fn JNI_OnLoad(
+    vm: *mut jni::sys::JavaVM,
+    _reserved: *mut c_void,
+) -> jint {
     // SAFETY: the JVM passes its own valid JavaVM pointer to JNI_OnLoad.
     let vm = unsafe { JavaVM::from_raw(vm) };
     let Some(raw_env) = attach::current_env(&vm) else {

@@ -52,6 +52,14 @@ fn entry<'local, T: Default>(
     env.with_env(body).resolve::<ThrowElect>()
 }
 
+/// The slot behind a handle from Java. Private to this module: only the native methods of
+/// `NativeElection`, which `LeaderElection` calls with its own handle, reach it.
+fn slot<'a>(handle: jlong) -> &'a Slot {
+    // SAFETY: `LeaderElection` passes only the handle `open` gave it, and its Cleaner calls
+    // `free` only once the object is unreachable, i.e. after every other call (`Slot::get`).
+    unsafe { Slot::get(handle) }
+}
+
 /// Runs `f` on the election behind `handle` (a `Closed` error after `close()`).
 fn with_election<'local, T: Default>(
     env: EnvUnowned<'local>,
@@ -59,8 +67,7 @@ fn with_election<'local, T: Default>(
     f: impl FnOnce(&mut Env<'local>, &Election) -> Res<T>,
 ) -> T {
     entry(env, |env| {
-        // SAFETY: the Java side passes only live handles (see `Slot::get`).
-        let election = unsafe { Slot::get(handle) }.election()?;
+        let election = slot(handle).election()?;
         f(env, &election)
     })
 }
@@ -100,7 +107,9 @@ fn open<'local>(
         } else {
             Some(events::handler(env.new_global_ref(&sink)?))
         };
-        Ok(Slot::into_handle(Election::open_with(config, &name, handler)?))
+        Ok(Slot::into_handle(Election::open_with(
+            config, &name, handler,
+        )?))
     })
 }
 
@@ -113,17 +122,12 @@ fn observe<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlon
 }
 
 fn is_leader<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) -> jboolean {
-    // SAFETY: the Java side passes only live handles (see `Slot::get`).
-    entry(env, |_| Ok(unsafe { Slot::get(handle) }.is_leader()))
+    entry(env, |_| Ok(slot(handle).is_leader()))
 }
 
 fn fencing_token<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) -> jlong {
-    // SAFETY: the Java side passes only live handles (see `Slot::get`).
     entry(env, |_| {
-        let token = unsafe { Slot::get(handle) }
-            .election()
-            .ok()
-            .and_then(|e| e.fencing_token());
+        let token = slot(handle).election().ok().and_then(|e| e.fencing_token());
         Ok(token.unwrap_or(0) as jlong)
     })
 }
@@ -135,7 +139,9 @@ fn wait_leader<'local>(
     timeout_millis: jlong,
 ) -> jboolean {
     with_election(env, handle, |_, e| {
-        let timeout = u64::try_from(timeout_millis).ok().map(Duration::from_millis);
+        let timeout = u64::try_from(timeout_millis)
+            .ok()
+            .map(Duration::from_millis);
         Ok(e.wait_leader(timeout)?)
     })
 }
@@ -144,7 +150,11 @@ fn resign<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong
     with_election(env, handle, |_, e| Ok(e.resign()?))
 }
 
-fn leader<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) -> JObject<'local> {
+fn leader<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JObject<'local> {
     with_election(env, handle, |env, e| {
         let Some(info) = e.leader()? else {
             return Ok(JObject::null());
@@ -175,7 +185,10 @@ fn members<'local>(
         for (i, m) in members.iter().enumerate() {
             let id = JString::from_str(env, &m.id)?;
             let value = JString::from_str(env, &m.value)?;
-            let args = [JValue::Object(&id).as_jni(), JValue::Object(&value).as_jni()];
+            let args = [
+                JValue::Object(&id).as_jni(),
+                JValue::Object(&value).as_jni(),
+            ];
             // SAFETY: `member_new` is the `(String, String)` constructor of `member`.
             let member = unsafe { env.new_object_unchecked(&c.member, c.member_new, &args) }?;
             array.set_element(env, i, &member)?;
@@ -186,14 +199,19 @@ fn members<'local>(
 }
 
 fn close<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) {
-    // SAFETY: the Java side passes only live handles (see `Slot::get`).
-    entry(env, |_| Ok(unsafe { Slot::get(handle) }.close()))
+    entry(env, |_| {
+        slot(handle).close();
+        Ok(())
+    })
 }
 
 fn free<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) {
-    // SAFETY: called once, by the Cleaner of the LeaderElection that owns `handle`, when no
-    // other call on it can happen any more.
-    entry(env, |_| Ok(unsafe { Slot::free(handle) }))
+    entry(env, |_| {
+        // SAFETY: called once, by the Cleaner of the LeaderElection that owns `handle`, when
+        // no other call on it can happen any more.
+        unsafe { Slot::free(handle) };
+        Ok(())
+    })
 }
 
 fn id<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) -> JString<'local> {
@@ -206,5 +224,7 @@ fn version<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) -> JString<'
 
 /// Lets the tests check that a Rust panic surfaces as a Java exception.
 fn panic_for_tests<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) {
-    entry(env, |_| -> Res<()> { panic!("panic requested by NativeElection.panicForTests()") })
+    entry(env, |_| -> Res<()> {
+        panic!("panic requested by NativeElection.panicForTests()")
+    })
 }
