@@ -2,7 +2,6 @@ package io.elect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -72,26 +71,9 @@ final class AgentProcess implements AutoCloseable {
 
     /** Waits for an event matching {@code p}. */
     String await(Predicate<String> p, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (events) {
-            while (true) {
-                for (String e : events) {
-                    if (p.test(e)) {
-                        return e;
-                    }
-                }
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                if (left <= 0) {
-                    return fail("pid " + process.pid() + ": no matching event in " + timeout + "; got " + events);
-                }
-                events.wait(left);
-            }
-        }
-    }
-
-    boolean hasEvent(Predicate<String> p) {
-        synchronized (events) {
-            return events.stream().anyMatch(p);
+            return Waits.until(events, timeout, () -> events.stream().filter(p).findFirst(),
+                    () -> "pid " + process.pid() + " events " + events);
         }
     }
 

@@ -1,7 +1,5 @@
 package io.elect;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,19 +68,8 @@ final class Recorder implements LeadershipListener {
 
     /** Waits for an event matching {@code p} and returns it. */
     synchronized String await(Predicate<String> p, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            for (String e : events) {
-                if (p.test(e)) {
-                    return e;
-                }
-            }
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                return fail("no matching event within " + timeout + "; got " + events);
-            }
-            wait(left);
-        }
+        return Waits.until(this, timeout, () -> events.stream().filter(p).findFirst(),
+                () -> "events " + events);
     }
 
     String await(String prefix, Duration timeout) throws InterruptedException {
