@@ -1,0 +1,188 @@
+//! Failover time on the embedded `file://` backend, after a graceful resign and after SIGKILL
+//! of the leader process, with the term file synced (`sync=true`, the default) and not.
+//!
+//! ```text
+//! cargo run --release -p elect-bench --bin file_failover [-- --rounds 100 --dir /some/dir]
+//! ```
+//!
+//! Three candidates run as separate processes (this binary re-executed as the scenario agent,
+//! the same code as `elect agent --stamp`), as in `elect demo`. Failover time is measured on
+//! `CLOCK_MONOTONIC`, shared by all processes: from just before the resign request is written
+//! (or the SIGKILL is sent) to the moment the new leader's process delivers its `Elected`
+//! event to its callback. Killed candidates are replaced before the next round.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use elect_cli::fleet::{with_option, Fleet};
+
+/// Time for a candidate that just started or resigned to be waiting in line again before the
+/// next round (its `silence` is 10 ms), so that every round measures a hand-over to a waiter.
+const SETTLE: Duration = Duration::from_millis(40);
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("agent") {
+        std::process::exit(elect_cli::agent::main(true));
+    }
+    let opts = match Options::parse(&args[1..]) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("file_failover: {e}\nusage: file_failover [--rounds N] [--dir DIR]");
+            std::process::exit(64);
+        }
+    };
+    if let Err(e) = bench(&opts) {
+        eprintln!("file_failover: {e}");
+        std::process::exit(1);
+    }
+}
+
+struct Options {
+    rounds: usize,
+    dir: PathBuf,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut o = Options {
+            rounds: 100,
+            dir: std::env::temp_dir(),
+        };
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let value = it.next().ok_or_else(|| format!("{flag}: missing value"))?;
+            match flag.as_str() {
+                "--rounds" => {
+                    o.rounds =
+                        value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                            format!("--rounds: `{value}` is not a positive number")
+                        })?
+                }
+                "--dir" => o.dir = PathBuf::from(value),
+                _ => return Err(format!("unknown flag `{flag}`")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+fn bench(opts: &Options) -> Result<(), String> {
+    println!(
+        "file backend failover: {} rounds per case, 3 candidate processes, directory in {} ({})",
+        opts.rounds,
+        opts.dir.display(),
+        fs_type(&opts.dir)
+    );
+    println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
+    println!(
+        "{:<20} {:<6} {:>10} {:>10} {:>10} {:>12}",
+        "case", "sync", "p50", "p99", "max", "target p99"
+    );
+    for sync in ["true", "false"] {
+        let graceful = measure(opts, sync, Case::Resign)?;
+        row("graceful resign", sync, &graceful, "< 5 ms");
+        let killed = measure(opts, sync, Case::Kill)?;
+        row("SIGKILL of leader", sync, &killed, "< 20 ms");
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Case {
+    Resign,
+    Kill,
+}
+
+/// Failover times in nanoseconds, one per round.
+fn measure(opts: &Options, sync: &str, case: Case) -> Result<Vec<u64>, String> {
+    let dir = TempDir::new(&opts.dir)?;
+    let uri = with_option(
+        &with_option(&format!("file://{}", dir.0.display()), "sync", sync),
+        "silence",
+        "10ms",
+    );
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
+    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
+    let mut next_id = 0;
+    let mut join = |fleet: &mut Fleet| {
+        next_id += 1;
+        fleet.join(&uri, "bench", &format!("c{next_id}"))
+    };
+    for _ in 0..3 {
+        join(&mut fleet)?;
+    }
+    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
+    let mut samples = Vec::with_capacity(opts.rounds);
+    for _ in 0..opts.rounds {
+        std::thread::sleep(SETTLE);
+        let from = match case {
+            Case::Resign => fleet.resign(leader)?,
+            Case::Kill => fleet.kill(leader),
+        };
+        let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
+        samples.push(at.saturating_sub(from));
+        if let Case::Kill = case {
+            join(&mut fleet)?;
+        }
+        leader = next;
+    }
+    fleet.shutdown();
+    Ok(samples)
+}
+
+fn row(case: &str, sync: &str, samples: &[u64], target: &str) {
+    let mut v = samples.to_vec();
+    v.sort_unstable();
+    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
+    println!(
+        "{case:<20} {sync:<6} {:>10} {:>10} {:>10} {target:>12}",
+        ms(pct(0.50)),
+        ms(pct(0.99)),
+        ms(v[v.len() - 1])
+    );
+}
+
+/// The kind of file system `dir` is on: fsync costs differ by orders of magnitude.
+fn fs_type(dir: &std::path::Path) -> &'static str {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return "unknown file system";
+    };
+    // SAFETY: `path` is a valid NUL-terminated string and `st` a writable statfs struct.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(path.as_ptr(), &mut st) } != 0 {
+        return "unknown file system";
+    }
+    match st.f_type as i64 {
+        0xEF53 => "ext4",
+        0x0102_1994 => "tmpfs",
+        0x9123_683E => "btrfs",
+        0x5846_5342 => "xfs",
+        0x794C_7630 => "overlayfs",
+        _ => "other file system",
+    }
+}
+
+/// A directory for one case, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(parent: &std::path::Path) -> Result<TempDir, String> {
+        let d = parent.join(format!(
+            "elect-bench-{}-{}",
+            std::process::id(),
+            elect_cli::clock::monotonic_ns()
+        ));
+        std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        Ok(TempDir(d))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

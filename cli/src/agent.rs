@@ -1,0 +1,207 @@
+//! `elect agent`: the Rust scenario agent. The orchestrator of `tests/scenarios/` (and the demo
+//! and the benchmarks) drive one election through it, one request line on stdin, one reply line
+//! on stdout, with events written whenever they happen:
+//!
+//! ```text
+//! requests: open <uri> <name> | start | observe | is_leader | token | wait_leader <timeout_ms>
+//!           | resign | leader | members | close | quit
+//! replies:  ok | ok true|false | ok <n> | ok <id> <term> | ok - | ok <id>,<id>,...
+//!           | err <code_name> <message>
+//! events:   event elected <term> | event revoked <term> <reason> | event leader <id> <term>
+//!           | event leader - | event error <message>
+//! ```
+//!
+//! Lines are written under one lock and flushed one by one, so replies and events never
+//! interleave within a line. `quit` and the end of stdin close the election and exit 0.
+//! With the hidden flag `--stamp` each event line ends with ` @<ns>`, the `CLOCK_MONOTONIC` time
+//! at which the event was delivered, so that a driver can measure failover across processes.
+
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use elect_core::{Election, Error, ErrorCode, Event};
+
+use crate::clock;
+
+/// Runs the agent on stdin/stdout until `quit` or the end of stdin. Returns the exit code.
+pub fn main(stamp: bool) -> i32 {
+    let out = Arc::new(Output { stamp });
+    let mut agent = Agent {
+        out: out.clone(),
+        election: None,
+    };
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let reply = agent.handle(line);
+        out.line(&reply);
+        if line == "quit" {
+            return 0;
+        }
+    }
+    agent.close();
+    0
+}
+
+/// Serialized, flushed, one-line writes to stdout.
+struct Output {
+    stamp: bool,
+}
+
+static STDOUT: Mutex<()> = Mutex::new(());
+
+impl Output {
+    fn line(&self, text: &str) {
+        let text = text.replace(['\n', '\r'], " ");
+        let _guard = STDOUT.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = std::io::stdout().lock();
+        // A closed stdout means the driver is gone; stdin's end then stops the agent.
+        let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    }
+
+    fn event(&self, ev: &Event) {
+        let at = clock::monotonic_ns();
+        let text = event_line(ev);
+        if self.stamp {
+            self.line(&format!("{text} @{at}"));
+        } else {
+            self.line(&text);
+        }
+    }
+}
+
+/// The protocol's line for an event.
+pub fn event_line(ev: &Event) -> String {
+    match ev {
+        Event::Elected { term } => format!("event elected {term}"),
+        Event::Revoked { term, reason } => format!("event revoked {term} {reason}"),
+        Event::LeaderChanged { leader: Some(l) } => format!("event leader {} {}", l.id, l.term),
+        Event::LeaderChanged { leader: None } => "event leader -".to_string(),
+        Event::Error { message } => format!("event error {message}"),
+    }
+}
+
+struct Agent {
+    out: Arc<Output>,
+    election: Option<Election>,
+}
+
+fn err(e: &Error) -> String {
+    format!("err {} {}", e.code().name(), e.message())
+}
+
+fn invalid(message: String) -> String {
+    err(&Error::invalid(message))
+}
+
+impl Agent {
+    /// Answers one request line.
+    fn handle(&mut self, line: &str) -> String {
+        let words: Vec<&str> = line.split(' ').collect();
+        let (command, args) = (words[0], &words[1..]);
+        let expected = match command {
+            "open" => 2,
+            "wait_leader" => 1,
+            "start" | "observe" | "is_leader" | "token" | "resign" | "leader" | "members"
+            | "close" | "quit" => 0,
+            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, leader, members, close or quit)")),
+        };
+        if args.len() != expected {
+            return invalid(format!(
+                "request `{command}`: expected {expected} argument(s), got {}",
+                args.len()
+            ));
+        }
+        match command {
+            "open" => self.open(args[0], args[1]),
+            "quit" => {
+                self.close();
+                "ok".to_string()
+            }
+            _ => match self.election.as_ref() {
+                None => err(&Error::new(
+                    ErrorCode::WrongState,
+                    format!("request `{command}`: no election; send `open <uri> <name>` first"),
+                )),
+                Some(e) => call(e, command, args),
+            },
+        }
+    }
+
+    fn open(&mut self, uri: &str, name: &str) -> String {
+        if self
+            .election
+            .as_ref()
+            .is_some_and(|e| e.state() != elect_core::State::Closed)
+        {
+            return err(&Error::new(
+                ErrorCode::WrongState,
+                "request `open`: an election is open; send `close` first",
+            ));
+        }
+        let out = self.out.clone();
+        let handler = Box::new(move |ev: &Event| out.event(ev));
+        match Election::open(uri, name, Some(handler)) {
+            Ok(e) => {
+                self.election = Some(e);
+                "ok".to_string()
+            }
+            Err(e) => err(&e),
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(e) = self.election.take() {
+            e.close();
+        }
+    }
+}
+
+/// Calls the election for the requests that need one.
+fn call(e: &Election, command: &str, args: &[&str]) -> String {
+    let done = |r: elect_core::Result<()>| r.map_or_else(|e| err(&e), |()| "ok".to_string());
+    match command {
+        "start" => done(e.start()),
+        "observe" => done(e.observe()),
+        "resign" => done(e.resign()),
+        "close" => {
+            e.close();
+            "ok".to_string()
+        }
+        "is_leader" => format!("ok {}", e.is_leader()),
+        "token" => format!("ok {}", e.fencing_token().unwrap_or(0)),
+        "wait_leader" => {
+            let Ok(ms) = args[0].parse::<i64>() else {
+                return invalid(format!(
+                    "wait_leader: timeout `{}` is not a whole number of milliseconds",
+                    args[0]
+                ));
+            };
+            let timeout = u64::try_from(ms).ok().map(Duration::from_millis);
+            e.wait_leader(timeout)
+                .map_or_else(|e| err(&e), |led| format!("ok {led}"))
+        }
+        "leader" => match e.leader() {
+            Ok(Some(l)) => format!("ok {} {}", l.id, l.term),
+            Ok(None) => "ok -".to_string(),
+            Err(e) => err(&e),
+        },
+        "members" => match e.members() {
+            Ok(m) => {
+                let ids: Vec<&str> = m.iter().map(|m| m.id.as_str()).collect();
+                // No trailing space when there are none: words are separated by single spaces.
+                if ids.is_empty() {
+                    "ok".to_string()
+                } else {
+                    format!("ok {}", ids.join(","))
+                }
+            }
+            Err(e) => err(&e),
+        },
+        _ => unreachable!("checked in handle"),
+    }
+}
