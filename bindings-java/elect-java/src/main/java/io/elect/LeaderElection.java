@@ -109,6 +109,25 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
+     * Waits, without a time limit, until this candidate leads.
+     *
+     * @throws InterruptedException if the thread is interrupted while waiting
+     * @throws ElectException.Closed if the election is closed meanwhile
+     * @throws ElectException.WrongState if {@link #start()} was not called
+     */
+    public void awaitLeadership() throws InterruptedException {
+        try {
+            while (!NativeElection.waitLeader(handle, WAIT_SLICE_MILLIS)) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Waits until this candidate leads ({@code true}) or {@code timeout} passes ({@code false}).
      *
      * @throws InterruptedException if the thread is interrupted while waiting

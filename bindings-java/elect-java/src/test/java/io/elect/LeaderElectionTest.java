@@ -29,8 +29,11 @@ class LeaderElectionTest {
     }
 
     private LeaderElection open(String uri, String name, String id, LeadershipListener... listeners) {
-        LeaderElection.Builder b = LeaderElection.builder(uri, name).id(id).value("addr-" + id)
-                .ttl(Duration.ofSeconds(3));
+        return open(LeaderElection.builder(uri, name), id, listeners);
+    }
+
+    private LeaderElection open(LeaderElection.Builder b, String id, LeadershipListener... listeners) {
+        b.id(id).value("addr-" + id).ttl(Duration.ofSeconds(3));
         for (LeadershipListener l : listeners) {
             b.listener(l);
         }
@@ -63,7 +66,8 @@ class LeaderElectionTest {
     void resignHandsOverAtOnceWithAHigherToken(String store, String uri) throws Exception {
         String name = Stores.uniqueName("resign");
         Recorder ra = new Recorder();
-        LeaderElection a = open(uri, name, "a", ra);
+        // With no silence, the resigner may win its own lock back before b gets to it.
+        LeaderElection a = open(LeaderElection.builder(uri, name).silence(Duration.ofSeconds(5)), "a", ra);
         LeaderElection b = open(uri, name, "b");
         a.start();
         assertTrue(a.awaitLeadership(WAIT));
@@ -175,6 +179,34 @@ class LeaderElectionTest {
         r.await("revoked " + elected.split(" ")[1] + " closed", WAIT);
         assertTrue(e.isClosed());
         assertFalse(e.isLeader());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.elect.Stores#all")
+    void waitingIsInterruptibleAndForeverWaitsEndWithLeadership(String store, String uri)
+            throws Exception {
+        String name = Stores.uniqueName("interrupt");
+        LeaderElection a = open(uri, name, "a");
+        a.start();
+        a.awaitLeadership(); // no limit: returns when leading
+        assertTrue(a.isLeader());
+        LeaderElection b = open(uri, name, "b");
+        b.start();
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                b.awaitLeadership();
+                outcome.set(new AssertionError("b led while a did"));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        waiter.start();
+        Thread.sleep(100); // let it block in the native wait
+        waiter.interrupt();
+        waiter.join(5000);
+        assertFalse(waiter.isAlive(), "an interrupted wait must end");
+        assertInstanceOf(InterruptedException.class, outcome.get());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -66,36 +66,66 @@ public final class ScenarioAgent implements LeadershipListener {
             Thread.currentThread().interrupt();
             return "err internal interrupted";
         } catch (RuntimeException e) {
-            return "err invalid_argument " + e;
+            return "err internal " + e; // a bug in the agent or the binding
         }
     }
 
+    private static int arguments(String request) {
+        return switch (request) {
+            case "open" -> 2;
+            case "wait_leader" -> 1;
+            case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
+            default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
+                    + " open, start, observe, is_leader, token, wait_leader, resign, leader, members, close or quit)");
+        };
+    }
+
     private String reply(String[] w) throws InterruptedException {
+        int expected = arguments(w[0]);
+        if (w.length - 1 != expected) {
+            throw new ElectException.InvalidArgument("request `" + w[0] + "`: expected " + expected
+                    + " argument(s), got " + (w.length - 1));
+        }
         if (w[0].equals("open")) {
-            if (w.length != 3) {
-                throw new ElectException.InvalidArgument("usage: open <uri> <name>");
+            if (election != null && !election.isClosed()) {
+                throw new ElectException.WrongState("request `open`: an election is open; send `close` first");
             }
-            closeElection();
             election = LeaderElection.builder(w[1], w[2]).listener(this).build();
             return "ok";
         }
         if (election == null) {
-            throw new ElectException.WrongState(w[0] + ": no election is open");
+            throw new ElectException.WrongState("request `" + w[0] + "`: no election; send `open <uri> <name>` first");
         }
         return switch (w[0]) {
             case "start" -> { election.start(); yield "ok"; }
             case "observe" -> { election.observe(); yield "ok"; }
             case "is_leader" -> "ok " + election.isLeader();
             case "token" -> "ok " + election.fencingToken().orElse(0);
-            case "wait_leader" -> "ok " + election.awaitLeadership(Duration.ofMillis(Long.parseLong(w[1])));
+            case "wait_leader" -> "ok " + waitLeader(w[1]);
             case "resign" -> { election.resign(); yield "ok"; }
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");
-            case "members" -> "ok " + election.members().stream()
-                    .map(Member::id).collect(Collectors.joining(","));
-            case "close" -> { closeElection(); yield "ok"; }
-            default -> throw new ElectException.InvalidArgument("unknown request `" + w[0] + "`");
+            case "members" -> {
+                String ids = election.members().stream().map(Member::id).collect(Collectors.joining(","));
+                yield ids.isEmpty() ? "ok" : "ok " + ids; // words are separated by single spaces
+            }
+            default -> { closeElection(); yield "ok"; } // close
         };
+    }
+
+    private boolean waitLeader(String millis) throws InterruptedException {
+        long ms;
+        try {
+            ms = Long.parseLong(millis);
+        } catch (NumberFormatException e) {
+            throw new ElectException.InvalidArgument(
+                    "wait_leader: timeout `" + millis + "` is not a whole number of milliseconds");
+        }
+        if (ms < 0) {
+            election.awaitLeadership();
+            return true;
+        }
+        return election.awaitLeadership(Duration.ofMillis(ms));
     }
 
     private void closeElection() {
