@@ -18,8 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two instances of the application, as separate JVMs on one file:// store: the job runs on
  * exactly one; after that one is killed with SIGKILL, it runs on the other, with a higher token.
+ *
+ * <p>Each instance runs the packaged Spring Boot jar ({@code java -jar}), as it is deployed: the
+ * native library is found inside elect-java's jar, nested in the application's jar.
  */
-class TwoInstancesTest {
+class TwoInstancesIT {
     private static final Duration START = Duration.ofSeconds(60);
 
     @TempDir
@@ -62,15 +65,18 @@ class TwoInstancesTest {
         throw new AssertionError("the job ran nowhere within " + START);
     }
 
-    /** One JVM running {@link ExampleApplication}, its stdout collected line by line. */
+    /** One JVM running the application's jar, its stdout collected line by line. */
     static final class Instance implements AutoCloseable {
         private final Process process;
         private final List<String> lines = new ArrayList<>();
 
         Instance(String id, Path store) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    ExampleApplication.class.getName(),
+            String jar = System.getProperty("example.jar");
+            if (jar == null) {
+                throw new IllegalStateException("example.jar is not set (run through `mvn verify`)");
+            }
+            process = new ProcessBuilder(java, "-jar", jar,
                     "--elect.uri=file://" + store, "--elect.id=" + id, "--example.interval=100ms")
                     .redirectErrorStream(true)
                     .start();
