@@ -1,0 +1,416 @@
+//! One candidate: an ephemeral sequential node, waiting behind its predecessor only.
+//!
+//! Curator's LeaderLatch recipe: the lowest sequence leads; everyone else watches the node just
+//! before its own, so a departure wakes exactly one waiter (no herd). The fencing token is the
+//! leader node's czxid, which only grows across the ensemble's life.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use zookeeper_client as zk;
+
+use super::acl::AclMode;
+use super::paths;
+use super::session::{self, Link, Session};
+use crate::backend::{Candidacy, Grant, Renewal};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Candidates of this process now watching their predecessor.
+pub static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// Predecessor watches that fired (candidates woken), since the process started.
+pub static WAKEUPS: AtomicU64 = AtomicU64::new(0);
+
+/// What we know of our node.
+#[derive(Debug, Clone)]
+enum Node {
+    None,
+    /// A create was sent but its reply was lost: the node may or may not exist.
+    Unknown,
+    Known {
+        name: String,
+        czxid: i64,
+    },
+}
+
+/// The watch on our own node. In a `Mutex` only to make the candidacy `Sync` (it is only ever
+/// reached through `&mut`, with `get_mut`, so the lock is never taken).
+type Deleted = std::sync::Mutex<Pin<Box<dyn Future<Output = zk::WatchedEvent> + Send>>>;
+
+fn deleted(watcher: zk::OneshotWatcher) -> Deleted {
+    std::sync::Mutex::new(Box::pin(watcher.changed()))
+}
+
+struct Leading {
+    /// The disconnection count when the leadership was last verified against the server.
+    verified_epoch: u64,
+    /// The send time last reported to the engine.
+    reported: Instant,
+    /// Fires if our node is deleted under us (an admin, or the session ending).
+    deleted: Deleted,
+}
+
+pub struct ZkCandidacy {
+    session: Arc<Session>,
+    dir: String,
+    prefix: String,
+    data: Vec<u8>,
+    acl: AclMode,
+    node: Node,
+    /// The watch on our node (by name), set right after the node is created so that claiming
+    /// the leadership later costs no extra round trip.
+    own_watch: Option<(String, Deleted)>,
+    leading: Option<Leading>,
+}
+
+/// Counts a candidate as watching its predecessor for as long as it lives.
+struct Waiting;
+impl Waiting {
+    fn start() -> Waiting {
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        Waiting
+    }
+}
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn not_leader(why: &str) -> Error {
+    Error::new(ErrorCode::NotLeader, why.to_string())
+}
+
+impl ZkCandidacy {
+    pub fn new(session: Arc<Session>, dir: String, data: Vec<u8>, acl: AclMode) -> ZkCandidacy {
+        ZkCandidacy {
+            session,
+            dir,
+            prefix: paths::protected_prefix(),
+            data,
+            acl,
+            node: Node::None,
+            own_watch: None,
+            leading: None,
+        }
+    }
+
+    fn client(&self) -> &zk::Client {
+        &self.session.client
+    }
+
+    fn path(&self, name: &str) -> String {
+        format!("{}/{name}", self.dir)
+    }
+
+    fn check_session(&self) -> Result<()> {
+        if self.session.ended() {
+            return Err(not_leader(
+                "the ZooKeeper session ended (expired or closed); joining again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes sure our node exists: creates it, or after an ambiguous create finds it.
+    async fn ensure_node(&mut self) -> Result<(String, i64)> {
+        loop {
+            match self.node.clone() {
+                Node::Known { name, czxid } => return Ok((name, czxid)),
+                Node::Unknown => self.reconcile().await?,
+                Node::None => self.create().await?,
+            }
+        }
+    }
+
+    async fn create(&mut self) -> Result<()> {
+        let prefix = self.path(&self.prefix);
+        let options = zk::CreateMode::EphemeralSequential.with_acls(self.acl.acls());
+        // Until the reply arrives, the node may exist: a cancelled or failed create is
+        // reconciled before anything else is sent.
+        self.node = Node::Unknown;
+        let created = match self.client().create(&prefix, &self.data, &options).await {
+            Err(zk::Error::NoNode) => {
+                let dir_options = zk::CreateMode::Persistent.with_acls(self.acl.acls());
+                self.client()
+                    .mkdir(&self.dir, &dir_options)
+                    .await
+                    .map_err(session::at(&self.dir))?;
+                self.client().create(&prefix, &self.data, &options).await
+            }
+            other => other,
+        };
+        match created {
+            Ok((stat, seq)) => {
+                self.node = Node::Known {
+                    name: format!("{}{seq}", self.prefix),
+                    czxid: stat.czxid,
+                };
+                Ok(())
+            }
+            Err(zk::Error::ConnectionLoss) => Err(session::map(zk::Error::ConnectionLoss)
+                .context("creating the candidate node (will look for it after reconnecting)")),
+            Err(e) => {
+                // Any other answer is the server's: nothing was created.
+                self.node = Node::None;
+                Err(session::at(&self.dir)(e))
+            }
+        }
+    }
+
+    /// After an ambiguous create: our node is the child carrying our protection prefix. `sync`
+    /// first, so a server that lags behind the one that took the create cannot hide it.
+    async fn reconcile(&mut self) -> Result<()> {
+        let at = session::at(&self.dir);
+        self.client().sync(&self.dir).await.map_err(&at)?;
+        let children = match self.client().list_children(&self.dir).await {
+            Err(zk::Error::NoNode) => Vec::new(),
+            other => other.map_err(&at)?,
+        };
+        let ours = paths::in_line(children)
+            .into_iter()
+            .find(|c| c.starts_with(&self.prefix));
+        self.node = match ours {
+            None => Node::None,
+            Some(name) => match self.client().check_stat(&self.path(&name)).await {
+                Ok(Some(stat)) => Node::Known {
+                    name,
+                    czxid: stat.czxid,
+                },
+                Ok(None) => Node::None,
+                Err(e) => return Err(at(e)),
+            },
+        };
+        Ok(())
+    }
+
+    /// Deletes any other node with our protection prefix (a create that was retried after an
+    /// ambiguous one may have left two): it would otherwise stand in line forever.
+    fn delete_orphans(&self, line: &[String], ours: &str) {
+        for orphan in line
+            .iter()
+            .filter(|c| c.starts_with(&self.prefix) && c.as_str() != ours)
+        {
+            // The request is sent now; its answer does not matter.
+            drop(self.client().delete(&self.path(orphan), None));
+        }
+    }
+
+    /// The line, read now: `(send time, line)`.
+    async fn line(&self) -> Result<(Instant, Vec<String>)> {
+        let sent_at = Instant::now();
+        let children = match self.client().list_children(&self.dir).await {
+            Err(zk::Error::NoNode) => Vec::new(),
+            other => other.map_err(session::at(&self.dir))?,
+        };
+        Ok((sent_at, paths::in_line(children)))
+    }
+
+    /// An `exists` watch on `path`; `None` when the node is gone already.
+    async fn watch_node(&self, path: &str) -> Result<Option<zk::OneshotWatcher>> {
+        let (stat, watcher) = self
+            .client()
+            .check_and_watch_stat(path)
+            .await
+            .map_err(session::at(path))?;
+        Ok(stat.map(|_| watcher))
+    }
+
+    async fn delete_node(&mut self) -> Result<()> {
+        self.leading = None;
+        let node = std::mem::replace(&mut self.node, Node::None);
+        let name = match node {
+            Node::None => return Ok(()),
+            Node::Known { name, .. } => name,
+            Node::Unknown => {
+                self.node = Node::Unknown;
+                self.reconcile().await?;
+                match std::mem::replace(&mut self.node, Node::None) {
+                    Node::Known { name, .. } => name,
+                    _ => return Ok(()),
+                }
+            }
+        };
+        if self.session.ended() {
+            return Ok(()); // the server deleted it with the session
+        }
+        match self.client().delete(&self.path(&name), None).await {
+            Ok(()) | Err(zk::Error::NoNode) => Ok(()),
+            Err(e) if session::is_terminal(&e) => Ok(()),
+            Err(e) => Err(session::at(&self.path(&name))(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Candidacy for ZkCandidacy {
+    async fn acquire(&mut self) -> Result<Grant> {
+        self.leading = None;
+        loop {
+            self.check_session()?;
+            let (name, czxid) = self.ensure_node().await?;
+            let own_watch = match self.own_watch.take() {
+                Some((n, w)) if n == name => w,
+                _ => {
+                    let Some(watcher) = self.watch_node(&self.path(&name)).await? else {
+                        self.node = Node::None;
+                        continue;
+                    };
+                    deleted(watcher)
+                }
+            };
+            let epoch = self.session.contact().borrow().epoch;
+            let (sent_at, line) = self.line().await?;
+            self.delete_orphans(&line, &name);
+            let Some(pos) = line.iter().position(|c| *c == name) else {
+                // Deleted under us while the session lives (an operator?): stand in line again.
+                self.node = Node::None;
+                continue;
+            };
+            if pos == 0 {
+                self.leading = Some(Leading {
+                    verified_epoch: epoch,
+                    reported: sent_at,
+                    deleted: own_watch,
+                });
+                return Ok(Grant {
+                    term: czxid as u64,
+                    renewal: Renewal {
+                        sent_at,
+                        ttl: self.session.timeout,
+                    },
+                });
+            }
+            self.own_watch = Some((name, own_watch));
+            let predecessor = self.path(&line[pos - 1]);
+            let Some(watcher) = self.watch_node(&predecessor).await? else {
+                continue; // gone between the listing and the watch: look again
+            };
+            let waiting = Waiting::start();
+            let event = watcher.changed().await;
+            drop(waiting);
+            WAKEUPS.fetch_add(1, Ordering::Relaxed);
+            if event.event_type == zk::EventType::Session && event.session_state.is_terminated() {
+                return Err(not_leader(
+                    "the ZooKeeper session ended while waiting in line",
+                ));
+            }
+            // Whatever happened, the line is read again before claiming anything.
+        }
+    }
+
+    async fn renew(&mut self) -> Result<Renewal> {
+        let timeout = self.session.timeout;
+        let mut contact = self.session.contact();
+        loop {
+            let Some(leading) = self.leading.as_mut() else {
+                return Err(not_leader("not leading"));
+            };
+            let c = *contact.borrow_and_update();
+            if c.link == Link::Ended {
+                return Err(not_leader("the ZooKeeper session ended"));
+            }
+            if c.link == Link::Connected && c.epoch != leading.verified_epoch {
+                // Reconnected in the same session: our node and its place in line are
+                // checked against the server before the leadership is extended.
+                let (sent_at, line) = self.line().await?;
+                let Node::Known { name, .. } = &self.node else {
+                    return Err(not_leader("no candidate node"));
+                };
+                if line.first() != Some(name) {
+                    return Err(not_leader(
+                        "after reconnecting, our node no longer leads the line",
+                    ));
+                }
+                let leading = self.leading.as_mut().expect("checked above");
+                leading.verified_epoch = c.epoch;
+                leading.reported = sent_at;
+                return Ok(Renewal {
+                    sent_at,
+                    ttl: timeout,
+                });
+            }
+            if c.link == Link::Connected && c.sent_at > leading.reported {
+                leading.reported = c.sent_at;
+                return Ok(Renewal {
+                    sent_at: c.sent_at,
+                    ttl: timeout,
+                });
+            }
+            // Nothing newer yet: wait for the next heartbeat, a state change, or our node
+            // going away. While disconnected this waits, and the engine's deadline decides.
+            tokio::select! {
+                event = leading.deleted.get_mut().unwrap_or_else(|e| e.into_inner()) => {
+                    if event.event_type == zk::EventType::NodeDeleted
+                        || event.session_state.is_terminated()
+                    {
+                        self.leading = None;
+                        self.node = Node::None;
+                        return Err(not_leader("our candidate node was deleted"));
+                    }
+                    // A data change (nobody writes our node, but be safe): watch again.
+                    let own = match &self.node {
+                        Node::Known { name, .. } => self.path(name),
+                        _ => return Err(not_leader("no candidate node")),
+                    };
+                    let Some(watcher) = self.watch_node(&own).await? else {
+                        return Err(not_leader("our candidate node was deleted"));
+                    };
+                    if let Some(l) = self.leading.as_mut() {
+                        l.deleted = deleted(watcher);
+                    }
+                }
+                changed = contact.changed() => {
+                    if changed.is_err() {
+                        return Err(not_leader("the ZooKeeper session ended"));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn release(&mut self) -> Result<()> {
+        self.delete_node().await
+    }
+
+    async fn leave(mut self: Box<Self>) -> Result<()> {
+        self.delete_node().await
+    }
+}
+
+impl Drop for ZkCandidacy {
+    /// A candidacy dropped without `leave` (the engine gave up on it) must not leave its node
+    /// standing in line while the session lives on.
+    fn drop(&mut self) {
+        if self.session.ended() {
+            return;
+        }
+        match &self.node {
+            Node::None => {}
+            Node::Known { name, .. } => drop(self.client().delete(&self.path(name), None)),
+            Node::Unknown => {
+                let mut orphan = ZkCandidacy {
+                    session: self.session.clone(),
+                    dir: self.dir.clone(),
+                    prefix: self.prefix.clone(),
+                    data: Vec::new(),
+                    acl: self.acl,
+                    node: Node::Unknown,
+                    own_watch: None,
+                    leading: None,
+                };
+                self.node = Node::None;
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        let _ = orphan.delete_node().await;
+                    });
+                } else {
+                    orphan.node = Node::None;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The ZooKeeper store: `zk://h1:2181,h2:2181/chroot`, ephemeral sequential nodes.
+//!
+//! - One session per store connection ([`session`]), its timeout asked from `ttl`; the timeout
+//!   the server grants is what leaders' deadlines use. One heartbeat per session confirms
+//!   contact for all its elections.
+//! - Each candidate: an ephemeral sequential node under `/<chroot>/<election>/`, named with a
+//!   unique protection part so an ambiguous create is reconciled ([`candidacy`], [`paths`]).
+//!   The lowest sequence leads; the others watch only their predecessor. Token: the leader
+//!   node's czxid.
+//! - Observers and members read the children ([`observe`]); digest credentials and ACLs
+//!   ([`acl`]).
+//!
+//! Options: `acl=open|read|private` (see [`acl`]).
+
+mod acl;
+mod candidacy;
+mod observe;
+mod paths;
+mod session;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::task::AbortHandle;
+use zookeeper_client as zk;
+
+use self::acl::AclMode;
+use self::session::Session;
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::{LeaderInfo, Member};
+use crate::uri::Config;
+
+/// Store-specific query parameters.
+pub const OPTIONS: &[&str] = &["acl"];
+
+/// How many candidates of this process wait on their predecessor's node now, and how many such
+/// waits have been woken since the process started. Lets tests and operators check that a
+/// handover wakes one waiter, not all of them.
+pub fn wait_stats() -> (usize, u64) {
+    (
+        candidacy::WAITING.load(Ordering::Relaxed),
+        candidacy::WAKEUPS.load(Ordering::Relaxed),
+    )
+}
+
+/// What the backend's tasks share: the configuration and the current session.
+pub(crate) struct Shared {
+    config: Config,
+    chroot: String,
+    acl: AclMode,
+    retry: Duration,
+    current: tokio::sync::Mutex<Option<Arc<Session>>>,
+    tasks: Mutex<Vec<AbortHandle>>,
+    followers: observe::Followers,
+}
+
+impl Shared {
+    /// The live session, or a new one when the last has expired (its nodes are gone; candidates
+    /// holding the old one are told `NotLeader` and join again on this one).
+    async fn session(&self) -> Result<Arc<Session>> {
+        let mut current = self.current.lock().await;
+        if let Some(s) = current.as_ref().filter(|s| !s.ended()) {
+            return Ok(s.clone());
+        }
+        let fresh =
+            tokio::time::timeout(self.config.connect_timeout, Session::connect(&self.config))
+                .await
+                .map_err(|_| {
+                    Error::unreachable(format!(
+                        "{}: no new ZooKeeper session within connect_timeout",
+                        self.config
+                    ))
+                })??;
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task).abort_handle();
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle);
+    }
+
+    fn dir(&self, election: &str) -> String {
+        paths::election_dir(&self.chroot, election)
+    }
+}
+
+pub struct ZkBackend {
+    shared: Arc<Shared>,
+}
+
+impl ZkBackend {
+    pub async fn open(config: &Config) -> Result<Arc<dyn super::Backend>> {
+        let chroot = paths::chroot(&config.path)?;
+        let acl = AclMode::parse(config)?;
+        let session = Session::connect(config).await?;
+        prepare_chroot(&session, config, &chroot, acl).await?;
+        Ok(Arc::new(ZkBackend {
+            shared: Arc::new(Shared {
+                config: config.clone(),
+                chroot,
+                acl,
+                retry: config.retry,
+                current: tokio::sync::Mutex::new(Some(session)),
+                tasks: Mutex::new(Vec::new()),
+                followers: observe::Followers::default(),
+            }),
+        }))
+    }
+}
+
+impl Drop for ZkBackend {
+    fn drop(&mut self) {
+        for t in self
+            .shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            t.abort();
+        }
+    }
+}
+
+/// Checks the credentials against the nearest existing node on the chroot's path, then creates
+/// the chroot (and its parents) with our ACL, so that a bad chroot fails at open.
+async fn prepare_chroot(
+    session: &Session,
+    config: &Config,
+    chroot: &str,
+    acl: AclMode,
+) -> Result<()> {
+    let mut probe = Some(chroot);
+    while let Some(path) = probe {
+        match session.client.check_stat(path).await {
+            Ok(Some(_)) => {
+                acl::check_access(session, config, path).await?;
+                break;
+            }
+            Ok(None) => probe = paths::parent(path),
+            Err(e) => return Err(session::at(path)(e)),
+        }
+    }
+    let options = zk::CreateMode::Persistent.with_acls(acl.acls());
+    session
+        .client
+        .mkdir(chroot, &options)
+        .await
+        .map_err(|e| match e {
+            zk::Error::NoChildrenForEphemerals => Error::invalid(format!(
+                "path `{chroot}`: bad ZooKeeper chroot: it lies under an ephemeral node"
+            )),
+            zk::Error::NoAuth => Error::new(
+                ErrorCode::Permission,
+                format!("path `{chroot}`: ZooKeeper's ACL does not let us create the chroot"),
+            ),
+            other => session::at(chroot)(other),
+        })
+}
+
+#[async_trait]
+impl Backend for ZkBackend {
+    async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
+        let session = self.shared.session().await?;
+        Ok(Box::new(candidacy::ZkCandidacy::new(
+            session,
+            self.shared.dir(&spec.election),
+            observe::encode(&spec.id, &spec.value),
+            self.shared.acl,
+        )))
+    }
+
+    async fn watch(&self, election: &str) -> Result<LeaderStream> {
+        Ok(self
+            .shared
+            .followers
+            .subscribe(&self.shared, self.shared.dir(election)))
+    }
+
+    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
+        let session = self.shared.session().await?;
+        observe::leader(&session, &self.shared.dir(election)).await
+    }
+
+    async fn members(&self, election: &str) -> Result<Vec<Member>> {
+        let session = self.shared.session().await?;
+        observe::members(&session, &self.shared.dir(election)).await
+    }
+}
