@@ -40,6 +40,8 @@ public final class LeaderElection implements AutoCloseable {
         return t;
     });
     private static final long WAIT_SLICE_MILLIS = 200;
+    /** Longer than any wait a program means to bound; treated as no limit. */
+    private static final Duration FOREVER = Duration.ofDays(365L * 100);
 
     private final long handle;
     private final String name;
@@ -136,6 +138,10 @@ public final class LeaderElection implements AutoCloseable {
      */
     public boolean awaitLeadership(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
+        if (timeout.compareTo(FOREVER) >= 0) {
+            awaitLeadership(); // e.g. ChronoUnit.FOREVER, whose nanoseconds overflow a long
+            return true;
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             // Slices keep the wait interruptible; leadership itself wakes the native wait at once.

@@ -190,6 +190,7 @@ class LeaderElectionTest {
         a.start();
         a.awaitLeadership(); // no limit: returns when leading
         assertTrue(a.isLeader());
+        assertTrue(a.awaitLeadership(java.time.temporal.ChronoUnit.FOREVER.getDuration()));
         LeaderElection b = open(uri, name, "b");
         b.start();
         AtomicReference<Throwable> outcome = new AtomicReference<>();
