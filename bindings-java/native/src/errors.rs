@@ -168,7 +168,9 @@ pub fn verify_table(env: &mut Env<'_>) -> Result<(), NativeError> {
         } else {
             // SAFETY: `nameOf` returns a String.
             let name = unsafe { JString::from_raw(env, name.into_raw()) };
-            Some(name.try_to_string(env)?)
+            let text = name.try_to_string(env)?;
+            env.delete_local_ref(name);
+            Some(text)
         };
         if name.as_deref() != Some(code.name()) {
             return Err(mismatch(format!(

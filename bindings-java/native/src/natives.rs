@@ -10,7 +10,7 @@ use std::time::Duration;
 use elect_core::{Config, Election, Error};
 use jni::objects::{JClass, JObject, JObjectArray, JString};
 use jni::sys::{jboolean, jlong};
-use jni::{jni_str, native_method, Env, EnvUnowned, JValue, NativeMethod};
+use jni::{jni_sig, jni_str, native_method, Env, EnvUnowned, JValue, NativeMethod};
 
 use crate::cache;
 use crate::errors::{NativeError, ThrowElect};
@@ -36,12 +36,63 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn panic_for_tests() },
 ];
 
-pub fn register(env: &mut Env<'_>) -> jni::errors::Result<()> {
+/// Binds [`METHODS`], then checks that Java declares no native method beyond them: together,
+/// every Rust method has its Java declaration and every Java declaration its Rust method.
+pub fn register(env: &mut Env<'_>) -> Res<()> {
     let class = env.find_class(jni_str!("io/elect/NativeElection"))?;
     // SAFETY: every entry comes from `native_method!`, whose wrapper has the ABI of its
     // descriptor, and every one is declared `static` both here and in Java (the macro's ABI
     // check would catch a mismatch on first call; RegisterNatives catches name/descriptor ones).
-    unsafe { env.register_native_methods(&class, METHODS) }
+    unsafe { env.register_native_methods(&class, METHODS) }?;
+    let declared = java_natives(env, &class)?;
+    if declared.len() != METHODS.len() {
+        return Err(Error::internal(format!(
+            "io.elect.NativeElection declares {} native methods ({}) but libelect_jni binds {}",
+            declared.len(),
+            declared.join(", "),
+            METHODS.len()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The names of the native methods `class` declares, by reflection.
+fn java_natives(env: &mut Env<'_>, class: &JClass<'_>) -> Res<Vec<String>> {
+    const NATIVE: i32 = 0x100; // java.lang.reflect.Modifier.NATIVE
+    let methods = env
+        .call_method(
+            class,
+            jni_str!("getDeclaredMethods"),
+            jni_sig!("()[Ljava/lang/reflect/Method;"),
+            &[],
+        )?
+        .l()?;
+    // SAFETY: `getDeclaredMethods` returns a Method[] (a local reference of this frame, not
+    // wrapped elsewhere: `methods` is moved into the array wrapper).
+    let methods = unsafe { JObjectArray::<JObject>::from_raw(env, methods.into_raw()) };
+    let mut names = Vec::new();
+    for i in 0..methods.len(env)? {
+        let method = methods.get_element(env, i)?;
+        let modifiers = env
+            .call_method(&method, jni_str!("getModifiers"), jni_sig!("()I"), &[])?
+            .i()?;
+        if modifiers & NATIVE != 0 {
+            let name = env
+                .call_method(
+                    &method,
+                    jni_str!("getName"),
+                    jni_sig!("()Ljava/lang/String;"),
+                    &[],
+                )?
+                .l()?;
+            // SAFETY: `getName` returns a non-null String.
+            let name = unsafe { JString::from_raw(env, name.into_raw()) };
+            names.push(name.try_to_string(env)?);
+        }
+        env.delete_local_ref(method);
+    }
+    Ok(names)
 }
 
 /// Runs a native method body: errors and panics become exceptions, the method returns 0/null.
