@@ -30,26 +30,28 @@ class LoadTimeCheckTest {
 
     @Test
     void aRenamedNativeMethodFailsTheLoad() throws Exception {
-        String altered = Files.readString(SOURCE)
-                .replace("static native boolean isLeader(long handle);", "static native boolean leading(long handle);");
-        String outcome = load(altered);
-        assertTrue(outcome.startsWith("java.lang.UnsatisfiedLinkError") && outcome.contains("isLeader"), outcome);
+        assertLoadFails("static native boolean isLeader(long handle);",
+                "static native boolean leading(long handle);", "isLeader");
     }
 
     @Test
     void aChangedSignatureFailsTheLoad() throws Exception {
-        String altered = Files.readString(SOURCE)
-                .replace("static native void resign(long handle);", "static native void resign(int handle);");
-        String outcome = load(altered);
-        assertTrue(outcome.startsWith("java.lang.UnsatisfiedLinkError") && outcome.contains("resign"), outcome);
+        assertLoadFails("static native void resign(long handle);",
+                "static native void resign(int handle);", "resign");
     }
 
     @Test
     void aNativeMethodWithoutRustCodeFailsTheLoad() throws Exception {
-        String altered = Files.readString(SOURCE)
-                .replace("static native String version();", "static native String version();\n    static native void extra();");
-        String outcome = load(altered);
-        assertTrue(outcome.startsWith("java.lang.UnsatisfiedLinkError") && outcome.contains("extra"), outcome);
+        assertLoadFails("static native String version();",
+                "static native String version();\n    static native void extra();", "extra");
+    }
+
+    /** Loading the declarations with {@code from} replaced by {@code to} fails naming {@code part}. */
+    private void assertLoadFails(String from, String to, String part) throws Exception {
+        String source = Files.readString(SOURCE);
+        assertTrue(source.contains(from), "NativeElection.java no longer declares " + from);
+        String outcome = load(source.replace(from, to));
+        assertTrue(outcome.startsWith("java.lang.UnsatisfiedLinkError") && outcome.contains(part), outcome);
     }
 
     /** Compiles {@code source} as io.elect.NativeElection and reports how loading it ends. */
