@@ -192,13 +192,9 @@ fn call(e: &Election, command: &str, args: &[&str]) -> String {
         },
         "members" => match e.members() {
             Ok(m) => {
+                // `ok ` and an empty list when there are none (tests/scenarios/README.md).
                 let ids: Vec<&str> = m.iter().map(|m| m.id.as_str()).collect();
-                // No trailing space when there are none: words are separated by single spaces.
-                if ids.is_empty() {
-                    "ok".to_string()
-                } else {
-                    format!("ok {}", ids.join(","))
-                }
+                format!("ok {}", ids.join(","))
             }
             Err(e) => err(&e),
         },

@@ -13,7 +13,7 @@ use std::time::Duration;
 use elect_core::uri::Scheme;
 use elect_core::Error;
 
-use crate::fleet::{with_option, AgentEvent, Fleet, Note};
+use crate::fleet::{with_option, AgentEvent, Fleet, Note, INTERRUPTED};
 use crate::{clock, exit, options, signals};
 
 const CANDIDATES: usize = 3;
@@ -80,7 +80,11 @@ pub fn main(uri: Option<String>, name: &str) -> i32 {
         }
         Err(e) => {
             eprintln!("elect demo: {e} (stopped every candidate{cleaned})");
-            exit::SOFTWARE
+            if e == INTERRUPTED {
+                exit::INTERRUPTED
+            } else {
+                exit::SOFTWARE
+            }
         }
     }
 }
@@ -164,7 +168,9 @@ impl Show {
         let resigned_at = fleet.resign(second)?;
         let (third, token, at) = fleet.wait_elected(Some(second), self.patience, note)?;
         self.takeover(fleet, &mut terms, "resign", third, token, at - resigned_at);
-        terms.last_mut().map(|t| t.ended_by = "end of demo");
+        if let Some(last) = terms.last_mut() {
+            last.ended_by = "end of demo";
+        }
 
         self.summary(&terms)
     }
@@ -202,8 +208,8 @@ impl Show {
     fn summary(&self, terms: &[Term]) -> Result<(), String> {
         println!("\nTerms (failover = from the kill or resign to the new leader's Elected event):");
         println!(
-            "  {:<6} {:<8} {:<14} {:<12} {}",
-            "#", "leader", "fencing token", "ended by", "failover"
+            "  {:<6} {:<8} {:<14} {:<12} failover",
+            "#", "leader", "fencing token", "ended by"
         );
         for (i, t) in terms.iter().enumerate() {
             let took = t.failover_ns.map(ms).unwrap_or_else(|| "-".into());
@@ -238,6 +244,12 @@ fn note(id: &str, n: &Note) {
     }
 }
 
+/// A duration for people: milliseconds, or seconds from one second on (server stores after
+/// a crash).
 fn ms(ns: u64) -> String {
-    format!("{:.2} ms", ns as f64 / 1e6)
+    if ns >= 1_000_000_000 {
+        format!("{:.2} s", ns as f64 / 1e9)
+    } else {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    }
 }

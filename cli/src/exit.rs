@@ -21,6 +21,9 @@ pub const PROTOCOL: i32 = 76;
 pub const NOPERM: i32 = 77;
 /// The URI names a store this build does not include.
 pub const CONFIG: i32 = 78;
+/// `elect demo` was interrupted (SIGINT, SIGTERM, SIGHUP) before the end: 128 + SIGINT, as a
+/// shell reports it.
+pub const INTERRUPTED: i32 = 130;
 /// CMD exists but could not be executed.
 pub const CANNOT_EXECUTE: i32 = 126;
 /// CMD was not found.

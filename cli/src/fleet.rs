@@ -60,6 +60,9 @@ pub struct Fleet {
 
 pub type Result<T> = std::result::Result<T, String>;
 
+/// The error of a wait cut short by [`Fleet::interrupter`].
+pub const INTERRUPTED: &str = "interrupted";
+
 impl Fleet {
     /// A fleet whose agents run `program args...` (which must speak the agent protocol with
     /// stamps, e.g. `elect agent --stamp`).
@@ -189,7 +192,7 @@ impl Fleet {
                 .next(left)
                 .ok_or_else(|| format!("no new leader within {timeout:?}"))?;
             match note.event {
-                AgentEvent::Interrupted => return Err("interrupted".into()),
+                AgentEvent::Interrupted => return Err(INTERRUPTED.into()),
                 AgentEvent::Elected(term) if Some(note.member) != except => {
                     return Ok((note.member, term, note.at_ns))
                 }
@@ -215,7 +218,7 @@ impl Fleet {
                 format!("not every candidate saw `{leader}` lead within {timeout:?}")
             })?;
             if note.event == AgentEvent::Interrupted {
-                return Err("interrupted".into());
+                return Err(INTERRUPTED.into());
             }
         }
         Ok(())

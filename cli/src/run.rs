@@ -139,34 +139,44 @@ impl Runner {
     /// Waits to lead, runs CMD for the term, and starts over until CMD exits by itself or
     /// `elect` is asked to stop.
     fn campaign(&mut self) -> i32 {
+        // A term won again while CMD of the previous one was being stopped.
+        let mut won: Option<u64> = None;
         loop {
-            let Ok(msg) = self.rx.recv() else {
-                return exit::SOFTWARE; // cannot happen: `self.tx` keeps the channel open
-            };
-            match msg {
-                Msg::Signal(sig) => {
-                    say(format_args!("{}: leaving the election", signals::name(sig)));
-                    return exit::OK;
-                }
-                // An `Elected` whose term already ended (queued behind our last term) is stale.
-                Msg::Event(Event::Elected { term }) if self.election.is_leader() => {
-                    match self.lead(term) {
-                        Outcome::Exited(code) => {
-                            self.resign();
-                            return code;
+            let term = match won.take() {
+                Some(term) => term,
+                None => {
+                    let Ok(msg) = self.rx.recv() else {
+                        return exit::SOFTWARE; // cannot happen: `self.tx` keeps it open
+                    };
+                    match msg {
+                        Msg::Signal(sig) => {
+                            say(format_args!("{}: leaving the election", signals::name(sig)));
+                            return exit::OK;
                         }
-                        Outcome::Interrupted => return exit::OK,
-                        Outcome::Lost => {
-                            // A late renewal may have kept the lease after we stopped CMD; hand
-                            // it on rather than lead with nothing running.
-                            if self.election.is_leader() {
-                                self.resign();
-                            }
+                        // An `Elected` whose term already ended (queued behind our last term)
+                        // is stale.
+                        Msg::Event(Event::Elected { term }) if self.election.is_leader() => term,
+                        Msg::Event(Event::Error { message }) => {
+                            say(message);
+                            continue;
                         }
+                        _ => continue,
                     }
                 }
-                Msg::Event(Event::Error { message }) => say(message),
-                _ => {}
+            };
+            match self.lead(term) {
+                Outcome::Exited(code) => {
+                    self.resign();
+                    return code;
+                }
+                Outcome::Interrupted => return exit::OK,
+                Outcome::Lost => match self.election.fencing_token() {
+                    Some(now) if now != term => won = Some(now),
+                    // A late renewal kept the lease after we stopped CMD: hand it on rather
+                    // than lead with nothing running.
+                    Some(_) => self.resign(),
+                    None => {}
+                },
             }
         }
     }
@@ -213,7 +223,7 @@ impl Runner {
                 stop = Some(Self::begin_stop(&job, deadline, Outcome::Lost));
             }
             let wake = match &stop {
-                None => deadline - self.grace,
+                None => deadline.checked_sub(self.grace).unwrap_or(now),
                 Some(s) if !s.killed => s.kill_at,
                 Some(_) => now + Duration::from_secs(3600), // SIGKILL sent: wait for the exit
             };

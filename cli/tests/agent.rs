@@ -38,7 +38,7 @@ fn answers_the_protocol() {
     assert_eq!(ask(&mut a, &open, &mut events), "ok");
     assert_eq!(ask(&mut a, "is_leader", &mut events), "ok false");
     assert_eq!(ask(&mut a, "token", &mut events), "ok 0");
-    assert_eq!(ask(&mut a, "members", &mut events), "ok");
+    assert_eq!(ask(&mut a, "members", &mut events), "ok ");
     assert_eq!(ask(&mut a, "start", &mut events), "ok");
     assert_eq!(ask(&mut a, "wait_leader 10000", &mut events), "ok true");
     assert_eq!(ask(&mut a, "is_leader", &mut events), "ok true");

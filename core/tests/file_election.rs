@@ -63,7 +63,12 @@ fn three_candidates_hand_over_on_resign_and_close() {
     let t1 = a.fencing_token().unwrap();
     b.start().unwrap();
     c.start().unwrap();
-    assert_eq!(a.members().unwrap().len(), 3);
+    // Candidates join in the background after start(); membership has no event, so poll it.
+    let end = std::time::Instant::now() + WAIT;
+    while a.members().unwrap().len() < 3 {
+        assert!(std::time::Instant::now() < end, "b and c never joined");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     assert_eq!(b.leader().unwrap().unwrap().id, "a");
     assert!(!b.is_leader() && !c.is_leader());
 
@@ -209,4 +214,34 @@ fn a_panicking_callback_is_reported_as_error() {
         |ev| matches!(ev, Event::Error { message } if message.contains("panicked")),
     );
     assert!(e.is_leader(), "the election carries on");
+}
+
+#[test]
+fn a_resigning_leader_lets_the_waiting_candidate_take_over_even_without_silence() {
+    // flock lets woken waiters race; without the file store's yield after a release, the
+    // resigner (campaigning again at once, silence=0) won its own lock back in some rounds.
+    let uri = dir();
+    let (a, _ra) = open(&uri, "a");
+    let (b, _rb) = open(&uri, "b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    let end = std::time::Instant::now() + WAIT;
+    while a.members().unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < end, "b never joined");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (mut leader, mut waiter) = (&a, &b);
+    let mut last = a.fencing_token().unwrap();
+    for round in 0..20 {
+        leader.resign().unwrap();
+        assert!(
+            waiter.wait_leader(Some(WAIT)).unwrap(),
+            "round {round}: the waiting candidate was not elected"
+        );
+        let t = waiter.fencing_token().unwrap();
+        assert!(t > last, "round {round}: token {t} after {last}");
+        last = t;
+        std::mem::swap(&mut leader, &mut waiter);
+    }
 }

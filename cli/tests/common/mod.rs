@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -50,7 +50,7 @@ pub struct Proc {
     pub child: Child,
     pub stdin: Option<ChildStdin>,
     lines: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
+    stderr: Arc<(Mutex<String>, Condvar)>,
 }
 
 impl Proc {
@@ -75,15 +75,16 @@ impl Proc {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new((Mutex::new(String::new()), Condvar::new()));
         let sink = stderr.clone();
         let err = child.stderr.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines() {
                 let Ok(line) = line else { break };
-                let mut s = sink.lock().unwrap();
+                let mut s = sink.0.lock().unwrap();
                 s.push_str(&line);
                 s.push('\n');
+                sink.1.notify_all();
             }
         });
         let stdin = child.stdin.take();
@@ -151,7 +152,17 @@ impl Proc {
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.stderr.0.lock().unwrap().clone()
+    }
+
+    /// Waits until stderr contains `needle` (it is read by a thread of its own, so it may lag
+    /// behind stdout and the exit); panics with stderr if it does not within `WAIT`.
+    pub fn await_stderr(&self, needle: &str) {
+        let (text, changed) = &*self.stderr;
+        let (text, timeout) = changed
+            .wait_timeout_while(text.lock().unwrap(), WAIT, |t| !t.contains(needle))
+            .unwrap();
+        assert!(!timeout.timed_out(), "`{needle}` not in stderr:\n{}", *text);
     }
 
     pub fn signal(&self, sig: i32) {

@@ -1,0 +1,126 @@
+//! Following the leader of an election on the file store without taking its lock.
+//!
+//! Observers are woken by inotify on the directory: a new leader writes the record
+//! (`IN_MODIFY`), a leader that releases or dies closes its record file (`IN_CLOSE_WRITE`, which
+//! the kernel produces at process exit too) and the lock file. Each event is answered with a
+//! [`probe`]: a non-blocking shared `flock` on the lock file tells whether anyone holds it, the
+//! record says who.
+
+use std::io;
+use std::time::Duration;
+
+use inotify::{EventStream, Inotify, WatchMask};
+use tokio::sync::mpsc;
+
+use super::record::{self, Read};
+use super::{lock_is_held, Paths};
+use crate::backend::LeaderStream;
+use crate::error::Result;
+use crate::event::LeaderInfo;
+
+/// What one look at the files says.
+#[derive(Debug, PartialEq)]
+pub(super) enum Probe {
+    Nobody,
+    Leader(LeaderInfo),
+    /// The lock is held but the record is released, torn or missing: a new leader is between
+    /// taking the lock and writing its record. Its write will wake us again.
+    Unsettled,
+}
+
+pub(super) fn probe(paths: &Paths) -> io::Result<Probe> {
+    if !lock_is_held(&paths.lock())? {
+        return Ok(Probe::Nobody);
+    }
+    Ok(match record::read(&paths.leader())? {
+        Read::Ok(r) if !r.released => Probe::Leader(r.leader),
+        _ => Probe::Unsettled,
+    })
+}
+
+pub(super) fn spawn(paths: Paths) -> io::Result<LeaderStream> {
+    let inotify = Inotify::init()?;
+    inotify.watches().add(
+        &paths.dir,
+        WatchMask::CLOSE_WRITE | WatchMask::MODIFY | WatchMask::DELETE,
+    )?;
+    let stream = inotify.into_event_stream(vec![0u8; 4096])?;
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(follow(paths, stream, tx));
+    Ok(rx)
+}
+
+/// Sends the leader each time it changes, until the receiver is dropped.
+async fn follow(
+    paths: Paths,
+    mut stream: EventStream<Vec<u8>>,
+    tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
+) {
+    let mut last: Option<Option<LeaderInfo>> = None;
+    loop {
+        let item = settle(&paths, last.as_ref()).await.map_err(Into::into);
+        let changed = match &item {
+            Ok(leader) => last.as_ref() != Some(leader),
+            Err(_) => true,
+        };
+        if changed {
+            if let Ok(leader) = &item {
+                last = Some(leader.clone());
+            }
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+        // Wait for the next event on one of this election's files.
+        loop {
+            tokio::select! {
+                _ = tx.closed() => return,
+                ev = next_name(&mut stream) => match ev {
+                    Some(Ok(Some(name))) if name.starts_with(&format!("{}.", paths.base)) => break,
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// Reads the leader after an event, allowing for two short windows: a new leader between its
+/// lock and its record ([`Probe::Unsettled`]), and the kernel's order at process exit, where the
+/// dying holder's files are closed (waking us) a moment before its lock is released. While the
+/// answer is unsettled or unchanged, probe again with a short backoff (about 60 ms in all).
+async fn settle(
+    paths: &Paths,
+    previous: Option<&Option<LeaderInfo>>,
+) -> io::Result<Option<LeaderInfo>> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let now = probe(paths)?;
+        let leader = match &now {
+            Probe::Nobody => Some(None),
+            Probe::Leader(l) => Some(Some(l.clone())),
+            Probe::Unsettled => None,
+        };
+        let settled = match (&leader, previous) {
+            (None, _) => false,
+            (Some(l), Some(p)) => l != p,
+            (Some(_), None) => true,
+        };
+        if settled || pause > Duration::from_millis(32) {
+            // Still unsettled after the backoff: keep what we reported last.
+            return Ok(leader.or_else(|| previous.cloned()).flatten());
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    }
+}
+
+/// The file name of the next inotify event (a minimal `StreamExt::next`, so that we need no
+/// `futures` dependency).
+async fn next_name(s: &mut EventStream<Vec<u8>>) -> Option<io::Result<Option<String>>> {
+    use futures_core::Stream;
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx))
+        .await
+        .map(|r| r.map(|ev| ev.name.map(|n| n.to_string_lossy().into_owned())))
+}
