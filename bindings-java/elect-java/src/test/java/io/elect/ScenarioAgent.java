@@ -105,10 +105,8 @@ public final class ScenarioAgent implements LeadershipListener {
             case "resign" -> { election.resign(); yield "ok"; }
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");
-            case "members" -> {
-                String ids = election.members().stream().map(Member::id).collect(Collectors.joining(","));
-                yield ids.isEmpty() ? "ok" : "ok " + ids; // words are separated by single spaces
-            }
+            // `ok ` and nothing after it when there are none, as tests/scenarios/README.md says.
+            case "members" -> "ok " + election.members().stream().map(Member::id).collect(Collectors.joining(","));
             default -> { closeElection(); yield "ok"; } // close
         };
     }
