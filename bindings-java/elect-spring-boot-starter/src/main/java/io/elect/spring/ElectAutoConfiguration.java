@@ -12,6 +12,8 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 
 /**
@@ -93,7 +95,9 @@ public class ElectAutoConfiguration {
         @Configuration(proxyBeanMethods = false)
         @ConditionalOnClass(name = "io.micrometer.core.instrument.MeterRegistry")
         static class MetricsConfiguration {
+            /** First among the listeners, so the meters are current when the others run. */
             @Bean
+            @Order(Ordered.HIGHEST_PRECEDENCE)
             ElectMetrics electMetrics(ObjectProvider<LeaderElection> election, ElectProperties properties,
                     Environment environment) {
                 return new ElectMetrics(election, electionName(properties, environment));

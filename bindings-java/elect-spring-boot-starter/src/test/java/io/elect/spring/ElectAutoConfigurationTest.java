@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.elect.ElectException;
 import io.elect.LeaderElection;
+import io.elect.LeaderInfo;
+import io.elect.LeadershipListener;
 import io.elect.RevokeReason;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -110,6 +114,32 @@ class ElectAutoConfigurationTest {
     }
 
     @Test
+    void metricsCountElectionsWonAndFailovers() throws Exception {
+        try (LeaderElection other = LeaderElection.builder(uri(), name).id("other").build()) {
+            other.start();
+            assertThat(other.awaitLeadership(WAIT)).isTrue();
+            runner().withPropertyValues("elect.uri=" + uri(), "elect.name=" + name, "elect.id=me")
+                    .withUserConfiguration(LeaderChanges.class)
+                    .run(context -> {
+                        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                        context.getBean(ElectMetrics.class).bindTo(registry);
+                        LeaderElection election = context.getBean(LeaderElection.class);
+                        assertThat(election.awaitLeadership(Duration.ofMillis(300))).isFalse();
+                        assertThat(registry.get("elect.leader").gauge().value()).isEqualTo(0.0);
+
+                        other.close(); // leadership passes from `other` to `me`
+                        assertThat(election.awaitLeadership(WAIT)).isTrue();
+                        context.getBean(EventCollector.class).await(LeadershipGrantedEvent.class);
+                        assertThat(registry.get("elect.leader").gauge().value()).isEqualTo(1.0);
+                        assertThat(registry.get("elect.elections.won").functionCounter().count()).isEqualTo(1.0);
+                        // The metrics listener runs first, so once this one saw `me`, it did too.
+                        context.getBean(LeaderChanges.class).await("me");
+                        assertThat(registry.get("elect.failovers").functionCounter().count()).isEqualTo(1.0);
+                    });
+        }
+    }
+
+    @Test
     void invalidPropertiesFailTheContextNamingTheOption() {
         runner().withPropertyValues("elect.uri=" + uri(), "elect.name=" + name, "elect.ttl=1s", "elect.renew=2s")
                 .run(context -> {
@@ -190,6 +220,28 @@ class ElectAutoConfigurationTest {
         @LeaderOnly
         public int count() {
             return calls.size() / 2;
+        }
+    }
+
+    /** Records the leaders the election reports; an ordinary listener bean, called after the starter's. */
+    static class LeaderChanges implements LeadershipListener {
+        private final List<String> leaders = new ArrayList<>();
+
+        @Override
+        public synchronized void onLeaderChanged(Optional<LeaderInfo> leader) {
+            leader.ifPresent(l -> leaders.add(l.id()));
+            notifyAll();
+        }
+
+        synchronized void await(String id) throws InterruptedException {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!leaders.contains(id)) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    throw new AssertionError("no leader change to " + id + "; got " + leaders);
+                }
+                wait(left);
+            }
         }
     }
 
