@@ -19,6 +19,7 @@ mod engine;
 mod error;
 mod event;
 mod lease;
+mod random;
 pub mod runtime;
 mod secret;
 pub mod uri;

@@ -500,18 +500,13 @@ fn truncate(s: &str) -> String {
 
 /// `hostname-pid-random`, unique enough to tell candidates apart in logs and in the store.
 fn default_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "host".to_string());
-    // RandomState is seeded from the OS per process; hashing a counter gives fresh values.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    format!("{host}-{}-{:08x}", std::process::id(), h.finish() as u32)
+    format!("{host}-{}-{:08x}", std::process::id(), crate::random::u64() as u32)
 }
 
 #[cfg(test)]

@@ -74,8 +74,8 @@ pub fn parent(path: &str) -> Option<&str> {
 pub fn protected_prefix() -> String {
     format!(
         "{PROTECTED}{:016x}{:016x}{SEQUENCE_MARK}",
-        random(),
-        random()
+        crate::random::u64(),
+        crate::random::u64()
     )
 }
 
@@ -99,20 +99,6 @@ pub fn in_line(children: Vec<String>) -> Vec<String> {
         .collect();
     line.sort_unstable();
     line.into_iter().map(|(_, c)| c).collect()
-}
-
-/// 64 random bits from the standard library's per-process random keys (no extra dependency;
-/// uniqueness, not secrecy, is what the protection part needs).
-fn random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
 }
 
 #[cfg(test)]

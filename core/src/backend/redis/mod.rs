@@ -1,0 +1,265 @@
+//! The Redis store: `redis://[user:pass@]host:6379/db`, `rediss://` for TLS.
+//!
+//! - Leadership is a key taken with `SET lock <candidate token> NX PX ttl` inside one Lua
+//!   script that, only when the `SET` succeeds, bumps the election's fencing counter and
+//!   publishes `elected` ([`scripts::ACQUIRE`]). Renewal and release compare the candidate
+//!   token before they act, so nobody extends or deletes a lock it does not hold.
+//! - Handover: a release publishes on the election's channel; waiting candidates of every
+//!   process are subscribed (one pattern subscription per process and store) and try at once.
+//!   A crashed leader's lock expires after ttl; waiters also try on a timer (`retry`, or sooner
+//!   when the lock's remaining ttl is shorter), so crash handover takes at most ttl + retry.
+//! - One multiplexed connection per store carries every election's commands, plus one
+//!   connection for the subscription. One keep-alive script per interval renews every lock and
+//!   member heartbeat of the process ([`keepalive`]).
+//! - Fencing tokens never go backwards, even when a Redis without persistence restarts: see
+//!   [`scripts::ACQUIRE`] for how the counter is combined with the server clock, and for the
+//!   restart guard that keeps a restarted server from granting a lock while the previous leader
+//!   may still believe it leads.
+//!
+//! What Redis cannot promise (a failover to a replica that missed the lock) is in
+//! `docs/stores/redis.md`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::PubSubStream;
+use redis::ScriptInvocation;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use crate::error::{Error, Result};
+use crate::event::{LeaderInfo, Member};
+use crate::uri::Config;
+
+mod candidacy;
+mod conn;
+mod keepalive;
+mod keys;
+mod notify;
+mod scripts;
+
+pub use notify::{stats, WakeStats};
+
+/// Store-specific query parameters: `prefix` (namespace of every key and channel, default
+/// `elect`), `tls_ca` (PEM file of the CA that signed the server's certificate, for
+/// `rediss://`; default: the system's roots).
+pub const OPTIONS: &[&str] = &["prefix", "tls_ca"];
+
+/// What every election on one store shares.
+pub(crate) struct Shared {
+    conn: conn::Conn,
+    keys: keys::Keys,
+    ttl: Duration,
+    ttl_ms: u64,
+    retry: Duration,
+    /// Half the renewal period of the config that opened the store. Elections that share the
+    /// connection (same URI and ttl) but set a different `renew` or `margin` still use it.
+    keepalive_every: Duration,
+    registry: keepalive::Registry,
+    /// Woken by messages on the election channels.
+    wakers: Arc<notify::Wakers>,
+    /// Woken by the keep-alive when a watched election's term changed.
+    tick_wakers: notify::Wakers,
+}
+
+impl Shared {
+    /// Runs a script on the shared connection.
+    async fn invoke<T: redis::FromRedisValue>(&self, inv: &ScriptInvocation<'_>) -> Result<T> {
+        let mut c = self.conn.get().await?;
+        match inv.invoke_async(&mut c).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.conn.failed(e).await),
+        }
+    }
+
+    /// The leader of `election`, read from the store.
+    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
+        let mut inv = scripts::LEADER.prepare_invoke();
+        inv.key(self.keys.lock(election))
+            .key(self.keys.leader(election));
+        let fields: Vec<String> = self.invoke(&inv).await?;
+        let [id, value, term] = fields.as_slice() else {
+            return Ok(None);
+        };
+        let term = term
+            .parse()
+            .map_err(|_| Error::store(format!("election `{election}`: malformed term `{term}`")))?;
+        Ok(Some(LeaderInfo {
+            id: id.clone(),
+            value: value.clone(),
+            term,
+        }))
+    }
+}
+
+pub struct RedisBackend {
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RedisBackend {
+    /// Connects (command connection and subscription) and fails at once, with one clear error,
+    /// on a wrong password, a missing db, or an unreachable server.
+    pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+        let keys = keys::Keys::new(config.param("prefix"))?;
+        let conn = conn::Conn::new(config)?;
+        let what = format!("redis at {config}");
+        let mut c = conn.get().await?;
+        mark_boot(&mut c, &keys).await;
+        let subscription = notify::subscribe(conn.client(), &keys, &what).await?;
+        let shared = Arc::new(Shared {
+            conn,
+            keys,
+            ttl: config.ttl,
+            ttl_ms: config.ttl.as_millis() as u64,
+            retry: config.retry,
+            keepalive_every: (config.renew() / 2).max(Duration::from_millis(10)),
+            registry: keepalive::Registry::default(),
+            wakers: Arc::default(),
+            tick_wakers: notify::Wakers::default(),
+        });
+        // One read through the scripts, so that a user who may not run them (ACL) learns it
+        // here, once, rather than from every campaign. `/` cannot start an election name.
+        shared.leader("/probe").await?;
+        let tasks = vec![
+            tokio::spawn(keepalive::run(shared.clone())),
+            tokio::spawn(listen(subscription, &shared, config.retry, what)),
+        ];
+        Ok(Arc::new(RedisBackend { shared, tasks }))
+    }
+}
+
+fn listen(
+    stream: PubSubStream,
+    shared: &Shared,
+    retry: Duration,
+    what: String,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    notify::listen(
+        stream,
+        shared.conn.client().clone(),
+        shared.keys.clone(),
+        shared.wakers.clone(),
+        retry,
+        what,
+    )
+}
+
+/// Records when the server's data began, if no one has yet: now minus the server's uptime. The
+/// acquire script then grants no lock until ttl after that, so a server restarted without its
+/// data does not hand out a lock that a leader may still believe it holds. On a server that has
+/// been up longer than ttl this costs nothing. Best effort: if INFO is not permitted, the first
+/// acquire records the time it runs, which is later and therefore safe.
+async fn mark_boot(c: &mut redis::aio::MultiplexedConnection, keys: &keys::Keys) {
+    let info: redis::RedisResult<(String, (u64, u64))> = redis::pipe()
+        .cmd("INFO")
+        .arg("server")
+        .cmd("TIME")
+        .query_async(c)
+        .await;
+    let Ok((info, (secs, micros))) = info else {
+        return;
+    };
+    let Some(uptime) = info
+        .lines()
+        .find_map(|l| l.strip_prefix("uptime_in_seconds:"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return;
+    };
+    let boot_ms = (secs * 1000 + micros / 1000).saturating_sub(uptime * 1000);
+    let _: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(keys.boot())
+        .arg(boot_ms)
+        .arg("NX")
+        .query_async(c)
+        .await;
+}
+
+impl Drop for RedisBackend {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for RedisBackend {
+    async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
+        Ok(Box::new(
+            candidacy::RedisCandidacy::join(self.shared.clone(), spec).await?,
+        ))
+    }
+
+    async fn watch(&self, election: &str) -> Result<LeaderStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(watch_leader(self.shared.clone(), election.to_string(), tx));
+        Ok(rx)
+    }
+
+    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
+        self.shared.leader(election).await
+    }
+
+    async fn members(&self, election: &str) -> Result<Vec<Member>> {
+        let mut inv = scripts::MEMBERS.prepare_invoke();
+        inv.key(self.shared.keys.members(election))
+            .key(self.shared.keys.values(election));
+        let flat: Vec<String> = self.shared.invoke(&inv).await?;
+        Ok(flat
+            .chunks_exact(2)
+            .map(|p| Member {
+                id: p[0].clone(),
+                value: p[1].clone(),
+            })
+            .collect())
+    }
+}
+
+/// Sends the leader whenever it changes: woken by the election's messages (grants and
+/// releases), and by the keep-alive when the term changed without a message (an expired lock).
+/// No timer per election: the keep-alive's one command covers every watched election, and a
+/// resubscription wakes everyone. Only a failed read is retried after `retry`.
+async fn watch_leader(
+    shared: Arc<Shared>,
+    election: String,
+    tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
+) {
+    let mut messages = shared.wakers.subscribe(&election);
+    let mut ticks = shared.tick_wakers.subscribe(&election);
+    let mut last: Option<Option<LeaderInfo>> = None;
+    loop {
+        messages.borrow_and_update();
+        ticks.borrow_and_update();
+        let item = shared.leader(&election).await;
+        let failed = item.is_err();
+        let changed = match &item {
+            Ok(l) => last.as_ref() != Some(l),
+            Err(_) => true,
+        };
+        if changed {
+            if let Ok(l) = &item {
+                last = Some(l.clone());
+            }
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+        let retry = async {
+            if failed {
+                tokio::time::sleep(shared.retry).await
+            } else {
+                std::future::pending().await
+            }
+        };
+        tokio::select! {
+            _ = tx.closed() => return,
+            _ = messages.changed() => {}
+            _ = ticks.changed() => {}
+            _ = retry => {}
+        }
+    }
+}

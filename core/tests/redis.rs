@@ -1,0 +1,495 @@
+//! The Redis store against a real redis-server (started by `scripts/servers/redis` on a random
+//! loopback port): handover through pub/sub, fencing tokens across a restart without
+//! persistence, process faults, connection sharing and bad input.
+//!
+//! Tests run one at a time (`SERIAL`): the pub/sub counters they check are per process.
+
+mod redis_support;
+
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use elect_core::backend::redis::stats;
+use elect_core::{Election, ErrorCode, Event};
+use redis_support::{Agent, Server};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+const WAIT: Duration = Duration::from_secs(15);
+/// Short leases keep the tests quick; `retry` is long so that only a message can explain a
+/// handover within milliseconds.
+const OPTS: &str = "ttl=2s&retry=5s";
+/// The command rules docs/stores/redis.md gives for a least-privilege ACL user.
+const LEAST_PRIVILEGE: &str = "+evalsha +eval +script|load +psubscribe +info +ping +time \
+    +get +set +del +pexpire +pttl +hset +hget +hmget +hdel +zadd +zrem +zrange +zrangebyscore \
+    +zremrangebyscore +publish";
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Event>) {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        &format!("{uri}?id={id}&{opts}"),
+        name,
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+        })),
+    )
+    .unwrap();
+    (e, rx)
+}
+
+/// Lets candidates that just started (or resigned) make their first attempt and wait in line.
+/// Nothing signals that they are waiting; without this, one could find the lock free on its
+/// first attempt, which is a grant but not a handover by message.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(100));
+}
+
+/// The first of `es` that leads, waiting up to `within`; with the time it took.
+fn next_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = es.iter().find(|e| e.is_leader()) {
+            return (l, start.elapsed());
+        }
+        assert!(start.elapsed() < within, "no leader within {within:?}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
+    let end = Instant::now() + WAIT;
+    loop {
+        let ev = rx
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+            .expect("event in time");
+        if pred(&ev) {
+            return ev;
+        }
+    }
+}
+
+/// Not a test: the body of the child process that `Agent::spawn` starts.
+#[test]
+fn child_agent() {
+    if std::env::var_os(redis_support::child::ENV).is_some() {
+        redis_support::child::run();
+    }
+}
+
+#[test]
+fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
+    let _s = serial();
+    let server = Server::start("handover", &[]);
+    let uri = &server.uri;
+    let (a, _ra) = open(uri, "job", "a", OPTS);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let (b, _rb) = open(uri, "job", "b", OPTS);
+    let (c, _rc) = open(uri, "job", "c", OPTS);
+    b.start().unwrap();
+    c.start().unwrap();
+    let mut tokens = vec![a.fencing_token().unwrap()];
+    let members: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(members, ["a", "b", "c"]);
+    let leader = b.leader().unwrap().unwrap();
+    assert_eq!((leader.id.as_str(), leader.term), ("a", tokens[0]));
+
+    // resign: a successor within milliseconds, woken by the release message (retry is 5 s).
+    settle();
+    let before = stats();
+    let t0 = Instant::now();
+    a.resign().unwrap();
+    let (next, _) = next_leader(&[&b, &c], Duration::from_secs(1));
+    let resign_handover = t0.elapsed();
+    tokens.push(next.fencing_token().unwrap());
+    let after = stats();
+    assert_eq!(
+        after.after_message,
+        before.after_message + 1,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(
+        after.after_timer, before.after_timer,
+        "{before:?} -> {after:?}"
+    );
+    assert!(
+        resign_handover < Duration::from_millis(200),
+        "{resign_handover:?}"
+    );
+
+    // close: the same.
+    settle();
+    let others: Vec<&Election> = [&a, &b, &c]
+        .into_iter()
+        .filter(|e| e.id() != next.id())
+        .collect();
+    let before = stats();
+    let t0 = Instant::now();
+    next.close();
+    let (third, _) = next_leader(&others, Duration::from_secs(1));
+    let close_handover = t0.elapsed();
+    tokens.push(third.fencing_token().unwrap());
+    let after = stats();
+    assert_eq!(
+        after.after_message,
+        before.after_message + 1,
+        "{before:?} -> {after:?}"
+    );
+    assert!(
+        close_handover < Duration::from_millis(200),
+        "{close_handover:?}"
+    );
+    assert_eq!(
+        third.members().unwrap().len(),
+        2,
+        "the closed candidate left"
+    );
+
+    assert!(
+        tokens.windows(2).all(|w| w[0] < w[1]),
+        "tokens increase: {tokens:?}"
+    );
+    eprintln!("handover: resign {resign_handover:?}, close {close_handover:?}, tokens {tokens:?}");
+}
+
+#[test]
+fn observer_sees_leader_id_value_and_term() {
+    let _s = serial();
+    let server = Server::start("observe", &[]);
+    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
+    obs.observe().unwrap();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let (a, _ra) = open(
+        &server.uri,
+        "job",
+        "a",
+        &format!("{OPTS}&value=10.0.0.1:8080"),
+    );
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let token = a.fencing_token().unwrap();
+    expect(&ro, |e| {
+        matches!(e, Event::LeaderChanged { leader: Some(l) }
+            if l.id == "a" && l.value == "10.0.0.1:8080" && l.term == token)
+    });
+    let t0 = Instant::now();
+    a.close();
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "observers hear of a release by message"
+    );
+    assert_eq!(obs.leader().unwrap(), None);
+}
+
+#[test]
+fn restart_without_persistence_keeps_tokens_growing() {
+    let _s = serial();
+    let server = Server::start("restart", &[]);
+    let (a, ra) = open(&server.uri, "job", "a", OPTS);
+    let (b, rb) = open(&server.uri, "job", "b", OPTS);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    let mut tokens = vec![a.fencing_token().unwrap()];
+    // A few grants before the restart, so that the counter is past its first value.
+    for _ in 0..3 {
+        let (l, _) = next_leader(&[&a, &b], WAIT);
+        l.resign().unwrap();
+        let (n, _) = next_leader(&[&a, &b], WAIT);
+        tokens.push(n.fencing_token().unwrap());
+    }
+    let (old, _) = next_leader(&[&a, &b], WAIT);
+    let old_rx = if old.id() == "a" { &ra } else { &rb };
+    while old_rx.try_recv().is_ok() {}
+
+    // Follow the old leader's deadline (it moves with every renewal) until it steps down.
+    let (deadline, stepped_down, reason) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut deadline = old.lease_deadline().expect("leading");
+            loop {
+                match old.lease_deadline() {
+                    Some(d) => deadline = d,
+                    None => return (deadline, Instant::now()),
+                }
+                std::thread::sleep(Duration::from_micros(500));
+            }
+        });
+        server.restart();
+        let reason = match expect(old_rx, |e| matches!(e, Event::Revoked { .. })) {
+            Event::Revoked { reason, .. } => reason,
+            _ => unreachable!(),
+        };
+        let (d, t) = watcher.join().unwrap();
+        (d, t, reason)
+    });
+    // The old leader steps down no later than its deadline (at once in practice: its connection
+    // broke, or its next renewal found no lock).
+    assert!(
+        // Slack for this thread's own scheduling on a busy machine, not for the library.
+        stepped_down <= deadline + Duration::from_millis(100),
+        "stepped down late ({reason:?})"
+    );
+    assert!(!a.is_leader() && !b.is_leader());
+
+    let (new, _) = next_leader(&[&a, &b], WAIT);
+    let elected = Instant::now();
+    let token = new.fencing_token().unwrap();
+    assert!(
+        tokens.iter().all(|t| *t < token),
+        "after the restart {token} exceeds every earlier token {tokens:?}"
+    );
+    assert!(
+        elected >= deadline,
+        "no new leader while the old one could still believe it leads"
+    );
+}
+
+#[test]
+fn sigkill_of_the_leader_hands_over_within_ttl_plus_retry() {
+    let _s = serial();
+    let server = Server::start("kill", &[]);
+    let opts = "ttl=2s&retry=300ms";
+    let (child, child_token) = Agent::leading(&server.uri, opts);
+    let (b, _rb) = open(&server.uri, "job", "b", opts);
+    b.start().unwrap();
+    assert_eq!(b.members().unwrap().len(), 2);
+
+    child.signal("-KILL");
+    let t0 = Instant::now();
+    assert!(b.wait_leader(Some(WAIT)).unwrap());
+    let took = t0.elapsed();
+    assert!(
+        took <= Duration::from_millis(2300 + 200),
+        "crash handover took {took:?}"
+    );
+    assert!(b.fencing_token().unwrap() > child_token);
+    // The dead candidate's heartbeat expires with its ttl.
+    let end = Instant::now() + WAIT;
+    while b.members().unwrap().len() != 1 {
+        assert!(Instant::now() < end, "the killed member expired");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("crash handover: {took:?}");
+}
+
+#[test]
+fn observer_learns_of_a_crashed_leader_when_its_lock_expires() {
+    let _s = serial();
+    let server = Server::start("crash-observe", &[]);
+    let (child, _) = Agent::leading(&server.uri, OPTS);
+    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
+    obs.observe().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "child"),
+    );
+
+    child.signal("-KILL");
+    let t0 = Instant::now();
+    // No message: the keep-alive notices the term change (one interval, ttl/6, after expiry).
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let took = t0.elapsed();
+    assert!(took <= Duration::from_millis(2000 + 333 + 300), "{took:?}");
+}
+
+#[test]
+fn sigstop_beyond_ttl_is_not_leader_on_resume_and_its_write_is_fenced() {
+    let _s = serial();
+    let server = Server::start("stop", &[]);
+    let opts = "ttl=2s&retry=300ms";
+    let (mut child, stale) = Agent::leading(&server.uri, opts);
+    assert!(server.fenced_write("resource", stale), "the leader writes");
+    let (b, _rb) = open(&server.uri, "job", "b", opts);
+    b.start().unwrap();
+
+    child.signal("-STOP");
+    assert!(b.wait_leader(Some(WAIT)).unwrap());
+    let fresh = b.fencing_token().unwrap();
+    assert!(fresh > stale);
+    assert!(server.fenced_write("resource", fresh));
+    child.signal("-CONT");
+    assert_eq!(
+        child.ask("is_leader"),
+        "ok false",
+        "its deadline passed while stopped"
+    );
+    assert_eq!(child.ask("token"), "ok 0");
+    assert!(
+        !server.fenced_write("resource", stale),
+        "a write with the stale token is rejected"
+    );
+    child.wait_event("event revoked", WAIT);
+    assert!(b.is_leader(), "the paused leader did not take it back");
+}
+
+#[test]
+fn many_elections_share_one_connection_and_one_subscription() {
+    let _s = serial();
+    let server = Server::start("share", &[]);
+    let elections: Vec<Election> = (0..50)
+        .map(|i| open(&server.uri, &format!("job-{i}"), "x", OPTS).0)
+        .collect();
+    for e in &elections {
+        e.start().unwrap();
+    }
+    for e in &elections {
+        assert!(e.wait_leader(Some(WAIT)).unwrap());
+    }
+    let clients = server.cli(&["CLIENT", "LIST"]);
+    let ours = clients
+        .lines()
+        .filter(|l| !l.contains("cmd=client"))
+        .count();
+    assert_eq!(
+        ours, 2,
+        "one command connection and one subscription:\n{clients}"
+    );
+    // Keep-alive traffic, once the elections settled (each watcher reads its new leader once):
+    // about one command per interval for all fifty leaders.
+    std::thread::sleep(Duration::from_secs(1));
+    let calls = |s: &Server| -> u64 {
+        let info = s.cli(&["INFO", "commandstats"]);
+        info.lines()
+            .filter(|l| l.starts_with("cmdstat_evalsha") || l.starts_with("cmdstat_eval:"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    };
+    let before = calls(&server);
+    std::thread::sleep(Duration::from_secs(2));
+    let per_sec = (calls(&server) - before) as f64 / 2.0;
+    // renew = ttl/3, a keep-alive every renew/2 = 333 ms: 3 per second, where one renewal per
+    // election would be 75. The bound leaves room for a renewal asked directly when a loaded
+    // machine delays a tick.
+    assert!(per_sec <= 12.0, "{per_sec} scripts/s for 50 elections");
+    for e in &elections {
+        assert!(e.is_leader());
+    }
+}
+
+#[test]
+fn bad_input_gives_one_clear_error() {
+    let _s = serial();
+    let server = Server::start("bad", &["--requirepass", "s3cret"]);
+    let port = server.port;
+    let code = |uri: &str| Election::open(uri, "job", None).map(|_| ()).unwrap_err();
+
+    let e = code(&format!("redis://:wrong-pw@127.0.0.1:{port}/0"));
+    assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
+    assert!(!e.message().contains("wrong-pw"), "{e:?}");
+    let e = code(&format!("redis://127.0.0.1:{port}/0"));
+    assert_eq!(e.code(), ErrorCode::Auth, "no password: {e:?}");
+    assert!(Election::open(&format!("redis://:s3cret@127.0.0.1:{port}/0"), "job", None).is_ok());
+
+    // ACL user.
+    let auth = ["--no-auth-warning", "-a", "s3cret"];
+    let mut acl = auth.to_vec();
+    acl.extend(["ACL", "SETUSER", "alice", "on", ">pw", "~*", "&*", "+@all"]);
+    assert!(server.cli(&acl).contains("OK"));
+    assert!(Election::open(&format!("redis://alice:pw@127.0.0.1:{port}/0"), "job", None).is_ok());
+    let e = code(&format!("redis://alice:nope@127.0.0.1:{port}/0"));
+    assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
+    // The least privilege of docs/stores/redis.md is enough to lead; less fails at open.
+    let mut acl = auth.to_vec();
+    acl.extend([
+        "ACL",
+        "SETUSER",
+        "least",
+        "on",
+        ">pw",
+        "~elect:*",
+        "&elect:events:*",
+    ]);
+    acl.extend(LEAST_PRIVILEGE.split(' '));
+    assert!(server.cli(&acl).contains("OK"));
+    let (e, _) = open(
+        &format!("redis://least:pw@127.0.0.1:{port}/0"),
+        "job",
+        "l",
+        OPTS,
+    );
+    e.start().unwrap();
+    assert!(e.wait_leader(Some(WAIT)).unwrap());
+    assert_eq!(e.members().unwrap().len(), 1);
+    let mut acl = auth.to_vec();
+    acl.extend([
+        "ACL",
+        "SETUSER",
+        "noscript",
+        "on",
+        ">pw",
+        "~*",
+        "&*",
+        "+@all",
+        "-@scripting",
+    ]);
+    assert!(server.cli(&acl).contains("OK"));
+    let e = code(&format!("redis://noscript:pw@127.0.0.1:{port}/0"));
+    assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
+
+    let e = code(&format!("redis://:s3cret@127.0.0.1:{port}/99"));
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("db index"), "{e:?}");
+    let e = code(&format!("redis://127.0.0.1:{port}/zero"));
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("path `/zero`"), "{e:?}");
+
+    // Unreachable: a port nobody listens on. One error, promptly.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let t0 = Instant::now();
+    let e = code(&format!("redis://127.0.0.1:{closed}/0?connect_timeout=2s"));
+    assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+
+    let e = code(&format!("redis://127.0.0.1:{port},127.0.0.1:1/0"));
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    let e = code(&format!("redis://127.0.0.1:{port}/0?prefix=a*b"));
+    assert!(e.message().contains("option `prefix`"), "{e:?}");
+    let e = code(&format!("redis://127.0.0.1:{port}/0?tls_ca=/x.pem"));
+    assert!(e.message().contains("option `tls_ca`"), "{e:?}");
+    let e = code(&format!("redis://127.0.0.1:{port}/0?bogus=1"));
+    assert!(e.message().contains("option `bogus`"), "{e:?}");
+}
+
+#[test]
+fn tls_with_the_servers_ca_and_a_clear_error_without_it() {
+    let _s = serial();
+    let server = Server::start("tls", &["--tls"]);
+    assert!(server.uri.starts_with("rediss://"));
+    let ca = server.tls_ca.clone().unwrap();
+    let (e, _) = open(&server.uri, "job", "t", &format!("tls_ca={ca}&{OPTS}"));
+    e.start().unwrap();
+    assert!(e.wait_leader(Some(WAIT)).unwrap());
+    assert_eq!(e.leader().unwrap().unwrap().id, "t");
+    // The system's roots do not know the test CA: one error that says why.
+    let err = Election::open(&server.uri, "job", None)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        err.message().to_lowercase().contains("certificate"),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
+    let err = Election::open(
+        &format!("{}?tls_ca=/nonexistent.pem", server.uri),
+        "job",
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(err.message().contains("option `tls_ca`"), "{err:?}");
+}
