@@ -1,0 +1,89 @@
+//! What the failover benchmarks of every store share: rounds of resign or SIGKILL among three
+//! candidate processes (this binary re-executed as the scenario agent, driven by
+//! `elect_cli::fleet`), and the table row of percentiles.
+//!
+//! Failover time is measured on `CLOCK_MONOTONIC`, shared by all processes: from just before the
+//! resign request is written (or the SIGKILL is sent) to the moment the new leader's process
+//! delivers its `Elected` event to its callback. Killed candidates are replaced before the next
+//! round.
+
+use std::time::Duration;
+
+use elect_cli::fleet::Fleet;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs the agent instead of the benchmark when re-executed as one (`<bench> agent`).
+pub fn run_agent_if_asked() {
+    if std::env::args().nth(1).as_deref() == Some("agent") {
+        std::process::exit(elect_cli::agent::main(true));
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum Case {
+    Resign,
+    Kill,
+}
+
+/// Failover times in nanoseconds, one per round, of election `name` on `uri` (which should set
+/// a short `silence`). `settle` is the pause before each round, long enough for a candidate that
+/// just started or resigned to be waiting in line again, so that every round measures a
+/// hand-over to a waiter.
+pub fn measure(
+    uri: &str,
+    name: &str,
+    case: Case,
+    rounds: usize,
+    settle: Duration,
+) -> Result<Vec<u64>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
+    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
+    let mut next_id = 0;
+    let mut join = |fleet: &mut Fleet| {
+        next_id += 1;
+        fleet.join(uri, name, &format!("c{next_id}"))
+    };
+    for _ in 0..3 {
+        join(&mut fleet)?;
+    }
+    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        std::thread::sleep(settle);
+        let from = match case {
+            Case::Resign => fleet.resign(leader)?,
+            Case::Kill => fleet.kill(leader),
+        };
+        let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
+        samples.push(at.saturating_sub(from));
+        if let Case::Kill = case {
+            join(&mut fleet)?;
+        }
+        leader = next;
+    }
+    fleet.shutdown();
+    Ok(samples)
+}
+
+/// Prints the header of the table [`row`] fills; `label` names the second column.
+pub fn header(label: &str) {
+    println!(
+        "{:<20} {label:<22} {:>10} {:>10} {:>10} {:>14}",
+        "case", "p50", "p99", "max", "target p99"
+    );
+}
+
+/// One line of the table: p50, p99 and max of `samples` (nanoseconds), in milliseconds.
+pub fn row(case: &str, label: &str, samples: &[u64], target: &str) {
+    let mut v = samples.to_vec();
+    v.sort_unstable();
+    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
+    println!(
+        "{case:<20} {label:<22} {:>10} {:>10} {:>10} {target:>14}",
+        ms(pct(0.50)),
+        ms(pct(0.99)),
+        ms(v[v.len() - 1])
+    );
+}

@@ -1,0 +1,206 @@
+//! The tables (named by the `table` option) and the NOTIFY channel names.
+//!
+//! ```sql
+//! CREATE TABLE elect_leases (          -- one row per election, never deleted: it keeps the term
+//!     election   text PRIMARY KEY,
+//!     holder     text NOT NULL,        -- id of the current or last leader
+//!     value      text NOT NULL,
+//!     term       bigint NOT NULL,      -- fencing token, +1 in the statement that grants a lease
+//!     expires_at timestamptz NOT NULL  -- server time (now() + ttl); '-infinity' once released
+//! );
+//! CREATE TABLE elect_leases_members (  -- one row per candidate, kept alive by heartbeats
+//!     election text, id text, value text NOT NULL, expires_at timestamptz NOT NULL,
+//!     PRIMARY KEY (election, id)
+//! );
+//! ```
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+use tokio_postgres::Client;
+
+use super::connect::Params;
+use crate::error::{Error, ErrorCode, Result};
+use crate::uri::Config;
+
+pub(super) const DEFAULT_TABLE: &str = "elect_leases";
+
+/// Longest accepted `table` (schema included), so that `<table>_members` and the channel names
+/// stay within PostgreSQL's 63-byte identifiers.
+const MAX_TABLE: usize = 40;
+
+/// Table names, already valid SQL identifiers (lower-case, no quoting needed).
+#[derive(Clone, Debug)]
+pub(super) struct Names {
+    pub leases: String,
+    pub members: String,
+}
+
+impl Names {
+    pub fn from_config(config: &Config) -> Result<Names> {
+        let table = config.param("table").unwrap_or(DEFAULT_TABLE);
+        let bad = |why: &str| Error::invalid(format!("option `table`: bad value `{table}`: {why}"));
+        if table.len() > MAX_TABLE {
+            return Err(bad(&format!("longer than {MAX_TABLE} bytes")));
+        }
+        let parts: Vec<&str> = table.split('.').collect();
+        if parts.len() > 2 || parts.iter().any(|p| !is_plain_identifier(p)) {
+            return Err(bad(
+                "expected `name` or `schema.name` of lower-case letters, digits and `_`",
+            ));
+        }
+        Ok(Names {
+            leases: table.to_string(),
+            members: format!("{table}_members"),
+        })
+    }
+
+    /// The NOTIFY channel of one election: `<table>:<election>`, or a hash of the election when
+    /// that would exceed the 63 bytes of a channel name. Channels are shared by every process
+    /// using the same table, so this must never change between versions.
+    pub fn channel(&self, election: &str) -> String {
+        let plain = format!("{}:{election}", self.leases);
+        if plain.len() <= 63 {
+            plain
+        } else {
+            format!("{}:#{:016x}", self.leases, fnv1a(election.as_bytes()))
+        }
+    }
+
+    /// Creates the tables if missing. A role that may not create them gets a `Permission` error
+    /// naming the table and what to ask an administrator for.
+    pub async fn ensure(&self, client: &Client, params: &Params) -> Result<()> {
+        for (table, ddl) in [
+            (&self.leases, self.leases_ddl()),
+            (&self.members, self.members_ddl()),
+        ] {
+            if !exists(client, table, params).await? {
+                if let Err(e) = client.batch_execute(&ddl).await {
+                    // Another process may have created it meanwhile.
+                    if exists(client, table, params).await? {
+                        continue;
+                    }
+                    return Err(if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+                        Error::new(
+                            ErrorCode::Permission,
+                            format!(
+                                "option `table`: table `{table}` does not exist and user `{}` may not create it ({}); \
+                                 create it as an administrator (see docs/stores/postgres.md) or grant CREATE on its schema",
+                                params.user,
+                                e.as_db_error().map(|d| d.message()).unwrap_or("permission denied"),
+                            ),
+                        )
+                    } else {
+                        params.error(e, &format!("creating table `{table}`"))
+                    });
+                }
+            }
+            self.check_privileges(client, table, params).await?;
+        }
+        Ok(())
+    }
+
+    async fn check_privileges(&self, client: &Client, table: &str, params: &Params) -> Result<()> {
+        let row = client
+            .query_typed_one(
+                "SELECT has_table_privilege($1, 'SELECT, INSERT, UPDATE, DELETE')",
+                &[(&table, Type::TEXT)],
+            )
+            .await
+            .map_err(|e| params.error(e, &format!("checking privileges on `{table}`")))?;
+        if row.get::<_, bool>(0) {
+            return Ok(());
+        }
+        // One missing privilege is enough to fail; name them all so one GRANT fixes it.
+        Err(Error::new(
+            ErrorCode::Permission,
+            format!(
+                "option `table`: user `{}` needs SELECT, INSERT, UPDATE and DELETE on table `{table}`",
+                params.user
+            ),
+        ))
+    }
+
+    fn leases_ddl(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                election text PRIMARY KEY,
+                holder text NOT NULL,
+                value text NOT NULL DEFAULT '',
+                term bigint NOT NULL,
+                expires_at timestamptz NOT NULL)",
+            self.leases
+        )
+    }
+
+    fn members_ddl(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                election text NOT NULL,
+                id text NOT NULL,
+                value text NOT NULL DEFAULT '',
+                expires_at timestamptz NOT NULL,
+                PRIMARY KEY (election, id))",
+            self.members
+        )
+    }
+}
+
+async fn exists(client: &Client, table: &str, params: &Params) -> Result<bool> {
+    let row = client
+        .query_typed_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[(&table, Type::TEXT)],
+        )
+        .await
+        .map_err(|e| params.error(e, &format!("looking up table `{table}`")))?;
+    Ok(row.get(0))
+}
+
+fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// FNV-1a, 64 bits: a stable hash (unlike std's, which is seeded per process).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `LISTEN`/`UNLISTEN` take an identifier, not a parameter: quote it.
+pub(super) fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(table: &str) -> Result<Names> {
+        let config = Config::parse(&format!("postgres://u@h/db?table={table}")).unwrap();
+        Names::from_config(&config)
+    }
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        assert_eq!(names("jobs").unwrap().members, "jobs_members");
+        assert_eq!(names("ops.jobs").unwrap().leases, "ops.jobs");
+        for bad in ["Jobs", "1x", "a.b.c", "x;drop", "a%20b", ""] {
+            let e = names(bad).unwrap_err();
+            assert!(e.message().contains("option `table`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn channels_fit_in_an_identifier_and_are_stable() {
+        let n = names("elect_leases").unwrap();
+        assert_eq!(n.channel("job"), "elect_leases:job");
+        let long = n.channel(&"x".repeat(200));
+        assert!(long.len() <= 63, "{long}");
+        assert_eq!(long, n.channel(&"x".repeat(200)));
+        assert_ne!(long, n.channel(&"y".repeat(200)));
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

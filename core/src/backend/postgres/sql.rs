@@ -1,0 +1,102 @@
+//! The statements, each a single round trip. Times are computed by the server (`now()`), never
+//! by the client: the client sends only durations (the ttl, in milliseconds) and measures its
+//! own deadline from when it sent the statement.
+
+use super::schema::Names;
+
+/// `now() + ttl`, where `$1` is the ttl in milliseconds.
+const EXPIRY: &str = "now() + $1::bigint * interval '1 millisecond'";
+
+/// Milliseconds from now until `expires_at` of row alias `t`, 0 when past (or released: the
+/// CASE keeps `-infinity` out of the subtraction).
+const REMAINING: &str = "CASE WHEN t.expires_at > now() \
+     THEN extract(epoch FROM t.expires_at - now()) * 1000 ELSE 0 END::float8";
+
+pub(super) struct Statements {
+    /// `$1 ttl_ms, $2 election, $3 holder, $4 value, $5 channel`
+    /// -> `(won bool, term bigint, ms float8)`: on a win the granted ttl, otherwise the time
+    /// left on the current holder's lease. One statement: take the lease if it is free, expired
+    /// or already ours, bumping the term; tell listeners; else report how long to wait.
+    pub acquire: String,
+    /// `$1 ttl_ms, $2 elections[], $3 holders[], $4 terms[], $5 m_elections[], $6 m_ids[],
+    /// $7 m_values[], $8 watched[]` -> rows `(kind, election, holder, value, term, ms)`:
+    /// kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
+    /// watched election that has a live leader. The one statement per renewal period that keeps
+    /// every lease, membership and observer of this connection alive.
+    pub round: String,
+    /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel` -> one row if released (and
+    /// notified).
+    pub release: String,
+    /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
+    pub leader: String,
+    /// `$1 ttl_ms, $2 election, $3 id, $4 value`: registers a candidate (and drops members of
+    /// the election that stopped heartbeating long ago).
+    pub join: String,
+    /// `$1 election, $2 id`
+    pub leave: String,
+    /// `$1 election` -> `(id, value)` of live members, by id.
+    pub members: String,
+}
+
+impl Statements {
+    pub fn new(n: &Names) -> Statements {
+        let (leases, members) = (&n.leases, &n.members);
+        Statements {
+            acquire: format!(
+                "WITH up AS (
+                    INSERT INTO {leases} AS t (election, holder, value, term, expires_at)
+                    VALUES ($2, $3, $4, 1, {EXPIRY})
+                    ON CONFLICT (election) DO UPDATE
+                        SET holder = EXCLUDED.holder, value = EXCLUDED.value,
+                            term = t.term + 1, expires_at = EXCLUDED.expires_at
+                        WHERE t.expires_at < now() OR t.holder = EXCLUDED.holder
+                    RETURNING t.term, {REMAINING} AS ms)
+                SELECT true, up.term, up.ms FROM up, LATERAL (SELECT pg_notify($5, 'elected')) AS n
+                UNION ALL
+                SELECT false, t.term, {REMAINING} FROM {leases} AS t
+                    WHERE t.election = $2 AND NOT EXISTS (SELECT FROM up)"
+            ),
+            round: format!(
+                "WITH m AS (
+                    INSERT INTO {members} (election, id, value, expires_at)
+                    SELECT e, i, v, {EXPIRY} FROM unnest($5::text[], $6::text[], $7::text[]) AS k(e, i, v)
+                    ON CONFLICT (election, id) DO UPDATE
+                        SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at),
+                l AS (
+                    UPDATE {leases} AS t SET expires_at = {EXPIRY}
+                    FROM unnest($2::text[], $3::text[], $4::bigint[]) AS h(e, i, term)
+                    WHERE t.election = h.e AND t.holder = h.i AND t.term = h.term
+                        AND t.expires_at > now()
+                    RETURNING t.election, t.holder, t.value, t.term, {REMAINING} AS ms)
+                SELECT 'renewed', election, holder, value, term, ms FROM l
+                UNION ALL
+                SELECT 'leader', t.election, t.holder, t.value, t.term, {REMAINING}
+                    FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()"
+            ),
+            release: format!(
+                "WITH r AS (
+                    UPDATE {leases} SET expires_at = '-infinity'
+                    WHERE election = $1 AND holder = $2 AND ($3::bigint IS NULL OR term = $3)
+                        AND expires_at > now()
+                    RETURNING 1)
+                SELECT 1 FROM r, LATERAL (SELECT pg_notify($4, 'released')) AS n"
+            ),
+            leader: format!(
+                "SELECT t.holder, t.value, t.term, {REMAINING} FROM {leases} AS t
+                    WHERE t.election = $1 AND t.expires_at > now()"
+            ),
+            join: format!(
+                "WITH gone AS (
+                    DELETE FROM {members}
+                    WHERE election = $2 AND expires_at < now() - interval '1 hour')
+                INSERT INTO {members} (election, id, value, expires_at) VALUES ($2, $3, $4, {EXPIRY})
+                ON CONFLICT (election, id) DO UPDATE
+                    SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at"
+            ),
+            leave: format!("DELETE FROM {members} WHERE election = $1 AND id = $2"),
+            members: format!(
+                "SELECT id, value FROM {members} WHERE election = $1 AND expires_at > now() ORDER BY id"
+            ),
+        }
+    }
+}
