@@ -1,0 +1,74 @@
+package io.elect.spring;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * {@code elect.*}: which election this application campaigns for. Only {@code elect.uri} is
+ * required; the rest default to the library's defaults.
+ *
+ * <pre>
+ * elect.uri=zk://zk1:2181,zk2:2181/apps
+ * elect.name=billing-cron        # default: spring.application.name
+ * elect.ttl=10s
+ * elect.options.table=elect_leases   # any store option by its URI name
+ * </pre>
+ */
+@ConfigurationProperties("elect")
+public class ElectProperties {
+    /** Whether to create and start the election. */
+    private boolean enabled = true;
+    /** The store: file:///dir, etcd://h:2379/prefix, zk://h:2181/chroot, redis://h:6379/0, postgres://u:p@h/db. */
+    private String uri;
+    /** The election's name; defaults to spring.application.name. */
+    private String name;
+    /** This candidate's id; default hostname-pid-random. */
+    private String id;
+    /** What other instances see next to the id, e.g. this instance's URL. */
+    private String value;
+    /** Lease time to live (default 10s). */
+    private Duration ttl;
+    /** Renewal interval (default ttl/3). */
+    private Duration renew;
+    /** Pause between attempts after a store error (default 1s). */
+    private Duration retry;
+    /** Pause after losing or resigning before campaigning again (default 0). */
+    private Duration silence;
+    /** Limit on connecting to the store (default 5s). */
+    private Duration connectTimeout;
+    /** Further options by their URI names, e.g. TLS files. */
+    private Map<String, String> options = new LinkedHashMap<>();
+    /** Start campaigning when the context starts. */
+    private boolean autoStartup = true;
+    /** The role reported in Spring Integration's leader events; default: the name. */
+    private String role;
+
+    public boolean isEnabled() { return enabled; }
+    public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public String getUri() { return uri; }
+    public void setUri(String uri) { this.uri = uri; }
+    public String getName() { return name; }
+    public void setName(String name) { this.name = name; }
+    public String getId() { return id; }
+    public void setId(String id) { this.id = id; }
+    public String getValue() { return value; }
+    public void setValue(String value) { this.value = value; }
+    public Duration getTtl() { return ttl; }
+    public void setTtl(Duration ttl) { this.ttl = ttl; }
+    public Duration getRenew() { return renew; }
+    public void setRenew(Duration renew) { this.renew = renew; }
+    public Duration getRetry() { return retry; }
+    public void setRetry(Duration retry) { this.retry = retry; }
+    public Duration getSilence() { return silence; }
+    public void setSilence(Duration silence) { this.silence = silence; }
+    public Duration getConnectTimeout() { return connectTimeout; }
+    public void setConnectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; }
+    public Map<String, String> getOptions() { return options; }
+    public void setOptions(Map<String, String> options) { this.options = options; }
+    public boolean isAutoStartup() { return autoStartup; }
+    public void setAutoStartup(boolean autoStartup) { this.autoStartup = autoStartup; }
+    public String getRole() { return role; }
+    public void setRole(String role) { this.role = role; }
+}
