@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// proc is a child process of this program, with its output lines on a channel.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+}
+
+func spawn(role string, args ...string) (*proc, error) {
+	cmd := exec.Command(os.Args[0], append([]string{role}, args...)...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &proc{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
+	go func() {
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			p.lines <- scanner.Text()
+		}
+		close(p.lines)
+	}()
+	return p, nil
+}
+
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+}
+
+// expect waits for a line `<word> <unix ns>` and returns the time.
+func (p *proc) expect(word string, within time.Duration) (time.Time, error) {
+	timeout := time.After(within)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				return time.Time{}, fmt.Errorf("candidate %d exited waiting for %q", p.cmd.Process.Pid, word)
+			}
+			fields := strings.Fields(line)
+			if len(fields) == 2 && fields[0] == word {
+				ns, err := strconv.ParseInt(fields[1], 10, 64)
+				return time.Unix(0, ns), err
+			}
+			if fields[0] == "error" {
+				return time.Time{}, fmt.Errorf("candidate: %s", line)
+			}
+		case <-timeout:
+			return time.Time{}, fmt.Errorf("no %q within %v", word, within)
+		}
+	}
+}
+
+// failover runs graceful rounds (the leader resigns) then crash rounds (the leader is
+// SIGKILLed and replaced by a fresh candidate), with two candidates of one library.
+func failover(lib, target string, ttl time.Duration, rounds, crashRounds int) (graceful, crash []time.Duration, err error) {
+	name := fmt.Sprintf("failover-%d-%s", os.Getpid(), lib)
+	args := []string{"-lib", lib, "-target", target, "-name", name, "-ttl", ttl.String()}
+	within := 5*ttl + 10*time.Second
+	var procs [2]*proc
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.kill()
+			}
+		}
+	}()
+	if procs[0], err = spawn("candidate", args...); err != nil {
+		return
+	}
+	if _, err = procs[0].expect("elected", within); err != nil {
+		return
+	}
+	if procs[1], err = spawn("candidate", args...); err != nil {
+		return
+	}
+	time.Sleep(500 * time.Millisecond) // lets the second candidate get in line before round 1
+	leader := 0
+	for i := 0; i < rounds; i++ {
+		fmt.Fprintln(procs[leader].stdin, "resign")
+		var began, took time.Time
+		if began, err = procs[leader].expect("resigned", within); err != nil {
+			return
+		}
+		if took, err = procs[1-leader].expect("elected", within); err != nil {
+			return
+		}
+		graceful = append(graceful, took.Sub(began))
+		leader = 1 - leader
+		time.Sleep(2 * repause) // the resigner is back in line
+	}
+	for i := 0; i < crashRounds; i++ {
+		began := time.Now()
+		procs[leader].kill()
+		var took time.Time
+		if took, err = procs[1-leader].expect("elected", within); err != nil {
+			return
+		}
+		crash = append(crash, took.Sub(began))
+		if procs[leader], err = spawn("candidate", args...); err != nil {
+			return
+		}
+		leader = 1 - leader
+		time.Sleep(500 * time.Millisecond) // the replacement is in line
+	}
+	return graceful, crash, nil
+}
+
+// idleCPU is the CPU time (user + system) that a process holding n leading elections spends
+// per election per minute while nothing happens, in milliseconds, and the resolution of that
+// figure (the kernel counts CPU time in 10 ms ticks).
+func idleCPU(lib, target string, n int, window, ttl time.Duration) (cpu, resolution float64, err error) {
+	p, err := spawn("idle", "-lib", lib, "-target", target, "-n", strconv.Itoa(n), "-ttl", ttl.String())
+	if err != nil {
+		return 0, 0, err
+	}
+	defer p.kill()
+	select {
+	case line := <-p.lines:
+		if line != "ready" {
+			return 0, 0, fmt.Errorf("idle process: %s", line)
+		}
+	case <-time.After(2 * time.Minute):
+		return 0, 0, fmt.Errorf("idle process not ready")
+	}
+	time.Sleep(2 * time.Second) // start-up work settles
+	before, err := cpuTime(p.cmd.Process.Pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	time.Sleep(window)
+	after, err := cpuTime(p.cmd.Process.Pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	perElectionMinute := func(d time.Duration) float64 {
+		return float64(d) / float64(time.Millisecond) * float64(time.Minute) / float64(window) / float64(n)
+	}
+	return perElectionMinute(after - before), perElectionMinute(time.Second / ticks), nil
+}
+
+// ticks is sysconf(_SC_CLK_TCK) on Linux: /proc counts CPU time in 1/100 s.
+const ticks = 100
+
+// cpuTime reads utime + stime of a process from /proc.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+func percentile(values []time.Duration, p int) time.Duration {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := append([]time.Duration(nil), values...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return sorted[(len(sorted)-1)*p/100]
+}

@@ -1,0 +1,80 @@
+"""elect: leader election for Python services, on file, etcd, ZooKeeper, Redis or PostgreSQL.
+
+::
+
+    import elect
+
+    with elect.Election("file:///var/lib/elect", "billing-cron", ttl=10.0) as e:
+        e.start()
+        if e.wait_leader(timeout=30.0):
+            run_job(fencing_token=e.fencing_token)
+
+See :class:`Election`, :meth:`Election.leadership` and :func:`leader_only`.
+"""
+
+import logging as _logging
+import os as _os
+
+from . import _election, _native
+from ._aio import EventStream
+from ._election import Election
+from ._errors import (
+    AuthError,
+    ClosedError,
+    ConnectionError,
+    ElectError,
+    InternalError,
+    InvalidArgumentError,
+    NotLeaderError,
+    PermissionDeniedError,
+    StoreError,
+    TimeoutError,
+    UnreachableError,
+    UnsupportedError,
+    WrongStateError,
+)
+from ._leadership import Leadership, leader_only
+from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked
+
+__version__ = _native.VERSION
+
+__all__ = [
+    "AuthError",
+    "ClosedError",
+    "ConnectionError",
+    "Elected",
+    "ElectError",
+    "Election",
+    "ErrorEvent",
+    "Event",
+    "EventStream",
+    "InternalError",
+    "InvalidArgumentError",
+    "LeaderChanged",
+    "LeaderInfo",
+    "Leadership",
+    "Member",
+    "NotLeaderError",
+    "PermissionDeniedError",
+    "Revoked",
+    "StoreError",
+    "TimeoutError",
+    "UnreachableError",
+    "UnsupportedError",
+    "WrongStateError",
+    "leader_only",
+]
+
+
+# A library logs but leaves the output to the application (logging.basicConfig and the like).
+_logging.getLogger("elect").addHandler(_logging.NullHandler())
+
+
+def _after_fork_in_child() -> None:
+    _native.after_fork_in_child()
+    _election.reset_after_fork()
+
+
+# A forked child must not believe it leads with the parent's lease, nor block on the parent's
+# threads: its copies of the parent's elections raise ClosedError with a clear message.
+_os.register_at_fork(after_in_child=_after_fork_in_child)

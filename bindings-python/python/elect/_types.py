@@ -1,0 +1,70 @@
+"""The values an election hands out: who leads, who campaigns, and its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional, Tuple, Union
+
+
+class LeaderInfo(NamedTuple):
+    """Who leads an election: candidate id, its value, and its fencing token ``term``."""
+
+    id: str
+    value: str
+    term: int
+
+
+class Member(NamedTuple):
+    """A live candidate of an election."""
+
+    id: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Elected:
+    """This candidate leads, with fencing token ``term``."""
+
+    term: int
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """The leadership of ``term`` ended; ``reason`` is ``resigned``, ``lease_expired``,
+    ``session_lost``, ``store_unreachable`` or ``closed``. Always before a later Elected."""
+
+    term: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class LeaderChanged:
+    """The leader changed; ``leader`` is None while nobody leads."""
+
+    leader: Optional[LeaderInfo]
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """Something went wrong that the election recovers from by itself."""
+
+    message: str
+
+
+Event = Union[Elected, Revoked, LeaderChanged, ErrorEvent]
+
+
+def leader_info(raw: Optional[Tuple[str, str, int]]) -> Optional[LeaderInfo]:
+    return None if raw is None else LeaderInfo(*raw)
+
+
+def event_from_native(raw: Tuple[object, ...]) -> Event:
+    """The event object for one of ``elect._native``'s event tuples."""
+    kind = raw[0]
+    if kind == "elected":
+        return Elected(int(raw[1]))  # type: ignore[call-overload]
+    if kind == "revoked":
+        return Revoked(int(raw[1]), str(raw[2]))  # type: ignore[call-overload]
+    if kind == "leader_changed":
+        return LeaderChanged(leader_info(raw[1]))  # type: ignore[arg-type]
+    return ErrorEvent(str(raw[1]))

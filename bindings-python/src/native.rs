@@ -1,0 +1,171 @@
+//! `elect._native.Election`: one core election, with every blocking call made outside the GIL.
+
+use std::time::{Duration, Instant};
+
+use elect_core::{Config, Error, Event, State};
+use pyo3::prelude::*;
+
+use crate::errors::{check, to_py};
+use crate::events;
+
+/// How often a long `wait_leader` comes back for the GIL to let Python run signal handlers
+/// (Ctrl-C). Leadership itself wakes the wait at once, not at the next slice.
+const SIGNAL_SLICE: Duration = Duration::from_millis(100);
+
+#[pyclass(frozen, module = "elect._native")]
+pub struct Election {
+    inner: elect_core::Election,
+}
+
+#[pymethods]
+impl Election {
+    /// Opens the election: parses `uri`, applies `options` as `Config::set(key, value)` in order
+    /// (the same validation as query parameters), connects, and sends every event to `handler`
+    /// as a tuple on the election's dispatcher thread with the GIL taken.
+    #[new]
+    #[pyo3(signature = (uri, name, options, handler=None))]
+    fn new(
+        py: Python<'_>,
+        uri: &str,
+        name: &str,
+        options: Vec<(String, String)>,
+        handler: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let mut config = check(py, Config::parse(uri))?;
+        for (key, value) in &options {
+            check(py, config.set(key, value))?;
+        }
+        let handler = handler.map(make_handler);
+        let name = name.to_string();
+        let inner = py.detach(move || elect_core::Election::open_with(config, &name, handler));
+        Ok(Election {
+            inner: check(py, inner)?,
+        })
+    }
+
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        check(py, py.detach(|| self.inner.start()))
+    }
+
+    fn observe(&self, py: Python<'_>) -> PyResult<()> {
+        check(py, py.detach(|| self.inner.observe()))
+    }
+
+    /// Two atomic loads and a clock read: no GIL release, no I/O.
+    fn is_leader(&self) -> bool {
+        self.inner.is_leader()
+    }
+
+    fn fencing_token(&self) -> Option<u64> {
+        self.inner.fencing_token()
+    }
+
+    /// Blocks without the GIL until leading (`True`) or `timeout` seconds pass (`False`);
+    /// `None` waits forever. Signal handlers run between slices, so Ctrl-C interrupts it.
+    #[pyo3(signature = (timeout=None))]
+    fn wait_leader(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let until = match timeout {
+            None => None,
+            Some(t) if (0.0..1e9).contains(&t) => Some(Instant::now() + Duration::from_secs_f64(t)),
+            Some(t) => {
+                let msg = format!("timeout: expected seconds >= 0 or None, got {t}");
+                return Err(to_py(py, Error::invalid(msg)));
+            }
+        };
+        loop {
+            let slice = match until {
+                None => SIGNAL_SLICE,
+                Some(u) => u
+                    .saturating_duration_since(Instant::now())
+                    .min(SIGNAL_SLICE),
+            };
+            if check(py, py.detach(|| self.inner.wait_leader(Some(slice))))? {
+                return Ok(true);
+            }
+            if until.is_some_and(|u| Instant::now() >= u) {
+                return Ok(false);
+            }
+            py.check_signals()?;
+        }
+    }
+
+    fn resign(&self, py: Python<'_>) -> PyResult<()> {
+        check(py, py.detach(|| self.inner.resign()))
+    }
+
+    /// `(id, value, term)` of the leader as the store sees it, or `None`.
+    fn leader(&self, py: Python<'_>) -> PyResult<Option<(String, String, u64)>> {
+        let leader = check(py, py.detach(|| self.inner.leader()))?;
+        Ok(leader.map(|l| (l.id, l.value, l.term)))
+    }
+
+    /// `(id, value)` of every live candidate.
+    fn members(&self, py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+        let members = check(py, py.detach(|| self.inner.members()))?;
+        Ok(members.into_iter().map(|m| (m.id, m.value)).collect())
+    }
+
+    /// Idempotent. Without the GIL, because closing waits for the dispatcher thread, which may
+    /// be waiting for the GIL to run a callback.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.inner.close())
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// `idle`, `campaigning`, `leading`, `revoked`, `observing` or `closed`.
+    #[getter]
+    fn state(&self) -> &'static str {
+        match self.inner.state() {
+            State::Idle => "idle",
+            State::Campaigning => "campaigning",
+            State::Leading => "leading",
+            State::Revoked => "revoked",
+            State::Observing => "observing",
+            State::Closed => "closed",
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<elect._native.Election name={:?} id={:?} state={}>",
+            self.inner.name(),
+            self.inner.id(),
+            self.state()
+        )
+    }
+}
+
+impl Drop for Election {
+    /// An election dropped without `close()` is closed here, outside the GIL for the same
+    /// reason as `close`. At interpreter shutdown there is no GIL to give up, and the dispatcher
+    /// cannot take it either (`try_attach` fails), so a plain close cannot deadlock.
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        if Python::try_attach(|py| py.detach(|| inner.close())).is_none() {
+            inner.close();
+        }
+    }
+}
+
+/// Wraps the Python handler for the dispatcher thread. An exception that escapes it (the
+/// package catches callback errors itself, so this is a last resort) goes to
+/// `sys.unraisablehook`; at interpreter shutdown events are dropped.
+fn make_handler(handler: Py<PyAny>) -> elect_core::Handler {
+    Box::new(move |event: &Event| {
+        Python::try_attach(|py| {
+            let result = events::to_py(py, event).and_then(|t| handler.call1(py, (t,)));
+            if let Err(e) = result {
+                e.write_unraisable(py, Some(handler.bind(py)));
+            }
+        });
+    })
+}

@@ -1,0 +1,398 @@
+//! One candidate in one election: a key on the shared lease, waiting for the key ahead of it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use etcd_client::{
+    Compare, CompareOp, EventType, GetOptions, PutOptions, SortOrder, SortTarget, Txn, TxnOp,
+    TxnOpResponse,
+};
+
+use super::connect::{bounded, map_err};
+use super::lease::SharedLease;
+use super::{encode_value, Inner};
+use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
+use crate::error::{Error, ErrorCode, Result};
+
+pub struct EtcdCandidacy {
+    inner: Arc<Inner>,
+    lease: Option<Arc<SharedLease>>,
+    /// `<prefix>/<election>/`
+    dir: String,
+    /// `<dir><lease id hex>-<n>`: fixed for the life of the candidacy, so a retried create
+    /// finds the key an earlier, unanswered attempt may have made.
+    key: String,
+    value: String,
+    /// Create revision of our key, while we believe it exists.
+    rev: Option<i64>,
+    /// A revision we gave up (released) but whose key may still exist because the delete did
+    /// not go through. It must not be reused: a new term needs a new, higher revision.
+    stale: Option<i64>,
+    /// A create may have reached the server (sent, answer not seen, or key not yet deleted).
+    /// Leaving then deletes the key by name: a campaign cancelled mid-request must not leave
+    /// a ghost in line for as long as the shared lease lives.
+    maybe_exists: bool,
+    /// Send time of the last renewal reported to the engine.
+    last_sent: Instant,
+}
+
+impl EtcdCandidacy {
+    pub fn new(inner: Arc<Inner>, lease: Arc<SharedLease>, spec: &CandidateSpec) -> EtcdCandidacy {
+        let dir = inner.dir(&spec.election);
+        let key = format!("{dir}{}", lease.key_name());
+        EtcdCandidacy {
+            inner,
+            dir,
+            key,
+            value: encode_value(spec),
+            rev: None,
+            stale: None,
+            maybe_exists: false,
+            last_sent: Instant::now(),
+            lease: Some(lease),
+        }
+    }
+
+    fn lease(&self) -> Result<&Arc<SharedLease>> {
+        self.lease.as_ref().ok_or_else(Error::closed)
+    }
+
+    /// Makes sure our key exists and returns its create revision. Create-if-absent, so a retry
+    /// after an unanswered attempt finds the key that attempt made instead of making a second.
+    async fn create(&mut self) -> Result<i64> {
+        let lease_id = self.lease()?.id;
+        if let Some(stale) = self.stale {
+            self.delete_if(stale).await?;
+            self.stale = None;
+        }
+        let txn = Txn::new()
+            .when([Compare::create_revision(
+                self.key.as_str(),
+                CompareOp::Equal,
+                0,
+            )])
+            .and_then([TxnOp::put(
+                self.key.as_str(),
+                self.value.as_str(),
+                Some(PutOptions::new().with_lease(lease_id)),
+            )])
+            .or_else([TxnOp::get(self.key.as_str(), None)]);
+        self.maybe_exists = true;
+        let mut kv = self.inner.client.kv_client();
+        let resp = match bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                if e.code() == ErrorCode::NotLeader {
+                    self.lease()?.mark_lost(); // "requested lease not found"
+                }
+                return Err(e);
+            }
+        };
+        if resp.succeeded() {
+            return resp
+                .header()
+                .map(|h| h.revision())
+                .ok_or_else(|| Error::store("etcd campaign: the answer has no header"));
+        }
+        match resp.op_responses().into_iter().next() {
+            Some(TxnOpResponse::Get(get)) if !get.kvs().is_empty() => {
+                Ok(get.kvs()[0].create_revision())
+            }
+            // Deleted between the compare and the read cannot happen in one txn; an empty
+            // answer means the key is gone again: the caller simply tries once more.
+            _ => Err(Error::store("etcd campaign: our key vanished; retrying")),
+        }
+    }
+
+    /// Whether our key still exists at `rev`, and the key just ahead of it in line, read at
+    /// one revision.
+    async fn position(&self, rev: i64) -> Result<(bool, Option<Vec<u8>>)> {
+        let ahead = GetOptions::new()
+            .with_prefix()
+            .with_max_create_revision(rev - 1)
+            .with_sort(SortTarget::Create, SortOrder::Descend)
+            .with_limit(1)
+            .with_keys_only();
+        let txn = Txn::new().and_then([
+            TxnOp::get(self.key.as_str(), Some(GetOptions::new().with_keys_only())),
+            TxnOp::get(self.dir.as_str(), Some(ahead)),
+        ]);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
+        let mut ops = resp.op_responses().into_iter();
+        let (Some(TxnOpResponse::Get(mine)), Some(TxnOpResponse::Get(ahead))) =
+            (ops.next(), ops.next())
+        else {
+            return Err(Error::store("etcd campaign: unexpected transaction answer"));
+        };
+        let exists = mine.kvs().iter().any(|kv| kv.create_revision() == rev);
+        Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec())))
+    }
+
+    /// Waits until `key`, ahead of ours (`rev`) in line, is deleted
+    /// (or its watch is cancelled, which calls for a fresh look), or until our lease is lost.
+    ///
+    /// The watch starts at the current revision rather than at `at + 1`: etcd serves a watch
+    /// that starts in the past from a loop that runs every 100 ms, which would add up to that
+    /// much to a handover. For the same reason, once the watch exists, one read checks that
+    /// the key is still there: etcd 3.4 reads the current revision a moment before it
+    /// registers a watch, and a write in between (such as this very delete) also lands the
+    /// watch in that slow loop.
+    async fn wait_deleted(&self, key: Vec<u8>, rev: i64) -> Result<()> {
+        let lease = self.lease()?.clone();
+        let mut wc = self.inner.client.watch_client();
+        let mut stream =
+            bounded(self.inner.op_timeout, "watch", wc.watch(key.clone(), None)).await?;
+        loop {
+            let msg = tokio::select! {
+                m = stream.message() => m,
+                _ = lease.lost() => return Err(lost_while_waiting()),
+            };
+            match msg {
+                Ok(Some(resp)) => {
+                    if resp.canceled()
+                        || resp
+                            .events()
+                            .iter()
+                            .any(|e| e.event_type() == EventType::Delete)
+                    {
+                        return Ok(());
+                    }
+                    if resp.created() && !self.still_ahead(&key, rev).await? {
+                        return Ok(());
+                    }
+                }
+                Ok(None) => {
+                    return Err(Error::unreachable(
+                        "etcd watch: the server closed the stream",
+                    ))
+                }
+                Err(e) => return Err(map_err(e, "watch")),
+            }
+        }
+    }
+
+    /// Whether `key` exists and was created before our key (`rev`).
+    async fn still_ahead(&self, key: &[u8], rev: i64) -> Result<bool> {
+        let mut kv = self.inner.client.kv_client();
+        let opts = GetOptions::new().with_keys_only();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.get(key, Some(opts))).await?;
+        Ok(resp.kvs().iter().any(|kv| kv.create_revision() < rev))
+    }
+
+    /// Deletes our key if it is still the one created at `rev`.
+    async fn delete_if(&self, rev: i64) -> Result<()> {
+        let mut kv = self.inner.client.kv_client();
+        let txn = delete_txn(&self.key, rev);
+        bounded(self.inner.op_timeout, "resign", kv.txn(txn)).await?;
+        Ok(())
+    }
+
+    /// A confirmation of the lease good for a grant: the last one if its deadline is still
+    /// ahead, otherwise a keep-alive sent now.
+    async fn confirmation(&self) -> Result<Renewal> {
+        let lease = self.lease()?;
+        let last = lease.status().confirmed;
+        if last.sent_at + last.ttl.saturating_sub(self.inner.margin) > Instant::now() {
+            return Ok(last);
+        }
+        bounded_renewal(&self.inner, lease.renewed_after(Instant::now(), true)).await
+    }
+}
+
+/// Deletes `key` if it is still the one created at `rev` (never a later incarnation).
+fn delete_txn(key: &str, rev: i64) -> Txn {
+    Txn::new()
+        .when([Compare::create_revision(key, CompareOp::Equal, rev)])
+        .and_then([TxnOp::delete(key, None)])
+}
+
+fn lost_while_waiting() -> Error {
+    Error::new(
+        ErrorCode::NotLeader,
+        "the etcd lease expired while waiting in line",
+    )
+}
+
+async fn bounded_renewal(
+    inner: &Inner,
+    fut: impl std::future::Future<Output = Result<Renewal>>,
+) -> Result<Renewal> {
+    tokio::time::timeout(inner.op_timeout, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::Timeout,
+                "etcd lease keep-alive: no confirmation in time",
+            ))
+        })
+}
+
+#[async_trait]
+impl Candidacy for EtcdCandidacy {
+    async fn acquire(&mut self) -> Result<Grant> {
+        loop {
+            if self.lease()?.is_lost() {
+                return Err(lost_while_waiting());
+            }
+            let rev = match self.rev {
+                Some(rev) => rev,
+                None => {
+                    let rev = self.create().await?;
+                    self.rev = Some(rev);
+                    rev
+                }
+            };
+            let (exists, ahead) = self.position(rev).await?;
+            if !exists {
+                // Deleted behind our back (by hand, or with the lease): stand in line again.
+                self.rev = None;
+                continue;
+            }
+            match ahead {
+                Some(key) => self.wait_deleted(key, rev).await?,
+                None => {
+                    let renewal = self.confirmation().await?;
+                    self.last_sent = renewal.sent_at;
+                    return Ok(Grant {
+                        term: rev as u64,
+                        renewal,
+                    });
+                }
+            }
+        }
+    }
+
+    async fn renew(&mut self) -> Result<Renewal> {
+        let renewal = self.lease()?.renewed_after(self.last_sent, false).await?;
+        self.last_sent = renewal.sent_at;
+        Ok(renewal)
+    }
+
+    async fn release(&mut self) -> Result<()> {
+        if let Some(rev) = self.rev.take() {
+            // Until the delete is confirmed the key may live on; never lead on it again.
+            self.stale = Some(rev);
+            self.delete_if(rev).await?;
+            self.stale = None;
+            self.maybe_exists = false;
+        }
+        Ok(())
+    }
+
+    async fn leave(mut self: Box<Self>) -> Result<()> {
+        self.release().await?;
+        if self.maybe_exists {
+            let mut kv = self.inner.client.kv_client();
+            bounded(
+                self.inner.op_timeout,
+                "leave",
+                kv.delete(self.key.as_str(), None),
+            )
+            .await?;
+            self.maybe_exists = false;
+        }
+        if let Some(lease) = self.lease.take() {
+            self.inner.release_lease(lease).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for EtcdCandidacy {
+    /// Dropped without `leave` (the engine gave up waiting, or the lease was lost): delete the
+    /// key in the background rather than leave it in line until the lease expires.
+    fn drop(&mut self) {
+        if !self.maybe_exists || self.lease.as_ref().is_none_or(|l| l.is_lost()) {
+            return; // nothing made, or the key went with the lease
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (mut kv, key, limit) = (
+                self.inner.client.kv_client(),
+                self.key.clone(),
+                self.inner.op_timeout,
+            );
+            rt.spawn(async move {
+                let _ = tokio::time::timeout(limit, kv.delete(key, None)).await;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Reconciliation against a real etcd (`scripts/servers/etcd`), driving a candidacy's
+    //! private steps directly: what a retried or re-run campaign leaves in the store.
+
+    use super::*;
+    use crate::uri::Config;
+
+    struct Server(String);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(script())
+                .args(["destroy", &self.0])
+                .status();
+        }
+    }
+
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/etcd")
+    }
+
+    #[test]
+    fn a_retried_create_finds_its_own_key_and_a_new_term_gets_a_new_key() {
+        let name = format!("u{}-reconcile", std::process::id());
+        let out = std::process::Command::new(script())
+            .args(["start", &name])
+            .output()
+            .unwrap();
+        let _server = Server(name);
+        let out = String::from_utf8_lossy(&out.stdout);
+        let endpoints = out
+            .lines()
+            .find_map(|l| l.strip_prefix("export ELECT_ETCD_ENDPOINTS="))
+            .expect("the script prints the endpoints")
+            .to_string();
+        crate::runtime::block_on(async move {
+            let config = Config::parse(&format!("etcd://{endpoints}/unit?ttl=5s")).unwrap();
+            let inner = Arc::new(Inner::open(&config).await.unwrap());
+            let spec = CandidateSpec {
+                election: "job".into(),
+                id: "a".into(),
+                value: String::new(),
+            };
+            let keys = |inner: Arc<Inner>| async move { inner.line("job", 0).await.unwrap().0 };
+            let lease = inner.lease().await.unwrap();
+            let mut c = EtcdCandidacy::new(inner.clone(), lease, &spec);
+
+            // An attempt whose answer was lost, then the retry: one key, one revision.
+            let first = c.create().await.unwrap();
+            let again = c.create().await.unwrap();
+            assert_eq!(first, again, "the retry found its own key");
+            assert_eq!(keys(inner.clone()).await.len(), 1);
+
+            // A released term whose delete was not confirmed: the next term is a new key.
+            c.stale = Some(first);
+            let next = c.create().await.unwrap();
+            assert!(
+                next > first,
+                "a new term, a new revision: {first} then {next}"
+            );
+            let now = keys(inner.clone()).await;
+            assert_eq!(now.len(), 1);
+            assert_eq!(now[0].create_revision(), next);
+
+            // A campaign cancelled before its answer arrived: leaving removes the key anyway.
+            c.rev = None;
+            Box::new(c).leave().await.unwrap();
+            assert!(
+                keys(inner.clone()).await.is_empty(),
+                "no ghost left in line"
+            );
+        })
+        .unwrap();
+    }
+}

@@ -1,0 +1,195 @@
+//! Turning a [`Config`] into an etcd client: endpoints, TLS, credentials, and the mapping of
+//! etcd's errors onto elect's codes.
+
+use std::time::Duration;
+
+use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::uri::Config;
+
+/// HTTP/2 pings keep a dead connection from hanging a watch forever. etcd answers pings more
+/// frequent than `--grpc-keepalive-min-time` (default 5 s) with GOAWAY, so never go below it.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Builds the client. The channel connects lazily, so this alone proves nothing about the
+/// server; except with credentials: then etcd-client authenticates here, and a wrong password
+/// fails now, once, as `Auth`.
+pub async fn client(config: &Config) -> Result<Client> {
+    let tls = tls_options(config)?;
+    let endpoints: Vec<String> = config
+        .hosts
+        .iter()
+        .map(|h| match tls {
+            Some(_) => format!("https://{h}"),
+            None => format!("http://{h}"),
+        })
+        .collect();
+    let mut options = ConnectOptions::new()
+        .with_connect_timeout(config.connect_timeout)
+        .with_keep_alive(PING_INTERVAL, config.connect_timeout)
+        .with_keep_alive_while_idle(true)
+        // Without a Raft leader a member cannot serve linearizable requests; with this flag its
+        // watches are cancelled instead of silently stalling, so waiters look elsewhere.
+        .with_require_leader(true);
+    if let Some(tls) = tls {
+        options = options.with_tls(tls);
+    }
+    if let Some(user) = &config.user {
+        let password = config.password.as_ref().map(|p| p.expose()).unwrap_or("");
+        options = options
+            .with_user(user.clone(), password.to_string())
+            .with_auto_token_refresh(true);
+    }
+    Client::connect(endpoints, Some(options))
+        .await
+        .map_err(|e| at_open(config, map_err(e, "authenticate")))
+}
+
+/// An error from opening the connection, with the (redacted) URI and what to check.
+pub fn at_open(config: &Config, e: Error) -> Error {
+    let hint = match e.code() {
+        ErrorCode::Unreachable => {
+            " (check the endpoints, and `ca`, `cert` and `key` if they serve TLS)"
+        }
+        ErrorCode::Auth if config.user.is_none() => {
+            " (the server requires authentication: put `user:password@` in the URI)"
+        }
+        ErrorCode::Auth => " (check the user and password in the URI)",
+        _ => "",
+    };
+    Error::new(e.code(), format!("{config}: {e}{hint}"))
+}
+
+/// `ca`, `cert` and `key` (PEM files). Any of them switches the endpoints to TLS.
+fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
+    let (ca, cert, key) = (
+        config.param("ca"),
+        config.param("cert"),
+        config.param("key"),
+    );
+    if ca.is_none() && cert.is_none() && key.is_none() {
+        return Ok(None);
+    }
+    // This build carries no system trust store: the CA that signed the server is required.
+    let ca = ca.ok_or_else(|| {
+        Error::invalid(
+            "option `ca`: required for TLS: the PEM file of the CA that signed the etcd servers' certificates",
+        )
+    })?;
+    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(read_pem("ca", ca)?));
+    match (cert, key) {
+        (Some(cert), Some(key)) => {
+            tls = tls.identity(Identity::from_pem(
+                read_pem("cert", cert)?,
+                read_pem("key", key)?,
+            ));
+        }
+        (None, None) => {}
+        (Some(_), None) => return Err(Error::invalid("option `cert`: needs `key` as well")),
+        (None, Some(_)) => return Err(Error::invalid("option `key`: needs `cert` as well")),
+    }
+    Ok(Some(tls))
+}
+
+fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid(format!("option `{option}`: cannot read `{path}`: {e}")))?;
+    if !pem.starts_with(b"-----BEGIN") && !String::from_utf8_lossy(&pem).contains("-----BEGIN") {
+        return Err(Error::invalid(format!(
+            "option `{option}`: `{path}` is not a PEM file"
+        )));
+    }
+    Ok(pem)
+}
+
+/// gRPC status codes (fixed by the gRPC spec), so that core need not depend on tonic itself.
+const GRPC_CANCELLED: i32 = 1;
+const GRPC_UNKNOWN: i32 = 2;
+const GRPC_DEADLINE_EXCEEDED: i32 = 4;
+const GRPC_PERMISSION_DENIED: i32 = 7;
+const GRPC_UNAVAILABLE: i32 = 14;
+const GRPC_UNAUTHENTICATED: i32 = 16;
+
+/// Maps an etcd-client error onto elect's codes; `what` names the operation.
+///
+/// etcd reports a bad password as `InvalidArgument` with "authentication failed", an expired or
+/// missing token as `Unauthenticated`/"user name is empty", and an expired lease as
+/// "requested lease not found": those get their own codes so the engine reacts to them.
+pub fn map_err(e: etcd_client::Error, what: &str) -> Error {
+    use etcd_client::Error as E;
+    match e {
+        E::GRpcStatus(status) => {
+            let msg = status.message();
+            let grpc = i32::from(status.code());
+            let code = if msg.contains("authentication failed")
+                || msg.contains("invalid auth token")
+                || msg.contains("user name is empty")
+                || grpc == GRPC_UNAUTHENTICATED
+            {
+                ErrorCode::Auth
+            } else if msg.contains("permission denied") || grpc == GRPC_PERMISSION_DENIED {
+                ErrorCode::Permission
+            } else if msg.contains("requested lease not found") {
+                ErrorCode::NotLeader
+            } else {
+                match grpc {
+                    GRPC_UNAVAILABLE => ErrorCode::Unreachable,
+                    GRPC_DEADLINE_EXCEEDED => ErrorCode::Timeout,
+                    // The connection itself failed (reset, TLS mismatch, closed by the peer):
+                    // tonic reports that as a status carrying the transport error.
+                    GRPC_CANCELLED | GRPC_UNKNOWN
+                        if std::error::Error::source(&status).is_some() =>
+                    {
+                        ErrorCode::Unreachable
+                    }
+                    _ => ErrorCode::Store,
+                }
+            };
+            Error::new(code, format!("etcd {what}: {}", with_causes(msg, &status)))
+        }
+        E::TransportError(t) => Error::unreachable(format!("etcd {what}: {t}")),
+        E::LeaseKeepAliveError(m) if m.contains("lease not found") => Error::new(
+            ErrorCode::NotLeader,
+            format!("etcd {what}: the lease expired"),
+        ),
+        E::InvalidArgs(m) => Error::invalid(format!("etcd {what}: {m}")),
+        E::InvalidUri(u) => Error::invalid(format!("host: {u}")),
+        other => Error::store(format!("etcd {what}: {other}")),
+    }
+}
+
+/// A status message followed by its chain of causes (`transport error: broken pipe`), which is
+/// where the useful part of a connection failure is.
+fn with_causes(message: &str, err: &dyn std::error::Error) -> String {
+    let mut text = message.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// Bounds one request by `limit`: a stopped (not crashed) server never answers, and a campaign
+/// must be able to retry rather than hang.
+pub async fn bounded<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r.map_err(|e| map_err(e, what)),
+        Err(_) => Err(Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "etcd {what}: no answer within {}",
+                crate::uri::fmt_duration(limit)
+            ),
+        )),
+    }
+}

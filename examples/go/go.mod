@@ -1,0 +1,3 @@
+module example.com/elect
+
+go 1.19
