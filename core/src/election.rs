@@ -23,9 +23,11 @@ static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 /// Marks every election opened so far as the parent's. Bindings call this from a fork handler
 /// in the child (`pthread_atfork`, `os.register_at_fork`): the child has none of the parent's
 /// runtime threads, so its copies of the parent's elections must neither claim leadership nor
-/// block forever.
+/// block forever. Elections the child opens afterwards get a fresh runtime and connections.
 pub fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+    backend::forget_after_fork();
+    runtime::abandon_after_fork();
 }
 
 /// One election on one store. Cheap to share: wrap it in an `Arc` to use it from several

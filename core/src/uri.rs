@@ -506,7 +506,11 @@ fn default_id() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "host".to_string());
-    format!("{host}-{}-{:08x}", std::process::id(), crate::random::u64() as u32)
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        crate::random::u64() as u32
+    )
 }
 
 #[cfg(test)]

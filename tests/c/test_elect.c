@@ -442,7 +442,7 @@ static void test_sigpipe_blocked_in_library_threads(void) {
     printf("ok SIGPIPE blocked in %d library threads\n", library_threads);
 }
 
-/* ---- a forked child cannot use the parent's election ---- */
+/* ---- a forked child cannot use the parent's election, but can open its own ---- */
 
 static void test_fork(void) {
     elect_election *e = NULL;
@@ -460,6 +460,14 @@ static void test_fork(void) {
         int bad = elect_is_leader(e) || elect_fencing_token(e) != 0 ||
                   elect_resign(e) != ELECT_ERR_CLOSED ||
                   strstr(elect_last_error(), "fork") == NULL;
+        /* ...but an election the child opens itself runs on a fresh runtime and leads. */
+        elect_election *own = NULL;
+        if (!bad) {
+            bad = elect_open(uri_for("child", ""), "fork-child-job", NULL, NULL, &own) != ELECT_OK ||
+                  elect_start(own) != ELECT_OK || elect_wait_leader(own, WAIT_MS) != ELECT_OK ||
+                  !elect_is_leader(own);
+            elect_close(own);
+        }
         char answer = bad ? 'x' : 'k';
         _exit(write(verdict[1], &answer, 1) == 1 ? 0 : 1);
     }

@@ -14,7 +14,7 @@ from typing import AsyncIterator, Callable, Iterator, List, Mapping, Optional, T
 
 from . import _native
 from ._aio import EventStream, resolve
-from ._errors import ClosedError, NotLeaderError, TimeoutError, WrongStateError
+from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
 from ._options import Seconds, text, to_pairs
 from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked, event_from_native, leader_info
@@ -25,10 +25,6 @@ _log = logging.getLogger("elect")
 #: threads callbacks need) and given fresh locks in a forked child.
 _live: "weakref.WeakSet[Election]" = weakref.WeakSet()
 
-#: Whether this process opened an election, which starts elect's runtime threads. A child forked
-#: after that has none of those threads, so core cannot serve it a new election either.
-_runtime_started = False
-_runtime_lost_in_fork = False
 
 
 class Election:
@@ -91,14 +87,6 @@ class Election:
             if election is not None:
                 election._dispatch(raw)
 
-        if _runtime_lost_in_fork:
-            raise WrongStateError(
-                "cannot open an election in a child forked after the parent opened one: elect's "
-                "runtime threads do not survive fork(); open elections before forking only in the "
-                "process that uses them, or start workers with multiprocessing's 'spawn' method"
-            )
-        global _runtime_started
-        _runtime_started = True
         self._native = _native.Election(uri, name, pairs, handle)
         _live.add(self)
 
@@ -370,7 +358,5 @@ def _close_all() -> None:
 def reset_after_fork() -> None:
     """In a forked child: the parent's dispatcher threads are gone, and a lock one of them held
     at fork time would stay held forever."""
-    global _runtime_lost_in_fork
-    _runtime_lost_in_fork = _runtime_started
     for election in list(_live):
         election._lock = threading.Lock()

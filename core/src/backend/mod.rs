@@ -130,6 +130,14 @@ pub fn ensure_compiled(scheme: Scheme) -> Result<()> {
 /// store closes its connection.
 static OPEN: Lazy<Mutex<HashMap<String, Weak<dyn Backend>>>> = Lazy::new(Default::default);
 
+/// In a forked child: forget the parent's connections (their tasks ran on the parent's runtime),
+/// so that elections the child opens connect afresh.
+pub(crate) fn forget_after_fork() {
+    if let Ok(mut open) = OPEN.try_lock() {
+        open.clear();
+    }
+}
+
 /// The shared connection for `config`'s store, opened (within `connect_timeout`) if needed.
 pub async fn connect(config: &Config) -> Result<Arc<dyn Backend>> {
     let key = config.store_key();
