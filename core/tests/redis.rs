@@ -41,11 +41,14 @@ fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Even
     (e, rx)
 }
 
-/// Lets candidates that just started (or resigned) make their first attempt and wait in line.
-/// Nothing signals that they are waiting; without this, one could find the lock free on its
-/// first attempt, which is a grant but not a handover by message.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(100));
+/// Waits until `n` candidates of this process have found the lock taken and wait in line, so
+/// that the next grant is a handover (by message or timer), not a first try on a free lock.
+fn settle(n: u64) {
+    let end = Instant::now() + WAIT;
+    while stats().waiting < n {
+        assert!(Instant::now() < end, "fewer than {n} candidates waiting: {:?}", stats());
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// The first of `es` that leads, waiting up to `within`; with the time it took.
@@ -99,7 +102,7 @@ fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
     assert_eq!((leader.id.as_str(), leader.term), ("a", tokens[0]));
 
     // resign: a successor within milliseconds, woken by the release message (retry is 5 s).
-    settle();
+    settle(2);
     let before = stats();
     let t0 = Instant::now();
     a.resign().unwrap();
@@ -122,7 +125,7 @@ fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
     );
 
     // close: the same.
-    settle();
+    settle(2);
     let others: Vec<&Election> = [&a, &b, &c]
         .into_iter()
         .filter(|e| e.id() != next.id())

@@ -32,11 +32,14 @@ pub struct WakeStats {
     pub after_message: u64,
     /// Granted on an attempt woken by the retry timer.
     pub after_timer: u64,
+    /// Candidates waiting now (their last attempt found the lock taken).
+    pub waiting: u64,
 }
 
 static FIRST_TRY: AtomicU64 = AtomicU64::new(0);
 static AFTER_MESSAGE: AtomicU64 = AtomicU64::new(0);
 static AFTER_TIMER: AtomicU64 = AtomicU64::new(0);
+static WAITING: AtomicU64 = AtomicU64::new(0);
 
 /// Process-wide counters of how grants came about (all Redis stores of the process).
 pub fn stats() -> WakeStats {
@@ -44,6 +47,7 @@ pub fn stats() -> WakeStats {
         first_try: FIRST_TRY.load(Relaxed),
         after_message: AFTER_MESSAGE.load(Relaxed),
         after_timer: AFTER_TIMER.load(Relaxed),
+        waiting: WAITING.load(Relaxed),
     }
 }
 
@@ -107,6 +111,15 @@ impl Wakers {
 
 /// Waits for a change of `rx` or for `pause`, whichever comes first; tells which.
 pub async fn wait(rx: &mut watch::Receiver<u64>, pause: Duration) -> WokenBy {
+    /// Counts this wait in `WAITING` until it ends or is cancelled.
+    struct Waiting;
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            WAITING.fetch_sub(1, Relaxed);
+        }
+    }
+    WAITING.fetch_add(1, Relaxed);
+    let _waiting = Waiting;
     tokio::select! {
         r = rx.changed() => match r {
             Ok(()) => WokenBy::Message,
