@@ -1,5 +1,7 @@
 //! The engine on the embedded file backend: handover, tokens, event order, observers, members.
 
+mod common;
+
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -24,28 +26,12 @@ fn rand_suffix() -> u64 {
 }
 
 fn open(uri: &str, id: &str) -> (Election, Receiver<Event>) {
-    let (tx, rx) = channel();
-    let e = Election::open(
-        &format!("{uri}?id={id}&ttl=3s&renew=500ms"),
-        "job",
-        Some(Box::new(move |ev: &Event| {
-            let _ = tx.send(ev.clone());
-        })),
-    )
-    .unwrap();
-    (e, rx)
+    common::open_recording(&format!("{uri}?id={id}&ttl=3s&renew=500ms"), "job")
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    let end = std::time::Instant::now() + WAIT;
-    loop {
-        let left = end.saturating_duration_since(std::time::Instant::now());
-        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
-        if pred(&ev) {
-            return ev;
-        }
-    }
+    common::expect_within(rx, WAIT, pred)
 }
 
 fn leader_of<'a>(es: &[&'a Election]) -> Option<&'a Election> {

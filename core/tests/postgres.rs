@@ -4,6 +4,8 @@
 
 mod pg_server;
 
+mod common;
+
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -15,28 +17,12 @@ use pg_server::PgServer;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
-    let (tx, rx) = channel();
-    let e = Election::open(
-        &format!("{uri}?id={id}&{opts}"),
-        name,
-        Some(Box::new(move |ev: &Event| {
-            let _ = tx.send(ev.clone());
-        })),
-    )
-    .unwrap();
-    (e, rx)
+    common::open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    let end = Instant::now() + WAIT;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
-        if pred(&ev) {
-            return ev;
-        }
-    }
+    common::expect_within(rx, WAIT, pred)
 }
 
 /// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.

@@ -6,7 +6,9 @@
 
 mod redis_support;
 
-use std::sync::mpsc::{channel, Receiver};
+mod common;
+
+use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,16 +31,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Event>) {
-    let (tx, rx) = channel();
-    let e = Election::open(
-        &format!("{uri}?id={id}&{opts}"),
-        name,
-        Some(Box::new(move |ev: &Event| {
-            let _ = tx.send(ev.clone());
-        })),
-    )
-    .unwrap();
-    (e, rx)
+    common::open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
 /// Waits until `n` candidates of this process have found the lock taken and wait in line, so
@@ -46,7 +39,11 @@ fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Even
 fn settle(n: u64) {
     let end = Instant::now() + WAIT;
     while stats().waiting < n {
-        assert!(Instant::now() < end, "fewer than {n} candidates waiting: {:?}", stats());
+        assert!(
+            Instant::now() < end,
+            "fewer than {n} candidates waiting: {:?}",
+            stats()
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -64,15 +61,7 @@ fn next_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Dura
 }
 
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    let end = Instant::now() + WAIT;
-    loop {
-        let ev = rx
-            .recv_timeout(end.saturating_duration_since(Instant::now()))
-            .expect("event in time");
-        if pred(&ev) {
-            return ev;
-        }
-    }
+    common::expect_within(rx, WAIT, pred)
 }
 
 /// Not a test: the body of the child process that `Agent::spawn` starts.
@@ -96,13 +85,14 @@ fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
     b.start().unwrap();
     c.start().unwrap();
     let mut tokens = vec![a.fencing_token().unwrap()];
+    // Candidates join in the background after start(); once both wait in line they have joined.
+    settle(2);
     let members: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(members, ["a", "b", "c"]);
     let leader = b.leader().unwrap().unwrap();
     assert_eq!((leader.id.as_str(), leader.term), ("a", tokens[0]));
 
     // resign: a successor within milliseconds, woken by the release message (retry is 5 s).
-    settle(2);
     let before = stats();
     let t0 = Instant::now();
     a.resign().unwrap();

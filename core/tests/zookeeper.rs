@@ -4,6 +4,8 @@
 
 mod zk_support;
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,28 +19,12 @@ use zk_support::{signal, unique, Zk};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, id: &str, params: &str) -> (Election, Receiver<Event>) {
-    let (tx, rx) = channel();
-    let e = Election::open(
-        &format!("{uri}?id={id}{params}"),
-        "job",
-        Some(Box::new(move |ev: &Event| {
-            let _ = tx.send(ev.clone());
-        })),
-    )
-    .unwrap_or_else(|e| panic!("open {uri}: {e:?}"));
-    (e, rx)
+    common::open_recording(&format!("{uri}?id={id}{params}"), "job")
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    let end = Instant::now() + WAIT;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
-        if pred(&ev) {
-            return ev;
-        }
-    }
+    common::expect_within(rx, WAIT, pred)
 }
 
 /// Polls `f` (a store read or an atomic load) until it holds.
