@@ -11,26 +11,26 @@
 //! (or the SIGKILL is sent) to the moment the new leader's process delivers its `Elected`
 //! event to its callback. Killed candidates are replaced before the next round.
 
+#[path = "../failover.rs"]
+mod failover;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use elect_cli::fleet::{with_option, Fleet};
+use elect_cli::fleet::with_option;
+use failover::{header, measure, row, Case};
 
-/// Default of `--silence`, how long a resigned leader stays out of the election. `flock` wakes
-/// waiters without handing the lock to one of them, so a resigner that campaigns again at once
-/// can win its own lock back before a woken waiter runs (likely on a loaded machine); such
-/// rounds are counted apart.
+/// Default of `--silence`, how long a resigned leader stays out of the election. (The file store
+/// itself lets waiters take over before a resigner campaigns again; the silence keeps each
+/// round's hand-over to a waiter independent of that.)
 const SILENCE: &str = "50ms";
 /// Time for a candidate that just started or resigned to be waiting in line again before the
 /// next round, so that every round measures a hand-over to a waiter.
 const SETTLE: Duration = Duration::from_millis(80);
-const PATIENCE: Duration = Duration::from_secs(30);
 
 fn main() {
+    failover::run_agent_if_asked();
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("agent") {
-        std::process::exit(elect_cli::agent::main(true));
-    }
     let opts = match Options::parse(&args[1..]) {
         Ok(o) => o,
         Err(e) => {
@@ -85,89 +85,20 @@ fn bench(opts: &Options) -> Result<(), String> {
         opts.silence
     );
     println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
-    println!(
-        "{:<20} {:<6} {:>10} {:>10} {:>10} {:>12}",
-        "case", "sync", "p50", "p99", "max", "target p99"
-    );
+    header("sync");
     for sync in ["true", "false"] {
-        let graceful = measure(opts, sync, Case::Resign)?;
+        let dir = TempDir::new(&opts.dir)?;
+        let uri = with_option(
+            &with_option(&format!("file://{}", dir.0.display()), "sync", sync),
+            "silence",
+            &opts.silence,
+        );
+        let graceful = measure(&uri, "bench", Case::Resign, opts.rounds, SETTLE)?;
         row("graceful resign", sync, &graceful, "< 5 ms");
-        let killed = measure(opts, sync, Case::Kill)?;
+        let killed = measure(&uri, "bench", Case::Kill, opts.rounds, SETTLE)?;
         row("SIGKILL of leader", sync, &killed, "< 20 ms");
     }
     Ok(())
-}
-
-#[derive(Clone, Copy)]
-enum Case {
-    Resign,
-    Kill,
-}
-
-/// Failover times in nanoseconds, one per round that handed over, and the number of rounds in
-/// which the resigner won the lock back.
-fn measure(opts: &Options, sync: &str, case: Case) -> Result<(Vec<u64>, usize), String> {
-    let dir = TempDir::new(&opts.dir)?;
-    let uri = with_option(
-        &with_option(&format!("file://{}", dir.0.display()), "sync", sync),
-        "silence",
-        &opts.silence,
-    );
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
-    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
-    let mut next_id = 0;
-    let mut join = |fleet: &mut Fleet| {
-        next_id += 1;
-        fleet.join(&uri, "bench", &format!("c{next_id}"))
-    };
-    for _ in 0..3 {
-        join(&mut fleet)?;
-    }
-    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
-    let mut samples = Vec::with_capacity(opts.rounds);
-    let mut rewon = 0;
-    for _ in 0..opts.rounds {
-        std::thread::sleep(SETTLE);
-        let from = match case {
-            Case::Resign => fleet.resign(leader)?,
-            Case::Kill => fleet.kill(leader),
-        };
-        let (next, _, at) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
-        if next == leader {
-            rewon += 1;
-            continue;
-        }
-        samples.push(at.saturating_sub(from));
-        if let Case::Kill = case {
-            join(&mut fleet)?;
-        }
-        leader = next;
-    }
-    fleet.shutdown();
-    Ok((samples, rewon))
-}
-
-fn row(case: &str, sync: &str, (samples, rewon): &(Vec<u64>, usize), target: &str) {
-    if samples.is_empty() {
-        println!("{case:<20} {sync:<6} no hand-over in any round");
-        return;
-    }
-    let mut v = samples.to_vec();
-    v.sort_unstable();
-    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
-    println!(
-        "{case:<20} {sync:<6} {:>10} {:>10} {:>10} {target:>12}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(v[v.len() - 1])
-    );
-    if *rewon > 0 {
-        println!(
-            "{:<27} ({rewon} rounds not counted: the resigner won its lock back)",
-            ""
-        );
-    }
 }
 
 /// The kind of file system `dir` is on: fsync costs differ by orders of magnitude.
