@@ -4,7 +4,7 @@
 //! ```text
 //! cargo bench -p elect-core --bench etcd_failover                # everything
 //! cargo bench -p elect-core --bench etcd_failover -- graceful    # graceful|crash|expiry|idle
-//! ELECT_BENCH_ROUNDS=100 ELECT_BENCH_ELECTIONS=1000 ...           # sizes
+//! ELECT_BENCH_ROUNDS=100 ELECT_BENCH_ELECTIONS=1000 ELECT_BENCH_TTL=3 ... # sizes, crash ttl (s)
 //! ```
 //!
 //! Starts its own etcd through `scripts/servers/etcd` (one member on loopback) and stops it at
@@ -95,12 +95,15 @@ fn graceful(server: &Server, rounds: usize) {
 }
 
 /// The leader runs in a child process and is SIGKILLed; the time until the in-process
-/// candidate's `Elected` event is the crash handover. Bounded below by etcd itself: the lease
-/// expires `ttl` after the last keep-alive it received, and etcd looks for expired leases
-/// every 500 ms.
+/// candidate's `Elected` event is the crash handover. Bounded by etcd itself: the lease
+/// expires its TTL after the last keep-alive it received, and etcd looks for expired leases
+/// every 500 ms (elect asks for `floor(ttl - 500 ms)` to stay within `ttl`). `ttl` is
+/// `ELECT_BENCH_TTL` seconds (default 3: etcd's minimum lease is 2 s with the test servers'
+/// 1 s election timeout); `renew` is the default, `ttl / 3`.
 fn crash(server: &Server, rounds: usize) {
-    let ttl = Duration::from_secs(2);
-    let opts = "ttl=2s&renew=500ms&retry=200ms";
+    let ttl = Duration::from_secs(env_num("ELECT_BENCH_TTL", 3) as u64);
+    let opts = format!("ttl={}s&retry=200ms", ttl.as_secs());
+    let opts = opts.as_str();
     let survivor = Candidate::open(&server.uri("127.0.0.1", opts), "crash", "survivor");
     survivor.e.start().unwrap();
     let (mut took, mut by_etcd, mut by_elect) = (Vec::new(), Vec::new(), Vec::new());

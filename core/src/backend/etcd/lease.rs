@@ -29,6 +29,29 @@ pub struct Status {
     pub failure: Option<(Instant, Error)>,
 }
 
+/// How often etcd's lessor looks for expired leases (`lessor.runLoop`, every 500 ms in etcd
+/// 3.4 to 3.6): a lease is deleted between its TTL and its TTL plus this after the last
+/// keep-alive the server received.
+pub const EXPIRY_SWEEP: Duration = Duration::from_millis(500);
+
+/// The lease TTL to ask etcd for, in whole seconds (etcd's unit), for an election whose `ttl`
+/// promises that a crashed leader is replaced within `ttl`: the largest whole number of
+/// seconds that etcd's sweep cannot push past `ttl`, i.e. `floor(ttl - sweep)`. A TTL of
+/// `ttl` itself would let the handover take up to `ttl + 500 ms`. Falls back to `ttl` rounded
+/// up when the shorter lease leaves no room for a keep-alive (`renew + margin`): the leader
+/// would otherwise lose its deadline between two keep-alives. The cost of the shorter lease
+/// is that a leader cut off from etcd steps down up to 1.5 s sooner than `ttl`; that errs on
+/// the safe side.
+pub fn lease_secs(ttl: Duration, renew: Duration, margin: Duration) -> i64 {
+    let short = ttl.saturating_sub(EXPIRY_SWEEP).as_secs();
+    let secs = if short >= 1 && renew + margin < Duration::from_secs(short) {
+        short
+    } else {
+        ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0)
+    };
+    secs.max(1) as i64
+}
+
 pub struct SharedLease {
     pub id: i64,
     client: Client,
@@ -46,21 +69,20 @@ pub struct SharedLease {
 }
 
 impl SharedLease {
-    /// Grants a lease of `ttl` (whole seconds, rounded up: etcd's unit) and starts keeping it
-    /// alive every `interval`. The server may grant more than asked (it enforces a minimum);
-    /// the granted TTL is what deadlines are computed from.
+    /// Grants a lease of `secs` seconds (see [`lease_secs`]) and starts keeping it alive every
+    /// `interval`. The server may grant more than asked (it enforces a minimum); the granted
+    /// TTL is what deadlines are computed from.
     pub async fn grant(
         client: &Client,
-        ttl: Duration,
+        secs: i64,
         interval: Duration,
         op_timeout: Duration,
     ) -> Result<Arc<SharedLease>> {
-        let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
         let sent_at = Instant::now();
         let resp = bounded(
             op_timeout,
             "lease grant",
-            client.lease_client().grant(secs.max(1) as i64, None),
+            client.lease_client().grant(secs, None),
         )
         .await?;
         if resp.ttl() <= 0 {
@@ -313,5 +335,35 @@ async fn keep_alive(k: Keeper) {
             }
         }
         failures += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lease_secs;
+    use std::time::Duration;
+
+    fn secs(ttl_ms: u64, renew_ms: u64, margin_ms: u64) -> i64 {
+        let ms = Duration::from_millis;
+        lease_secs(ms(ttl_ms), ms(renew_ms), ms(margin_ms))
+    }
+
+    #[test]
+    fn the_lease_leaves_room_for_the_expiry_sweep() {
+        // Defaults: renew = ttl/3, margin = ttl/10.
+        assert_eq!(secs(10_000, 3_333, 1_000), 9);
+        assert_eq!(secs(3_000, 1_000, 300), 2);
+        assert_eq!(secs(2_000, 667, 200), 1);
+        assert_eq!(secs(2_500, 833, 250), 2);
+        assert_eq!(secs(60_000, 20_000, 6_000), 59);
+    }
+
+    #[test]
+    fn a_lease_too_short_for_a_keep_alive_falls_back_to_ttl() {
+        // renew 8 s + margin 1 s leaves no keep-alive inside a 9 s lease.
+        assert_eq!(secs(10_000, 8_000, 1_000), 10);
+        assert_eq!(secs(1_200, 400, 120), 2);
+        assert_eq!(secs(1_000, 333, 100), 1);
+        assert_eq!(secs(300, 100, 30), 1);
     }
 }

@@ -53,7 +53,8 @@ pub struct EtcdBackend {
 pub(crate) struct Inner {
     client: Client,
     prefix: String,
-    ttl: Duration,
+    /// TTL asked for the shared lease, in seconds: derived from the first election's options.
+    lease_secs: i64,
     /// Keep-alive interval of the shared lease: the first election's `renew`.
     interval: Duration,
     /// Subtracted from a confirmation's TTL to decide whether it is still worth granting on.
@@ -90,7 +91,7 @@ impl Inner {
         Ok(Inner {
             client,
             prefix,
-            ttl: config.ttl,
+            lease_secs: lease::lease_secs(config.ttl, config.renew(), config.margin()),
             interval: config.renew(),
             margin: config.margin(),
             op_timeout: config.connect_timeout,
@@ -136,7 +137,7 @@ impl Inner {
             return Ok(lease);
         }
         let lease =
-            SharedLease::grant(&self.client, self.ttl, self.interval, self.op_timeout).await?;
+            SharedLease::grant(&self.client, self.lease_secs, self.interval, self.op_timeout).await?;
         *slot = Arc::downgrade(&lease);
         Ok(lease)
     }
