@@ -311,9 +311,12 @@ impl Config {
 
     /// Identity of the store connection: two configs with the same key can share one connection
     /// (one etcd lease, one ZooKeeper session). Includes the credentials, so it is never printed.
+    /// The timing options are part of it because a shared lease or session is kept alive on one
+    /// cadence, and its TTL derives from them: an election whose `renew` or `margin` differs
+    /// gets a connection whose keep-alives fit its own deadline.
     pub(crate) fn store_key(&self) -> String {
         format!(
-            "{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            "{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
             self.scheme.as_str(),
             self.user,
             self.password.as_ref().map(Secret::expose),
@@ -321,6 +324,8 @@ impl Config {
             self.path,
             self.params,
             self.ttl,
+            self.renew(),
+            self.margin(),
         )
     }
 }
@@ -541,6 +546,19 @@ mod tests {
         assert_eq!(c.renew(), Duration::from_secs(3));
         assert_eq!(c.margin(), Duration::from_millis(900));
         assert!(c.id.contains(&std::process::id().to_string()));
+    }
+
+    #[test]
+    fn connections_are_shared_only_by_elections_with_the_same_timing() {
+        let key = |uri: &str| Config::parse(uri).unwrap().store_key();
+        let base = key("etcd://h:2379/p?ttl=9s");
+        // Explicit defaults and per-election options (id, value) share the connection.
+        assert_eq!(base, key("etcd://h:2379/p?ttl=9s&renew=3s&margin=900ms"));
+        assert_eq!(base, key("etcd://h:2379/p?ttl=9s&id=a&value=v"));
+        // A lease kept alive for one renew cadence must not carry another's deadlines.
+        assert_ne!(base, key("etcd://h:2379/p?ttl=9s&renew=1s"));
+        assert_ne!(base, key("etcd://h:2379/p?ttl=9s&margin=2s"));
+        assert_ne!(base, key("etcd://h:2379/p?ttl=10s"));
     }
 
     #[test]

@@ -53,9 +53,10 @@ pub struct EtcdBackend {
 pub(crate) struct Inner {
     client: Client,
     prefix: String,
-    /// TTL asked for the shared lease, in seconds: derived from the first election's options.
+    /// TTL asked for the shared lease, in seconds (see [`lease::lease_secs`]). `ttl`, `renew`
+    /// and `margin` are part of the store key, so every election on this connection has them.
     lease_secs: i64,
-    /// Keep-alive interval of the shared lease: the first election's `renew`.
+    /// Keep-alive interval of the shared lease: the elections' `renew`.
     interval: Duration,
     /// Subtracted from a confirmation's TTL to decide whether it is still worth granting on.
     margin: Duration,
