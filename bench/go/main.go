@@ -27,7 +27,7 @@ func main() {
 	}
 	rounds := flag.Int("rounds", 50, "graceful handovers per library")
 	crashRounds := flag.Int("crash-rounds", 20, "SIGKILL handovers per library (each waits for the ttl on etcd)")
-	ttl := flag.Duration("ttl", 2*time.Second, "lease ttl for the failover rounds (whole seconds: etcd sessions)")
+	ttl := flag.Duration("ttl", 3*time.Second, "lease ttl for the failover rounds (whole seconds: etcd sessions)")
 	idleN := flag.Int("idle", 20, "elections held by the idle process")
 	idleFor := flag.Duration("idle-for", 20*time.Second, "how long the idle CPU is measured")
 	idleTTL := flag.Duration("idle-ttl", 10*time.Second, "lease ttl of the idle elections (elect's default)")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"os/exec"
 	"sort"
@@ -123,7 +124,10 @@ func failover(lib, target string, ttl time.Duration, rounds, crashRounds int) (g
 			return
 		}
 		leader = 1 - leader
-		time.Sleep(500 * time.Millisecond) // the replacement is in line
+		// The replacement gets in line; then a random extra pause so that kills do not fall
+		// in step with etcd's 500 ms expiry loop (each round starts just after one of its runs,
+		// and a fixed pause would measure the same phase every time).
+		time.Sleep(500*time.Millisecond + time.Duration(rand.Int63n(int64(time.Second))))
 	}
 	return graceful, crash, nil
 }
