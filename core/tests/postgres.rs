@@ -87,15 +87,16 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
     assert!(t2 > t1, "tokens grow: {t1} then {t2}");
     assert_eq!(a.leader().unwrap().unwrap().term, t2);
 
+    // No NOTIFY count here: the loser of the handover above may still have its attempt in
+    // flight when `next` closes, and that attempt then wins without waiting for a wakeup (CI
+    // saw this on a loaded machine). Within a second is still far below ttl and retry.
     let other = if next.id() == "b" { &c } else { &b };
-    let woken = NOTIFICATIONS.load(Ordering::Relaxed);
     next.close();
     let (third, took) = wait_for_leader(&[&a, other], Duration::from_secs(5));
     assert!(
         took < Duration::from_secs(1),
-        "close handover took {took:?}"
+        "close handover took {took:?}: ttl and retry are 30 s"
     );
-    assert!(NOTIFICATIONS.load(Ordering::Relaxed) > woken);
     let t3 = third.fencing_token().unwrap();
     assert!(t3 > t2, "tokens grow: {t2} then {t3}");
     let ids: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
