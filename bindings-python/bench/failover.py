@@ -1,21 +1,36 @@
-"""Failover time from Python: elect against kazoo's ``Election`` recipe on the same ZooKeeper.
+"""Failover time from Python, side by side on the same servers: elect against kazoo's
+``Election`` recipe (ZooKeeper) and tooz's leader election (ZooKeeper and Redis).
 
-    pip install kazoo
-    python bindings-python/bench/failover.py --zk-uri "$ELECT_ZK_URI" --rounds 10
-    python bindings-python/bench/failover.py --uri file:///tmp/elect-bench --libs elect
+    pip install kazoo tooz redis
+    scripts/servers/zk start pybench; scripts/servers/redis start pybench; scripts/servers/etcd start pybench
+    python bindings-python/bench/failover.py --rounds 100 --ttl 1      # stores from ELECT_*_URI
+    python bindings-python/bench/failover.py --uri file:///tmp/elect-bench --cases elect/file
 
-Each round starts a leader process and a second candidate (each library in its own pair of
-processes), then ends the leader either gracefully (elect: ``close()``; kazoo: the elected
-function returns and the election is cancelled) or by SIGKILL, and measures from that moment
-to the successor's "elected" (CLOCK_MONOTONIC is shared by all processes on Linux). Both
-libraries get the same lease: elect ``ttl`` = kazoo session ``timeout``. Prints median and p99
-(the max for fewer than 100 rounds) per library and mode.
+Each round starts a leader process and a second candidate (each case in its own pair of
+processes), waits until the second is in line behind the leader, pauses a random time (so the
+moment the leader goes is not in step with any poll or renewal cycle), then ends the leader
+either gracefully or by SIGKILL, and measures from that moment to the successor's "elected"
+(CLOCK_MONOTONIC is shared by all processes on Linux). Every case gets the same lease: elect
+``ttl`` = kazoo session timeout = tooz ``timeout`` (session timeout on ZooKeeper, lock and
+membership timeout on Redis).
+
+Graceful means each library's own way to leave: elect ``close()``; kazoo: the elected function
+returns and the election is cancelled; tooz: ``stop()`` (releases the leader lock).
+
+tooz elects only inside ``run_watchers()``, which the application must call in a loop; the
+successor polls every ``--tooz-poll`` seconds (tooz's own examples use 1 s). tooz's etcd driver
+(etcd3gw) has no leader election at all (``run_watchers`` raises ``NotImplemented``), so tooz
+runs on ZooKeeper and Redis only.
+
+Prints median and p99 (the max for fewer than 100 rounds) per case and mode, and the ratio of
+each peer's figures to elect's on the same store.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -23,41 +38,102 @@ import sys
 import threading
 import time
 import uuid
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-READY_PAUSE = 1.0  # lets the successor queue up behind the leader before the leader goes
+# Which library runs on which store. The store's URI comes from --<store>-uri.
+CASES = ("elect/zk", "kazoo/zk", "tooz/zk", "elect/redis", "tooz/redis", "elect/etcd")
 
 
 def candidate(args: argparse.Namespace) -> None:
-    """One candidate process: prints `elected <ns>` when it leads, leaves on `go` from stdin."""
+    """One candidate process. Prints `in-line` once it waits behind a leader (or `elected <ns>`
+    straight away when nobody leads), `elected <ns>` when it leads, and leaves on a line from
+    stdin."""
     leave = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.readline(), leave.set()), daemon=True).start()
-    if args.candidate == "elect":
-        import elect
+    {"elect": run_elect, "kazoo": run_kazoo, "tooz": run_tooz}[args.candidate](args, leave)
 
-        with elect.Election(args.uri, args.name, id=args.id, ttl=args.ttl) as e:
-            e.start()
-            print("campaigning", flush=True)
-            e.wait_leader()
-            print(f"elected {time.monotonic_ns()}", flush=True)
-            leave.wait()
-        return
+
+def elected() -> None:
+    print(f"elected {time.monotonic_ns()}", flush=True)
+
+
+def say_in_line_when(ready: Callable[[], bool], done: threading.Event) -> None:
+    """Prints `in-line` once `ready()` holds, unless `done` (elected) comes first."""
+    while not done.is_set():
+        if ready():
+            print("in-line", flush=True)
+            return
+        time.sleep(0.005)
+
+
+def run_elect(args: argparse.Namespace, leave: threading.Event) -> None:
+    import elect
+
+    with elect.Election(args.uri, args.name, id=args.id, ttl=args.ttl) as e:
+        e.start()
+        leading = threading.Event()
+
+        # In line: a member of the election while someone else leads.
+        def ready() -> bool:
+            leader = e.leader
+            return (leader is not None and leader.id != args.id
+                    and any(m.id == args.id for m in e.members()))
+
+        if args.id != "first":
+            threading.Thread(target=say_in_line_when, args=(ready, leading), daemon=True).start()
+        e.wait_leader()
+        leading.set()
+        elected()
+        leave.wait()
+
+
+def run_kazoo(args: argparse.Namespace, leave: threading.Event) -> None:
     from kazoo.client import KazooClient
 
     hosts, chroot = zk_hosts(args.uri)
     client = KazooClient(hosts=hosts + chroot, timeout=args.ttl)
     client.start()
     election = client.Election(f"/bench/{args.name}", args.id)
+    leading = threading.Event()
 
     def lead() -> None:
-        print(f"elected {time.monotonic_ns()}", flush=True)
+        leading.set()
+        elected()
         leave.wait()
 
-    print("campaigning", flush=True)
+    if args.id != "first":
+        # In line: our lock node is among the contenders.
+        ready = lambda: args.id in election.contenders()[1:]  # noqa: E731
+        threading.Thread(target=say_in_line_when, args=(ready, leading), daemon=True).start()
     election.run(lead)
     election.cancel()
     client.stop()
+
+
+def run_tooz(args: argparse.Namespace, leave: threading.Event) -> None:
+    from tooz import coordination
+
+    coord = coordination.get_coordinator(tooz_url(args.uri, args.ttl), args.id.encode())
+    coord.start(start_heart=True)
+    group = args.name.encode()
+    try:
+        coord.create_group(group).get()
+    except coordination.GroupAlreadyExist:
+        pass
+    coord.join_group(group).get()
+    leading = threading.Event()
+    coord.watch_elected_as_leader(group, lambda _event: (leading.set(), elected()))
+    # Each run_watchers() tries the leader lock once; after the first try that lost, this
+    # candidate is in line as far as tooz has lines.
+    coord.run_watchers()
+    if not leading.is_set():
+        print("in-line", flush=True)
+    while not leading.is_set():
+        time.sleep(args.tooz_poll)
+        coord.run_watchers()
+    leave.wait()
+    coord.stop()
 
 
 def zk_hosts(uri: str) -> Tuple[str, str]:
@@ -65,26 +141,35 @@ def zk_hosts(uri: str) -> Tuple[str, str]:
     return parts.netloc.rsplit("@", 1)[-1], parts.path.rstrip("/")
 
 
-def one_round(lib: str, uri: str, ttl: float, crash: bool) -> float:
+def tooz_url(uri: str, ttl: float) -> str:
+    parts = urlsplit(uri)
+    scheme = {"zk": "zookeeper", "redis": "redis"}[parts.scheme]
+    # tooz takes whole seconds (both drivers parse the option with int()).
+    return f"{scheme}://{parts.netloc}?timeout={max(1, round(ttl))}"
+
+
+def one_round(case: str, uri: str, args: argparse.Namespace, crash: bool) -> float:
+    lib = case.split("/")[0]
     name = f"bench-{uuid.uuid4().hex[:8]}"
 
     def spawn(id: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, __file__, "--candidate", lib, "--uri", uri, "--name", name,
-             "--id", id, "--ttl", str(ttl)],
+             "--id", id, "--ttl", str(args.ttl), "--tooz-poll", str(args.tooz_poll)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     first = spawn("first")
     procs = [first]
     try:
         assert first.stdout is not None
-        assert first.stdout.readline() == "campaigning\n"
-        assert first.stdout.readline().startswith("elected ")
+        line = first.stdout.readline()
+        assert line.startswith("elected "), f"{case}: the first candidate said {line!r}"
         second = spawn("second")
         procs.append(second)
         assert second.stdout is not None
-        assert second.stdout.readline() == "campaigning\n"
-        time.sleep(READY_PAUSE)
+        line = second.stdout.readline()
+        assert line == "in-line\n", f"{case}: the second candidate said {line!r}"
+        time.sleep(random.uniform(0.0, args.dephase))
         start = time.monotonic_ns()
         if crash:
             first.send_signal(signal.SIGKILL)
@@ -93,7 +178,7 @@ def one_round(lib: str, uri: str, ttl: float, crash: bool) -> float:
             first.stdin.write("go\n")
             first.stdin.flush()
         line = second.stdout.readline()
-        assert line.startswith("elected "), f"{lib}: the successor said {line!r}"
+        assert line.startswith("elected "), f"{case}: the successor said {line!r}"
         return (int(line.split()[1]) - start) / 1e6
     finally:
         for p in procs:
@@ -102,10 +187,16 @@ def one_round(lib: str, uri: str, ttl: float, crash: bool) -> float:
             p.wait()
 
 
-def summary(samples: List[float]) -> str:
+def percentiles(samples: List[float]) -> Tuple[float, float]:
     s = sorted(samples)
-    p99 = s[min(len(s) - 1, int(len(s) * 0.99))]
-    return f"median {statistics.median(s):8.1f} ms   p99 {p99:8.1f} ms   (n={len(s)})"
+    return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+def store_uris(args: argparse.Namespace) -> Dict[str, Optional[str]]:
+    uris: Dict[str, Optional[str]] = {"zk": args.zk_uri, "redis": args.redis_uri, "etcd": args.etcd_uri}
+    if args.uri:
+        uris[urlsplit(args.uri).scheme] = args.uri
+    return uris
 
 
 def main() -> None:
@@ -113,25 +204,42 @@ def main() -> None:
     parser.add_argument("--candidate", help=argparse.SUPPRESS)
     parser.add_argument("--id", help=argparse.SUPPRESS)
     parser.add_argument("--name", help=argparse.SUPPRESS)
-    parser.add_argument("--uri", help="store for elect (default: --zk-uri)")
+    parser.add_argument("--uri", help="an elect store URI of any scheme (adds or overrides that store)")
     parser.add_argument("--zk-uri", default=os.environ.get("ELECT_ZK_URI"), help="zk://host:port[/chroot]")
-    parser.add_argument("--libs", default="elect,kazoo")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--ttl", type=float, default=4.0, help="elect ttl = kazoo session timeout (s)")
+    parser.add_argument("--redis-uri", default=os.environ.get("ELECT_REDIS_URI"), help="redis://host:port[/db]")
+    parser.add_argument("--etcd-uri", default=os.environ.get("ELECT_ETCD_URI"), help="etcd://host:port[/prefix]")
+    parser.add_argument("--cases", default=",".join(CASES), help="library/store pairs to run")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--ttl", type=float, default=1.0, help="elect ttl = kazoo session timeout = tooz timeout (s)")
+    parser.add_argument("--tooz-poll", type=float, default=0.01, help="interval of tooz's run_watchers() loop (s)")
+    parser.add_argument("--dephase", type=float, default=0.2, help="random pause before the leader goes, up to (s)")
     args = parser.parse_args()
     if args.candidate:
         candidate(args)
         return
-    results: Dict[Tuple[str, str], List[float]] = {}
-    for lib in args.libs.split(","):
-        uri: Optional[str] = args.zk_uri if lib == "kazoo" else (args.uri or args.zk_uri)
-        if not uri:
-            print(f"{lib}: skipped (no store URI; set --zk-uri or ELECT_ZK_URI)")
-            continue
-        for crash in (False, True):
-            mode = "sigkill" if crash else "graceful"
-            results[(lib, mode)] = [one_round(lib, uri, args.ttl, crash) for _ in range(args.rounds)]
-            print(f"{lib:<6} {mode:<9} {summary(results[(lib, mode)])}   on {urlsplit(uri).scheme}", flush=True)
+    uris = store_uris(args)
+    print(f"{args.rounds} rounds, ttl {args.ttl} s, tooz poll {args.tooz_poll * 1000:.0f} ms")
+    results: Dict[Tuple[str, str], Tuple[float, float]] = {}
+    # Round-robin over the cases within each mode, so that drift in the machine's load hits
+    # every case alike.
+    for mode in ("graceful", "sigkill"):
+        cases = [c for c in args.cases.split(",") if uris.get(c.split("/")[1])]
+        samples: Dict[str, List[float]] = {c: [] for c in cases}
+        for _ in range(args.rounds):
+            for case in cases:
+                uri = uris[case.split("/")[1]]
+                assert uri is not None
+                samples[case].append(one_round(case, uri, args, crash=mode == "sigkill"))
+        for case in cases:
+            results[(case, mode)] = percentiles(samples[case])
+            p50, p99 = results[(case, mode)]
+            base = results.get((f"elect/{case.split('/')[1]}", mode))
+            ratio = "" if base is None or case.startswith("elect/") else \
+                f"   x{p50 / base[0]:.2f} / x{p99 / base[1]:.2f} of elect"
+            print(f"{case:<12} {mode:<9} median {p50:8.1f} ms   p99 {p99:8.1f} ms{ratio}", flush=True)
+    skipped = [c for c in args.cases.split(",") if not uris.get(c.split("/")[1])]
+    if skipped:
+        print(f"skipped (no store URI): {', '.join(skipped)}")
 
 
 if __name__ == "__main__":

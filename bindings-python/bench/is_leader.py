@@ -1,21 +1,31 @@
 """CPU cost of ``Election.is_leader`` (and the raw native call) from Python, per call.
 
     python bindings-python/bench/is_leader.py            # after installing a release wheel
+    python bindings-python/bench/is_leader.py --zk-uri "$ELECT_ZK_URI" --redis-uri "$ELECT_REDIS_URI"
 
 Times batches of calls on a leading election (file backend) and prints the median and p99 of
 the per-call time over the batches, next to two pure-Python baselines for scale: reading a
 plain attribute and ``threading.Event.is_set()`` (what a hand-written "am I leader" flag
 costs).
+
+With store URIs and tooz installed, it also times what a tooz user has for the same question,
+since tooz keeps no local leadership state: ``get_leader(group)`` on ZooKeeper (a read of the
+lock's contenders) and, on Redis, whether the leader lock is still ours (a GET of the key;
+tooz has no ``get_leader`` there).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from typing import Callable, List
+import uuid
+from typing import Callable, Iterator, List, Tuple
+from urllib.parse import urlsplit
 
 import elect
 
@@ -23,26 +33,58 @@ BATCH = 10_000
 BATCHES = 300
 
 
-def per_call_ns(fn: Callable[[], object]) -> List[float]:
+# Calls that go to the server are timed in smaller batches.
+ROUND_TRIP_BATCH = 100
+
+
+def per_call_ns(fn: Callable[[], object], batch: int = BATCH) -> List[float]:
     samples = []
     for _ in range(BATCHES):
         start = time.perf_counter_ns()
-        for _ in range(BATCH):
+        for _ in range(batch):
             fn()
-        samples.append((time.perf_counter_ns() - start) / BATCH)
+        samples.append((time.perf_counter_ns() - start) / batch)
     return sorted(samples)
 
 
 def report(what: str, samples: List[float]) -> None:
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    print(f"{what:<40} median {statistics.median(samples):7.1f} ns   p99 {p99:7.1f} ns")
+    print(f"{what:<44} median {statistics.median(samples):9.1f} ns   p99 {p99:9.1f} ns")
 
 
 class Flag:
     leading = True
 
 
+def tooz_leader(scheme: str, uri: str) -> Iterator[Tuple[str, Callable[[], object]]]:
+    """A tooz coordinator elected leader of a fresh group, and its "am I leader" check."""
+    from tooz import coordination
+
+    me = b"bench-" + uuid.uuid4().hex[:8].encode()
+    coord = coordination.get_coordinator(f"{scheme}://{urlsplit(uri).netloc}?timeout=10", me)
+    coord.start(start_heart=True)
+    group = me
+    coord.create_group(group).get()
+    coord.join_group(group).get()
+    coord.watch_elected_as_leader(group, lambda _event: None)
+    coord.run_watchers()
+    try:
+        if scheme == "zookeeper":
+            yield "tooz/zk: get_leader(group) == me", lambda: coord.get_leader(group).get() == me
+        else:
+            # tooz's redis driver has no get_leader() and no public handle on the lock it won:
+            # the lock's own owned() (a GET of the key) is the nearest thing to a check.
+            (lock,) = coord._acquired_locks
+            yield "tooz/redis: leader lock owned() (a GET)", lock._lock.owned
+    finally:
+        coord.stop()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--zk-uri", default=os.environ.get("ELECT_ZK_URI"))
+    parser.add_argument("--redis-uri", default=os.environ.get("ELECT_REDIS_URI"))
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as d, elect.Election(f"file://{d}", "bench") as e:
         e.start()
         assert e.wait_leader(10.0)
@@ -55,6 +97,11 @@ def main() -> None:
         report("elect: e.fencing_token (property)", per_call_ns(lambda: e.fencing_token))
         report("baseline: plain attribute read", per_call_ns(lambda: flag.leading))
         report("baseline: threading.Event.is_set()", per_call_ns(event.is_set))
+    for scheme, uri in (("zookeeper", args.zk_uri), ("redis", args.redis_uri)):
+        if uri:
+            for what, check in tooz_leader(scheme, uri):
+                assert check(), f"{what}: tooz does not report this coordinator as leader"
+                report(what, per_call_ns(check, ROUND_TRIP_BATCH))
 
 
 if __name__ == "__main__":
