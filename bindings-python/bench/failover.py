@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--redis-uri", default=os.environ.get("ELECT_REDIS_URI"), help="redis://host:port[/db]")
     parser.add_argument("--etcd-uri", default=os.environ.get("ELECT_ETCD_URI"), help="etcd://host:port[/prefix]")
     parser.add_argument("--cases", default=",".join(CASES), help="library/store pairs to run")
+    parser.add_argument("--modes", default="graceful,sigkill", help="how the leader goes")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--ttl", type=float, default=1.0, help="elect ttl = kazoo session timeout = tooz timeout (s)")
     parser.add_argument("--tooz-poll", type=float, default=0.01, help="interval of tooz's run_watchers() loop (s)")
@@ -222,7 +223,7 @@ def main() -> None:
     results: Dict[Tuple[str, str], Tuple[float, float]] = {}
     # Round-robin over the cases within each mode, so that drift in the machine's load hits
     # every case alike.
-    for mode in ("graceful", "sigkill"):
+    for mode in args.modes.split(","):
         cases = [c for c in args.cases.split(",") if uris.get(c.split("/")[1])]
         samples: Dict[str, List[float]] = {c: [] for c in cases}
         for _ in range(args.rounds):
