@@ -32,7 +32,6 @@ import argparse
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -40,6 +39,8 @@ import time
 import uuid
 from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
+
+from _stats import median_p99
 
 # Which library runs on which store. The store's URI comes from --<store>-uri.
 CASES = ("elect/zk", "kazoo/zk", "tooz/zk", "elect/redis", "tooz/redis", "elect/etcd")
@@ -123,7 +124,11 @@ def run_tooz(args: argparse.Namespace, leave: threading.Event) -> None:
         pass
     coord.join_group(group).get()
     leading = threading.Event()
-    coord.watch_elected_as_leader(group, lambda _event: (leading.set(), elected()))
+    def on_elected(_event: object) -> None:
+        leading.set()
+        elected()
+
+    coord.watch_elected_as_leader(group, on_elected)
     # Each run_watchers() tries the leader lock once; after the first try that lost, this
     # candidate is in line as far as tooz has lines.
     coord.run_watchers()
@@ -187,11 +192,6 @@ def one_round(case: str, uri: str, args: argparse.Namespace, crash: bool) -> flo
             p.wait()
 
 
-def percentiles(samples: List[float]) -> Tuple[float, float]:
-    s = sorted(samples)
-    return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
-
-
 def store_uris(args: argparse.Namespace) -> Dict[str, Optional[str]]:
     uris: Dict[str, Optional[str]] = {"zk": args.zk_uri, "redis": args.redis_uri, "etcd": args.etcd_uri}
     if args.uri:
@@ -219,28 +219,32 @@ def main() -> None:
         candidate(args)
         return
     uris = store_uris(args)
+    # case -> the URI of its store, for the cases whose store was given.
+    cases: Dict[str, str] = {}
+    for case in args.cases.split(","):
+        uri = uris.get(case.split("/")[1])
+        if uri:
+            cases[case] = uri
+        else:
+            print(f"{case}: skipped (no store URI)")
     print(f"{args.rounds} rounds, ttl {args.ttl} s, tooz poll {args.tooz_poll * 1000:.0f} ms")
-    results: Dict[Tuple[str, str], Tuple[float, float]] = {}
-    # Round-robin over the cases within each mode, so that drift in the machine's load hits
-    # every case alike.
     for mode in args.modes.split(","):
-        cases = [c for c in args.cases.split(",") if uris.get(c.split("/")[1])]
+        # Round-robin over the cases, so that drift in the machine's load hits every case alike.
         samples: Dict[str, List[float]] = {c: [] for c in cases}
         for _ in range(args.rounds):
-            for case in cases:
-                uri = uris[case.split("/")[1]]
-                assert uri is not None
+            for case, uri in cases.items():
                 samples[case].append(one_round(case, uri, args, crash=mode == "sigkill"))
+        # Each store's elect figures, to give the peers on that store as ratios.
+        elect_on: Dict[str, Tuple[float, float]] = {}
         for case in cases:
-            results[(case, mode)] = percentiles(samples[case])
-            p50, p99 = results[(case, mode)]
-            base = results.get((f"elect/{case.split('/')[1]}", mode))
-            ratio = "" if base is None or case.startswith("elect/") else \
+            lib, store = case.split("/")
+            p50, p99 = median_p99(samples[case])
+            if lib == "elect":
+                elect_on[store] = (p50, p99)
+            base = elect_on.get(store)
+            ratio = "" if lib == "elect" or base is None else \
                 f"   x{p50 / base[0]:.2f} / x{p99 / base[1]:.2f} of elect"
             print(f"{case:<12} {mode:<9} median {p50:8.1f} ms   p99 {p99:8.1f} ms{ratio}", flush=True)
-    skipped = [c for c in args.cases.split(",") if not uris.get(c.split("/")[1])]
-    if skipped:
-        print(f"skipped (no store URI): {', '.join(skipped)}")
 
 
 if __name__ == "__main__":

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Callable, Iterator, List, Tuple
 from urllib.parse import urlsplit
 
 import elect
+from _stats import median_p99
 
 BATCH = 10_000
 BATCHES = 300
@@ -44,18 +45,19 @@ def per_call_ns(fn: Callable[[], object], batch: int = BATCH) -> List[float]:
         for _ in range(batch):
             fn()
         samples.append((time.perf_counter_ns() - start) / batch)
-    return sorted(samples)
+    return samples
 
 
 def report(what: str, samples: List[float]) -> None:
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    print(f"{what:<44} median {statistics.median(samples):9.1f} ns   p99 {p99:9.1f} ns")
+    median, p99 = median_p99(samples)
+    print(f"{what:<44} median {median:9.1f} ns   p99 {p99:9.1f} ns")
 
 
 class Flag:
     leading = True
 
 
+@contextmanager
 def tooz_leader(scheme: str, uri: str) -> Iterator[Tuple[str, Callable[[], object]]]:
     """A tooz coordinator elected leader of a fresh group, and its "am I leader" check."""
     from tooz import coordination
@@ -99,7 +101,7 @@ def main() -> None:
         report("baseline: threading.Event.is_set()", per_call_ns(event.is_set))
     for scheme, uri in (("zookeeper", args.zk_uri), ("redis", args.redis_uri)):
         if uri:
-            for what, check in tooz_leader(scheme, uri):
+            with tooz_leader(scheme, uri) as (what, check):
                 assert check(), f"{what}: tooz does not report this coordinator as leader"
                 report(what, per_call_ns(check, ROUND_TRIP_BATCH))
 
