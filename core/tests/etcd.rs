@@ -469,9 +469,12 @@ fn stopped_server_leader_steps_down_at_its_deadline_and_is_reelected_after_resta
 fn killing_the_raft_leader_never_makes_two_leaders() {
     let cluster = Server::cluster("raft");
     // The leader is connected to all three members; the others to one member each, so that
-    // one of them is cut off by the kill. The TTL leaves room for etcd's own re-election
-    // (1 s election timeout, longer on a loaded machine) within one lease.
-    let opts = "ttl=6s&renew=1s&retry=200ms";
+    // one of them is cut off by the kill. The leader must get a keep-alive through within its
+    // deadline (lease 9 s, see `lease_secs`, minus a 1 s margin): room for etcd's re-election
+    // (1-2 s randomised election timeout), the client finding a live member, and a machine
+    // loaded by the other tests' clusters (CI once needed more than the 4.4 s a 6 s ttl left).
+    let ttl = Duration::from_secs(10);
+    let opts = "ttl=10s&renew=1s&retry=200ms";
     let (all, rall) = open(&cluster.uri, "job", "all", opts);
     all.start().unwrap();
     assert!(all.wait_leader(Some(WAIT)).unwrap());
@@ -496,7 +499,7 @@ fn killing_the_raft_leader_never_makes_two_leaders() {
     // surviving members, carries on with the same term.
     let mut refs: Vec<&Election> = es.iter().map(|(e, _)| e).collect();
     refs.push(&all);
-    let until = Instant::now() + Duration::from_secs(7);
+    let until = Instant::now() + ttl + Duration::from_secs(1);
     while Instant::now() < until {
         assert_eq!(sole_leader(&refs).id(), "all", "the leader carries on");
         std::thread::sleep(Duration::from_millis(1));
