@@ -17,6 +17,8 @@ import threading
 import time
 import uuid
 
+import secret_uris  # beside this file
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -27,14 +29,26 @@ class Agent:
         self.index = index
         self.proc = subprocess.Popen(
             command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, bufsize=1, start_new_session=True)
+            stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
         self.replies = queue.Queue()
         self.events = []  # (monotonic time, words)
         self.event_cond = threading.Condition()
+        self.transcript = []  # every stdout line
+        self.stderr_lines = []
+        self.stderr_done = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stderr(self):
+        """Keeps the agent's log lines (for the secrets check) and passes them on."""
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            sys.stderr.write(line)
+        self.stderr_done.set()
 
     def _read(self):
         for line in self.proc.stdout:
+            self.transcript.append(line)
             words = line.rstrip("\n").split(" ")
             if words[0] == "event":
                 with self.event_cond:
@@ -166,6 +180,9 @@ class Case:
                     raise Failure(f"agent {a.index}: expected `{want}...`, got `{reply}`")
                 if step.get("mentions") and step["mentions"] not in reply:
                     raise Failure(f"agent {a.index}: error does not mention `{step['mentions']}`: {reply}")
+        elif "secrets_kept" in step:
+            for a in self.targets(step["secrets_kept"]):
+                secret_uris.check(a, self.uri, self.name, Failure)
         elif "expect_reply" in step:
             for a in self.targets(step.get("to", 0)):
                 reply = a.request(step["expect_reply"])
