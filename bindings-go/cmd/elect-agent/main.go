@@ -8,7 +8,7 @@ package main
 import (
 	"os"
 
-	"example.com/elect/internal/agent"
+	"github.com/elect-dev/elect/bindings-go/internal/agent"
 )
 
 func main() {
