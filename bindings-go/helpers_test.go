@@ -2,6 +2,7 @@ package elect_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"example.com/elect"
-	"example.com/elect/internal/agent"
+	elect "github.com/elect-dev/elect/bindings-go"
+	"github.com/elect-dev/elect/bindings-go/internal/agent"
 )
 
 // wait bounds every wait of these tests; waits end as soon as the awaited event arrives.
@@ -62,7 +63,7 @@ func withQuery(uri, query string) string {
 func forEachStore(t *testing.T, f func(t *testing.T, s store)) {
 	for _, s := range stores(t) {
 		t.Run(s.name, func(t *testing.T) {
-			probe, err := elect.Open(s.uri, "probe")
+			probe, err := elect.Open(context.Background(), s.uri, "probe")
 			if errors.Is(err, elect.ErrUnsupported) {
 				t.Skipf("%s backend not in this build: %v", s.name, err)
 			}
@@ -84,7 +85,7 @@ func uniqueName(t *testing.T) string {
 // open opens an election with an event channel and closes it when the test ends.
 func open(t *testing.T, uri, name string, opts ...elect.Option) (*elect.Election, <-chan elect.Event) {
 	t.Helper()
-	e, err := elect.Open(uri, name, opts...)
+	e, err := elect.Open(context.Background(), uri, name, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/elect"
+	elect "github.com/elect-dev/elect/bindings-go"
 )
 
 // Three processes elect one leader; SIGKILL of the leader and a graceful resign each hand over
@@ -101,11 +101,11 @@ func TestEventsInOrder(t *testing.T) {
 		if err := b.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if info, err := b.Leader(); err != nil || info == nil || info.ID != "a" || info.Value != "10.0.0.1" || info.Term != t1 {
+		if info, err := b.Leader(context.Background()); err != nil || info == nil || info.ID != "a" || info.Value != "10.0.0.1" || info.Term != t1 {
 			t.Fatalf("leader: %+v, %v", info, err)
 		}
 		waitMembers(t, a, 2)
-		if err := a.Resign(); err != nil {
+		if err := a.Resign(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.WaitLeader(ctx); err != nil {
@@ -151,7 +151,7 @@ func waitMembers(t *testing.T, e *elect.Election, n int) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		members, err := e.Members()
+		members, err := e.Members(context.Background())
 		if err != nil {
 			t.Fatalf("members: %v", err)
 		}
@@ -221,7 +221,7 @@ func TestBadInput(t *testing.T) {
 		{dir, "j\xff", nil, elect.CodeInvalidArgument, "`name` is not valid UTF-8"},
 	}
 	for _, c := range cases {
-		e, err := elect.Open(c.uri, c.name, c.opts...)
+		e, err := elect.Open(context.Background(), c.uri, c.name, c.opts...)
 		var ee *elect.Error
 		if e != nil || !errors.As(err, &ee) || ee.Code != c.code || !strings.Contains(ee.Message, c.part) {
 			t.Errorf("Open(%q, %q): %v, want %v naming %q", c.uri, c.name, err, c.code, c.part)
@@ -247,7 +247,7 @@ func TestBadInput(t *testing.T) {
 	if err := e.Start(); !errors.Is(err, elect.ErrClosed) {
 		t.Errorf("Start after Close: %v", err)
 	}
-	if _, err := e.Leader(); !errors.Is(err, elect.ErrClosed) {
+	if _, err := e.Leader(context.Background()); !errors.Is(err, elect.ErrClosed) {
 		t.Errorf("Leader after Close: %v", err)
 	}
 	if e.IsLeader() || e.FencingToken() != 0 {
@@ -321,7 +321,7 @@ func TestConcurrentReads(t *testing.T) {
 		}()
 	}
 	for i := 0; i < 3; i++ {
-		if err := e.Resign(); err != nil {
+		if err := e.Resign(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		next(t, events, elect.Elected)

@@ -5,7 +5,7 @@ package elect
 
 /*
 #include <stdint.h>
-#include "elect.h"
+#include <elect.h>
 */
 import "C"
 

@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// Every option of the engine has one With* function here, named after its connection-string
+// option; this file is the Go side of the options table.
+
 // Option sets one election option in code; it wins over the same query parameter of the URI
 // and is validated the same way when Open runs.
 type Option func(*[]keyValue)
@@ -23,11 +26,18 @@ func WithTTL(d time.Duration) Option { return WithOption("ttl", millis(d)) }
 // WithRenew sets the renewal interval (default ttl/3); it must be shorter than the TTL.
 func WithRenew(d time.Duration) Option { return WithOption("renew", millis(d)) }
 
+// WithMargin sets the safety margin subtracted from the lease deadline (default ttl/10): the
+// leader stops believing it leads this long before the store could elect another.
+func WithMargin(d time.Duration) Option { return WithOption("margin", millis(d)) }
+
 // WithRetry sets the pause between attempts after a store error (default 1s).
 func WithRetry(d time.Duration) Option { return WithOption("retry", millis(d)) }
 
 // WithSilence sets the pause after losing or resigning before campaigning again (default 0).
 func WithSilence(d time.Duration) Option { return WithOption("silence", millis(d)) }
+
+// WithConnectTimeout bounds each connection attempt to the store (default 5s).
+func WithConnectTimeout(d time.Duration) Option { return WithOption("connect_timeout", millis(d)) }
 
 // WithID sets this candidate's id (default hostname-pid-random).
 func WithID(id string) Option { return WithOption("id", id) }

@@ -1,11 +1,10 @@
 package elect
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/debug -Wl,-rpath,${SRCDIR}/../../target/debug -lelect
+#cgo pkg-config: elect
 #include <stdint.h>
 #include <stdlib.h>
-#include "elect.h"
+#include <elect.h>
 
 extern void electGoCallback(const elect_event *ev, void *user_data);
 
@@ -42,7 +41,10 @@ type Election struct {
 // Open parses uri (e.g. "file:///var/lib/elect?ttl=5s" or "etcd://h1:2379/prefix"), connects to
 // its store and returns an idle election named name. Options given here win over the URI's
 // query parameters. Errors are *Error with CodeInvalidArgument for bad input, naming the bad part.
-func Open(uri, name string, opts ...Option) (*Election, error) {
+//
+// Connecting waits up to the connect_timeout option; when ctx ends first, Open returns
+// ctx.Err() at once and the election, should the connection still succeed, is closed.
+func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, error) {
 	if err := noNUL("uri", uri); err != nil {
 		return nil, err
 	}
@@ -54,12 +56,13 @@ func Open(uri, name string, opts ...Option) (*Election, error) {
 		opt(&kvs)
 	}
 	cOpts := C.elect_options_new()
-	defer C.elect_options_free(cOpts)
 	for _, kv := range kvs {
-		if err := noNUL("option "+kv.key, kv.key+kv.value); err != nil {
-			return nil, err
+		err := noNUL("option "+kv.key, kv.key+kv.value)
+		if err == nil {
+			err = setOption(cOpts, kv.key, kv.value)
 		}
-		if err := setOption(cOpts, kv.key, kv.value); err != nil {
+		if err != nil {
+			C.elect_options_free(cOpts)
 			return nil, err
 		}
 	}
@@ -67,17 +70,53 @@ func Open(uri, name string, opts ...Option) (*Election, error) {
 	q := newQueue()
 	e := &Election{queue: q, handle: cgo.NewHandle(q)}
 	cURI, cName := C.CString(uri), C.CString(name)
-	defer C.free(unsafe.Pointer(cURI))
-	defer C.free(unsafe.Pointer(cName))
-	err := call(func() C.elect_status {
-		return C.elect_go_open(cURI, cName, cOpts, C.uintptr_t(e.handle), &e.c)
-	})
-	if err != nil {
-		e.handle.Delete()
-		return nil, err
+	opened := make(chan error, 1)
+	go func() {
+		defer C.free(unsafe.Pointer(cURI))
+		defer C.free(unsafe.Pointer(cName))
+		defer C.elect_options_free(cOpts)
+		err := call(func() C.elect_status {
+			return C.elect_go_open(cURI, cName, cOpts, C.uintptr_t(e.handle), &e.c)
+		})
+		if err != nil {
+			e.handle.Delete()
+		} else {
+			e.id = C.GoString(C.elect_id(e.c))
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	case <-ctx.Done():
+		// Nobody will get this election: close it once the connection attempt is over.
+		go func() {
+			if <-opened == nil {
+				e.Close()
+			}
+		}()
+		return nil, ctx.Err()
 	}
-	e.id = C.GoString(C.elect_id(e.c))
-	return e, nil
+}
+
+// await runs f, which waits on the store, on a goroutine of its own and returns its error, or
+// ctx.Err() as soon as ctx ends. A C call cannot be interrupted, so f then runs to its end in
+// the background (bounded by the election's own timeouts) and its result is dropped.
+func await(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func setOption(opts *C.elect_options, key, value string) error {
@@ -167,36 +206,55 @@ func (e *Election) WaitLeader(ctx context.Context) error {
 }
 
 // Resign gives up the leadership now (the next candidate takes over at once) and campaigns
-// again after the silence option. A no-op when not leading.
-func (e *Election) Resign() error {
-	return e.with(func(c *C.elect_election) C.elect_status { return C.elect_resign(c) })
+// again after the silence option. A no-op when not leading. It waits for the store to delete
+// the leadership, or until ctx ends (ctx.Err(); the resign still completes in the background).
+func (e *Election) Resign(ctx context.Context) error {
+	return await(ctx, func() error {
+		return e.with(func(c *C.elect_election) C.elect_status { return C.elect_resign(c) })
+	})
 }
 
-// Leader reads who leads now from the store; nil when nobody does.
-func (e *Election) Leader() (*LeaderInfo, error) {
-	var info C.elect_leader_info
-	err := e.with(func(c *C.elect_election) C.elect_status { return C.elect_leader(c, &info) })
+// Leader reads who leads now from the store; nil when nobody does. It returns ctx.Err() when
+// ctx ends before the store answers.
+func (e *Election) Leader(ctx context.Context) (*LeaderInfo, error) {
+	var leader *LeaderInfo
+	err := await(ctx, func() error {
+		var info C.elect_leader_info
+		err := e.with(func(c *C.elect_election) C.elect_status { return C.elect_leader(c, &info) })
+		if err != nil {
+			return err
+		}
+		defer C.elect_leader_info_free(&info)
+		if info.id != nil {
+			leader = &LeaderInfo{ID: C.GoString(info.id), Value: C.GoString(info.value), Term: uint64(info.term)}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer C.elect_leader_info_free(&info)
-	if info.id == nil {
-		return nil, nil
-	}
-	return &LeaderInfo{ID: C.GoString(info.id), Value: C.GoString(info.value), Term: uint64(info.term)}, nil
+	return leader, nil
 }
 
-// Members reads the live candidates of the election from the store.
-func (e *Election) Members() ([]Member, error) {
-	var list C.elect_member_list
-	err := e.with(func(c *C.elect_election) C.elect_status { return C.elect_members(c, &list) })
+// Members reads the live candidates of the election from the store. It returns ctx.Err() when
+// ctx ends before the store answers.
+func (e *Election) Members(ctx context.Context) ([]Member, error) {
+	var members []Member
+	err := await(ctx, func() error {
+		var list C.elect_member_list
+		err := e.with(func(c *C.elect_election) C.elect_status { return C.elect_members(c, &list) })
+		if err != nil {
+			return err
+		}
+		defer C.elect_members_free(&list)
+		members = make([]Member, 0, int(list.len))
+		for _, m := range unsafe.Slice(list.items, int(list.len)) {
+			members = append(members, Member{ID: C.GoString(m.id), Value: C.GoString(m.value)})
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer C.elect_members_free(&list)
-	members := make([]Member, 0, int(list.len))
-	for _, m := range unsafe.Slice(list.items, int(list.len)) {
-		members = append(members, Member{ID: C.GoString(m.id), Value: C.GoString(m.value)})
 	}
 	return members, nil
 }

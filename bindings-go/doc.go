@@ -2,7 +2,7 @@
 // Rust engine) through cgo: run a job on exactly one instance, and let another take over when it
 // dies or is redeployed, with no sidecar.
 //
-//	e, err := elect.Open("file:///var/lib/elect", "billing-cron", elect.WithTTL(5*time.Second))
+//	e, err := elect.Open(ctx, "file:///var/lib/elect", "billing-cron", elect.WithTTL(5*time.Second))
 //	if err != nil { ... }
 //	defer e.Close()
 //	if err := e.Start(); err != nil { ... }
@@ -11,9 +11,11 @@
 //		doWork(e.FencingToken()) // hand the token to every resource you write
 //	}
 //
-// Building: cgo needs include/elect.h and libelect.so of the elect repository. From a checkout
-// (cargo build -p elect-ffi) the defaults find them; elsewhere set CGO_CFLAGS=-I<include dir>
-// and CGO_LDFLAGS="-L<lib dir> -Wl,-rpath,<lib dir>".
+// Building: cgo finds elect.h and libelect through pkg-config (package "elect"): set
+// PKG_CONFIG_PATH=<prefix>/lib/pkgconfig for an unpacked release tarball.
+//
+// Waiting: every call that waits on the store (Open, WaitLeader, Resign, Leader, Members) takes
+// a context.Context and returns ctx.Err() as soon as it ends.
 //
 // Threading: every method may be called from any goroutine. Events are delivered in order on the
 // channel returned by Events; the library's callback thread never runs Go code other than

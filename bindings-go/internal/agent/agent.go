@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"example.com/elect"
+	elect "github.com/elect-dev/elect/bindings-go"
 )
 
 // lines writes whole lines, one at a time, with newlines inside replaced by spaces.
@@ -82,7 +82,7 @@ func (a *agent) handle(words []string) bool {
 	case cmd == "wait_leader":
 		a.waitLeader(args)
 	case cmd == "resign":
-		a.reply(a.election.Resign())
+		a.reply(a.election.Resign(context.Background()))
 	case cmd == "leader":
 		a.leader()
 	case cmd == "members":
@@ -102,7 +102,7 @@ func (a *agent) open(args []string) {
 		a.out.say("err invalid_argument agent: usage: open <uri> <name>")
 		return
 	}
-	e, err := elect.Open(args[0], args[1])
+	e, err := elect.Open(context.Background(), args[0], args[1])
 	if err != nil {
 		a.reply(err)
 		return
@@ -182,7 +182,7 @@ func (a *agent) waitLeader(args []string) {
 }
 
 func (a *agent) leader() {
-	info, err := a.election.Leader()
+	info, err := a.election.Leader(context.Background())
 	switch {
 	case err != nil:
 		a.reply(err)
@@ -194,7 +194,7 @@ func (a *agent) leader() {
 }
 
 func (a *agent) members() {
-	members, err := a.election.Members()
+	members, err := a.election.Members(context.Background())
 	if err != nil {
 		a.reply(err)
 		return

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"example.com/elect"
+	elect "github.com/elect-dev/elect/bindings-go"
 )
 
 // The cost of IsLeader from Go on a leading election: the C call (elect_is_leader) plus the cgo
@@ -35,7 +35,7 @@ func BenchmarkIsLeaderParallel(b *testing.B) {
 }
 
 func leading(b *testing.B) *elect.Election {
-	e, err := elect.Open("file://"+b.TempDir(), "bench")
+	e, err := elect.Open(context.Background(), "file://"+b.TempDir(), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

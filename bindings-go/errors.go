@@ -1,7 +1,7 @@
 package elect
 
 /*
-#include "elect.h"
+#include <elect.h>
 */
 import "C"
 

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"example.com/elect"
+	elect "github.com/elect-dev/elect/bindings-go"
 )
 
 // A job that must run on exactly one instance: campaign, work only while leading, and pass the
@@ -15,7 +15,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "elect-example-")
 	defer os.RemoveAll(dir)
 
-	e, err := elect.Open("file://"+dir, "billing-cron", elect.WithTTL(5*time.Second))
+	e, err := elect.Open(context.Background(), "file://"+dir, "billing-cron", elect.WithTTL(5*time.Second))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,7 +39,7 @@ func Example() {
 
 // Bad input is an *elect.Error whose message names the bad part.
 func ExampleOpen_badOption() {
-	_, err := elect.Open("file:///tmp/elect-example?ttl=1s", "job", elect.WithRenew(2*time.Second))
+	_, err := elect.Open(context.Background(), "file:///tmp/elect-example?ttl=1s", "job", elect.WithRenew(2*time.Second))
 	fmt.Println(err)
 	// Output: elect: invalid_argument: elect_open_with: option `renew`: 2s must be shorter than `ttl` (1s)
 }
