@@ -95,6 +95,10 @@ def belief_intervals(history):
         pauses[p["proc"]].append((p["t0"], p["t1"]))
     samples = defaultdict(list)
     for s in of(history, "sample"):
+        # A call the pause interrupted returned its answer from before the pause.
+        for a, b in pauses[s["proc"]]:
+            if s["t0"] <= b and s["t1"] >= a:
+                s = dict(s, t0=min(s["t0"], a), t1=a)
         samples[s["proc"]].append(s)
     out = {}
     for proc, seq in samples.items():
