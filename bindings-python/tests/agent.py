@@ -9,8 +9,10 @@ and flushed per line. End of stdin is ``quit``.
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
+import time
 from typing import Callable, Dict, List, Optional
 
 import elect
@@ -46,6 +48,7 @@ class Agent:
             "resign": lambda _: ok(self.need().resign),
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
+            "work": self.work,
             "close": self.close,
             "quit": self.close,
         }
@@ -80,6 +83,17 @@ class Agent:
         info = self.need().leader
         return "ok -" if info is None else f"ok {info.id} {info.term}"
 
+    def work(self, args: List[str]) -> str:
+        """Starts the fenced-write loop of tests/chaos (tests/scenarios/README.md, `work`)."""
+        if len(args) != 3 or not args[1].isdigit():
+            raise elect.InvalidArgumentError("usage: work <host:port> <interval_ms> <label>")
+        host, _, port = args[0].rpartition(":")
+        election = self.need()
+        threading.Thread(
+            target=work_loop, args=(election, (host, int(port)), int(args[1]) / 1000, args[2]), daemon=True
+        ).start()
+        return "ok"
+
     def close(self, _: List[str]) -> str:
         if self.election is not None:
             self.election.close()
@@ -96,6 +110,33 @@ class Agent:
             return f"err {e.code_name} {e.message}"
         except Exception as e:  # an agent bug must not kill the scenario silently
             return f"err internal {type(e).__name__}: {e}"
+
+
+def work_loop(election: elect.Election, resource: "tuple[str, int]", every: float, label: str) -> None:
+    """Samples is_leader() every `every` seconds and, while leading, writes to the resource."""
+    conn: Optional[socket.socket] = None
+    previous: Optional[bool] = None
+    while election.state != "closed":
+        t0 = time.monotonic_ns()
+        leading = election.is_leader
+        t1 = time.monotonic_ns()
+        token = election.fencing_token or 0
+        if leading or leading != previous:
+            emit(f"event sample {str(leading).lower()} {token} {t0} {t1}")
+        previous = leading
+        if leading and token > 0:
+            t0 = time.monotonic_ns()
+            try:
+                if conn is None:
+                    conn = socket.create_connection(resource, timeout=2)
+                conn.sendall(f"write {label} {token}\n".encode())
+                result = conn.makefile().readline().strip()
+            except OSError:
+                result = ""
+            if result not in ("ok", "stale"):
+                result, conn = "error", None
+            emit(f"event write {token} {result} {t0} {time.monotonic_ns()}")
+        time.sleep(every)
 
 
 def main() -> int:

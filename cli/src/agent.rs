@@ -4,11 +4,13 @@
 //!
 //! ```text
 //! requests: open <uri> <name> | start | observe | is_leader | token | wait_leader <timeout_ms>
-//!           | resign | leader | members | close | quit
+//!           | resign | leader | members | work <host:port> <interval_ms> <label> | close | quit
 //! replies:  ok | ok true|false | ok <n> | ok <id> <term> | ok - | ok <id>,<id>,...
 //!           | err <code_name> <message>
 //! events:   event elected <term> | event revoked <term> <reason> | event leader <id> <term>
 //!           | event leader - | event error <message>
+//!           | event sample <true|false> <token> <t0_ns> <t1_ns>
+//!           | event write <token> <ok|stale|error> <t0_ns> <t1_ns>
 //! ```
 //!
 //! Lines are written under one lock and flushed one by one, so replies and events never
@@ -19,6 +21,8 @@
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod work;
 
 use elect_core::{Election, Error, ErrorCode, Event};
 
@@ -87,7 +91,7 @@ pub fn event_line(ev: &Event) -> String {
 
 struct Agent {
     out: Arc<Output>,
-    election: Option<Election>,
+    election: Option<Arc<Election>>,
 }
 
 fn err(e: &Error) -> String {
@@ -106,9 +110,10 @@ impl Agent {
         let expected = match command {
             "open" => 2,
             "wait_leader" => 1,
+            "work" => 3,
             "start" | "observe" | "is_leader" | "token" | "resign" | "leader" | "members"
             | "close" | "quit" => 0,
-            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, leader, members, close or quit)")),
+            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, leader, members, work, close or quit)")),
         };
         if args.len() != expected {
             return invalid(format!(
@@ -127,6 +132,7 @@ impl Agent {
                     ErrorCode::WrongState,
                     format!("request `{command}`: no election; send `open <uri> <name>` first"),
                 )),
+                Some(e) if command == "work" => work::start(e, &self.out, args),
                 Some(e) => call(e, command, args),
             },
         }
@@ -147,7 +153,7 @@ impl Agent {
         let handler = Box::new(move |ev: &Event| out.event(ev));
         match Election::open(uri, name, Some(handler)) {
             Ok(e) => {
-                self.election = Some(e);
+                self.election = Some(Arc::new(e));
                 "ok".to_string()
             }
             Err(e) => err(&e),

@@ -1,8 +1,11 @@
 package io.elect;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -15,11 +18,13 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign
- *           | leader | members | close | quit
+ *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
  * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM
  *           | event leader - | event error MESSAGE
+ *           | event sample true|false TOKEN T0 T1 | event write TOKEN ok|stale|error T0 T1
  * </pre>
+ * Times are {@link System#nanoTime()}, which is CLOCK_MONOTONIC on Linux (tests/scenarios/README.md).
  */
 public final class ScenarioAgent implements LeadershipListener {
     private final PrintStream out;
@@ -74,9 +79,10 @@ public final class ScenarioAgent implements LeadershipListener {
         return switch (request) {
             case "open" -> 2;
             case "wait_leader" -> 1;
+            case "work" -> 3;
             case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
             default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
-                    + " open, start, observe, is_leader, token, wait_leader, resign, leader, members, close or quit)");
+                    + " open, start, observe, is_leader, token, wait_leader, resign, leader, members, work, close or quit)");
         };
     }
 
@@ -103,6 +109,7 @@ public final class ScenarioAgent implements LeadershipListener {
             case "token" -> "ok " + election.fencingToken().orElse(0);
             case "wait_leader" -> "ok " + waitLeader(w[1]);
             case "resign" -> { election.resign(); yield "ok"; }
+            case "work" -> startWork(w[1], Long.parseLong(w[2]), w[3]);
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");
             // `ok ` and nothing after it when there are none, as tests/scenarios/README.md says.
@@ -124,6 +131,65 @@ public final class ScenarioAgent implements LeadershipListener {
             return true;
         }
         return election.awaitLeadership(Duration.ofMillis(ms));
+    }
+
+    /** Starts the fenced-write loop of tests/chaos on a daemon thread. */
+    private String startWork(String resource, long millis, String label) {
+        LeaderElection e = election;
+        int colon = resource.lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(resource.substring(0, colon),
+                Integer.parseInt(resource.substring(colon + 1)));
+        Thread loop = new Thread(() -> work(e, address, millis, label), "chaos-work");
+        loop.setDaemon(true);
+        loop.start();
+        return "ok";
+    }
+
+    private void work(LeaderElection e, InetSocketAddress address, long millis, String label) {
+        Socket socket = null;
+        BufferedReader replies = null;
+        Boolean previous = null;
+        while (!e.isClosed()) {
+            long t0 = System.nanoTime();
+            boolean leading = e.isLeader();
+            long t1 = System.nanoTime();
+            long token = e.fencingToken().orElse(0);
+            if (leading || previous == null || previous != leading) {
+                write("event sample " + leading + " " + token + " " + t0 + " " + t1);
+            }
+            previous = leading;
+            if (leading && token > 0) {
+                long w0 = System.nanoTime();
+                String result;
+                try {
+                    if (socket == null) {
+                        socket = new Socket();
+                        socket.connect(address, 2000);
+                        socket.setSoTimeout(2000);
+                        replies = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+                    }
+                    socket.getOutputStream().write(("write " + label + " " + token + "\n").getBytes(StandardCharsets.UTF_8));
+                    result = replies.readLine();
+                } catch (IOException ex) {
+                    result = null;
+                }
+                if (!"ok".equals(result) && !"stale".equals(result)) {
+                    result = "error";
+                    try {
+                        if (socket != null) socket.close();
+                    } catch (IOException ignored) {
+                        // the connection is being dropped anyway
+                    }
+                    socket = null;
+                }
+                write("event write " + token + " " + result + " " + w0 + " " + System.nanoTime());
+            }
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException ex) {
+                return;
+            }
+        }
     }
 
     private void closeElection() {

@@ -1,0 +1,44 @@
+"""The fenced resource of the chaos suite: a TCP server that keeps the highest token it has
+accepted and rejects a lower one.
+
+Protocol, one line each way: ``write <label> <token>`` -> ``ok`` (token >= highest; it becomes
+the highest) or ``stale``. Every decision is logged, in decision order, as a history record
+``{"kind": "accept", "proc", "token", "result", "t"}`` (tests/chaos/checker.py).
+"""
+import socketserver
+import threading
+import time
+
+
+class Resource:
+    def __init__(self):
+        self.highest = 0
+        self.log = []
+        self.lock = threading.Lock()
+        resource = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                for line in self.rfile:
+                    words = line.decode().split()
+                    if len(words) != 3 or words[0] != "write" or not words[2].isdigit():
+                        self.wfile.write(b"err expected `write <label> <token>`\n")
+                        continue
+                    self.wfile.write(resource.write(words[1], int(words[2])).encode() + b"\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def write(self, label, token):
+        with self.lock:
+            result = "ok" if token >= self.highest else "stale"
+            self.highest = max(self.highest, token)
+            self.log.append({"kind": "accept", "proc": label, "token": token, "result": result,
+                             "t": time.monotonic_ns()})
+            return result
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

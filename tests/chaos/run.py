@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""The chaos suite: candidates in three languages on each server store, faults injected,
+and the history checked (checker.py) against elect's promises. Standard library only.
+
+    python3 tests/chaos/run.py --agent rust="target/debug/elect agent" \\
+        --agent python="python3 bindings-python/tests/agent.py" --agent java="java ... ScenarioAgent"
+    python3 tests/chaos/run.py ... --report docs/chaos.md     # also rewrites the results table
+
+Every candidate runs the agents' ``work`` loop (tests/scenarios/README.md): it samples
+``is_leader()`` and, while leading, writes its fencing token to a resource (resource.py) that
+keeps the highest token. Each candidate reaches a single server through a proxy of its own
+(proxy.py), so that one candidate's link can stall. ``ELECT_CHAOS_SOAK=<minutes>`` repeats
+faults in random order until that many minutes have passed, instead of the CI list.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scenarios"))
+
+from agents import Agent, Failure  # noqa: E402
+from checker import Violation, check, takeover_ns  # noqa: E402
+from faults import FAULTS, CLUSTER_FAULTS  # noqa: E402
+from history import Candidate, history_of, excerpt  # noqa: E402
+from proxy import Proxy  # noqa: E402
+from report import write_report  # noqa: E402
+from resource import Resource  # noqa: E402
+from stores import Store  # noqa: E402
+
+TTL_MS, RETRY_MS, WORK_MS = 2000, 200, 20
+LANGS = ["rust", "python", "java", "rust"]
+STORES = ["etcd", "zk", "redis", "postgres"]
+
+
+class Run:
+    """One store (or cluster), its candidates, the resource and the faults injected so far."""
+
+    def __init__(self, kind, cluster, agents, run_dir):
+        self.kind, self.cluster, self.agents = kind, cluster, agents
+        self.ttl, self.retry = TTL_MS, RETRY_MS
+        self.name = f"chaos-{uuid.uuid4().hex[:8]}"
+        self.records = []  # pause, fault and quiet records (checker.py)
+        self.phases = [(time.monotonic_ns(), "baseline")]
+        self.candidates = []
+        self.store = Store(kind, run_dir, cluster)
+        self.resource = Resource()
+        for lang in LANGS:
+            self.spawn(lang)
+
+    def spawn(self, lang):
+        label = f"{lang[0]}{len(self.candidates)}"
+        proxy, uri = None, self.store.uri
+        if not self.cluster:
+            host, port = self.store.address
+            proxy = Proxy(host, port)
+            uri = uri.replace(f"{host}:{port}", f"{host}:{proxy.port}")
+        sep = "&" if "?" in uri else "?"
+        uri += f"{sep}ttl={self.ttl}ms&retry={self.retry}ms&id={label}"
+        c = Candidate(label, lang, Agent(len(self.candidates), self.agents[lang]), proxy)
+        self.candidates.append(c)
+        for req in (f"open {uri} {self.name}", f"work {self.resource.address} {WORK_MS} {label}",
+                    "start"):
+            reply = c.agent.request(req)
+            if reply != "ok":
+                raise Failure(f"{label} ({lang}): `{req.split()[0]}` answered `{reply}`")
+        return c
+
+    def now(self):
+        return time.monotonic_ns()
+
+    def leader(self):
+        """The live, running candidate whose latest sample (within 10 intervals) is true."""
+        now = self.now()
+        live = [(s["token"], c) for c in self.candidates if c.running()
+                for s in [c.last_sample()] if s and s["leading"] and now - s["t1"] < 10 * WORK_MS * 1e6]
+        return max(live, key=lambda x: x[0])[1] if live else None
+
+    def await_leader(self, exclude=None, within_ms=None):
+        deadline = time.monotonic() + (within_ms or self.ttl * 3 + 15000) / 1000
+        while time.monotonic() < deadline:
+            c = self.leader()
+            if c is not None and c is not exclude:
+                return c
+            time.sleep(0.01)
+        raise Failure(f"no leader{' other than ' + exclude.label if exclude else ''} "
+                      f"within {within_ms or self.ttl * 3 + 15000} ms")
+
+    def fault(self, name, t0, t1, victim, ref, bound_ms):
+        self.records.append({"kind": "fault", "name": name, "t0": t0, "t1": t1,
+                             "victim": victim.label if victim else None, "from": ref,
+                             "bound_ns": int(bound_ms * 1e6)})
+
+    def settle_and_quiet(self):
+        """Waits half a ttl for the fault's after-effects (a resumed leader's revocation),
+        then watches a window of 1.5 ttl (several renewals) in which nothing may change (L2)."""
+        self.await_leader()
+        time.sleep(self.ttl / 2000)
+        t0 = self.now()
+        time.sleep(1.5 * self.ttl / 1000)
+        self.records.append({"kind": "quiet", "t0": t0, "t1": self.now()})
+
+    def inject(self, fault):
+        self.phases.append((self.now(), fault.__name__))
+        fault(self)
+        self.settle_and_quiet()
+
+    def history(self):
+        return history_of(self.candidates) + self.resource.log + self.records
+
+    def close(self):
+        for c in self.candidates:
+            c.agent.stop()
+            if c.proxy:
+                c.proxy.close()
+        self.resource.close()
+        self.store.stop()
+
+
+def run_store(kind, cluster, agents, out_dir, soak_s, results, run_dir):
+    label = kind + ("-cluster" if cluster else "")
+    faults = CLUSTER_FAULTS if cluster else FAULTS
+    started = time.monotonic()
+    run = Run(kind, cluster, agents, run_dir)
+    error = None
+    try:
+        run.await_leader()
+        run.settle_and_quiet()
+        plan = list(faults)
+        while plan:
+            run.inject(plan.pop(0))
+            if not plan and time.monotonic() - started < soak_s:
+                plan = random.sample(faults, len(faults))
+    except Failure as e:
+        error = str(e)
+    finally:
+        run.close()
+    history = run.history()
+    with open(os.path.join(out_dir, f"{label}.jsonl"), "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in sorted(history, key=when))
+    violations = check(history)
+    if error:
+        violations.append(Violation("run", run.now(), f"the run stopped: {error}"))
+    tally(results, kind, cluster, run, history, violations)
+    for v in violations:
+        print(f"FAIL  {label}: {phase_of(run.phases, v.t)}: {v}", flush=True)
+        print(excerpt(history, v.t), flush=True)
+    took = time.monotonic() - started
+    print(f"{'ok   ' if not violations else 'FAIL '} {label}: {len(run.phases) - 1} faults, "
+          f"{len(violations)} violations ({took:.0f}s)", flush=True)
+    return not violations
+
+
+def when(r):
+    return r.get("t", r.get("t0", 0))
+
+
+def phase_of(phases, t):
+    return [name for start, name in phases if start <= t][-1] if t >= phases[0][0] else "baseline"
+
+
+def tally(results, kind, cluster, run, history, violations):
+    """Adds this run's figures to results[(fault, store)]: runs, violations, worst takeover."""
+    store = kind + (" cluster" if cluster else "")
+    faults = {f["t0"]: f for f in history if f["kind"] == "fault"}
+    for start, name in run.phases:
+        row = results.setdefault(f"{name}|{store}", {"runs": 0, "violations": 0, "worst_ms": None})
+        row["runs"] += 1
+        for f in faults.values():
+            if phase_of(run.phases, f["t0"]) == name and f["t0"] >= start:
+                took = takeover_ns(history, f)
+                if took is not None:
+                    row["worst_ms"] = max(row["worst_ms"] or 0, round(took / 1e6))
+    for v in violations:
+        name = "run" if v.rule == "run" else phase_of(run.phases, v.t)
+        results.setdefault(f"{name}|{store}", {"runs": 1, "violations": 0, "worst_ms": None})
+        results[f"{name}|{store}"]["violations"] += 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--agent", action="append", required=True, metavar="LANG=COMMAND",
+                   help="the command that starts one agent of LANG (rust, python, java)")
+    p.add_argument("--store", action="append", choices=STORES, help="only these stores")
+    p.add_argument("--report", metavar="FILE", help="rewrite the results table in FILE")
+    p.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "elect-chaos"),
+                   help="directory for the histories (one JSON line per record)")
+    args = p.parse_args()
+    agents = dict(a.split("=", 1) for a in args.agent)
+    missing = sorted(set(LANGS) - set(agents))
+    if missing:
+        p.error(f"no --agent for {', '.join(missing)}")
+    soak_s = float(os.environ.get("ELECT_CHAOS_SOAK", "0")) * 60
+    os.makedirs(args.out, exist_ok=True)
+    run_dir = tempfile.mkdtemp(prefix="elect-chaos-servers.")
+    stores = args.store or STORES
+    plan = [(k, False) for k in stores] + [(k, True) for k in stores if k in ("etcd", "zk")]
+    results, ok = {}, True
+    for kind, cluster in plan:
+        ok &= run_store(kind, cluster, agents, args.out, soak_s / len(plan), results, run_dir)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    print(f"histories in {args.out}")
+    if args.report:
+        write_report(args.report, results, soak_s / 60, TTL_MS)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
