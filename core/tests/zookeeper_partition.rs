@@ -8,7 +8,9 @@
 //!
 //! Candidate A and ensemble member 3 run in a network namespace this test creates, joined to the
 //! host's by a veth pair; members 1 and 2 and candidate B stay outside. A talks to member 3
-//! only, B to members 1 and 2. Member 3 must be a follower (the test restarts it if it leads).
+//! only, B to members 1 and 2. Member 3 is a follower in the first test (the case a read
+//! heartbeat got wrong) and the ensemble's leader in the second (the test restarts members until
+//! it is).
 //! Once A leads and B waits in line, blackhole routes cut the namespace off both ways. A (a child
 //! process in the namespace) samples `is_leader()` every millisecond, B (here) too, both stamped
 //! with `CLOCK_MONOTONIC`: A's last `true` must come before B's first.
@@ -19,9 +21,9 @@ mod zk_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use elect_core::Election;
@@ -67,16 +69,17 @@ impl Netns {
             );
             return None;
         }
-        let pid = std::process::id();
-        // A /30 of its own per test process, so parallel runs do not collide.
-        let (a, b) = (200 + pid % 50, (pid / 50) % 64 * 4);
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let (pid, k) = (std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed) % 2);
+        // A /30 of its own per namespace, so that parallel runs do not collide.
+        let (a, b) = (200 + pid % 50, ((pid / 50) % 32 * 8 + k * 4) % 256);
         let net = Netns {
-            name: format!("ezk{pid}"),
-            host_if: format!("ezk{pid}h"),
+            name: format!("ezk{pid}{k}"),
+            host_if: format!("ezk{pid}{k}h"),
             host_addr: format!("10.{a}.{b}.1"),
             ns_addr: format!("10.{a}.{b}.2"),
         };
-        let inside = format!("ezk{pid}n");
+        let inside = format!("ezk{pid}{k}n");
         must(&["ip", "netns", "add", &net.name]);
         must(&[
             "ip", "link", "add", &net.host_if, "type", "veth", "peer", "name", &inside,
@@ -197,25 +200,28 @@ impl Drop for ChildA {
     }
 }
 
-/// Restarts member 3 until it follows: the scenario is a follower cut off with its client.
-fn make_member3_follow(zk: &Zk) {
-    for _ in 0..3 {
-        let m3 = zk.member_pid(3);
-        if zk.leader_pid() != m3 {
+/// Kills and restarts members until member 3 leads the ensemble (`leads`) or follows it.
+fn place_member3(zk: &Zk, leads: bool) {
+    for _ in 0..12 {
+        let (leader, m3) = (zk.leader_pid(), zk.member_pid(3));
+        if (leader == m3) == leads {
             return;
         }
-        signal(m3, "KILL");
+        // Member 3 leads and must not: restart it. It follows and must lead: restart the leader,
+        // until member 3 wins the election that follows.
+        let member = zk.member_of(leader);
+        signal(leader, "KILL");
         while Command::new("kill")
-            .args(["-0", &m3.to_string()])
+            .args(["-0", &leader.to_string()])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
         {
             std::thread::sleep(Duration::from_millis(20));
         }
-        zk.restart_member(3);
+        zk.restart_member(member);
     }
-    panic!("member 3 kept winning the ensemble's election");
+    panic!("could not make member 3 {}", if leads { "lead" } else { "follow" });
 }
 
 /// `host:port` of each member, in member order, from `zk://h1:p1,h2:p2,h3:p3`.
@@ -226,12 +232,28 @@ fn members(zk: &Zk) -> Vec<String> {
 
 #[test]
 fn a_leader_cut_off_with_its_follower_stops_believing_before_the_next_is_elected() {
+    cut_off_with_member3(false);
+}
+
+/// The ensemble leader cut off with its client: it keeps answering its clients' reads (and
+/// syncs) until it notices, after about `syncLimit` ticks, that it lost its quorum.
+#[test]
+fn a_leader_cut_off_with_the_ensemble_leader_stops_believing_before_the_next_is_elected() {
+    cut_off_with_member3(true);
+}
+
+/// Candidate A and member 3 (the ensemble's leader when `member3_leads`, else a follower) are cut
+/// off from members 1 and 2 and candidate B.
+fn cut_off_with_member3(member3_leads: bool) {
+    // One at a time: two ensembles and their timing on a loaded 2-core machine are enough.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(net) = Netns::create() else {
         return;
     };
     let (out, inside) = (net.host_addr.as_str(), net.ns_addr.as_str());
     let zk = Zk::ensemble_placed("part", [out, out, inside], ["-", "-", &net.name]);
-    make_member3_follow(&zk);
+    place_member3(&zk, member3_leads);
     let m = members(&zk);
     let a = ChildA::spawn(&net, &format!("zk://{}", m[2]));
     a.expect("belief true");
