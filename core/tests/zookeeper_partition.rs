@@ -38,16 +38,15 @@ fn mono_ns() -> u64 {
     t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
-fn sh(args: &[&str]) -> bool {
-    Command::new(args[0])
+/// Runs a command line (words separated by spaces); panics if it fails.
+fn must(line: &str) {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let ok = Command::new(args[0])
         .args(&args[1..])
         .status()
         .unwrap_or_else(|e| panic!("{}: {e}", args[0]))
-        .success()
-}
-
-fn must(args: &[&str]) {
-    assert!(sh(args), "`{}` failed", args.join(" "));
+        .success();
+    assert!(ok, "`{line}` failed");
 }
 
 /// A network namespace with a veth link to the host's: `host_addr` outside, `ns_addr` inside.
@@ -80,30 +79,30 @@ impl Netns {
             ns_addr: format!("10.{a}.{b}.2"),
         };
         let inside = format!("ezk{pid}{k}n");
-        must(&["ip", "netns", "add", &net.name]);
-        must(&[
-            "ip", "link", "add", &net.host_if, "type", "veth", "peer", "name", &inside,
-        ]);
-        must(&["ip", "link", "set", &inside, "netns", &net.name]);
-        must(&["ip", "addr", "add", &format!("{}/30", net.host_addr), "dev", &net.host_if]);
-        must(&["ip", "link", "set", &net.host_if, "up"]);
-        net.exec(&["ip", "addr", "add", &format!("{}/30", net.ns_addr), "dev", &inside]);
-        net.exec(&["ip", "link", "set", &inside, "up"]);
-        net.exec(&["ip", "link", "set", "lo", "up"]);
+        let (ns, host_if) = (&net.name, &net.host_if);
+        must(&format!("ip netns add {ns}"));
+        must(&format!(
+            "ip link add {host_if} type veth peer name {inside}"
+        ));
+        must(&format!("ip link set {inside} netns {ns}"));
+        must(&format!("ip addr add {}/30 dev {host_if}", net.host_addr));
+        must(&format!("ip link set {host_if} up"));
+        net.exec(&format!("ip addr add {}/30 dev {inside}", net.ns_addr));
+        net.exec(&format!("ip link set {inside} up"));
+        net.exec("ip link set lo up");
         Some(net)
     }
 
-    fn exec(&self, args: &[&str]) {
-        let mut all = vec!["ip", "netns", "exec", &self.name];
-        all.extend_from_slice(args);
-        must(&all);
+    /// Runs a command line inside the namespace.
+    fn exec(&self, line: &str) {
+        must(&format!("ip netns exec {} {line}", self.name));
     }
 
     /// Drops every packet between the namespace and the host, both ways. Open connections are
     /// not reset: they go silent, as behind a failed switch.
     fn partition(&self) {
-        must(&["ip", "route", "add", "blackhole", &format!("{}/32", self.ns_addr)]);
-        self.exec(&["ip", "route", "add", "blackhole", &format!("{}/32", self.host_addr)]);
+        must(&format!("ip route add blackhole {}/32", self.ns_addr));
+        self.exec(&format!("ip route add blackhole {}/32", self.host_addr));
     }
 }
 
@@ -115,7 +114,13 @@ impl Drop for Netns {
                 .stderr(Stdio::null())
                 .status();
         };
-        quiet(&["ip", "route", "del", "blackhole", &format!("{}/32", self.ns_addr)]);
+        quiet(&[
+            "ip",
+            "route",
+            "del",
+            "blackhole",
+            &format!("{}/32", self.ns_addr),
+        ]);
         quiet(&["ip", "link", "del", &self.host_if]);
         quiet(&["ip", "netns", "del", &self.name]);
     }
@@ -162,7 +167,12 @@ impl ChildA {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &net.name])
             .arg(exe)
-            .args(["zk_partition_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "zk_partition_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("ELECT_ZKP_CHILD_URI", uri)
             .stdout(Stdio::piped())
             .spawn()
@@ -189,7 +199,9 @@ impl ChildA {
         let rest = line
             .strip_prefix(prefix)
             .unwrap_or_else(|| panic!("candidate A said `{line}`, expected `{prefix} ...`"));
-        rest.split_whitespace().map(|n| n.parse().unwrap()).collect()
+        rest.split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect()
     }
 }
 
@@ -221,7 +233,10 @@ fn place_member3(zk: &Zk, leads: bool) {
         }
         zk.restart_member(member);
     }
-    panic!("could not make member 3 {}", if leads { "lead" } else { "follow" });
+    panic!(
+        "could not make member 3 {}",
+        if leads { "lead" } else { "follow" }
+    );
 }
 
 /// `host:port` of each member, in member order, from `zk://h1:p1,h2:p2,h3:p3`.
@@ -264,7 +279,10 @@ fn cut_off_with_member3(member3_leads: bool) {
     b.start().unwrap();
     let deadline = std::time::Instant::now() + WAIT;
     while b.members().map(|l| l.len()).unwrap_or(0) < 2 {
-        assert!(std::time::Instant::now() < deadline, "B did not join the line");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B did not join the line"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -308,6 +326,9 @@ fn cut_off_with_member3(member3_leads: bool) {
         ms(b_first)
     );
     // A cannot have come back: it is still cut off, and its session is gone.
-    assert!(a.lines.try_recv().is_err(), "A believed again while cut off");
+    assert!(
+        a.lines.try_recv().is_err(),
+        "A believed again while cut off"
+    );
     b.close();
 }
