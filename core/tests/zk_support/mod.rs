@@ -130,7 +130,10 @@ impl Zk {
 
     /// The pid of ensemble member `n` (1..3).
     pub fn member_pid(&self, n: u32) -> i32 {
-        run(&["pid", &self.name, &n.to_string()]).trim().parse().unwrap()
+        run(&["pid", &self.name, &n.to_string()])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Which member (1..3) has this pid.
