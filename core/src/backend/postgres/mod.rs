@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::server_clock::ServerClock;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
@@ -64,6 +65,10 @@ pub(crate) struct Shared {
     ttl: Duration,
     renew: Duration,
     retry: Duration,
+    /// The leaders' safety margin: how far the server's clock may jump ahead unnoticed.
+    margin: Duration,
+    /// The server's clock (`now()`) as the last round read it.
+    clock: std::sync::Mutex<ServerClock>,
 }
 
 impl Shared {
@@ -97,6 +102,8 @@ impl PgBackend {
             ttl: config.ttl,
             renew: config.renew(),
             retry: config.retry,
+            margin: config.margin(),
+            clock: Default::default(),
         });
         // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
         // is left, less a little so that its own, clearer error wins the race.
