@@ -89,7 +89,7 @@ impl PgBackend {
         let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
         let names = Names::from_config(config)?;
-        let (client, _notifications) = params.open().await?;
+        let client = params.open_statements().await?;
         names.ensure(&client, &params).await?;
         let listener = Listener::new(params.clone());
         let shared = Arc::new(Shared {
