@@ -12,7 +12,40 @@
 //! This notices a step at the first renewal after it. It cannot prevent the overlap between the
 //! step and that renewal, and it does not see a step that happens while nobody renews.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The [`ServerClock`] of one store connection, shared by its tasks, with the margin the
+/// leaders allow.
+pub struct ClockCheck {
+    store: &'static str,
+    margin: Duration,
+    clock: Mutex<ServerClock>,
+}
+
+impl ClockCheck {
+    pub fn new(store: &'static str, margin: Duration) -> ClockCheck {
+        ClockCheck {
+            store,
+            margin,
+            clock: Mutex::default(),
+        }
+    }
+
+    /// Records a reading of the server's clock (see [`ServerClock::observe`]). When the
+    /// server's clock ran ahead by more than the margin, logs it and returns the message for
+    /// the leaders, who then step down.
+    pub fn check(&self, sent: Instant, received: Instant, server_ms: f64) -> Option<String> {
+        let ahead = self
+            .clock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(sent, received, server_ms, self.margin)?;
+        let message = jumped_message(self.store, ahead, self.margin);
+        tracing::warn!("{message}");
+        Some(message)
+    }
+}
 
 /// The last reading of one server's clock.
 #[derive(Default)]
@@ -50,7 +83,7 @@ impl ServerClock {
 }
 
 /// The message of a leader that steps down because the server's clock jumped.
-pub fn jumped_message(store: &str, ahead: Duration, margin: Duration) -> String {
+fn jumped_message(store: &str, ahead: Duration, margin: Duration) -> String {
     format!(
         "the {store} server's clock ran {:.0} ms ahead of this process's clock since the previous \
          renewal (more than the margin, {} ms): leases on the server may have ended early, so \

@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
-use super::server_clock::ServerClock;
+use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
@@ -65,10 +65,8 @@ pub(crate) struct Shared {
     ttl: Duration,
     renew: Duration,
     retry: Duration,
-    /// The leaders' safety margin: how far the server's clock may jump ahead unnoticed.
-    margin: Duration,
-    /// The server's clock (`now()`) as the last round read it.
-    clock: std::sync::Mutex<ServerClock>,
+    /// The server's clock (`now()`) as the rounds read it.
+    clock: ClockCheck,
 }
 
 impl Shared {
@@ -102,8 +100,7 @@ impl PgBackend {
             ttl: config.ttl,
             renew: config.renew(),
             retry: config.retry,
-            margin: config.margin(),
-            clock: Default::default(),
+            clock: ClockCheck::new("postgres", config.margin()),
         });
         // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
         // is left, less a little so that its own, clearer error wins the race.

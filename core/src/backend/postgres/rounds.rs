@@ -19,7 +19,6 @@ use tokio::sync::{watch, Notify};
 use tokio_postgres::types::Type;
 
 use super::Shared;
-use crate::backend::server_clock::jumped_message;
 use crate::backend::Renewal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::LeaderInfo;
@@ -232,16 +231,7 @@ impl Rounds {
             match outcome {
                 Ok((renewed, leaders, server_ms)) => {
                     let arrived = Instant::now();
-                    let jumped = server_ms.and_then(|ms| {
-                        let ahead = shared
-                            .clock
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .observe(start, arrived, ms, shared.margin)?;
-                        let message = jumped_message("postgres", ahead, shared.margin);
-                        tracing::warn!("{message}");
-                        Some(message)
-                    });
+                    let jumped = server_ms.and_then(|ms| shared.clock.check(start, arrived, ms));
                     let watched: HashSet<&String> = batch.watched.iter().collect();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {

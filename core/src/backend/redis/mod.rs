@@ -29,7 +29,7 @@ use redis::ScriptInvocation;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::server_clock::ServerClock;
+use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
@@ -60,10 +60,8 @@ pub(crate) struct Shared {
     /// acquire script's restart guard holds grants that long after the server started.
     max_ttl: AtomicU64,
     retry: Duration,
-    /// The leaders' safety margin: how far the server's clock may jump ahead unnoticed.
-    margin: Duration,
-    /// The server's clock as the keep-alive last read it.
-    clock: std::sync::Mutex<ServerClock>,
+    /// The server's clock as the keep-alives read it.
+    clock: ClockCheck,
     /// The send time of the keep-alive that found the server's clock jumped, and the message
     /// for the leaders it stepped down.
     clock_jump: std::sync::Mutex<Option<(Instant, String)>>,
@@ -86,13 +84,7 @@ impl Shared {
         received_at: Instant,
         server_ms: u64,
     ) -> Option<String> {
-        let ahead = self
-            .clock
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .observe(sent_at, received_at, server_ms as f64, self.margin)?;
-        let message = super::server_clock::jumped_message("redis", ahead, self.margin);
-        tracing::warn!("{message}");
+        let message = self.clock.check(sent_at, received_at, server_ms as f64)?;
         *self.clock_jump.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((sent_at, message.clone()));
         Some(message)
@@ -166,8 +158,7 @@ impl RedisBackend {
             ttl_ms: config.ttl.as_millis() as u64,
             max_ttl: AtomicU64::new(config.ttl.as_millis() as u64),
             retry: config.retry,
-            margin: config.margin(),
-            clock: Default::default(),
+            clock: ClockCheck::new("redis", config.margin()),
             clock_jump: Default::default(),
             keepalive_every: (config.renew() / 2).max(Duration::from_millis(10)),
             registry: keepalive::Registry::default(),
