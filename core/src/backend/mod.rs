@@ -25,6 +25,8 @@ pub mod file;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod server_clock;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
 

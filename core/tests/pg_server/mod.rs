@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct PgServer {
     pub instance: String,
     env: HashMap<String, String>,
+    /// Environment of the server processes (see [`PgServer::start_with_env`]).
+    launch_env: Vec<(String, String)>,
 }
 
 fn script() -> PathBuf {
@@ -18,8 +20,13 @@ fn script() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> String {
+    run_env(args, &[])
+}
+
+fn run_env(args: &[&str], env: &[(String, String)]) -> String {
     let out = Command::new(script())
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("cannot run scripts/servers/postgres");
     assert!(
@@ -32,6 +39,12 @@ fn run(args: &[&str]) -> String {
 
 impl PgServer {
     pub fn start(tag: &str) -> PgServer {
+        Self::start_with_env(tag, &[])
+    }
+
+    /// Starts a cluster whose server processes run with `env` added to their environment (for
+    /// example an `LD_PRELOAD` that shifts their clock).
+    pub fn start_with_env(tag: &str, env: &[(&str, &str)]) -> PgServer {
         static N: AtomicU32 = AtomicU32::new(0);
         let instance = format!(
             "{tag}-{}-{}",
@@ -41,6 +54,10 @@ impl PgServer {
         let mut server = PgServer {
             instance,
             env: HashMap::new(),
+            launch_env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         server.start_again();
         server
@@ -48,7 +65,7 @@ impl PgServer {
 
     /// Starts the cluster again after [`PgServer::halt`]: same data, same port.
     pub fn start_again(&mut self) {
-        let out = run(&["start", &self.instance]);
+        let out = run_env(&["start", &self.instance], &self.launch_env);
         self.env = out
             .lines()
             .filter_map(|l| l.strip_prefix("export "))

@@ -43,7 +43,8 @@ impl Server {
         }
     }
 
-    /// Stops and starts the server on the same port; every key is lost (no persistence).
+    /// Stops and starts the server on the same port; every key is lost, unless it was started
+    /// with persistence arguments (then it reloads its snapshot).
     pub fn restart(&self) {
         run(Command::new(script()).arg("restart").arg(&self.name));
     }

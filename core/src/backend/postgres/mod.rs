@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
@@ -64,6 +65,8 @@ pub(crate) struct Shared {
     ttl: Duration,
     renew: Duration,
     retry: Duration,
+    /// The server's clock (`now()`) as the rounds read it.
+    clock: ClockCheck,
 }
 
 impl Shared {
@@ -84,7 +87,7 @@ impl PgBackend {
         let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
         let names = Names::from_config(config)?;
-        let (client, _notifications) = params.open().await?;
+        let client = params.open_statements().await?;
         names.ensure(&client, &params).await?;
         let listener = Listener::new(params.clone());
         let shared = Arc::new(Shared {
@@ -97,6 +100,7 @@ impl PgBackend {
             ttl: config.ttl,
             renew: config.renew(),
             retry: config.retry,
+            clock: ClockCheck::new("postgres", config.margin()),
         });
         // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
         // is left, less a little so that its own, clearer error wins the race.
