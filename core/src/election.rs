@@ -116,6 +116,7 @@ impl Election {
             events: self.events.clone(),
             backend: self.backend.clone(),
             commands: rx,
+            clock: crate::clock::BootClock::new(),
         };
         self.lease.set_state(State::Campaigning);
         control.commands = Some(tx);
