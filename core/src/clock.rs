@@ -8,7 +8,9 @@
 //!
 //! Deadlines are nanoseconds of `CLOCK_BOOTTIME` in an `AtomicU64` (see `lease`), so that
 //! `is_leader()` is two atomic loads and one `clock_gettime(CLOCK_BOOTTIME)` (a vDSO call, like
-//! `CLOCK_MONOTONIC`). `0` is reserved for "no deadline".
+//! `CLOCK_MONOTONIC`). `0` is reserved for "no deadline". The clock is read through the C
+//! library (rustix's `use-libc`): rustix's own vDSO lookup reads memory that valgrind does not
+//! map, and the C tests run under valgrind.
 //!
 //! Backends stamp renewals with `Instant`s (the monotonic clock), and timers need `Instant`s;
 //! [`BootClock`] converts between the two without ever placing a renewal later than it was.
