@@ -71,7 +71,7 @@ class StoreDownAtStartTest {
         String exports = server(false, "start");
         String uri = exports.lines().filter(l -> l.startsWith("export ELECT_REDIS_URI="))
                 .map(l -> l.substring("export ELECT_REDIS_URI=".length())).findFirst().orElseThrow();
-        server(true, "stop");");
+        server(true, "stop");
 
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
@@ -79,10 +79,10 @@ class StoreDownAtStartTest {
                 .withPropertyValues("elect.uri=" + uri, "elect.name=down-at-start", "elect.id=me",
                         "elect.connect-timeout=500ms", "elect.retry=200ms", "elect.ttl=3s")
                 .run(context -> {
-                    assertThat(context).hasNotFailed();");
+                    assertThat(context).hasNotFailed();
                     LeaderElection election = context.getBean(LeaderElection.class);
                     Errors errors = context.getBean(Errors.class);
-                    String error = errors.awaitFirst();");
+                    String error = errors.awaitFirst();
                     assertThat(error).contains("cannot reach its store (retrying every 200 ms)");
 
                     HealthIndicator health = context.getBean("electHealthIndicator", HealthIndicator.class);
@@ -95,14 +95,14 @@ class StoreDownAtStartTest {
                     Job job = context.getBean(Job.class);
                     assertThat(job.run()).isZero();
 
-                    server(false, "restart");");
-                    assertThat(election.awaitLeadership(WAIT)).isTrue();");
+                    server(false, "restart");
+                    assertThat(election.awaitLeadership(WAIT)).isTrue();
                     assertThat(election.isConnected()).isTrue();
                     h = health.health();
                     assertThat(h.getStatus()).isEqualTo(Status.UP);
                     assertThat(h.getDetails()).containsEntry("state", "connected").containsEntry("leader", true)
                             .containsEntry("currentLeader", "me");
-                    assertThat(job.run()).isEqualTo(1);");
+                    assertThat(job.run()).isEqualTo(1);
                 });
     }
 
