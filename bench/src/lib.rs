@@ -3,5 +3,6 @@
 //! ([`stats`]).
 
 pub mod failover;
+pub mod procfs;
 pub mod runner;
 pub mod stats;
