@@ -89,16 +89,7 @@ impl fmt::Display for HostPort {
 }
 
 /// Options every store understands, settable as query parameters or through [`Config::set`].
-pub const COMMON_OPTIONS: &[&str] = &[
-    "ttl",
-    "renew",
-    "retry",
-    "id",
-    "value",
-    "silence",
-    "connect_timeout",
-    "margin",
-];
+pub const COMMON_OPTIONS: [&str; 8] = crate::options::CommonOption::NAMES;
 
 /// A parsed, validated connection string: which store, and every option of the election.
 #[derive(Clone)]
