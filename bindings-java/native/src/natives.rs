@@ -33,6 +33,7 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn free(handle: jlong) },
     native_method! { static raw fn id(handle: jlong) -> JString },
     native_method! { static raw fn version() -> JString },
+    native_method! { static raw fn tables() -> JString },
     native_method! { static raw fn panic_for_tests() },
 ];
 
@@ -271,6 +272,29 @@ fn id<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) ->
 
 fn version<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) -> JString<'local> {
     entry(env, |env| Ok(JString::from_str(env, elect_core::VERSION)?))
+}
+
+/// Core's tables the Java side mirrors, one row a line, for the tests that check the mirrors:
+/// `option <name> <kind> <default>`, `event <number> <name>`, `reason <number> <name>`.
+fn tables<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) -> JString<'local> {
+    use elect_core::options::CommonOption;
+    use elect_core::{EventKind, RevokeReason};
+    entry(env, |env| {
+        let mut rows: Vec<String> = CommonOption::ALL
+            .iter()
+            .map(|o| {
+                format!(
+                    "option {} {} {}",
+                    o.name(),
+                    o.kind().name(),
+                    o.default_text()
+                )
+            })
+            .collect();
+        rows.extend(EventKind::ALL.map(|k| format!("event {} {}", k as i32, k.name())));
+        rows.extend(RevokeReason::ALL.map(|r| format!("reason {} {}", r as i32, r.name())));
+        Ok(JString::from_str(env, rows.join("\n"))?)
+    })
 }
 
 /// Lets the tests check that a Rust panic surfaces as a Java exception.
