@@ -27,7 +27,7 @@ pub mod uri;
 
 pub use dispatcher::Handler;
 pub use election::{after_fork_in_child, validate_name, Election};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{panic_message, Error, ErrorCode, Result};
 pub use event::{Event, EventKind, LeaderInfo, Member, RevokeReason};
 pub use lease::State;
 pub use secret::Secret;

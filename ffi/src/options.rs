@@ -2,8 +2,6 @@
 
 use std::ffi::c_char;
 
-use elect_core::{Config, Result};
-
 use crate::error::elect_status;
 use crate::guard::{self, str_arg};
 
@@ -18,12 +16,9 @@ pub struct elect_options {
 }
 
 impl elect_options {
-    /// Applies the options to `config`, in the order they were set.
-    pub(crate) fn apply(&self, config: &mut Config) -> Result<()> {
-        for (key, value) in &self.pairs {
-            config.set(key, value)?;
-        }
-        Ok(())
+    /// The options, in the order they were set (for `Config::parse_with`).
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
     }
 }
 

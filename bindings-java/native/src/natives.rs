@@ -142,18 +142,19 @@ fn open<'local>(
     entry(env, |env| {
         let uri = required(env, &uri, "uri")?;
         let name = required(env, &name, "name")?;
-        let mut config = Config::parse(&uri)?;
+        // Key/value pairs from the builder, validated like query parameters.
+        let mut pairs = Vec::new();
         if !options.is_null() {
-            // Key/value pairs from the builder; each `set` validates like a query parameter.
             let len = options.len(env)?;
             for i in (0..len.saturating_sub(1)).step_by(2) {
                 let key = options.get_element(env, i)?;
                 let value = options.get_element(env, i + 1)?;
                 let key = required(env, &key, "option name")?;
                 let value = required(env, &value, &format!("option `{key}`"))?;
-                config.set(&key, &value)?;
+                pairs.push((key, value));
             }
         }
+        let config = Config::parse_with(&uri, pairs)?;
         let handler = if sink.is_null() {
             None
         } else {
