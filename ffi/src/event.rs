@@ -103,18 +103,15 @@ pub type elect_callback =
 /// Ownership: a static string; never free it. Never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn elect_reason_name(reason: i32) -> *const c_char {
-    crate::guard::value("elect_reason_name", c"unknown".as_ptr(), || {
-        let reason = match reason {
-            1 => RevokeReason::Resigned,
-            2 => RevokeReason::LeaseExpired,
-            3 => RevokeReason::SessionLost,
-            4 => RevokeReason::StoreUnreachable,
-            5 => RevokeReason::Closed,
-            0 => return c"none".as_ptr(),
-            _ => return c"unknown".as_ptr(),
-        };
-        crate::static_cstr(reason.as_str())
-    })
+    crate::guard::value(
+        "elect_reason_name",
+        c"unknown".as_ptr(),
+        || match RevokeReason::from_i32(reason) {
+            Some(reason) => crate::static_cstr(reason.name()),
+            None if reason == 0 => c"none".as_ptr(),
+            None => c"unknown".as_ptr(),
+        },
+    )
 }
 
 /// The caller's `user_data`, handed back to its callback on the dispatcher thread.

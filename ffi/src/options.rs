@@ -22,6 +22,19 @@ impl elect_options {
     }
 }
 
+/// The name of the `index`-th option every store understands (`"ttl"`, `"renew"`, ...), or NULL
+/// past the last: core's table, so that a binding's tests can check that it offers them all.
+///
+/// Ownership: a static string; never free it. Threading: any thread.
+#[no_mangle]
+pub extern "C" fn elect_option_name(index: usize) -> *const c_char {
+    guard::value("elect_option_name", std::ptr::null(), || {
+        elect_core::options::CommonOption::ALL
+            .get(index)
+            .map_or(std::ptr::null(), |o| crate::static_cstr(o.name()))
+    })
+}
+
 /// A new, empty option list.
 ///
 /// Ownership: the caller owns the result and frees it with `elect_options_free`. Never NULL.
