@@ -15,5 +15,6 @@ pub mod fleet;
 pub mod postgres;
 pub mod server;
 pub mod wait;
+pub mod zookeeper;
 
 pub use server::{Server, Store};

@@ -11,13 +11,13 @@
 //! (`bench/src/failover.rs`): measured from just before the resign request or the SIGKILL to the
 //! successor's `Elected` event, on `CLOCK_MONOTONIC`.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use elect_bench::failover::{self, header, measure, row, Case};
 use elect_bench::procfs::{cpu_ticks, rss_kib, TICKS_PER_SEC};
 use elect_core::Election;
 use elect_testkit::contract::with_options;
+use elect_testkit::zookeeper::packets_received;
 
 const WAIT: Duration = Duration::from_secs(30);
 /// Time for a candidate that just started or resigned to be waiting in line again.
@@ -103,16 +103,4 @@ fn threads() -> u64 {
         .find_map(|l| l.strip_prefix("Threads:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// `zk_packets_received` from the server's `mntr` four-letter word.
-fn packets_received(host: &str) -> u64 {
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    s.write_all(b"mntr").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.lines()
-        .find_map(|l| l.strip_prefix("zk_packets_received\t"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("mntr answers zk_packets_received")
 }
