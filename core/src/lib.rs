@@ -14,6 +14,7 @@
 pub mod backend;
 mod clock;
 mod dispatcher;
+pub mod duration;
 mod election;
 mod engine;
 mod error;
