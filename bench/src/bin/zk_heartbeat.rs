@@ -14,13 +14,9 @@
 //!
 //! Requests are sequential, as the heartbeat sends them; latency from send to answer.
 
-#[path = "../failover.rs"]
-#[allow(dead_code)]
-mod failover;
-
 use std::time::{Duration, Instant};
 
-use failover::{header, row};
+use elect_bench::failover::{header, row};
 use zookeeper_client as zk;
 
 #[tokio::main(flavor = "current_thread")]

@@ -45,7 +45,10 @@ use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
 use listener::Listener;
+#[cfg(feature = "testing")]
 pub use listener::NOTIFICATIONS;
+#[cfg(not(feature = "testing"))]
+use listener::NOTIFICATIONS;
 use rounds::Rounds;
 use schema::Names;
 use sql::Statements;

@@ -42,6 +42,7 @@ mod keys;
 mod notify;
 mod scripts;
 
+#[cfg(feature = "testing")]
 pub use notify::{stats, WakeStats};
 
 /// Store-specific query parameters: `prefix` (namespace of every key and channel, default

@@ -1,17 +1,19 @@
 //! Drives several agent processes (`elect agent --stamp`) as candidates of one election: the
-//! demo and the failover benchmark both use it, so both measure the same thing in the same way.
+//! demo, the failover benchmarks and the store-contract tests all use it, so all measure the
+//! same thing in the same way.
 //!
-//! Each agent runs in a process group of its own and dies with the driver. A reader thread per
+//! Each agent runs in a process group of its own; it exits when its stdin closes (the driver
+//! is gone), and [`Fleet::tie`] can make it die with the driver too. A reader thread per
 //! agent sends replies to that agent's own queue and events, with the agent's `CLOCK_MONOTONIC`
 //! stamp, to one queue for the whole fleet, so the driver sees all events in arrival order.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-use crate::child::{detach_but_tie, signal_group};
 use crate::clock;
 
 /// How long an agent may take to answer a request. Requests that wait on a store are bounded
@@ -51,6 +53,8 @@ struct Member {
 pub struct Fleet {
     program: PathBuf,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
+    tie: fn(&mut Command),
     members: Vec<Member>,
     /// Who each agent last reported as the leader (events may arrive before anyone waits).
     views: Vec<Option<String>>,
@@ -71,11 +75,26 @@ impl Fleet {
         Fleet {
             program,
             args,
+            envs: Vec::new(),
+            tie: |_| {},
             members: Vec::new(),
             views: Vec::new(),
             tx,
             rx,
         }
+    }
+
+    /// Runs `prepare` on every agent's command before it starts (the CLI makes its agents die
+    /// with it).
+    pub fn tie(mut self, prepare: fn(&mut Command)) -> Fleet {
+        self.tie = prepare;
+        self
+    }
+
+    /// Sets an environment variable of every agent started from now on.
+    pub fn env(mut self, key: &str, value: &str) -> Fleet {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// A function that makes the next [`Fleet::next`] return [`AgentEvent::Interrupted`].
@@ -95,10 +114,12 @@ impl Fleet {
     pub fn join(&mut self, uri: &str, name: &str, id: &str) -> Result<usize> {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        detach_but_tie(&mut cmd);
+            .stderr(Stdio::inherit())
+            .process_group(0);
+        (self.tie)(&mut cmd);
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", self.program.display()))?;
@@ -157,6 +178,34 @@ impl Fleet {
         let _ = m.child.wait();
         m.alive = false;
         at
+    }
+
+    /// Sends `sig` (`STOP`, `CONT`, ...) to the agent.
+    pub fn signal(&self, member: usize, sig: &str) -> Result<()> {
+        let pid = self.pid(member).to_string();
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(())
+            .ok_or_else(|| format!("kill -{sig} {pid} failed"))
+    }
+
+    /// Waits for the next note that `pred` accepts, dropping the others.
+    pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&Note) -> bool) -> Result<Note> {
+        let end = Instant::now() + timeout;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            let note = self
+                .next(left)
+                .ok_or_else(|| format!("no awaited event within {timeout:?}"))?;
+            if note.event == AgentEvent::Interrupted {
+                return Err(INTERRUPTED.into());
+            }
+            if pred(&note) {
+                return Ok(note);
+            }
+        }
     }
 
     pub fn id(&self, member: usize) -> &str {
@@ -239,7 +288,7 @@ impl Fleet {
                 match m.child.try_wait() {
                     Ok(Some(_)) | Err(_) => break,
                     Ok(None) if Instant::now() >= end => {
-                        signal_group(m.child.id() as libc::pid_t, libc::SIGKILL);
+                        let _ = m.child.kill();
                         let _ = m.child.wait();
                         break;
                     }
@@ -272,6 +321,8 @@ fn read_agent(member: usize, stdout: impl BufRead, replies: Sender<String>, even
     for line in stdout.lines() {
         let Ok(line) = line else { break };
         match line.strip_prefix("event ") {
+            // A test binary re-executed as the agent prints libtest's banner first.
+            None if !(line.starts_with("ok") || line.starts_with("err ")) => {}
             Some(rest) => {
                 let (event, at_ns) = parse_event(rest);
                 let _ = events.send(Note {
