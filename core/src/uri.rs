@@ -254,7 +254,7 @@ impl Config {
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
             "id" => self.id = non_empty_text(key, value)?,
-            "value" => self.value = text(key, value)?,
+            "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if backend::store_options(self.scheme).contains(&key) => {
                 self.params.insert(key.to_string(), text(key, value)?);
             }
@@ -433,6 +433,19 @@ fn text(key: &str, value: &str) -> Result<String> {
     Ok(value.to_string())
 }
 
+/// The longest `value`, in bytes: ample for an address or a small JSON document, and a bound on
+/// what a store (or a file) that serves it back can make a reader take in.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+fn bounded_text(key: &str, value: &str, max: usize) -> Result<String> {
+    if value.len() > max {
+        return Err(Error::invalid(format!(
+            "option `{key}`: longer than {max} bytes"
+        )));
+    }
+    text(key, value)
+}
+
 fn non_empty_text(key: &str, value: &str) -> Result<String> {
     let v = text(key, value)?;
     if v.is_empty() {
@@ -581,6 +594,13 @@ mod tests {
             .unwrap_err()
             .contains("unknown unit `x`"));
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn values_are_bounded() {
+        let at_max = "v".repeat(MAX_VALUE);
+        assert!(Config::parse(&format!("file:///tmp/x?value={at_max}")).is_ok());
+        assert!(err(&format!("file:///tmp/x?value={at_max}v")).contains("longer than 65536"));
     }
 
     #[test]

@@ -183,3 +183,13 @@ fn a_pre_created_file_elect_cannot_use_is_a_clear_error() {
     assert_names(&message, &dir.path("job.leader"), "not a regular file");
     e.close();
 }
+
+#[test]
+fn an_oversized_record_is_refused_not_read_into_memory() {
+    let dir = Dir::new("big");
+    let f = fs::File::create(dir.path("job.leader")).unwrap();
+    f.set_len(1 << 30).unwrap(); // sparse: 1 GiB that takes no disk
+    let (e, _rx, message) = first_error(&dir);
+    assert_names(&message, &dir.path("job.leader"), "larger than");
+    e.close();
+}

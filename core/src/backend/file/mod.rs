@@ -17,7 +17,7 @@ mod safe_open;
 mod watch;
 
 use std::fs::{self, File, TryLockError};
-use std::io::{self, Read as _, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -136,8 +136,8 @@ fn live_members(paths: &Paths) -> io::Result<Vec<Member>> {
         };
         match f.try_lock_shared() {
             Err(TryLockError::WouldBlock) => {
-                let mut s = String::new();
-                (&f).read_to_string(&mut s)?;
+                let bytes = safe_open::read_bounded(f, &entry.path())?;
+                let s = String::from_utf8_lossy(&bytes);
                 if let Some((id, value)) = s.trim_end_matches('\n').split_once('\t') {
                     members.push(Member {
                         id: id.to_string(),

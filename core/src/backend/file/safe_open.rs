@@ -118,10 +118,28 @@ pub(super) fn create(path: &Path) -> io::Result<File> {
     )
 }
 
-/// The whole content of `path`.
+/// The most a file of the store may hold: a record or member line is an id (at most 256 bytes),
+/// a value (at most `uri::MAX_VALUE`) and a few numbers.
+pub(super) const MAX_FILE: u64 = crate::uri::MAX_VALUE as u64 + 4096;
+
+/// The whole content of `path`, refused past `MAX_FILE` bytes rather than read into memory.
 pub(super) fn read(path: &Path) -> io::Result<Vec<u8>> {
+    read_bounded(open_read(path)?, path)
+}
+
+/// What is left of `file`, at most `MAX_FILE` bytes.
+pub(super) fn read_bounded(file: File, path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut open_read(path)?, &mut bytes)?;
+    io::Read::read_to_end(&mut io::Read::take(file, MAX_FILE + 1), &mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "`{}`: larger than {MAX_FILE} bytes; not a file elect wrote",
+                path.display()
+            ),
+        ));
+    }
     Ok(bytes)
 }
 
