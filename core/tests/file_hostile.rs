@@ -131,9 +131,7 @@ fn a_directory_of_another_user_is_refused() {
     }
     let dir = Dir::new("foreign-dir");
     chown_nobody(&dir.0);
-    let err = Election::open(&dir.uri(), "job", None)
-        .err()
-        .expect("opened");
+    let err = Election::open(&dir.uri(), "job", None).expect_err("opened");
     assert_eq!(err.code(), ErrorCode::Permission, "{err}");
     assert_names(err.message(), &dir.0, "owned by uid 65534");
 }
@@ -142,9 +140,7 @@ fn a_directory_of_another_user_is_refused() {
 fn a_directory_others_can_write_to_is_refused_unless_sticky() {
     let dir = Dir::new("world");
     fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o777)).unwrap();
-    let err = Election::open(&dir.uri(), "job", None)
-        .err()
-        .expect("opened");
+    let err = Election::open(&dir.uri(), "job", None).expect_err("opened");
     assert_eq!(err.code(), ErrorCode::Permission, "{err}");
     assert_names(err.message(), &dir.0, "writable by other users (mode 777)");
 

@@ -73,9 +73,7 @@ fn prefer_with_a_ca_never_falls_back_to_plain_text() {
     let ca = ca_file(&dir);
 
     let (port, server) = declining_server();
-    let err = open(port, &format!("&sslrootcert={ca}"))
-        .err()
-        .expect("opened");
+    let err = open(port, &format!("&sslrootcert={ca}")).expect_err("opened");
     assert!(
         !server.join().unwrap(),
         "a startup message went out in plain text"
