@@ -147,9 +147,15 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// A refused file (`PermissionDenied`, e.g. the file store's checks of its directory) is a
+/// `Permission` error: retrying does not fix it, so the election backs off.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
-        Error::store(format!("I/O error: {e}"))
+        let code = match e.kind() {
+            std::io::ErrorKind::PermissionDenied => ErrorCode::Permission,
+            _ => ErrorCode::Store,
+        };
+        Error::new(code, format!("I/O error: {e}"))
     }
 }
 

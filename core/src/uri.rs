@@ -245,7 +245,7 @@ impl Config {
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
             "id" => self.id = non_empty_text(key, value)?,
-            "value" => self.value = text(key, value)?,
+            "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if backend::store_options(self.scheme).contains(&key) => {
                 self.params.insert(key.to_string(), text(key, value)?);
             }
@@ -388,6 +388,19 @@ fn text(key: &str, value: &str) -> Result<String> {
     Ok(value.to_string())
 }
 
+/// The longest `value`, in bytes: ample for an address or a small JSON document, and a bound on
+/// what a store (or a file) that serves it back can make a reader take in.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+fn bounded_text(key: &str, value: &str, max: usize) -> Result<String> {
+    if value.len() > max {
+        return Err(Error::invalid(format!(
+            "option `{key}`: longer than {max} bytes"
+        )));
+    }
+    text(key, value)
+}
+
 fn non_empty_text(key: &str, value: &str) -> Result<String> {
     let v = text(key, value)?;
     if v.is_empty() {
@@ -524,6 +537,13 @@ mod tests {
         assert_ne!(base, key("etcd://h:2379/p?ttl=9s&renew=1s"));
         assert_ne!(base, key("etcd://h:2379/p?ttl=9s&margin=2s"));
         assert_ne!(base, key("etcd://h:2379/p?ttl=10s"));
+    }
+
+    #[test]
+    fn values_are_bounded() {
+        let at_max = "v".repeat(MAX_VALUE);
+        assert!(Config::parse(&format!("file:///tmp/x?value={at_max}")).is_ok());
+        assert!(err(&format!("file:///tmp/x?value={at_max}v")).contains("longer than 65536"));
     }
 
     #[test]
