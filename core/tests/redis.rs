@@ -260,23 +260,9 @@ fn many_elections_share_one_connection_and_one_subscription() {
     // Keep-alive traffic, once the elections settled (each watcher reads its new leader once):
     // about one command per interval for all fifty leaders.
     std::thread::sleep(Duration::from_secs(1));
-    let calls = |s: &Server| -> u64 {
-        let info = s.cli(&["INFO", "commandstats"]);
-        info.lines()
-            .filter(|l| l.starts_with("cmdstat_evalsha") || l.starts_with("cmdstat_eval:"))
-            .filter_map(|l| {
-                l.split("calls=")
-                    .nth(1)?
-                    .split(',')
-                    .next()?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .sum()
-    };
-    let before = calls(&server);
+    let before = server.script_calls();
     std::thread::sleep(Duration::from_secs(2));
-    let per_sec = (calls(&server) - before) as f64 / 2.0;
+    let per_sec = (server.script_calls() - before) as f64 / 2.0;
     // renew = ttl/3, a keep-alive every renew/2 = 333 ms: 3 per second, where one renewal per
     // election would be 75. The bound leaves room for a renewal asked directly when a loaded
     // machine delays a tick.
