@@ -2,7 +2,7 @@
 # scripts/dist for the glibc targets into dist/).
 
 dist_dir=${ELECT_DIST_DIR:-$PWD/dist}
-dist_version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+dist_version=$(scripts/version)
 
 # Unpacks the tarball of target $1 into directory $2 and prints the prefix it made.
 dist_unpack() { # target dir
