@@ -287,11 +287,20 @@ impl Runner {
         }
     }
 
+    /// SIGTERM now and SIGKILL at `kill_at`; when `kill_at` has already passed (elect was
+    /// paused past the deadline) there is no grace left to give, so SIGKILL at once: a SIGTERM
+    /// first would let CMD run its handlers while another leader may already be working.
     fn begin_stop(job: &Job, kill_at: Instant, then: Outcome) -> Stop {
-        job.signal(libc::SIGTERM);
+        let killed = Instant::now() >= kill_at;
+        if killed {
+            say("the lease deadline has passed: SIGKILL");
+            job.signal(libc::SIGKILL);
+        } else {
+            job.signal(libc::SIGTERM);
+        }
         Stop {
             kill_at,
-            killed: false,
+            killed,
             then,
         }
     }
