@@ -14,6 +14,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Redis as Debian packages it: RDB snapshots at redis.conf's default save points, no AOF.
 REDIS_DEBIAN = ["--save", "3600 1 300 100 60 10000", "--appendonly", "no"]
+# PostgreSQL as Debian packages it: scripts/servers/postgres turns durability off for speed,
+# and a crash then loses acknowledged commits (renewals among them).
+POSTGRES_DEBIAN = ["ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_commit = on",
+                   "ALTER SYSTEM SET full_page_writes = on", "SELECT pg_reload_conf()"]
 
 
 class Store:
@@ -24,6 +28,17 @@ class Store:
         self.exports = {}
         verb = {"etcd": "start-cluster", "zk": "start-ensemble"}[kind] if cluster else "start"
         self.server(verb, *(REDIS_DEBIAN if kind == "redis" else []))
+        if kind == "postgres":
+            self.psql(POSTGRES_DEBIAN)
+
+    def psql(self, sql):
+        """Runs statements as the superuser over the cluster's private socket."""
+        psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+        for statement in sql:
+            subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+                            self.exports["ELECT_POSTGRES_SOCKET"], "-p",
+                            self.exports["ELECT_POSTGRES_PORT"], "-U", "postgres", "-c", statement],
+                           check=True, capture_output=True)
 
     def server(self, *args):
         """Runs scripts/servers/<kind> with args; keeps the exports it prints."""
