@@ -14,6 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version of elect this header belongs to (`elect_version()` gives the library's).
+#define ELECT_VERSION_MAJOR 0
+#define ELECT_VERSION_MINOR 1
+#define ELECT_VERSION_PATCH 0
+#define ELECT_VERSION "0.1.0"
+
 // What a fallible call returned: `ELECT_OK` (0) or the code of the error, whose message
 // `elect_last_error()` gives on the same thread.
 //

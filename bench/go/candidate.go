@@ -10,7 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
-	"example.com/elect"
+	elect "github.com/elect-dev/elect/bindings-go"
 )
 
 // A candidate process: campaigns with one library, writes `elected <unix ns>` when it leads;
@@ -47,7 +47,7 @@ func say(format string, args ...any) {
 }
 
 func electCandidate(uri, name string, ttl time.Duration, resign <-chan struct{}) error {
-	e, err := elect.Open(uri, name, elect.WithTTL(ttl), elect.WithSilence(repause))
+	e, err := elect.Open(context.Background(), uri, name, elect.WithTTL(ttl), elect.WithSilence(repause))
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func electCandidate(uri, name string, ttl time.Duration, resign <-chan struct{})
 		say("elected %d", time.Now().UnixNano())
 		<-resign
 		say("resigned %d", time.Now().UnixNano())
-		if err := e.Resign(); err != nil {
+		if err := e.Resign(context.Background()); err != nil {
 			return err
 		}
 	}
@@ -104,7 +104,7 @@ func runIdle(lib, target string, n int, ttl time.Duration) error {
 	switch lib {
 	case "elect":
 		for i := 0; i < n; i++ {
-			e, err := elect.Open(target, fmt.Sprintf("idle-%d-%d", os.Getpid(), i), elect.WithTTL(ttl))
+			e, err := elect.Open(context.Background(), target, fmt.Sprintf("idle-%d-%d", os.Getpid(), i), elect.WithTTL(ttl))
 			if err != nil {
 				return err
 			}

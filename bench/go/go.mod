@@ -3,7 +3,7 @@ module example.com/elect-bench
 go 1.26.0
 
 require (
-	example.com/elect v0.0.0
+	github.com/elect-dev/elect/bindings-go v0.0.0
 	go.etcd.io/etcd/client/v3 v3.5.17
 )
 
@@ -25,4 +25,4 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 )
 
-replace example.com/elect => ../../examples/go
+replace github.com/elect-dev/elect/bindings-go => ../../bindings-go

@@ -4,8 +4,9 @@
 // two candidate processes), and CPU time per idle election. elect on the file backend is shown
 // as a reference row.
 //
-//	cargo build --release -p elect-ffi
-//	cd bench/go && CGO_LDFLAGS="-L$PWD/../../target/release -Wl,-rpath,$PWD/../../target/release" \
+//	ELECT_DIST_TARGETS=x86_64-unknown-linux-gnu ./scripts/dist   # the release libelect
+//	p=$(echo $PWD/dist/.build/x86_64-unknown-linux-gnu/stage/elect-*-x86_64-unknown-linux-gnu)
+//	cd bench/go && PKG_CONFIG_PATH=$p/lib/pkgconfig LD_LIBRARY_PATH=$p/lib \
 //	    go run . [-rounds 50] [-crash-rounds 20]
 //
 // It uses ELECT_ETCD_URI (etcd://host:port) when set, else starts its own etcd on a free

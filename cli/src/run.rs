@@ -5,21 +5,23 @@
 //! wakes. While leading, CMD runs with `ELECT_FENCING_TOKEN`, `ELECT_TERM`, `ELECT_NAME` and
 //! `ELECT_ID` in its environment, in a process group of its own.
 //!
-//! CMD must be dead before the lease deadline passes, because after it another process may
-//! lead. So the loop does not wait for `Revoked`: when the deadline comes within `grace` with no
+//! CMD, and everything it started in its process group, must be gone before the lock is given
+//! up or the lease deadline passes, because after either another process may lead: a term ends
+//! only once the group is empty (see `child::Job`), whichever way it ends.
+//!
+//! CMD must be dead before the lease deadline passes. So the loop does not wait for `Revoked`: when the deadline comes within `grace` with no
 //! confirmed renewal, it sends SIGTERM, and SIGKILL at the deadline. `grace` is therefore
 //! limited to the time between the expected renewal and the deadline (`ttl - renew - margin`),
 //! otherwise every healthy lease would stop the command.
 
-use std::io;
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use elect_core::uri::fmt_duration;
 use elect_core::{Config, Election, Error, Event, Result};
 
-use crate::child::{spawn_error_code, Job};
+use crate::child::{reap_orphans, spawn_error_code, Job, JobEvent};
 use crate::{exit, options, signals};
 
 pub struct RunArgs {
@@ -33,13 +35,14 @@ pub struct RunArgs {
 
 enum Msg {
     Event(Event),
-    Exited(io::Result<ExitStatus>),
+    Job(JobEvent),
     Signal(i32),
 }
 
 /// How a term of running CMD ended.
 enum Outcome {
-    /// CMD exited by itself with this code: resign and exit with it.
+    /// CMD exited by itself with this code (and what it left running was stopped): resign and
+    /// exit with it.
     Exited(i32),
     /// We stopped CMD because the leadership was lost (or about to be): campaign again.
     Lost,
@@ -59,6 +62,10 @@ pub fn main(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return exit::fail(&Error::internal(format!("cannot block signals: {e}"))),
     };
+    if let Err(e) = reap_orphans() {
+        let message = format!("cannot become the reaper of CMD's background processes: {e}");
+        return exit::fail(&Error::internal(message));
+    }
     let (config, grace) = match configure(&args) {
         Ok(c) => c,
         Err(e) => return exit::fail(&e),
@@ -197,8 +204,8 @@ impl Runner {
             .env("ELECT_NAME", &self.args.name)
             .env("ELECT_ID", self.election.id());
         let exited = self.tx.clone();
-        let job = match Job::spawn(cmd, move |status| {
-            let _ = exited.send(Msg::Exited(status));
+        let job = match Job::spawn(cmd, move |event| {
+            let _ = exited.send(Msg::Job(event));
         }) {
             Ok(job) => job,
             Err(e) => {
@@ -242,17 +249,18 @@ impl Runner {
                 Err(RecvTimeoutError::Disconnected) => return Outcome::Interrupted,
             };
             match msg {
-                Msg::Exited(status) => {
+                Msg::Job(JobEvent::Exited(status)) if stop.is_none() => {
                     let code = status.map(exit::of_status).unwrap_or(exit::SOFTWARE);
-                    return match stop {
-                        None => {
-                            say(format_args!(
-                                "`{program}` exited with code {code}: resigning"
-                            ));
-                            Outcome::Exited(code)
-                        }
-                        Some(s) => s.then,
-                    };
+                    say(format_args!(
+                        "`{program}` exited with code {code}: stopping what it left running in \
+                         its process group, then resigning"
+                    ));
+                    let kill_at = deadline.min(now + self.grace);
+                    stop = Some(Self::begin_stop(&job, kill_at, Outcome::Exited(code)));
+                }
+                Msg::Job(JobEvent::GroupGone) => {
+                    // CMD exits before its group is gone, and a stop is begun at the latest then.
+                    return stop.map_or(Outcome::Lost, |s| s.then);
                 }
                 Msg::Event(Event::Revoked { reason, .. }) if stop.is_none() => {
                     say(format_args!(

@@ -9,7 +9,7 @@
 //! # Ok::<(), elect_core::Error>(())
 //! ```
 //!
-//! See `../shared/DESIGN.md` for the semantics every binding shares.
+//! See `docs/DESIGN.md` (in the repository) for the semantics every binding shares.
 
 pub mod backend;
 mod clock;

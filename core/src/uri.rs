@@ -9,7 +9,8 @@
 //! in one authority (`etcd://h1:2379,h2:2379/prefix`), which WHATWG URL parsing rejects.
 //!
 //! Every message names the offending part and is built from redacted values: the password is
-//! held in a [`Secret`] from the moment it is split off the authority.
+//! held in a [`Secret`] from the moment it is split off, and no message quotes any text from
+//! before the `@` that ends the user info (see [`userinfo`] for where that is).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +21,8 @@ use percent_encoding::percent_decode_str;
 use crate::backend;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+
+mod userinfo;
 
 /// The store a connection string selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,10 +44,17 @@ impl Scheme {
             "redis" => Scheme::Redis,
             "rediss" => Scheme::Rediss,
             "postgres" | "postgresql" => Scheme::Postgres,
-            other => {
+            // Quoted only when it reads as a scheme name: text before `://` that does not (a
+            // forgotten `//`, say) may be part of a password.
+            other if is_scheme_name(other) => {
                 return Err(Error::invalid(format!(
                     "scheme `{other}`: unknown store (expected file, etcd, zk, redis, rediss or postgres)"
                 )))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "scheme: not a scheme name (expected file, etcd, zk, redis, rediss or postgres)",
+                ))
             }
         })
     }
@@ -139,6 +149,7 @@ impl Config {
         })?;
         let scheme = Scheme::parse(&scheme_str.to_ascii_lowercase())?;
         backend::ensure_compiled(scheme)?;
+        let (userinfo, rest) = userinfo::split(scheme, rest)?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -168,7 +179,10 @@ impl Config {
             value: String::new(),
             params: BTreeMap::new(),
         };
-        config.parse_authority(authority)?;
+        if let Some(userinfo) = userinfo {
+            (config.user, config.password) = userinfo::parse(userinfo)?;
+        }
+        config.parse_hosts(authority)?;
         config.path = decode(path, "path")?;
         if scheme == Scheme::File {
             if config.path.is_empty() || config.path == "/" {
@@ -196,28 +210,7 @@ impl Config {
         Ok(config)
     }
 
-    fn parse_authority(&mut self, authority: &str) -> Result<()> {
-        let hosts = match authority.rsplit_once('@') {
-            Some((userinfo, hosts)) => {
-                let (user, pass) = match userinfo.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (userinfo, None),
-                };
-                let user = decode(user, "user")?;
-                if !user.is_empty() {
-                    self.user = Some(user);
-                }
-                if let Some(p) = pass {
-                    // Decoding errors must not echo the password.
-                    let p = percent_decode_str(p).decode_utf8().map_err(|_| {
-                        Error::invalid("password: not valid UTF-8 after percent-decoding")
-                    })?;
-                    self.password = Some(Secret::new(p));
-                }
-                hosts
-            }
-            None => authority,
-        };
+    fn parse_hosts(&mut self, hosts: &str) -> Result<()> {
         if self.scheme == Scheme::File {
             if !(hosts.is_empty() || hosts == "localhost") {
                 return Err(Error::invalid(format!(
@@ -232,9 +225,17 @@ impl Config {
                 self.scheme.as_str()
             )));
         }
-        for hp in hosts.split(',') {
+        let count = hosts.split(',').count();
+        for (i, hp) in hosts.split(',').enumerate() {
+            // After user info, a malformed host list may be the tail of a password whose host
+            // list was left out: it is named by position, not quoted.
+            let name = if self.user.is_some() || self.password.is_some() {
+                format!("host {} of {count}", i + 1)
+            } else {
+                format!("host `{}`", truncate(hp))
+            };
             self.hosts
-                .push(parse_host_port(hp, self.scheme.default_port())?);
+                .push(parse_host_port(hp, self.scheme.default_port(), &name)?);
         }
         Ok(())
     }
@@ -445,8 +446,9 @@ fn non_empty_text(key: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
-fn parse_host_port(hp: &str, default_port: Option<u16>) -> Result<HostPort> {
-    let bad = |why: &str| Error::invalid(format!("host `{}`: {why}", truncate(hp)));
+/// `name` is how messages refer to `hp`.
+fn parse_host_port(hp: &str, default_port: Option<u16>, name: &str) -> Result<HostPort> {
+    let bad = |why: &str| Error::invalid(format!("{name}: {why}"));
     if hp.is_empty() {
         return Err(bad("empty host (check for a stray comma)"));
     }
@@ -480,6 +482,14 @@ fn parse_host_port(hp: &str, default_port: Option<u16>) -> Result<HostPort> {
         host: host.to_string(),
         port,
     })
+}
+
+/// A word that can only have been meant as a scheme: `[a-z][a-z0-9+.-]*`, short.
+fn is_scheme_name(s: &str) -> bool {
+    s.len() <= 16
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
 }
 
 fn decode(s: &str, what: &str) -> Result<String> {

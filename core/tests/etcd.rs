@@ -399,7 +399,10 @@ fn the_lease_leaves_room_for_etcds_expiry_sweep_within_ttl() {
     assert!(ttl.contains("granted with TTL(3s)"), "{ttl}");
     // The leader's deadline follows the TTL etcd granted, not the ttl asked for.
     let left = a.lease_deadline().expect("leading") - Instant::now();
-    assert!(left <= Duration::from_millis(2600), "deadline {left:?} away");
+    assert!(
+        left <= Duration::from_millis(2600),
+        "deadline {left:?} away"
+    );
 }
 
 #[test]

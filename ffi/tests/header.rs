@@ -1,6 +1,9 @@
 //! `include/elect.h` is generated from this crate by the pinned cbindgen and committed; this
 //! test regenerates it and fails on any difference, so the header never drifts from the code.
 //! `ELECT_BLESS=1 cargo test -p elect-ffi --test header` rewrites it after a deliberate change.
+//!
+//! The version macros (`ELECT_VERSION_MAJOR` ...) come from the crate's version, i.e. the
+//! workspace version: a version bump makes this test fail until the header is regenerated.
 
 use std::path::Path;
 
@@ -8,8 +11,9 @@ use std::path::Path;
 fn committed_header_matches_the_sources() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let header_path = crate_dir.join("../include/elect.h");
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("ffi/cbindgen.toml is readable");
+    config.after_includes = Some(version_macros());
     let mut generated = Vec::new();
     cbindgen::Builder::new()
         .with_crate(crate_dir)
@@ -36,4 +40,19 @@ fn committed_header_matches_the_sources() {
             first + 1
         );
     }
+}
+
+/// The version macros of the header, from this crate's (the workspace's) version.
+fn version_macros() -> String {
+    format!(
+        "\n// The version of elect this header belongs to (`elect_version()` gives the library's).\n\
+         #define ELECT_VERSION_MAJOR {}\n\
+         #define ELECT_VERSION_MINOR {}\n\
+         #define ELECT_VERSION_PATCH {}\n\
+         #define ELECT_VERSION \"{}\"",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+        env!("CARGO_PKG_VERSION"),
+    )
 }

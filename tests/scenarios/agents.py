@@ -5,6 +5,7 @@ import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -16,14 +17,26 @@ class Agent:
         self.index = index
         self.proc = subprocess.Popen(
             command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, bufsize=1, start_new_session=True)
+            stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
         self.replies = queue.Queue()
         self.events = []  # (CLOCK_MONOTONIC ns at arrival, words)
         self.event_cond = threading.Condition()
+        self.transcript = []  # every stdout line
+        self.stderr_lines = []
+        self.stderr_done = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stderr(self):
+        """Keeps the agent's log lines (for the secrets check) and passes them on."""
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+            sys.stderr.write(line)
+        self.stderr_done.set()
 
     def _read(self):
         for line in self.proc.stdout:
+            self.transcript.append(line)
             words = line.rstrip("\n").split(" ")
             if words[0] == "event":
                 with self.event_cond:

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 
+import secret_uris  # beside this file
 from agents import Agent, Failure, parse_ms, redact
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -102,6 +103,9 @@ class Case:
                     raise Failure(f"agent {a.index}: expected `{want}...`, got `{reply}`")
                 if step.get("mentions") and step["mentions"] not in reply:
                     raise Failure(f"agent {a.index}: error does not mention `{step['mentions']}`: {reply}")
+        elif "secrets_kept" in step:
+            for a in self.targets(step["secrets_kept"]):
+                secret_uris.check(a, self.uri, self.name, Failure)
         elif "expect_reply" in step:
             for a in self.targets(step.get("to", 0)):
                 reply = a.request(step["expect_reply"])

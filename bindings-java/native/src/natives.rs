@@ -20,6 +20,7 @@ use crate::handle::Slot;
 type Res<T> = Result<T, NativeError>;
 
 const METHODS: &[NativeMethod] = &[
+    native_method! { static raw fn check(uri: JString, name: JString, options: JString[]) -> JString },
     native_method! { static raw fn open(uri: JString, name: JString, options: JString[], sink: io.elect.EventSink) -> jlong },
     native_method! { static raw fn start(handle: jlong) },
     native_method! { static raw fn observe(handle: jlong) },
@@ -130,6 +131,47 @@ fn required(env: &Env<'_>, s: &JString<'_>, what: &str) -> Res<String> {
     Ok(s.try_to_string(env)?)
 }
 
+/// The store's config from a URI and the builder's key/value pairs, each `set` validated like
+/// a query parameter, with the election's name checked too.
+fn config<'local>(
+    env: &mut Env<'local>,
+    uri: &JString<'local>,
+    name: &str,
+    options: &JObjectArray<'local, JString<'local>>,
+) -> Res<Config> {
+    let uri = required(env, uri, "uri")?;
+    elect_core::validate_name(name)?;
+    let mut config = Config::parse(&uri)?;
+    if !options.is_null() {
+        let len = options.len(env)?;
+        for i in (0..len.saturating_sub(1)).step_by(2) {
+            let key = options.get_element(env, i)?;
+            let value = options.get_element(env, i + 1)?;
+            let key = required(env, &key, "option name")?;
+            let value = required(env, &value, &format!("option `{key}`"))?;
+            config.set(&key, &value)?;
+        }
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// Validates what `open` would get, without connecting; returns the candidate's id (the
+/// configured one or the default `open` would pick, which the caller then passes as `id`).
+fn check<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    uri: JString<'local>,
+    name: JString<'local>,
+    options: JObjectArray<'local, JString<'local>>,
+) -> JString<'local> {
+    entry(env, |env| {
+        let name = required(env, &name, "name")?;
+        let config = config(env, &uri, &name, &options)?;
+        Ok(JString::from_str(env, &config.id)?)
+    })
+}
+
 fn open<'local>(
     env: EnvUnowned<'local>,
     _class: JClass<'local>,
@@ -139,20 +181,8 @@ fn open<'local>(
     sink: JObject<'local>,
 ) -> jlong {
     entry(env, |env| {
-        let uri = required(env, &uri, "uri")?;
         let name = required(env, &name, "name")?;
-        let mut config = Config::parse(&uri)?;
-        if !options.is_null() {
-            // Key/value pairs from the builder; each `set` validates like a query parameter.
-            let len = options.len(env)?;
-            for i in (0..len.saturating_sub(1)).step_by(2) {
-                let key = options.get_element(env, i)?;
-                let value = options.get_element(env, i + 1)?;
-                let key = required(env, &key, "option name")?;
-                let value = required(env, &value, &format!("option `{key}`"))?;
-                config.set(&key, &value)?;
-            }
-        }
+        let config = config(env, &uri, &name, &options)?;
         let handler = if sink.is_null() {
             None
         } else {

@@ -62,6 +62,22 @@ impl Server {
             .args(args))
     }
 
+    /// How many scripts (EVAL and EVALSHA) the server has run since it started.
+    pub fn script_calls(&self) -> u64 {
+        self.cli(&["INFO", "commandstats"])
+            .lines()
+            .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    }
+
     /// Writes `token` to a fenced resource (a key that only accepts tokens at least as high as
     /// the highest it has seen), the way a leader's storage would. True if accepted.
     pub fn fenced_write(&self, resource: &str, token: u64) -> bool {

@@ -20,8 +20,13 @@ fn script() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> String {
+    run_env(args, &[])
+}
+
+fn run_env(args: &[&str], envs: &[(&str, &str)]) -> String {
     let out = Command::new(script())
         .args(args)
+        .envs(envs.iter().copied())
         .env("ELECT_WATCH_PID", std::process::id().to_string())
         .output()
         .expect("run scripts/servers/zk");
@@ -43,8 +48,12 @@ fn export(out: &str, key: &str) -> String {
 
 impl Zk {
     fn started(tag: &str, cmd: &str) -> Zk {
+        Zk::started_env(tag, cmd, &[])
+    }
+
+    fn started_env(tag: &str, cmd: &str, envs: &[(&str, &str)]) -> Zk {
         let name = format!("t{}-{tag}-{}", std::process::id(), unique());
-        let out = run(&[cmd, &name]);
+        let out = run_env(&[cmd, &name], envs);
         Zk {
             uri: export(&out, "ELECT_ZK_URI"),
             name,
@@ -60,6 +69,19 @@ impl Zk {
     /// Three servers in one ensemble.
     pub fn ensemble(tag: &str) -> Zk {
         Zk::started(tag, "start-ensemble")
+    }
+
+    /// Three servers in one ensemble, member n bound to `addrs[n - 1]` and started inside the
+    /// network namespace `netns[n - 1]` (`-` for none): see the header of `scripts/servers/zk`.
+    pub fn ensemble_placed(tag: &str, addrs: [&str; 3], netns: [&str; 3]) -> Zk {
+        Zk::started_env(
+            tag,
+            "start-ensemble",
+            &[
+                ("ELECT_ZK_MEMBER_ADDRS", &addrs.join(" ")),
+                ("ELECT_ZK_MEMBER_NETNS", &netns.join(" ")),
+            ],
+        )
     }
 
     /// A standalone server shared by the tests of this process that run at the same time; each
@@ -104,6 +126,11 @@ impl Zk {
 
     pub fn restart_member(&self, n: u32) {
         run(&["restart", &self.name, &n.to_string()]);
+    }
+
+    /// The pid of ensemble member `n` (1..3).
+    pub fn member_pid(&self, n: u32) -> i32 {
+        run(&["pid", &self.name, &n.to_string()]).trim().parse().unwrap()
     }
 
     /// Which member (1..3) has this pid.

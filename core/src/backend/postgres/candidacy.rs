@@ -20,6 +20,9 @@ pub(super) struct PgCandidacy {
     shared: Arc<Shared>,
     spec: CandidateSpec,
     channel: String,
+    /// Random per candidacy (column `owner`): the lease is ours only under it, so another
+    /// candidacy with the same `id` can neither take over our live lease nor release it.
+    owner: String,
     member_key: Option<u64>,
     held: Option<Held>,
 }
@@ -63,6 +66,7 @@ impl PgCandidacy {
             .add_member(&spec.election, &spec.id, &spec.value);
         Ok(PgCandidacy {
             channel: shared.names.channel(&spec.election),
+            owner: format!("{:016x}{:016x}", crate::random::u64(), crate::random::u64()),
             shared,
             spec: spec.clone(),
             member_key: Some(member_key),
@@ -81,6 +85,7 @@ impl PgCandidacy {
                     (&self.spec.id, Type::TEXT),
                     (&self.spec.value, Type::TEXT),
                     (&self.channel, Type::TEXT),
+                    (&self.owner, Type::TEXT),
                 ],
             )
             .await
@@ -122,10 +127,12 @@ impl Candidacy for PgCandidacy {
             let sent_at = Instant::now();
             let left = match self.attempt().await? {
                 Attempt::Won { term, ttl } => {
-                    let key =
-                        self.shared
-                            .rounds
-                            .add_lease(&self.spec.election, &self.spec.id, term);
+                    let key = self.shared.rounds.add_lease(
+                        &self.spec.election,
+                        &self.spec.id,
+                        &self.owner,
+                        term,
+                    );
                     self.held = Some(Held {
                         term,
                         key,
@@ -220,6 +227,7 @@ impl PgCandidacy {
                     (&self.spec.id, Type::TEXT),
                     (&term, Type::INT8),
                     (&self.channel, Type::TEXT),
+                    (&self.owner, Type::TEXT),
                 ],
             )
             .await

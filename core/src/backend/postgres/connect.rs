@@ -71,7 +71,8 @@ impl Params {
         })
     }
 
-    /// Opens a session. Its notifications (LISTEN) arrive on the returned receiver, which ends
+    /// Opens a session (with `synchronous_commit` at least `on`, see [`SYNCHRONOUS_COMMIT`]). Its
+    /// notifications (LISTEN) arrive on the returned receiver, which ends
     /// when the connection does; dropping the receiver is fine.
     pub async fn open(&self) -> Result<(Client, mpsc::UnboundedReceiver<Notification>)> {
         match &self.tls.client {
@@ -97,7 +98,7 @@ impl Params {
             .map_err(|e| self.error(e, "cannot connect"))?;
         let (tx, rx) = mpsc::unbounded_channel();
         // Drives the connection (queries included) and forwards notifications until it ends.
-        tokio::spawn(async move {
+        let driver = tokio::spawn(async move {
             while let Some(msg) = poll_fn(|cx| connection.poll_message(cx)).await {
                 match msg {
                     Ok(AsyncMessage::Notification(n)) => {
@@ -111,6 +112,12 @@ impl Params {
                 }
             }
         });
+        // A lease granted or renewed in a commit that the server acknowledged before it was
+        // durable can be lost in a crash, and its term handed out again.
+        if let Err(e) = client.batch_execute(SYNCHRONOUS_COMMIT).await {
+            driver.abort();
+            return Err(self.error(e, "setting synchronous_commit"));
+        }
         Ok((client, rx))
     }
 
@@ -182,6 +189,12 @@ impl Params {
         }
     }
 }
+
+/// Raises the session's `synchronous_commit` from `off` or `local` to `on`, so that a commit
+/// elect has been told of is on disk (and on the synchronous standbys, if any) before a leader
+/// acts on it. `remote_write`, `on` and `remote_apply` are kept as the server sets them.
+pub(super) const SYNCHRONOUS_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', false) \
+     WHERE current_setting('synchronous_commit') IN ('off', 'local')";
 
 /// The store connection's statement session, reopened on first use after it died (a server
 /// restart, a network failure). Statements in flight when it dies fail as `Unreachable`.

@@ -49,6 +49,8 @@ struct Registry {
 struct Lease {
     election: String,
     holder: String,
+    /// The candidacy's nonce (column `owner`).
+    owner: String,
     term: i64,
     /// Send time and outcome of the last round that covered this lease.
     last: Option<(Instant, Result<Duration>)>,
@@ -87,7 +89,7 @@ impl Rounds {
         reg.next_key
     }
 
-    pub fn add_lease(&self, election: &str, holder: &str, term: u64) -> u64 {
+    pub fn add_lease(&self, election: &str, holder: &str, owner: &str, term: u64) -> u64 {
         let mut reg = self.lock();
         let key = Self::key(&mut reg);
         reg.leases.insert(
@@ -95,6 +97,7 @@ impl Rounds {
             Lease {
                 election: election.to_string(),
                 holder: holder.to_string(),
+                owner: owner.to_string(),
                 term: term as i64,
                 last: None,
             },
@@ -276,6 +279,7 @@ struct Batch {
     lease_keys: HashSet<u64>,
     elections: Vec<String>,
     holders: Vec<String>,
+    owners: Vec<String>,
     terms: Vec<i64>,
     m_elections: Vec<String>,
     m_ids: Vec<String>,
@@ -292,6 +296,7 @@ impl Batch {
             lease_keys: HashSet::new(),
             elections: Vec::new(),
             holders: Vec::new(),
+            owners: Vec::new(),
             terms: Vec::new(),
             m_elections: Vec::new(),
             m_ids: Vec::new(),
@@ -302,6 +307,7 @@ impl Batch {
             b.lease_keys.insert(*key);
             b.elections.push(l.election.clone());
             b.holders.push(l.holder.clone());
+            b.owners.push(l.owner.clone());
             b.terms.push(l.term);
         }
         for m in reg.members.values() {
@@ -327,6 +333,7 @@ impl Batch {
                     (&self.m_ids, Type::TEXT_ARRAY),
                     (&self.m_values, Type::TEXT_ARRAY),
                     (&self.watched, Type::TEXT_ARRAY),
+                    (&self.owners, Type::TEXT_ARRAY),
                 ],
             )
             .await
@@ -339,7 +346,9 @@ impl Batch {
             let term: i64 = row.get(4);
             let ms: f64 = row.get(5);
             let left = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-            if kind == "renewed" {
+            if kind == "now" {
+                continue;
+            } else if kind == "renewed" {
                 renewed.insert((election, term), left);
             } else {
                 let leader = LeaderInfo {

@@ -6,7 +6,8 @@
 //!     holder     text NOT NULL,        -- id of the current or last leader
 //!     value      text NOT NULL,
 //!     term       bigint NOT NULL,      -- fencing token, +1 in the statement that grants a lease
-//!     expires_at timestamptz NOT NULL  -- server time (now() + ttl); '-infinity' once released
+//!     expires_at timestamptz NOT NULL, -- server time (now() + ttl); '-infinity' once released
+//!     owner      text NOT NULL DEFAULT '' -- random per candidacy: who holds it, beyond `holder`
 //! );
 //! CREATE TABLE elect_leases_members (  -- one row per candidate, kept alive by heartbeats
 //!     election text, id text, value text NOT NULL, expires_at timestamptz NOT NULL,
@@ -96,7 +97,43 @@ impl Names {
             }
             self.check_privileges(client, table, params).await?;
         }
-        Ok(())
+        self.migrate(client, params).await
+    }
+
+    /// Adds the `owner` column to a lease table created by an earlier version. Safe on a live
+    /// table: a column with a constant default is added without rewriting the table (PostgreSQL
+    /// 11 and later), under a lock held for milliseconds. Existing rows get owner `''`, which
+    /// no candidacy has, so a lease held by an older process is never taken as ours; such a
+    /// process keeps renewing its own lease (its statements do not name the column).
+    async fn migrate(&self, client: &Client, params: &Params) -> Result<()> {
+        let table = &self.leases;
+        let row = client
+            .query_typed_one(
+                "SELECT EXISTS (SELECT FROM pg_attribute
+                    WHERE attrelid = to_regclass($1) AND attname = 'owner' AND NOT attisdropped)",
+                &[(table, Type::TEXT)],
+            )
+            .await
+            .map_err(|e| params.error(e, &format!("looking up the columns of `{table}`")))?;
+        if row.get::<_, bool>(0) {
+            return Ok(());
+        }
+        let alter =
+            format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS owner text NOT NULL DEFAULT ''");
+        client.batch_execute(&alter).await.map_err(|e| {
+            if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+                Error::new(
+                    ErrorCode::Permission,
+                    format!(
+                        "option `table`: table `{table}` lacks column `owner` (added by this version of elect) \
+                         and user `{}` may not add it; have its owner run: {alter}",
+                        params.user
+                    ),
+                )
+            } else {
+                params.error(e, &format!("adding column `owner` to `{table}`"))
+            }
+        })
     }
 
     async fn check_privileges(&self, client: &Client, table: &str, params: &Params) -> Result<()> {
@@ -127,7 +164,8 @@ impl Names {
                 holder text NOT NULL,
                 value text NOT NULL DEFAULT '',
                 term bigint NOT NULL,
-                expires_at timestamptz NOT NULL)",
+                expires_at timestamptz NOT NULL,
+                owner text NOT NULL DEFAULT '')",
             self.leases
         )
     }

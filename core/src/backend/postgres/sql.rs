@@ -13,19 +13,21 @@ const REMAINING: &str = "CASE WHEN t.expires_at > now() \
      THEN extract(epoch FROM t.expires_at - now()) * 1000 ELSE 0 END::float8";
 
 pub(super) struct Statements {
-    /// `$1 ttl_ms, $2 election, $3 holder, $4 value, $5 channel`
+    /// `$1 ttl_ms, $2 election, $3 holder, $4 value, $5 channel, $6 owner`
     /// -> `(won bool, term bigint, ms float8)`: on a win the granted ttl, otherwise the time
     /// left on the current holder's lease. One statement: take the lease if it is free, expired
-    /// or already ours, bumping the term; tell listeners; else report how long to wait.
+    /// or already ours (same `owner`: this candidacy, not merely the same `id`), bumping the
+    /// term; tell listeners; else report how long to wait.
     pub acquire: String,
     /// `$1 ttl_ms, $2 elections[], $3 holders[], $4 terms[], $5 m_elections[], $6 m_ids[],
-    /// $7 m_values[], $8 watched[]` -> rows `(kind, election, holder, value, term, ms)`:
-    /// kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
-    /// watched election that has a live leader. The one statement per renewal period that keeps
+    /// $7 m_values[], $8 watched[], $9 owners[]` -> rows `(kind, election, holder, value, term,
+    /// ms)`: kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
+    /// watched election that has a live leader, and one row of kind `now` whose ms is the
+    /// server's clock (`now()`, milliseconds since the epoch). The one statement per renewal period that keeps
     /// every lease, membership and observer of this connection alive.
     pub round: String,
-    /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel` -> one row if released (and
-    /// notified).
+    /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel, $5 owner` -> one row if
+    /// released (and notified).
     pub release: String,
     /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
     pub leader: String,
@@ -44,12 +46,13 @@ impl Statements {
         Statements {
             acquire: format!(
                 "WITH up AS (
-                    INSERT INTO {leases} AS t (election, holder, value, term, expires_at)
-                    VALUES ($2, $3, $4, 1, {EXPIRY})
+                    INSERT INTO {leases} AS t (election, holder, value, term, expires_at, owner)
+                    VALUES ($2, $3, $4, 1, {EXPIRY}, $6)
                     ON CONFLICT (election) DO UPDATE
                         SET holder = EXCLUDED.holder, value = EXCLUDED.value,
-                            term = t.term + 1, expires_at = EXCLUDED.expires_at
-                        WHERE t.expires_at < now() OR t.holder = EXCLUDED.holder
+                            term = t.term + 1, expires_at = EXCLUDED.expires_at,
+                            owner = EXCLUDED.owner
+                        WHERE t.expires_at < now() OR t.owner = EXCLUDED.owner
                     RETURNING t.term, {REMAINING} AS ms)
                 SELECT true, up.term, up.ms FROM up, LATERAL (SELECT pg_notify($5, 'elected')) AS n
                 UNION ALL
@@ -64,20 +67,22 @@ impl Statements {
                         SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at),
                 l AS (
                     UPDATE {leases} AS t SET expires_at = {EXPIRY}
-                    FROM unnest($2::text[], $3::text[], $4::bigint[]) AS h(e, i, term)
+                    FROM unnest($2::text[], $3::text[], $4::bigint[], $9::text[]) AS h(e, i, term, o)
                     WHERE t.election = h.e AND t.holder = h.i AND t.term = h.term
-                        AND t.expires_at > now()
+                        AND t.owner = h.o AND t.expires_at > now()
                     RETURNING t.election, t.holder, t.value, t.term, {REMAINING} AS ms)
                 SELECT 'renewed', election, holder, value, term, ms FROM l
                 UNION ALL
                 SELECT 'leader', t.election, t.holder, t.value, t.term, {REMAINING}
-                    FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()"
+                    FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()
+                UNION ALL
+                SELECT 'now', '', '', '', 0::bigint, (extract(epoch FROM now()) * 1000)::float8"
             ),
             release: format!(
                 "WITH r AS (
                     UPDATE {leases} SET expires_at = '-infinity'
                     WHERE election = $1 AND holder = $2 AND ($3::bigint IS NULL OR term = $3)
-                        AND expires_at > now()
+                        AND owner = $5 AND expires_at > now()
                     RETURNING 1)
                 SELECT 1 FROM r, LATERAL (SELECT pg_notify($4, 'released')) AS n"
             ),

@@ -65,20 +65,28 @@ impl RedisCandidacy {
         inv.key(k.lock(e))
             .key(k.leader(e))
             .key(k.term(e))
-            .key(k.boot())
+            .key(k.max_ttl())
             .key(k.members(e))
             .key(k.values(e))
             .arg(token)
             .arg(self.shared.ttl_ms)
             .arg(&self.spec.id)
             .arg(&self.spec.value)
-            .arg(k.channel(e));
-        let (granted, n): (i64, i64) = self.shared.invoke(&inv).await?;
-        Ok(if granted == 1 {
-            Ok(n as u64)
-        } else {
-            Err(Duration::from_millis(n.max(0) as u64))
-        })
+            .arg(k.channel(e))
+            .arg(self.shared.max_ttl_ms());
+        let (granted, n, hold): (i64, i64, u64) = self.shared.invoke(&inv).await?;
+        self.shared.learn_max_ttl(hold);
+        match granted {
+            1 => Ok(Ok(n as u64)),
+            0 => Ok(Err(Duration::from_millis(n.max(0) as u64))),
+            // Nothing will free it: report it (the engine retries after `retry`) instead of
+            // retrying at once.
+            _ => Err(Error::store(format!(
+                "election `{e}`: the lock key `{}` exists with no expiry, so elect did not set \
+                 it (another program writes under the prefix?); waiting until it is deleted",
+                k.lock(e)
+            ))),
+        }
     }
 
     async fn release_lock(&mut self, leaving: bool) -> Result<()> {

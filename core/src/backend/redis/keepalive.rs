@@ -88,9 +88,11 @@ pub async fn send(
         .collect();
     let heartbeats: &[(u64, Entry)] = if members { entries } else { &[] };
     let mut inv = super::scripts::KEEPALIVE.prepare_invoke();
-    inv.arg(shared.ttl_ms)
+    inv.key(keys.max_ttl())
+        .arg(shared.ttl_ms)
         .arg(locks.len())
-        .arg(heartbeats.len());
+        .arg(heartbeats.len())
+        .arg(shared.max_ttl_ms());
     for (_, e, token) in &locks {
         inv.key(keys.lock(&e.election))
             .key(keys.leader(&e.election))
@@ -106,7 +108,15 @@ pub async fn send(
         inv.key(keys.leader(election));
     }
     let sent_at = Instant::now();
-    let out: Vec<u64> = shared.invoke(&inv).await?;
+    let mut out: Vec<u64> = shared.invoke(&inv).await?;
+    let received_at = Instant::now();
+    let (Some(server_ms), Some(hold)) = (out.pop(), out.pop()) else {
+        return Err(crate::error::Error::store(
+            "keep-alive: short reply from the server",
+        ));
+    };
+    shared.learn_max_ttl(hold);
+    let _ = (server_ms, received_at);
     let (verdicts, terms) = out.split_at(locks.len().min(out.len()));
     let verdicts: Vec<bool> = verdicts.iter().map(|v| *v == 1).collect();
     for ((key, _, token), ok) in locks.iter().zip(&verdicts) {

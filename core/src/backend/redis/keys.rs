@@ -7,7 +7,7 @@
 //! | `<p>:{<name>}:term`   | string | the last fencing token granted (no expiry)                |
 //! | `<p>:{<name>}:members`| zset   | candidate id -> expiry of its heartbeat (server ms)        |
 //! | `<p>:{<name>}:values` | hash   | candidate id -> its value                                  |
-//! | `<p>:boot`            | string | when the server's data began (server ms): restart guard    |
+//! | `<p>:maxttl`          | string | longest ttl (ms) in use under the prefix: restart guard    |
 //!
 //! and the channel `<p>:events:<name>` (`elected` / `released`), which every process follows
 //! with one pattern subscription `<p>:events:*`. The `{<name>}` hash tag keeps an election's
@@ -58,8 +58,8 @@ impl Keys {
     pub fn values(&self, election: &str) -> String {
         self.key(election, "values")
     }
-    pub fn boot(&self) -> String {
-        format!("{}:boot", self.prefix)
+    pub fn max_ttl(&self) -> String {
+        format!("{}:maxttl", self.prefix)
     }
     pub fn channel(&self, election: &str) -> String {
         format!("{}:events:{election}", self.prefix)

@@ -19,6 +19,7 @@
 //! What Redis cannot promise (a failover to a replica that missed the lock) is in
 //! `docs/stores/redis.md`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +54,10 @@ pub(crate) struct Shared {
     keys: keys::Keys,
     ttl: Duration,
     ttl_ms: u64,
+    /// The longest ttl (ms) this process has seen in use under the prefix, its own included.
+    /// Kept here as well as on the server, because a restarted server may have lost it; the
+    /// acquire script's restart guard holds grants that long after the server started.
+    max_ttl: AtomicU64,
     retry: Duration,
     /// Half the renewal period of the config that opened the store. Elections that share the
     /// connection (same URI and ttl) but set a different `renew` or `margin` still use it.
@@ -65,6 +70,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    fn max_ttl_ms(&self) -> u64 {
+        self.max_ttl.load(Ordering::Relaxed)
+    }
+
+    /// Remembers `ttl_ms` if it is the longest seen in use under the prefix.
+    fn learn_max_ttl(&self, ttl_ms: u64) {
+        self.max_ttl.fetch_max(ttl_ms, Ordering::Relaxed);
+    }
+
     /// Runs a script on the shared connection.
     async fn invoke<T: redis::FromRedisValue>(&self, inv: &ScriptInvocation<'_>) -> Result<T> {
         let mut c = self.conn.get().await?;
@@ -107,13 +121,14 @@ impl RedisBackend {
         let conn = conn::Conn::new(config)?;
         let what = format!("redis at {config}");
         let mut c = conn.get().await?;
-        mark_boot(&mut c, &keys).await;
+        check_info(&mut c, &conn).await?;
         let subscription = notify::subscribe(conn.client(), &keys, &what).await?;
         let shared = Arc::new(Shared {
             conn,
             keys,
             ttl: config.ttl,
             ttl_ms: config.ttl.as_millis() as u64,
+            max_ttl: AtomicU64::new(config.ttl.as_millis() as u64),
             retry: config.retry,
             keepalive_every: (config.renew() / 2).max(Duration::from_millis(10)),
             registry: keepalive::Registry::default(),
@@ -147,35 +162,23 @@ fn listen(
     )
 }
 
-/// Records when the server's data began, if no one has yet: now minus the server's uptime. The
-/// acquire script then grants no lock until ttl after that, so a server restarted without its
-/// data does not hand out a lock that a leader may still believe it holds. On a server that has
-/// been up longer than ttl this costs nothing. Best effort: if INFO is not permitted, the first
-/// acquire records the time it runs, which is later and therefore safe.
-async fn mark_boot(c: &mut redis::aio::MultiplexedConnection, keys: &keys::Keys) {
-    let info: redis::RedisResult<(String, (u64, u64))> = redis::pipe()
-        .cmd("INFO")
-        .arg("server")
-        .cmd("TIME")
-        .query_async(c)
-        .await;
-    let Ok((info, (secs, micros))) = info else {
-        return;
-    };
-    let Some(uptime) = info
-        .lines()
-        .find_map(|l| l.strip_prefix("uptime_in_seconds:"))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    else {
-        return;
-    };
-    let boot_ms = (secs * 1000 + micros / 1000).saturating_sub(uptime * 1000);
-    let _: redis::RedisResult<()> = redis::cmd("SET")
-        .arg(keys.boot())
-        .arg(boot_ms)
-        .arg("NX")
-        .query_async(c)
-        .await;
+/// The restart guard reads the server's uptime (`INFO server`) in the acquire script: a user
+/// who may not run INFO learns it here, at open, rather than from every campaign.
+async fn check_info(c: &mut redis::aio::MultiplexedConnection, conn: &conn::Conn) -> Result<()> {
+    let info: redis::RedisResult<String> = redis::cmd("INFO").arg("server").query_async(c).await;
+    match info {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = conn.error(e);
+            Err(Error::new(
+                e.code(),
+                format!(
+                    "{} (elect needs `INFO server` for its restart guard)",
+                    e.message()
+                ),
+            ))
+        }
+    }
 }
 
 impl Drop for RedisBackend {

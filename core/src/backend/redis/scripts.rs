@@ -8,22 +8,27 @@ use redis::Script;
 /// Takes the lock if it is free and the restart guard allows it; refreshes the caller's
 /// membership either way.
 ///
-/// KEYS: lock, leader, term, boot, members, values. ARGV: token, ttl ms, id, value, channel.
-/// Returns `{1, term}` when granted (or already held with this token: an earlier attempt whose
-/// answer was lost; the lock is then extended, as the caller counts its lease from now), else
-/// `{0, wait ms}`:
-/// how long until the lock can be free at the earliest.
+/// KEYS: lock, leader, term, max ttl, members, values. ARGV: token, ttl ms, id, value, channel,
+/// the longest ttl (ms) this process knows to be in use under the prefix.
+/// Returns `{1, term, hold}` when granted (or already held with this token: an earlier attempt
+/// whose answer was lost; the lock is then extended, as the caller counts its lease from now),
+/// `{0, wait ms, hold}` when not: how long until the lock can be free at the earliest, and
+/// `{-1, pttl, hold}` when the lock key has no expiry (not elect's: nothing will free it).
+/// `hold` is the longest ttl known under the prefix, for the caller to remember.
 ///
 /// Fencing token: `max(last term + 1, server TIME in microseconds)`. The `+ 1` keeps tokens
 /// strictly increasing while the data lasts; the clock keeps them increasing when it does not
-/// (a restart without persistence, a flush): every new token is at least the server's time in
-/// microseconds, which exceeds every token granted before as long as the server's clock does not
-/// step back and no election grants more than one leadership per microsecond.
+/// (a restart without persistence or from an older snapshot, a flush): every new token is at
+/// least the server's time in microseconds, which exceeds every token granted before as long as
+/// the server's clock does not step back and no election grants more than one leadership per
+/// microsecond.
 ///
-/// Restart guard: `boot` holds when the server's data began. A server that lost its data also
-/// lost the lock of a leader that still believes it leads (until its deadline, at most `ttl`
-/// after its last renewal), so no lock is granted until `ttl` after the data began: the delayed
-/// restart that Redis's own distributed-lock documentation prescribes, enforced by the script.
+/// Restart guard: a server that restarted may have lost the lock of a leader that still
+/// believes it leads (no persistence, or a snapshot older than the lock), until that leader's
+/// deadline, at most its ttl after the crash. The server's start time comes from `INFO server`
+/// (`uptime_in_seconds`, which no snapshot can bring back), rounded up to the next second; no
+/// lock is granted until the longest ttl in use (`hold`) after it: the delayed restart that
+/// Redis's own distributed-lock documentation prescribes, enforced by the script.
 pub static ACQUIRE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -35,25 +40,34 @@ redis.call('ZADD', KEYS[5], now_ms + ttl, ARGV[3])
 redis.call('HSET', KEYS[6], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[5], 2 * ttl)
 redis.call('PEXPIRE', KEYS[6], 2 * ttl)
+local stored = tonumber(redis.call('GET', KEYS[4])) or 0
+local hold = math.max(ttl, tonumber(ARGV[6]), stored)
+if hold > stored then
+  redis.call('SET', KEYS[4], string.format('%d', hold))
+end
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
-  return {1, tonumber(redis.call('HGET', KEYS[2], 'term'))}
+  return {1, tonumber(redis.call('HGET', KEYS[2], 'term')), hold}
 end
 if holder then
-  return {0, redis.call('PTTL', KEYS[1])}
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then
+    return {-1, left, hold}
+  end
+  return {0, left, hold}
 end
-local boot = tonumber(redis.call('GET', KEYS[4]))
-if not boot then
-  boot = now_ms
-  redis.call('SET', KEYS[4], string.format('%d', boot))
+local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)'))
+if not uptime then
+  return redis.error_reply('elect: INFO server reports no uptime_in_seconds')
 end
-if now_ms < boot + ttl then
-  return {0, boot + ttl - now_ms}
+local started_ms = (tonumber(t[1]) - uptime + 1) * 1000
+if now_ms < started_ms + hold then
+  return {0, started_ms + hold - now_ms, hold}
 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ttl) then
-  return {0, redis.call('PTTL', KEYS[1])}
+  return {0, redis.call('PTTL', KEYS[1]), hold}
 end
 local last = tonumber(redis.call('GET', KEYS[3])) or 0
 local term = math.max(last + 1, now_us)
@@ -62,18 +76,21 @@ redis.call('SET', KEYS[3], term_s)
 redis.call('HSET', KEYS[2], 'id', ARGV[3], 'value', ARGV[4], 'term', term_s, 'token', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PUBLISH', ARGV[5], 'elected')
-return {1, term}
+return {1, term, hold}
 "#,
     )
 });
 
 /// Renews any number of leaderships and member heartbeats, and reads the term of any number of
 /// watched elections, in one request: the keep-alive of a whole process costs one command per
-/// interval, however many elections it runs or follows.
+/// interval, however many elections it runs or follows. It also raises the prefix's longest
+/// ttl to the one this process knows, and reads it back (see [`ACQUIRE`]'s restart guard).
 ///
-/// KEYS: `n` pairs (lock, leader), `m` pairs (members, values), then `w` leader keys.
-/// ARGV: ttl ms, n, m, the `n` tokens, then `m` pairs (id, value).
-/// Returns `n` verdicts (1: still ours and extended, 0: not), then `w` terms (0: no leader).
+/// KEYS: max ttl, `n` pairs (lock, leader), `m` pairs (members, values), then `w` leader keys.
+/// ARGV: ttl ms, n, m, the longest ttl this process knows, the `n` tokens, then `m` pairs
+/// (id, value).
+/// Returns `n` verdicts (1: still ours and extended, 0: not), then `w` terms (0: no leader),
+/// then the longest ttl under the prefix and the server's time in milliseconds.
 pub static KEEPALIVE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -81,27 +98,34 @@ local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local n, m = tonumber(ARGV[2]), tonumber(ARGV[3])
+local stored = tonumber(redis.call('GET', KEYS[1])) or 0
+local hold = math.max(ttl, tonumber(ARGV[4]), stored)
+if hold > stored then
+  redis.call('SET', KEYS[1], string.format('%d', hold))
+end
 local out = {}
 for i = 1, n do
-  if redis.call('GET', KEYS[2 * i - 1]) == ARGV[3 + i] then
-    redis.call('PEXPIRE', KEYS[2 * i - 1], ttl)
+  if redis.call('GET', KEYS[2 * i]) == ARGV[4 + i] then
     redis.call('PEXPIRE', KEYS[2 * i], ttl)
+    redis.call('PEXPIRE', KEYS[2 * i + 1], ttl)
     out[i] = 1
   else
     out[i] = 0
   end
 end
 for j = 1, m do
-  local members, values = KEYS[2 * n + 2 * j - 1], KEYS[2 * n + 2 * j]
-  local id, value = ARGV[3 + n + 2 * j - 1], ARGV[3 + n + 2 * j]
+  local members, values = KEYS[2 * n + 2 * j], KEYS[2 * n + 2 * j + 1]
+  local id, value = ARGV[4 + n + 2 * j - 1], ARGV[4 + n + 2 * j]
   redis.call('ZADD', members, now_ms + ttl, id)
   redis.call('HSET', values, id, value)
   redis.call('PEXPIRE', members, 2 * ttl)
   redis.call('PEXPIRE', values, 2 * ttl)
 end
-for k = 2 * (n + m) + 1, #KEYS do
+for k = 2 * (n + m) + 2, #KEYS do
   out[#out + 1] = tonumber(redis.call('HGET', KEYS[k], 'term')) or 0
 end
+out[#out + 1] = hold
+out[#out + 1] = now_ms
 return out
 "#,
     )

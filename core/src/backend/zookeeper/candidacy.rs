@@ -199,14 +199,16 @@ impl ZkCandidacy {
         }
     }
 
-    /// The line, read now: `(send time, line)`.
-    async fn line(&self) -> Result<(Instant, Vec<String>)> {
-        let sent_at = Instant::now();
+    /// The line, read now. A read may come from a server that lags the ensemble, or is cut off
+    /// from it, so it confirms nothing about the session: deadlines come from the session's
+    /// confirmed contact. (A stale line can only show fewer nodes before ours: sequence numbers
+    /// only grow, and our node lives as long as the session.)
+    async fn line(&self) -> Result<Vec<String>> {
         let children = match self.client().list_children(&self.dir).await {
             Err(zk::Error::NoNode) => Vec::new(),
             other => other.map_err(session::at(&self.dir))?,
         };
-        Ok((sent_at, paths::in_line(children)))
+        Ok(paths::in_line(children))
     }
 
     /// An `exists` watch on `path`; `None` when the node is gone already.
@@ -263,7 +265,7 @@ impl Candidacy for ZkCandidacy {
                 }
             };
             let epoch = self.session.contact().borrow().epoch;
-            let (sent_at, line) = self.line().await?;
+            let line = self.line().await?;
             self.delete_orphans(&line, &name);
             let Some(pos) = line.iter().position(|c| *c == name) else {
                 // Deleted under us while the session lives (an operator?): stand in line again.
@@ -271,6 +273,7 @@ impl Candidacy for ZkCandidacy {
                 continue;
             };
             if pos == 0 {
+                let sent_at = self.session.contact().borrow().sent_at;
                 self.leading = Some(Leading {
                     verified_epoch: epoch,
                     reported: sent_at,
@@ -315,8 +318,9 @@ impl Candidacy for ZkCandidacy {
             }
             if c.link == Link::Connected && c.epoch != leading.verified_epoch {
                 // Reconnected in the same session: our node and its place in line are
-                // checked against the server before the leadership is extended.
-                let (sent_at, line) = self.line().await?;
+                // checked against the server before the leadership is extended (by the next
+                // confirmed heartbeat, below).
+                let line = self.line().await?;
                 let Node::Known { name, .. } = &self.node else {
                     return Err(not_leader("no candidate node"));
                 };
@@ -325,13 +329,8 @@ impl Candidacy for ZkCandidacy {
                         "after reconnecting, our node no longer leads the line",
                     ));
                 }
-                let leading = self.leading.as_mut().expect("checked above");
-                leading.verified_epoch = c.epoch;
-                leading.reported = sent_at;
-                return Ok(Renewal {
-                    sent_at,
-                    ttl: timeout,
-                });
+                self.leading.as_mut().expect("checked above").verified_epoch = c.epoch;
+                continue;
             }
             if c.link == Link::Connected && c.sent_at > leading.reported {
                 leading.reported = c.sent_at;

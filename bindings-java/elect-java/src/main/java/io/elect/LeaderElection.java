@@ -11,7 +11,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One election on one store: campaign for it ({@link #start()}) or follow it
@@ -43,19 +46,82 @@ public final class LeaderElection implements AutoCloseable {
     /** Longer than any wait a program means to bound; treated as no limit. */
     private static final Duration FOREVER = Duration.ofDays(365L * 100);
 
-    private final long handle;
+    /** The native election; 0 until connected (only while {@link Builder#connectInBackground}). */
+    private volatile long handle;
+    /** The same, for the Cleaner, whose action must not capture {@code this}. */
+    private final AtomicLong cleanable = new AtomicLong();
     private final String name;
     private final String id;
     private final EventSink sink;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Guards the hand-over from the connecting thread: {@link #intent}, close vs. connect. */
+    private final Object lock = new Object();
+    /** What {@link #start()} or {@link #observe()} asked for before the store was reached. */
+    private Intent intent = Intent.NONE;
+    /** Counted down once connected or closed. */
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private volatile Connector connector;
 
-    private LeaderElection(long handle, String name, EventSink sink) {
-        this.handle = handle;
+    private enum Intent { NONE, START, OBSERVE }
+
+    private LeaderElection(String name, String id, EventSink sink) {
         this.name = name;
+        this.id = id;
         this.sink = sink;
-        // The action captures only the handle: capturing `this` would keep it reachable forever.
-        CLEANER.register(this, () -> NativeElection.free(handle));
-        this.id = NativeElection.id(handle);
+        // The action captures only the cell: capturing `this` would keep it reachable forever.
+        AtomicLong cell = cleanable;
+        CLEANER.register(this, () -> {
+            long h = cell.get();
+            if (h != 0) {
+                NativeElection.free(h);
+            }
+        });
+    }
+
+    /** Takes over an open native election; campaigns or observes if that was asked for. */
+    void connected(long h) {
+        synchronized (lock) {
+            cleanable.set(h);
+            handle = h;
+            try {
+                if (closed.get()) {
+                    NativeElection.close(h);
+                } else if (intent == Intent.START) {
+                    NativeElection.start(h);
+                } else if (intent == Intent.OBSERVE) {
+                    NativeElection.observe(h);
+                }
+            } finally {
+                ready.countDown();
+            }
+        }
+    }
+
+    /** Whether the store was reached: always after {@link Builder#build()}. */
+    public boolean isConnected() {
+        return handle != 0;
+    }
+
+    /**
+     * Why the last attempt to reach the store failed, while {@link Builder#connectInBackground}
+     * keeps trying (or gave up on an error that retrying cannot fix); empty once connected.
+     */
+    public Optional<ElectException> connectionError() {
+        Connector c = connector;
+        return handle != 0 || c == null ? Optional.empty() : Optional.ofNullable(c.lastError());
+    }
+
+    private long handle() {
+        long h = handle;
+        if (h != 0) {
+            return h;
+        }
+        if (closed.get()) {
+            throw new ElectException.Closed("election `" + name + "` is closed");
+        }
+        ElectException cause = connectionError().orElse(null);
+        throw new ElectException.Unreachable("election `" + name + "` has not reached its store yet"
+                + (cause == null ? "" : ": " + cause.getMessage()));
     }
 
     /**
@@ -73,8 +139,14 @@ public final class LeaderElection implements AutoCloseable {
         return NativeElection.version();
     }
 
-    /** Begins campaigning in the background. */
+    /**
+     * Begins campaigning in the background; with {@link Builder#connectInBackground}, as soon
+     * as the store is reached.
+     */
     public void start() {
+        if (begin(Intent.START)) {
+            return;
+        }
         try {
             NativeElection.start(handle);
         } finally {
@@ -84,6 +156,9 @@ public final class LeaderElection implements AutoCloseable {
 
     /** Follows the leader without campaigning: only {@code onLeaderChanged} events. */
     public void observe() {
+        if (begin(Intent.OBSERVE)) {
+            return;
+        }
         try {
             NativeElection.observe(handle);
         } finally {
@@ -91,10 +166,29 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
+    /** Records {@code wanted} for the connecting thread; false once connected (then call native). */
+    private boolean begin(Intent wanted) {
+        synchronized (lock) {
+            if (handle != 0) {
+                return false;
+            }
+            if (closed.get()) {
+                throw new ElectException.Closed("election `" + name + "` is closed");
+            }
+            if (intent != Intent.NONE) {
+                throw new ElectException.WrongState(wanted.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": the election is already started or observing");
+            }
+            intent = wanted;
+            return true;
+        }
+    }
+
     /** Whether this candidate leads now: no I/O, no lock held across calls; false once closed. */
     public boolean isLeader() {
         try {
-            return NativeElection.isLeader(handle);
+            long h = handle;
+            return h != 0 && NativeElection.isLeader(h);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -103,7 +197,8 @@ public final class LeaderElection implements AutoCloseable {
     /** The fencing token of the current term; empty when not leading. */
     public OptionalLong fencingToken() {
         try {
-            long token = NativeElection.fencingToken(handle);
+            long h = handle;
+            long token = h == 0 ? 0 : NativeElection.fencingToken(h);
             return token == 0 ? OptionalLong.empty() : OptionalLong.of(token);
         } finally {
             Reference.reachabilityFence(this);
@@ -118,8 +213,9 @@ public final class LeaderElection implements AutoCloseable {
      * @throws ElectException.WrongState if {@link #start()} was not called
      */
     public void awaitLeadership() throws InterruptedException {
+        awaitConnected(Long.MAX_VALUE);
         try {
-            while (!NativeElection.waitLeader(handle, WAIT_SLICE_MILLIS)) {
+            while (!NativeElection.waitLeader(handle(), WAIT_SLICE_MILLIS)) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
@@ -143,6 +239,9 @@ public final class LeaderElection implements AutoCloseable {
             return true;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
+        if (!awaitConnected(deadline)) {
+            return false;
+        }
         try {
             // Slices keep the wait interruptible; leadership itself wakes the native wait at once.
             while (true) {
@@ -150,7 +249,7 @@ public final class LeaderElection implements AutoCloseable {
                     throw new InterruptedException();
                 }
                 long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                if (NativeElection.waitLeader(handle, Math.min(left, WAIT_SLICE_MILLIS))) {
+                if (NativeElection.waitLeader(handle(), Math.min(left, WAIT_SLICE_MILLIS))) {
                     return true;
                 }
                 if (left <= WAIT_SLICE_MILLIS) {
@@ -160,6 +259,31 @@ public final class LeaderElection implements AutoCloseable {
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * Waits until connected (true) or the {@code System.nanoTime()} deadline passes (false);
+     * fails as the native wait would when not started.
+     */
+    private boolean awaitConnected(long deadline) throws InterruptedException {
+        if (handle != 0) {
+            return true;
+        }
+        synchronized (lock) {
+            if (handle == 0 && !closed.get() && intent != Intent.START) {
+                throw new ElectException.WrongState("awaitLeadership: the election is not started");
+            }
+        }
+        while (handle == 0 && !closed.get()) {
+            long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
+                    : Math.min(WAIT_SLICE_MILLIS, (deadline - System.nanoTime()) / 1_000_000);
+            if (left <= 0) {
+                return false;
+            }
+            ready.await(left, TimeUnit.MILLISECONDS);
+        }
+        handle(); // closed: ElectException.Closed
+        return true;
     }
 
     /**
@@ -178,7 +302,7 @@ public final class LeaderElection implements AutoCloseable {
     /** Who leads now, read from the store. */
     public Optional<LeaderInfo> currentLeader() {
         try {
-            return Optional.ofNullable(NativeElection.leader(handle));
+            return Optional.ofNullable(NativeElection.leader(handle()));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -187,7 +311,7 @@ public final class LeaderElection implements AutoCloseable {
     /** The live candidates of this election, read from the store. */
     public List<Member> members() {
         try {
-            return List.of(NativeElection.members(handle));
+            return List.of(NativeElection.members(handle()));
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -196,11 +320,16 @@ public final class LeaderElection implements AutoCloseable {
     /**
      * Gives up the leadership now (the next candidate is woken by the store) and campaigns
      * again after the {@code silence} option. Returns once the store confirmed. A no-op when
-     * not leading.
+     * not leading (or not yet connected).
      */
     public void resign() {
+        long h = handle;
+        if (h == 0) {
+            handle(); // closed: ElectException.Closed
+            return;
+        }
         try {
-            NativeElection.resign(handle);
+            NativeElection.resign(h);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -223,13 +352,23 @@ public final class LeaderElection implements AutoCloseable {
             return;
         }
         try {
-            NativeElection.close(handle);
+            Connector c = connector;
+            if (c != null) {
+                c.stop();
+            }
+            synchronized (lock) {
+                if (handle != 0) {
+                    NativeElection.close(handle);
+                }
+            }
+            ready.countDown();
             sink.closed();
         } finally {
             Reference.reachabilityFence(this);
         }
     }
 
+    /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return closed.get();
     }
@@ -291,6 +430,15 @@ public final class LeaderElection implements AutoCloseable {
             return duration("silence", silence);
         }
 
+        /**
+         * Time subtracted from the lease deadline before this candidate stops believing it
+         * leads, covering clock-rate differences and the delay of the renewal that set it
+         * (default ttl/10); renew + margin must be shorter than the ttl.
+         */
+        public Builder margin(Duration margin) {
+            return duration("margin", margin);
+        }
+
         /** Limit on connecting to the store (default 5s). */
         public Builder connectTimeout(Duration connectTimeout) {
             return duration("connect_timeout", connectTimeout);
@@ -315,15 +463,58 @@ public final class LeaderElection implements AutoCloseable {
          * @throws ElectException.Unreachable if the store cannot be reached
          */
         public LeaderElection build() {
+            String[] pairs = pairs();
+            EventSink sink = new EventSink(name, listeners);
+            long handle = NativeElection.open(uri, name, pairs, sink);
+            LeaderElection election;
+            try {
+                election = new LeaderElection(name, NativeElection.id(handle), sink);
+            } catch (RuntimeException | Error e) {
+                NativeElection.free(handle);
+                throw e;
+            }
+            election.connected(handle);
+            return election;
+        }
+
+        /**
+         * Checks the URI and options, then returns an idle election at once and connects on a
+         * thread of its own, retrying every {@code retry} (default 1s) while the store is
+         * unreachable, like Curator's {@code LeaderLatch.start()}. Until connected,
+         * {@link #start()} is remembered and done on connecting, {@code isLeader()} is false,
+         * and {@link LeaderElection#connectionError()} tells why the store is not reached yet.
+         * The thread keeps the election reachable until it connects or is closed.
+         *
+         * @throws ElectException.InvalidArgument naming the bad part of the URI or option
+         */
+        public LeaderElection connectInBackground() {
+            String id = NativeElection.check(uri, name, pairs());
+            option("id", id); // the one check() reported, not a fresh default on connecting
+            String[] pairs = pairs();
+            EventSink sink = new EventSink(name, listeners);
+            LeaderElection election = new LeaderElection(name, id, sink);
+            election.connector = Connector.start(election, sink, retryMillis(),
+                    () -> NativeElection.open(uri, name, pairs, sink));
+            return election;
+        }
+
+        private String[] pairs() {
             String[] pairs = new String[options.size() * 2];
             int i = 0;
             for (Map.Entry<String, String> option : options.entrySet()) {
                 pairs[i++] = option.getKey();
                 pairs[i++] = option.getValue();
             }
-            EventSink sink = new EventSink(name, listeners);
-            long handle = NativeElection.open(uri, name, pairs, sink);
-            return new LeaderElection(handle, name, sink);
+            return pairs;
+        }
+
+        /** The pause between connection attempts: the {@code retry} option, as core parses it. */
+        private long retryMillis() {
+            String retry = options.get("retry");
+            if (retry != null && retry.matches("[0-9]{1,15}ms")) {
+                return Long.parseLong(retry.substring(0, retry.length() - 2));
+            }
+            return 1000;
         }
 
         private Builder duration(String key, Duration d) {

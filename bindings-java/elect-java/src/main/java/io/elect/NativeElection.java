@@ -15,6 +15,12 @@ final class NativeElection {
     private NativeElection() {
     }
 
+    /**
+     * Validates the arguments of {@link #open} without connecting and returns the candidate's
+     * id: the {@code id} option, or the default {@code open} would pick.
+     */
+    static native String check(String uri, String name, String[] options);
+
     /** Opens an election; {@code options} are key/value pairs set on the parsed URI. */
     static native long open(String uri, String name, String[] options, EventSink sink);
 

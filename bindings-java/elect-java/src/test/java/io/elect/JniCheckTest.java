@@ -15,8 +15,8 @@ class JniCheckTest {
 
     @Test
     void theLibraryComesFromTheJar() {
-        assertTrue(NativeLibrary.class.getResource("/native/" + NativeLibrary.platform() + "/libelect_jni.so") != null);
-        assertTrue(System.getProperty(NativeLibrary.PROPERTY) == null, "no library path override in the tests");
+        assertTrue(NativeLibrary.class.getResource("/native/" + NativeLibrary.detect().directory() + "/libelect_jni.so") != null);
+        assertTrue(System.getProperty(NativeLibrary.LIBRARY_PROPERTY) == null, "no library path override in the tests");
         assertTrue(!LeaderElection.version().isEmpty());
     }
 }

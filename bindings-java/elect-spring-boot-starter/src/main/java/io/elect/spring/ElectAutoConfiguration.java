@@ -17,11 +17,13 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 
 /**
- * With {@code elect.uri} set: a {@link LeaderElection} bean that campaigns from context start
- * to shutdown ({@link ElectLifecycle}), Spring application events on grant and revoke, and
+ * With {@code elect.uri} set: a {@link LeaderElection} bean that connects in the background
+ * (the context starts while the store is down) and campaigns from context start to shutdown
+ * ({@link ElectLifecycle}), Spring application events on grant and revoke, and
  * {@link LeaderOnly}. When present on the classpath: Spring Integration's leader events, an
  * Actuator health indicator ({@code elect}) and Micrometer meters. Every
- * {@link LeadershipListener} bean receives the election's events.
+ * {@link LeadershipListener} bean receives the election's events. {@link LeaderOnly} itself is
+ * {@link LeaderOnlyAutoConfiguration}'s, present with or without an election.
  */
 @AutoConfiguration
 @ConditionalOnClass(LeaderElection.class)
@@ -45,10 +47,12 @@ public class ElectAutoConfiguration {
             set(properties.getRenew(), builder::renew);
             set(properties.getRetry(), builder::retry);
             set(properties.getSilence(), builder::silence);
+            set(properties.getMargin(), builder::margin);
             set(properties.getConnectTimeout(), builder::connectTimeout);
             properties.getOptions().forEach(builder::option);
             listeners.orderedStream().forEach(builder::listener);
-            return builder.build();
+            // The context starts while the store is down; health shows the connection state.
+            return builder.connectInBackground();
         }
 
         @Bean
@@ -61,11 +65,6 @@ public class ElectAutoConfiguration {
         ApplicationEventBridge electApplicationEvents(ApplicationEventPublisher publisher,
                 ObjectProvider<LeaderElection> election) {
             return new ApplicationEventBridge(publisher, election);
-        }
-
-        @Bean
-        static LeaderOnlyPostProcessor leaderOnlyPostProcessor(ObjectProvider<LeaderElection> election) {
-            return new LeaderOnlyPostProcessor(election);
         }
 
         @Configuration(proxyBeanMethods = false)

@@ -6,7 +6,8 @@ import org.springframework.boot.actuate.health.Health;
 
 /**
  * {@code /actuator/health/elect}: UP while the store answers (leading or not), with who leads;
- * DOWN when the election is closed or the store cannot be read.
+ * DOWN while the store has not been reached yet (state {@code connecting}, with the last
+ * error), when the election is closed, or when the store cannot be read.
  */
 public class ElectHealthIndicator extends AbstractHealthIndicator {
     private final LeaderElection election;
@@ -23,8 +24,13 @@ public class ElectHealthIndicator extends AbstractHealthIndicator {
             builder.down().withDetail("state", "closed");
             return;
         }
+        if (!election.isConnected()) {
+            builder.down().withDetail("state", "connecting").withDetail("leader", false);
+            election.connectionError().ifPresent(e -> builder.withDetail("error", e.getMessage()));
+            return;
+        }
         boolean leading = election.isLeader();
-        builder.withDetail("leader", leading);
+        builder.withDetail("state", "connected").withDetail("leader", leading);
         election.fencingToken().ifPresent(t -> builder.withDetail("fencingToken", t));
         // Reading the leader from the store makes an unreachable store show as DOWN.
         builder.withDetail("currentLeader", election.currentLeader().map(l -> l.id()).orElse("none"));

@@ -11,9 +11,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * <pre>
  * elect.uri=zk://zk1:2181,zk2:2181/apps
- * elect.name=billing-cron        # default: spring.application.name
+ * # default: spring.application.name
+ * elect.name=billing-cron
  * elect.ttl=10s
- * elect.options.table=elect_leases   # any store option by its URI name
+ * # any store option by its URI name
+ * elect.options.table=elect_leases
  * </pre>
  */
 @ConfigurationProperties("elect")
@@ -36,7 +38,12 @@ public class ElectProperties {
     private Duration retry;
     /** Pause after losing or resigning before campaigning again (default 0). */
     private Duration silence;
-    /** Limit on connecting to the store (default 5s). */
+    /**
+     * Time subtracted from the lease deadline before this instance stops believing it leads,
+     * covering clock-rate differences and renewal delay (default ttl/10).
+     */
+    private Duration margin;
+    /** Limit on each attempt to connect to the store (default 5s); attempts repeat every retry. */
     private Duration connectTimeout;
     /** Further options by their URI names, e.g. TLS files. */
     private Map<String, String> options = new LinkedHashMap<>();
@@ -44,6 +51,8 @@ public class ElectProperties {
     private boolean autoStartup = true;
     /** The role reported in Spring Integration's leader events; default: the name. */
     private String role;
+    /** What {@code @LeaderOnly} methods do without an election. */
+    private final LeaderOnlySettings leaderOnly = new LeaderOnlySettings();
 
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -63,6 +72,8 @@ public class ElectProperties {
     public void setRetry(Duration retry) { this.retry = retry; }
     public Duration getSilence() { return silence; }
     public void setSilence(Duration silence) { this.silence = silence; }
+    public Duration getMargin() { return margin; }
+    public void setMargin(Duration margin) { this.margin = margin; }
     public Duration getConnectTimeout() { return connectTimeout; }
     public void setConnectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; }
     public Map<String, String> getOptions() { return options; }
@@ -71,4 +82,26 @@ public class ElectProperties {
     public void setAutoStartup(boolean autoStartup) { this.autoStartup = autoStartup; }
     public String getRole() { return role; }
     public void setRole(String role) { this.role = role; }
+    public LeaderOnlySettings getLeaderOnly() { return leaderOnly; }
+
+    /** {@code elect.leader-only.*}. */
+    public static class LeaderOnlySettings {
+        /**
+         * Without an election (no elect.uri, or elect.enabled=false): FAIL refuses to start a
+         * context with @LeaderOnly methods; RUN_EVERYWHERE runs them on every instance, for
+         * local development only.
+         */
+        private Fallback fallback = Fallback.FAIL;
+
+        public Fallback getFallback() { return fallback; }
+        public void setFallback(Fallback fallback) { this.fallback = fallback; }
+    }
+
+    /** See {@link LeaderOnlySettings#getFallback()}. */
+    public enum Fallback {
+        /** The context fails to start, naming elect.uri. */
+        FAIL,
+        /** Every instance runs @LeaderOnly methods, with a warning at startup. */
+        RUN_EVERYWHERE
+    }
 }

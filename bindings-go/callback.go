@@ -1,0 +1,50 @@
+package elect
+
+// This file holds the only //export; its preamble may only declare (cgo copies it into two C
+// files), so the C helpers live in elect.go.
+
+/*
+#include <stdint.h>
+#include <elect.h>
+*/
+import "C"
+
+import "runtime/cgo"
+
+// goElectEvent runs on the library's dispatcher thread for every event of one election: it
+// copies the event (its strings live only during the callback) and queues it; it never blocks.
+//
+//export goElectEvent
+func goElectEvent(ev *C.elect_event, handle C.uintptr_t) {
+	q, ok := cgo.Handle(handle).Value().(*queue)
+	if !ok {
+		return
+	}
+	q.push(copyEvent(ev))
+}
+
+func copyEvent(ev *C.elect_event) Event {
+	e := Event{Term: uint64(ev.term)}
+	switch ev.kind {
+	case C.ELECT_EVENT_ELECTED:
+		e.Kind = Elected
+	case C.ELECT_EVENT_REVOKED:
+		e.Kind = Revoked
+		e.Reason = C.GoString(C.elect_reason_name(C.int32_t(ev.reason)))
+	case C.ELECT_EVENT_LEADER_CHANGED:
+		e.Kind = LeaderChanged
+		if ev.leader_id != nil {
+			e.Leader = &LeaderInfo{
+				ID:    C.GoString(ev.leader_id),
+				Value: C.GoString(ev.leader_value),
+				Term:  uint64(ev.term),
+			}
+		}
+	default:
+		e.Kind = ErrorEvent
+		if ev.message != nil {
+			e.Message = C.GoString(ev.message)
+		}
+	}
+	return e
+}

@@ -1,0 +1,3 @@
+module github.com/elect-dev/elect/bindings-go
+
+go 1.19

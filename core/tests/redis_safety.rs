@@ -1,0 +1,165 @@
+//! The Redis store's safety guards against a real redis-server: a crash and restart from an RDB
+//! snapshot (persistence as Debian packages it) must not hand the lock to a second candidate
+//! while the old leader may still believe it leads, whatever the ttls of the candidates; and a
+//! lock key that elect did not set (no expiry) is reported, not hammered.
+
+mod redis_support;
+
+mod common;
+
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use elect_core::{Election, Event};
+use redis_support::{Agent, Server};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Debian's redis.conf leaves `save` at Redis's default: these snapshot points.
+const DEBIAN_SAVE: &[&str] = &["--save", "3600 1 300 100 60 10000"];
+
+fn open(uri: &str, id: &str, opts: &str) -> (Election, Receiver<Event>) {
+    common::open_recording(&format!("{uri}?id={id}&{opts}"), "job")
+}
+
+/// Not a test: the body of the child process that `Agent::spawn` starts.
+#[test]
+fn child_agent() {
+    if std::env::var_os(redis_support::child::ENV).is_some() {
+        redis_support::child::run();
+    }
+}
+
+/// Kills the server with SIGKILL (no shutdown save) and starts it again on the same port and
+/// data directory, so that it loads the last snapshot. Returns when it answers again.
+fn crash_and_reload(server: &Server) {
+    let pid = server.pid().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .unwrap()
+        .success());
+    server.restart();
+    assert_eq!(
+        server.cli(&["GET", "marker"]).trim(),
+        "from-the-snapshot",
+        "the restarted server loaded the snapshot"
+    );
+}
+
+#[test]
+fn restart_from_an_rdb_snapshot_grants_nothing_until_the_old_lease_ran_out() {
+    let server = Server::start("rdb", DEBIAN_SAVE);
+    let opts = "ttl=3s&retry=100ms";
+    let (a, ra) = open(&server.uri, "a", opts);
+    // The snapshot is taken after A connected but before it leads: it holds whatever elect
+    // wrote at connect, not the lock.
+    server.cli(&["SET", "marker", "from-the-snapshot"]);
+    assert_eq!(server.cli(&["SAVE"]).trim(), "OK");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let (b, rb) = open(&server.uri, "b", opts);
+    b.start().unwrap();
+    common::expect_within(
+        &rb,
+        WAIT,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a"),
+    );
+
+    // Follow A's deadline (it moves with every renewal) until A steps down.
+    let deadline = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut deadline = a.lease_deadline().expect("leading");
+            while let Some(d) = a.lease_deadline() {
+                deadline = d;
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            deadline
+        });
+        crash_and_reload(&server);
+        common::expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
+        watcher.join().unwrap()
+    });
+
+    // Both campaign again; whoever is elected first must not be early.
+    let (first, elected) = wait_first(&[&a, &b]);
+    assert!(
+        elected >= deadline,
+        "`{}` was elected {:?} before the old leader's deadline",
+        first.id(),
+        deadline - elected
+    );
+}
+
+/// The first of `es` to lead, waiting up to `WAIT`; with when it was seen leading.
+fn wait_first<'a>(es: &[&'a Election]) -> (&'a Election, Instant) {
+    let end = Instant::now() + WAIT;
+    loop {
+        if let Some(l) = es.iter().find(|e| e.is_leader()) {
+            return (l, Instant::now());
+        }
+        assert!(Instant::now() < end, "no leader within {WAIT:?}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+#[test]
+fn a_candidate_with_a_shorter_ttl_waits_for_the_old_leaders_longer_lease() {
+    let server = Server::start("rdb-ttl", DEBIAN_SAVE);
+    server.cli(&["SET", "marker", "from-the-snapshot"]);
+    assert_eq!(server.cli(&["SAVE"]).trim(), "OK");
+    let long = Duration::from_secs(4);
+    let (mut old, _) = Agent::leading(&server.uri, "ttl=4s&retry=100ms");
+    let (b, rb) = open(&server.uri, "b", "ttl=1s&retry=100ms");
+    b.start().unwrap();
+    common::expect_within(
+        &rb,
+        WAIT,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "child"),
+    );
+
+    // The old leader is cut off from now on (it cannot renew, nor learn that it lost): it
+    // believes it leads until at most `stopped + 4 s - margin`, whatever happens to the server.
+    old.signal("-STOP");
+    let stopped = Instant::now();
+    crash_and_reload(&server);
+    assert!(b.wait_leader(Some(WAIT)).unwrap());
+    let elected = Instant::now();
+    let margin = long / 10;
+    assert!(
+        elected >= stopped + long - margin,
+        "the 1 s candidate was elected {:?} after the 4 s leader stopped",
+        elected - stopped
+    );
+    old.signal("-CONT");
+    old.wait_event("event revoked", WAIT);
+}
+
+#[test]
+fn a_lock_without_expiry_is_reported_and_retried_at_the_retry_pace() {
+    let server = Server::start("foreign", &[]);
+    server.cli(&["SET", "elect:{job}:lock", "not-elect"]);
+    let (a, ra) = open(&server.uri, "a", "ttl=2s&retry=200ms");
+    a.start().unwrap();
+    let foreign =
+        |e: &Event| matches!(e, Event::Error { message } if message.contains("no expiry"));
+    common::expect_within(&ra, WAIT, foreign);
+    let before = server.script_calls();
+    for _ in 0..3 {
+        common::expect_within(&ra, WAIT, foreign);
+    }
+    let during = server.script_calls() - before;
+    eprintln!("scripts during three retries: {during}");
+    // Three attempts at the retry pace, plus the keep-alive's heartbeats (every ttl/6) over
+    // those 600 ms: 4 to 7 scripts. Retrying every millisecond would be hundreds.
+    assert!(
+        during <= 20,
+        "{during} scripts while the foreign lock stayed"
+    );
+    assert!(!a.is_leader());
+
+    server.cli(&["DEL", "elect:{job}:lock"]);
+    assert!(
+        a.wait_leader(Some(WAIT)).unwrap(),
+        "elected once the key is gone"
+    );
+}

@@ -1,0 +1,291 @@
+//! A ZooKeeper leader cut off from the ensemble together with the follower it talks to must stop
+//! believing it leads before the ensemble lets the next candidate lead.
+//!
+//! A follower cut off from the ensemble leader keeps answering reads from its own copy for up to
+//! `syncLimit x tickTime` (2 s here: tick 200 ms, syncLimit 10), while the ensemble leader
+//! expires the session after the session timeout (1 s). A leader whose renewals were reads
+//! believed for that whole time, past its successor's election.
+//!
+//! Candidate A and ensemble member 3 run in a network namespace this test creates, joined to the
+//! host's by a veth pair; members 1 and 2 and candidate B stay outside. A talks to member 3
+//! only, B to members 1 and 2. Member 3 must be a follower (the test restarts it if it leads).
+//! Once A leads and B waits in line, blackhole routes cut the namespace off both ways. A (a child
+//! process in the namespace) samples `is_leader()` every millisecond, B (here) too, both stamped
+//! with `CLOCK_MONOTONIC`: A's last `true` must come before B's first.
+//!
+//! Needs root (for the namespace). Without it the test says so on stderr and does nothing.
+
+mod zk_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+
+use elect_core::Election;
+use zk_support::{signal, Zk};
+
+const WAIT: Duration = Duration::from_secs(30);
+const SAMPLE_EVERY: Duration = Duration::from_millis(1);
+
+/// `CLOCK_MONOTONIC` in nanoseconds: the same clock in every process of the machine.
+fn mono_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+fn sh(args: &[&str]) -> bool {
+    Command::new(args[0])
+        .args(&args[1..])
+        .status()
+        .unwrap_or_else(|e| panic!("{}: {e}", args[0]))
+        .success()
+}
+
+fn must(args: &[&str]) {
+    assert!(sh(args), "`{}` failed", args.join(" "));
+}
+
+/// A network namespace with a veth link to the host's: `host_addr` outside, `ns_addr` inside.
+struct Netns {
+    name: String,
+    host_if: String,
+    host_addr: String,
+    ns_addr: String,
+}
+
+impl Netns {
+    /// `None` (after saying why on stderr) when this process may not create namespaces.
+    fn create() -> Option<Netns> {
+        let uid = Command::new("id").arg("-u").output().expect("run `id -u`");
+        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+            eprintln!(
+                "SKIPPED zookeeper_partition: creating a network namespace needs root \
+                 (run as root to test the partition)"
+            );
+            return None;
+        }
+        let pid = std::process::id();
+        // A /30 of its own per test process, so parallel runs do not collide.
+        let (a, b) = (200 + pid % 50, (pid / 50) % 64 * 4);
+        let net = Netns {
+            name: format!("ezk{pid}"),
+            host_if: format!("ezk{pid}h"),
+            host_addr: format!("10.{a}.{b}.1"),
+            ns_addr: format!("10.{a}.{b}.2"),
+        };
+        let inside = format!("ezk{pid}n");
+        must(&["ip", "netns", "add", &net.name]);
+        must(&[
+            "ip", "link", "add", &net.host_if, "type", "veth", "peer", "name", &inside,
+        ]);
+        must(&["ip", "link", "set", &inside, "netns", &net.name]);
+        must(&["ip", "addr", "add", &format!("{}/30", net.host_addr), "dev", &net.host_if]);
+        must(&["ip", "link", "set", &net.host_if, "up"]);
+        net.exec(&["ip", "addr", "add", &format!("{}/30", net.ns_addr), "dev", &inside]);
+        net.exec(&["ip", "link", "set", &inside, "up"]);
+        net.exec(&["ip", "link", "set", "lo", "up"]);
+        Some(net)
+    }
+
+    fn exec(&self, args: &[&str]) {
+        let mut all = vec!["ip", "netns", "exec", &self.name];
+        all.extend_from_slice(args);
+        must(&all);
+    }
+
+    /// Drops every packet between the namespace and the host, both ways. Open connections are
+    /// not reset: they go silent, as behind a failed switch.
+    fn partition(&self) {
+        must(&["ip", "route", "add", "blackhole", &format!("{}/32", self.ns_addr)]);
+        self.exec(&["ip", "route", "add", "blackhole", &format!("{}/32", self.host_addr)]);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let quiet = |args: &[&str]| {
+            let _ = Command::new(args[0])
+                .args(&args[1..])
+                .stderr(Stdio::null())
+                .status();
+        };
+        quiet(&["ip", "route", "del", "blackhole", &format!("{}/32", self.ns_addr)]);
+        quiet(&["ip", "link", "del", &self.host_if]);
+        quiet(&["ip", "netns", "del", &self.name]);
+    }
+}
+
+/// Not a test on its own: candidate A, started by the test inside the namespace (with
+/// `ELECT_ZKP_CHILD_URI`). Samples `is_leader()` every millisecond and prints each change:
+/// `belief true <first true ns>` and `belief false <last true ns> <first false ns>`.
+#[test]
+fn zk_partition_child() {
+    let Ok(uri) = std::env::var("ELECT_ZKP_CHILD_URI") else {
+        return;
+    };
+    let e = Election::open(&format!("{uri}?id=a&ttl=1s"), "job", None).unwrap();
+    e.start().unwrap();
+    let (mut believed, mut last_true) = (false, 0);
+    loop {
+        let now = mono_ns();
+        let leads = e.is_leader();
+        if leads != believed {
+            if leads {
+                println!("child: belief true {now}");
+            } else {
+                println!("child: belief false {last_true} {now}");
+            }
+            believed = leads;
+        }
+        if leads {
+            last_true = now;
+        }
+        std::thread::sleep(SAMPLE_EVERY);
+    }
+}
+
+/// Candidate A's process (inside the namespace) and its report lines.
+struct ChildA {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl ChildA {
+    fn spawn(net: &Netns, uri: &str) -> ChildA {
+        let exe = std::env::current_exe().unwrap();
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &net.name])
+            .arg(exe)
+            .args(["zk_partition_child", "--exact", "--nocapture", "--test-threads=1"])
+            .env("ELECT_ZKP_CHILD_URI", uri)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(|l| l.ok()) {
+                // The test harness may print `test zk_partition_child ... ` on the same line.
+                if let Some(i) = l.find("child: ") {
+                    let _ = tx.send(l[i + "child: ".len()..].to_string());
+                }
+            }
+        });
+        ChildA { child, lines }
+    }
+
+    /// The numbers of the next line starting with `prefix`.
+    fn expect(&self, prefix: &str) -> Vec<u64> {
+        let line = self
+            .lines
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("candidate A printed no `{prefix}` within {WAIT:?}"));
+        let rest = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("candidate A said `{line}`, expected `{prefix} ...`"));
+        rest.split_whitespace().map(|n| n.parse().unwrap()).collect()
+    }
+}
+
+impl Drop for ChildA {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Restarts member 3 until it follows: the scenario is a follower cut off with its client.
+fn make_member3_follow(zk: &Zk) {
+    for _ in 0..3 {
+        let m3 = zk.member_pid(3);
+        if zk.leader_pid() != m3 {
+            return;
+        }
+        signal(m3, "KILL");
+        while Command::new("kill")
+            .args(["-0", &m3.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        zk.restart_member(3);
+    }
+    panic!("member 3 kept winning the ensemble's election");
+}
+
+/// `host:port` of each member, in member order, from `zk://h1:p1,h2:p2,h3:p3`.
+fn members(zk: &Zk) -> Vec<String> {
+    let hosts = zk.uri.strip_prefix("zk://").unwrap();
+    hosts.split(',').map(str::to_string).collect()
+}
+
+#[test]
+fn a_leader_cut_off_with_its_follower_stops_believing_before_the_next_is_elected() {
+    let Some(net) = Netns::create() else {
+        return;
+    };
+    let (out, inside) = (net.host_addr.as_str(), net.ns_addr.as_str());
+    let zk = Zk::ensemble_placed("part", [out, out, inside], ["-", "-", &net.name]);
+    make_member3_follow(&zk);
+    let m = members(&zk);
+    let a = ChildA::spawn(&net, &format!("zk://{}", m[2]));
+    a.expect("belief true");
+
+    let b = Arc::new(
+        Election::open(&format!("zk://{},{}?id=b&ttl=1s", m[0], m[1]), "job", None).unwrap(),
+    );
+    b.start().unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while b.members().map(|l| l.len()).unwrap_or(0) < 2 {
+        assert!(std::time::Instant::now() < deadline, "B did not join the line");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (b_first_true, b_sampler) = {
+        let (b, stop) = (b.clone(), stop.clone());
+        let (tx, rx) = channel();
+        let t = std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let now = mono_ns();
+                if b.is_leader() {
+                    let _ = tx.send(now);
+                    return;
+                }
+                std::thread::sleep(SAMPLE_EVERY);
+            }
+        });
+        (rx, t)
+    };
+
+    let cut = mono_ns();
+    net.partition();
+    let a_false = a.expect("belief false");
+    let (a_last_true, a_first_false) = (a_false[0], a_false[1]);
+    let b_first = b_first_true
+        .recv_timeout(WAIT)
+        .expect("B was not elected after A's session expired");
+    stop.store(true, Ordering::Relaxed);
+    b_sampler.join().unwrap();
+    let ms = |t: u64| (t as i64 - cut as i64) as f64 / 1e6;
+    eprintln!(
+        "partition at 0: A's last `is_leader() == true` at {:+.1} ms (first false {:+.1} ms), \
+         B's first true at {:+.1} ms",
+        ms(a_last_true),
+        ms(a_first_false),
+        ms(b_first)
+    );
+    assert!(
+        a_last_true < b_first,
+        "two leaders: A still believed at {:+.1} ms, B was elected at {:+.1} ms",
+        ms(a_last_true),
+        ms(b_first)
+    );
+    // A cannot have come back: it is still cut off, and its session is gone.
+    assert!(a.lines.try_recv().is_err(), "A believed again while cut off");
+    b.close();
+}

@@ -1,3 +1,0 @@
-module example.com/elect
-
-go 1.19
