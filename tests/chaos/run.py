@@ -98,10 +98,19 @@ class Run:
                              "bound_ns": int(bound_ms * 1e6)})
 
     def settle_and_quiet(self):
-        """Waits half a ttl for the fault's after-effects (a resumed leader's revocation),
-        then watches a window of 1.5 ttl (several renewals) in which nothing may change (L2)."""
-        self.await_leader()
-        time.sleep(self.ttl / 2000)
+        """Waits until a candidate leads and no Elected/Revoked has come for a ttl (the
+        fault's after-effects are over: a resumed leader's revocation, a restart guard), then
+        watches a window of 1.5 ttl (several renewals) in which nothing may change (L2)."""
+        deadline = time.monotonic() + 30
+        while True:
+            self.await_leader()
+            last = max((at for c in self.candidates for at, words in list(c.agent.events)
+                        if words[0] in ("elected", "revoked")), default=0)
+            if self.now() - last >= self.ttl * 1e6 and self.leader():
+                break
+            if time.monotonic() > deadline:
+                raise Failure("leadership did not settle within 30 s after the fault")
+            time.sleep(0.05)
         t0 = self.now()
         time.sleep(1.5 * self.ttl / 1000)
         self.records.append({"kind": "quiet", "t0": t0, "t1": self.now()})
