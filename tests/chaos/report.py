@@ -4,8 +4,9 @@ import re
 import time
 
 BEGIN, END = "<!-- chaos results: begin -->", "<!-- chaos results: end -->"
-STORES = ["etcd", "etcd cluster", "zk", "zk cluster", "redis", "postgres"]
-FAULTS = ["baseline", "sigkill", "sigstop", "store_restart", "store_restart_leader_cut", "link_stall", "cluster_leader_kill", "run"]
+STORES = ["etcd", "etcd cluster", "zk", "zk cluster", "zk partition", "redis", "postgres"]
+FAULTS = ["baseline", "sigkill", "sigstop", "store_restart", "store_restart_leader_cut", "link_stall", "cluster_leader_kill", "partition",
+          "partition_one_way", "run"]
 
 
 def table(results, soak_minutes, ttl_ms):

@@ -11,7 +11,7 @@ import time
 
 
 class Resource:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.highest = 0
         self.log = []
         self.lock = threading.Lock()
@@ -25,9 +25,9 @@ class Resource:
                 except ConnectionResetError:
                     pass  # a killed writer
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server = socketserver.ThreadingTCPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        self.address = "%s:%d" % (host, self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def answer(self, line):

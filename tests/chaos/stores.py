@@ -1,7 +1,9 @@
 """Private store servers for the chaos suite, started and crashed through scripts/servers/*.
 
-``Store(kind, run_dir)`` is one server; ``Store(kind, run_dir, cluster=True)`` three members
-(etcd cluster, ZooKeeper ensemble). Data lives under ``run_dir`` (ELECT_RUN_DIR), so the suite
+``Store(kind, run_dir)`` is one server; ``Store(kind, run_dir, "cluster")`` three members
+(etcd cluster, ZooKeeper ensemble); ``Store("zk", run_dir, "partition", net)`` a ZooKeeper
+ensemble whose third member listens inside the network namespace ``net`` (netns.py) and the
+others on the host's end of its link. Data lives under ``run_dir`` (ELECT_RUN_DIR), so the suite
 never touches the shared servers of scripts/test.
 """
 import glob
@@ -21,12 +23,15 @@ POSTGRES_DEBIAN = ["ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_
 
 
 class Store:
-    def __init__(self, kind, run_dir, cluster=False):
-        self.kind, self.cluster = kind, cluster
-        self.name = "chaos-cluster" if cluster else "chaos"
+    def __init__(self, kind, run_dir, setup="single", net=None):
+        self.kind, self.cluster = kind, setup != "single"
+        self.name = "chaos" if setup == "single" else f"chaos-{setup}"
         self.env = dict(os.environ, ELECT_RUN_DIR=run_dir)
+        if net:
+            self.env.update(ELECT_ZK_MEMBER_ADDRS=f"{net.host_addr} {net.host_addr} {net.ns_addr}",
+                            ELECT_ZK_MEMBER_NETNS=f"- - {net.name}")
         self.exports = {}
-        verb = {"etcd": "start-cluster", "zk": "start-ensemble"}[kind] if cluster else "start"
+        verb = {"etcd": "start-cluster", "zk": "start-ensemble"}[kind] if self.cluster else "start"
         self.server(verb, *(REDIS_DEBIAN if kind == "redis" else []))
         if kind == "postgres":
             self.psql(POSTGRES_DEBIAN)
