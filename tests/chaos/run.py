@@ -241,9 +241,11 @@ def main():
     plan += [("zk", "partition")] if "zk" in stores else []
     plan = [(k, setup) for k, setup in plan if setup in (args.setup or [setup])]
     results, ok = {}, True
-    for kind, setup in plan:
-        ok &= run_store(kind, setup, agents, args.out, soak_s / len(plan), results, run_dir)
-    shutil.rmtree(run_dir, ignore_errors=True)
+    try:
+        for kind, setup in plan:
+            ok &= run_store(kind, setup, agents, args.out, soak_s / len(plan), results, run_dir)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
     print(f"histories in {args.out}")
     if args.report:
         write_report(args.report, results, soak_s / 60, TTL_MS)
