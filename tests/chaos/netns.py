@@ -54,4 +54,4 @@ class Netns:
 
 
 def run(*args):
-    subprocess.run(args, check=True, capture_output=True)
+    subprocess.run(args, check=True, capture_output=True, text=True)

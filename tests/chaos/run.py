@@ -17,6 +17,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,10 +51,14 @@ class Run:
         self.records = []  # pause, fault and quiet records (checker.py)
         self.phases = [(time.monotonic_ns(), "baseline")]
         self.candidates = []
-        self.net = Netns() if setup == "partition" else None
-        self.store = Store(kind, run_dir, setup, self.net)
+        self.run_dir = run_dir
+        self.net = self.store = self.resource = self.inside = None
+
+    def start(self):
+        """Starts the servers, the resource and the candidates (close() undoes any part)."""
+        self.net = Netns() if self.setup == "partition" else None
+        self.store = Store(self.kind, self.run_dir, self.setup, self.net)
         self.resource = Resource(self.net.host_addr if self.net else "127.0.0.1")
-        self.inside = None
         if self.net:
             # Candidate A and member 3 share the namespace; A leads first.
             self.inside = self.spawn(LANGS[0], inside=True)
@@ -123,8 +128,9 @@ class Run:
 
     def settle_and_quiet(self):
         """Waits until a candidate leads and no Elected/Revoked has come for a ttl since the
-        fault ended or later (its after-effects are over: a resumed leader's revocation, a restart guard), then
-        watches a window of 1.5 ttl (several renewals) in which nothing may change (L2)."""
+        fault ended (its after-effects are over: a resumed leader's revocation, a restart
+        guard), then watches a window of 1.5 ttl (several renewals) in which nothing may
+        change (L2)."""
         deadline, since = time.monotonic() + 30, self.now()
         while True:
             self.await_leader()
@@ -145,17 +151,22 @@ class Run:
         self.settle_and_quiet()
 
     def history(self):
-        return history_of(self.candidates) + self.resource.log + self.records
+        log = self.resource.log if self.resource else []
+        return history_of(self.candidates) + log + self.records
+
+    def exited(self):
+        """Candidates whose agent exited though nobody killed it (a crash of the binding)."""
+        return [f"{c.label} ({c.lang}) exited by itself with status {c.agent.proc.returncode}"
+                for c in self.candidates if not c.killed and not c.agent.alive()]
 
     def close(self):
         for c in self.candidates:
             c.agent.stop()
             if c.proxy:
                 c.proxy.close()
-        self.resource.close()
-        self.store.stop()
-        if self.net:
-            self.net.close()
+        for part, stop in ((self.resource, "close"), (self.store, "stop"), (self.net, "close")):
+            if part:
+                getattr(part, stop)()
 
 
 def run_store(kind, setup, agents, out_dir, soak_s, results, run_dir):
@@ -165,6 +176,7 @@ def run_store(kind, setup, agents, out_dir, soak_s, results, run_dir):
     run = Run(kind, setup, agents, run_dir)
     error = None
     try:
+        run.start()
         run.await_leader()
         run.settle_and_quiet()
         plan = list(faults)
@@ -172,16 +184,18 @@ def run_store(kind, setup, agents, out_dir, soak_s, results, run_dir):
             run.inject(plan.pop(0))
             if not plan and time.monotonic() - started < soak_s:
                 plan = random.sample(faults, len(faults))
-    except Failure as e:
-        error = str(e)
+    except (Failure, OSError, subprocess.CalledProcessError) as e:
+        said = getattr(e, "stderr", None)
+        error = f"the run stopped: {e}" + (f" ({said.strip()})" if said else "")
     finally:
+        error = "; ".join(([error] if error else []) + run.exited()) or None
         run.close()
     history = run.history()
     with open(os.path.join(out_dir, f"{label}.jsonl"), "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in sorted(history, key=when))
     violations = check(history)
     if error:
-        violations.append(Violation("run", run.now(), f"the run stopped: {error}"))
+        violations.append(Violation("run", run.now(), error))
     tally(results, label.replace("-", " "), run, history, violations)
     for v in violations:
         print(f"FAIL  {label}: {phase_of(run.phases, v.t)}: {v}", flush=True)

@@ -43,7 +43,7 @@ class Store:
             subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
                             self.exports["ELECT_POSTGRES_SOCKET"], "-p",
                             self.exports["ELECT_POSTGRES_PORT"], "-U", "postgres", "-c", statement],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True, text=True)
 
     def server(self, *args):
         """Runs scripts/servers/<kind> with args; keeps the exports it prints."""
@@ -73,7 +73,7 @@ class Store:
         if self.kind == "redis":
             port = str(self.address[1])
             subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", port, "SAVE"], check=True,
-                           capture_output=True)
+                           capture_output=True, text=True)
 
     def crash_restart(self):
         """Kills the server without warning and starts it again on the same data and port."""
@@ -84,7 +84,7 @@ class Store:
             # `immediate`: every server process quits at once, no checkpoint; the restart
             # recovers from the WAL, as after a crash.
             subprocess.run(as_pg + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True, text=True)
             self.server("start")
             return
         pid = self.pid()
