@@ -365,6 +365,12 @@ elect_status elect_members(struct elect_election *e, struct elect_member_list *o
 // `list` is NULL, zeroed, or filled by `elect_members` and not freed since.
 void elect_members_free(struct elect_member_list *list);
 
+// The name of the `index`-th option every store understands (`"ttl"`, `"renew"`, ...), or NULL
+// past the last: core's table, so that a binding's tests can check that it offers them all.
+//
+// Ownership: a static string; never free it. Threading: any thread.
+const char *elect_option_name(size_t index);
+
 // A new, empty option list.
 //
 // Ownership: the caller owns the result and frees it with `elect_options_free`. Never NULL.

@@ -180,11 +180,18 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
+// percentile is the p-th percentile of values by nearest rank, the one definition of every
+// benchmark of the project (bench/README.md): the smallest value such that at least p % of the
+// values are at or below it.
 func percentile(values []time.Duration, p int) time.Duration {
 	if len(values) == 0 {
 		return 0
 	}
 	sorted := append([]time.Duration(nil), values...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	return sorted[(len(sorted)-1)*p/100]
+	rank := (len(sorted)*p + 99) / 100 // ceil(p/100 * n)
+	if rank < 1 {
+		rank = 1
+	}
+	return sorted[rank-1]
 }

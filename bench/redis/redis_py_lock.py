@@ -19,6 +19,9 @@ import signal
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings-python", "bench"))
+from _stats import nearest_rank  # noqa: E402  (the one percentile definition, bench/README.md)
+
 
 def candidate(uri, ttl, name, acquired, commands):
     import redis
@@ -46,10 +49,7 @@ def candidate(uri, ttl, name, acquired, commands):
 
 def percentiles(samples):
     v = sorted(samples)
-    def pct(q):
-        import math
-        return v[max(1, min(len(v), math.ceil(q * len(v)))) - 1]
-    return pct(0.5), pct(0.99), v[-1], sum(v) // len(v)
+    return nearest_rank(v, 50), nearest_rank(v, 99), v[-1], sum(v) // len(v)
 
 
 def main():

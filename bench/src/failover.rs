@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use elect_cli::fleet::Fleet;
+use elect_testkit::fleet::Fleet;
+
+use crate::stats::{ms, Summary};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -74,16 +76,13 @@ pub fn header(label: &str) {
     );
 }
 
-/// One line of the table: p50, p99 and max of `samples` (nanoseconds), in milliseconds.
+/// One line of the table: p50, p99 and max of `samples` (nanoseconds; see [`crate::stats`]).
 pub fn row(case: &str, label: &str, samples: &[u64], target: &str) {
-    let mut v = samples.to_vec();
-    v.sort_unstable();
-    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
+    let s = Summary::of_ns(samples);
     println!(
         "{case:<20} {label:<22} {:>10} {:>10} {:>10} {target:>14}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(v[v.len() - 1])
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max)
     );
 }

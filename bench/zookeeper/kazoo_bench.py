@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""kazoo's Election recipe, measured the same way as elect's bench (bench/zookeeper/main.rs).
+"""kazoo's Election recipe, measured the same way as elect's bench (bench/src/bin/zk_failover.rs).
 
     python3 kazoo_bench.py <zk://host:port> <rounds> <ttl-seconds>
 
@@ -16,10 +16,13 @@ import time
 
 from kazoo.client import KazooClient
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings-python", "bench"))
+from _stats import nearest_rank  # noqa: E402  (the one percentile definition, bench/README.md)
+
 
 def report(what, v):
     v = sorted(v)
-    pct = lambda p: v[max(1, min(len(v), int(-(-len(v) * p // 1)))) - 1]
+    pct = lambda p: nearest_rank(v, p * 100)
     ms = lambda s: s * 1000.0
     print(f"{what}: rounds={len(v)} p50={ms(pct(0.5)):.2f}ms p99={ms(pct(0.99)):.2f}ms "
           f"min={ms(v[0]):.2f}ms max={ms(v[-1]):.2f}ms", flush=True)

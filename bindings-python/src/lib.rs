@@ -10,6 +10,16 @@ mod native;
 
 use pyo3::prelude::*;
 
+type OptionRow = (&'static str, &'static str, &'static str, &'static str);
+
+/// See `_native.tables`.
+#[derive(IntoPyObject)]
+struct Tables {
+    options: Vec<OptionRow>,
+    event_kinds: Vec<(i32, &'static str)>,
+    revoke_reasons: Vec<(i32, &'static str)>,
+}
+
 #[pymodule]
 mod _native {
     use super::*;
@@ -35,6 +45,22 @@ mod _native {
             .iter()
             .map(|c| (*c as i32, c.name()))
             .collect()
+    }
+
+    /// Core's tables the package mirrors, so the tests can check the package against them:
+    /// `options` as `(name, kind, default, doc)`, `event_kinds` and `revoke_reasons` as
+    /// `(number, name)`.
+    #[pyfunction]
+    fn tables() -> Tables {
+        use elect_core::options::CommonOption;
+        use elect_core::{EventKind, RevokeReason};
+        Tables {
+            options: CommonOption::ALL
+                .map(|o| (o.name(), o.kind().name(), o.default_text(), o.doc()))
+                .to_vec(),
+            event_kinds: EventKind::ALL.map(|k| (k as i32, k.name())).to_vec(),
+            revoke_reasons: RevokeReason::ALL.map(|r| (r as i32, r.name())).to_vec(),
+        }
     }
 
     /// Reports `exc`, raised by a user callback, through `sys.unraisablehook` (Python has no

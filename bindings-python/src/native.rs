@@ -31,10 +31,7 @@ impl Election {
         options: Vec<(String, String)>,
         handler: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let mut config = check(py, Config::parse(uri))?;
-        for (key, value) in &options {
-            check(py, config.set(key, value))?;
-        }
+        let config = check(py, Config::parse_with(uri, options))?;
         let handler = handler.map(make_handler);
         let name = name.to_string();
         let inner = py.detach(move || elect_core::Election::open_with(config, &name, handler));

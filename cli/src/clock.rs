@@ -1,16 +1,7 @@
 //! Clocks for measurements across processes and for timestamps people read.
 
-/// `CLOCK_MONOTONIC` in nanoseconds. The same clock in every process of the machine, so an
-/// event stamped in one process can be compared with a kill stamped in another.
-pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
+/// `CLOCK_MONOTONIC` in nanoseconds, the clock the fleet's driver compares stamps with.
+pub use elect_testkit::clock::monotonic_ns;
 
 /// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-22T02:24:16.123Z`.
 pub fn utc_now() -> String {

@@ -13,7 +13,9 @@ use std::time::Duration;
 use elect_core::uri::Scheme;
 use elect_core::Error;
 
-use crate::fleet::{with_option, AgentEvent, Fleet, Note, INTERRUPTED};
+use elect_testkit::fleet::{with_option, AgentEvent, Fleet, Note, INTERRUPTED};
+
+use crate::child::detach_but_tie;
 use crate::{clock, exit, options, signals};
 
 const CANDIDATES: usize = 3;
@@ -56,7 +58,7 @@ pub fn main(uri: Option<String>, name: &str) -> i32 {
             return exit::SOFTWARE;
         }
     };
-    let mut fleet = Fleet::new(exe, vec!["agent".into(), "--stamp".into()]);
+    let mut fleet = Fleet::new(exe, vec!["agent".into(), "--stamp".into()]).tie(detach_but_tie);
     let interrupt = fleet.interrupter();
     signals::forward(stop_signals, move |_| interrupt());
     let show = Show {

@@ -6,7 +6,6 @@ pub mod child;
 pub mod clock;
 pub mod demo;
 pub mod exit;
-pub mod fleet;
 pub mod observe;
 pub mod options;
 pub mod run;

@@ -9,10 +9,10 @@
 //! up or the lease deadline passes, because after either another process may lead: a term ends
 //! only once the group is empty (see `child::Job`), whichever way it ends.
 //!
-//! CMD must be dead before the lease deadline passes. So the loop does not wait for `Revoked`: when the deadline comes within `grace` with no
-//! confirmed renewal, it sends SIGTERM, and SIGKILL at the deadline. `grace` is therefore
-//! limited to the time between the expected renewal and the deadline (`ttl - renew - margin`),
-//! otherwise every healthy lease would stop the command.
+//! So the loop does not wait for `Revoked`: when the deadline comes within `grace` with no
+//! confirmed renewal, it sends SIGTERM to the group, and SIGKILL at the deadline. `grace` is
+//! therefore limited to the time between the expected renewal and the deadline
+//! (`ttl - renew - margin`), otherwise every healthy lease would stop the command.
 
 use std::process::Command;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};

@@ -1,6 +1,5 @@
 //! The handle a host holds: one election, campaigned or observed, on one store.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,23 +11,10 @@ use crate::dispatcher::{Dispatcher, Handler};
 use crate::engine::{self, Command, Engine};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
+use crate::fork;
 use crate::lease::{Lease, State};
 use crate::runtime;
 use crate::uri::Config;
-
-/// Bumped in a forked child (see [`after_fork_in_child`]); elections opened under an older
-/// value belong to the parent and refuse to work.
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
-
-/// Marks every election opened so far as the parent's. Bindings call this from a fork handler
-/// in the child (`pthread_atfork`, `os.register_at_fork`): the child has none of the parent's
-/// runtime threads, so its copies of the parent's elections must neither claim leadership nor
-/// block forever. Elections the child opens afterwards get a fresh runtime and connections.
-pub fn after_fork_in_child() {
-    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
-    backend::forget_after_fork();
-    runtime::abandon_after_fork();
-}
 
 /// One election on one store. Cheap to share: wrap it in an `Arc` to use it from several
 /// threads; every method takes `&self`.
@@ -74,7 +60,7 @@ impl Election {
             lease: Arc::new(Lease::default()),
             events: Arc::new(events),
             backend,
-            fork_generation: FORK_GENERATION.load(Ordering::SeqCst),
+            fork_generation: fork::generation(),
             control: Mutex::new(Control::default()),
         })
     }
@@ -116,6 +102,7 @@ impl Election {
             events: self.events.clone(),
             backend: self.backend.clone(),
             commands: rx,
+            clock: crate::clock::BootClock::new(),
         };
         self.lease.set_state(State::Campaigning);
         control.commands = Some(tx);
@@ -210,6 +197,9 @@ impl Election {
     /// Resigns, leaves the election and stops. Idempotent; safe from inside this election's own
     /// callback (queued events are then delivered after the callback returns).
     pub fn close(&self) {
+        if self.forked() {
+            return; // the parent's threads, which this would wait for, do not exist here
+        }
         let (commands, campaign, follow) = {
             let mut control = self.control.lock().unwrap_or_else(|e| e.into_inner());
             if control.closed {
@@ -224,9 +214,6 @@ impl Election {
         };
         if let Some(follow) = follow {
             follow.abort();
-        }
-        if self.forked() {
-            return; // the parent's runtime threads do not exist here
         }
         if let Some(commands) = commands {
             let (ack, done) = std::sync::mpsc::sync_channel(1);
@@ -271,8 +258,9 @@ impl Election {
         })?
     }
 
+    /// Whether this election was opened by an ancestor process (see `fork`).
     fn forked(&self) -> bool {
-        FORK_GENERATION.load(Ordering::Relaxed) != self.fork_generation
+        fork::generation() != self.fork_generation
     }
 
     /// The control block, or `Closed` if the election is closed or belongs to a parent process.
@@ -293,6 +281,17 @@ impl Election {
 
 impl Drop for Election {
     fn drop(&mut self) {
+        if self.forked() {
+            // The parent's election: its tasks, connection and event thread belong to the
+            // parent's runtime, and dropping them here could wait on locks that a thread of the
+            // parent held at fork time. Leak them.
+            std::mem::forget(std::mem::take(
+                self.control.get_mut().unwrap_or_else(|e| e.into_inner()),
+            ));
+            std::mem::forget(self.backend.clone());
+            std::mem::forget(self.events.clone());
+            return;
+        }
         self.close();
     }
 }

@@ -3,8 +3,9 @@
 //! The task owns the store [`Candidacy`] and is the only writer of the election's [`Lease`].
 //! States: `Campaigning` (join the election and wait in line, retrying store errors after
 //! `retry`), `Leading` (renew every `renew`; the deadline is `sent_at + granted ttl - margin` of
-//! the last confirmed renewal), `Revoked` (release the lock, stay quiet for `silence`), then
-//! campaign again. The deadline timer lives here, not in the backend, so a stuck store call
+//! the last confirmed renewal, on `CLOCK_BOOTTIME`), `Revoked` (release the lock, stay quiet for
+//! `silence`), then campaign again. A grant whose deadline has passed by the time it arrives
+//! (a slow store, a paused process) is no term: it is released without `Elected`. The deadline timer lives here, not in the backend, so a stuck store call
 //! cannot keep a leader believing it leads: `Revoked{lease_expired}` fires on time regardless.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{sleep, sleep_until};
 
 use crate::backend::{Backend, Candidacy, CandidateSpec, Grant, Renewal};
+use crate::clock::{self, BootClock};
 use crate::dispatcher::Dispatcher;
 use crate::error::{ErrorCode, Result};
 use crate::event::{Event, RevokeReason};
@@ -34,6 +36,8 @@ pub(crate) struct Engine {
     pub events: Arc<Dispatcher>,
     pub backend: Arc<dyn Backend>,
     pub commands: UnboundedReceiver<Command>,
+    /// Converts renewal send times to the deadline clock.
+    pub clock: BootClock,
 }
 
 /// What ended a wait of the campaign or of the leadership.
@@ -117,7 +121,19 @@ impl Engine {
         let term = grant.term;
         let margin = self.config.margin();
         let renew_every = self.config.renew();
+        self.clock.observe();
         let mut deadline = self.deadline_of(&grant.renewal, margin);
+        if deadline <= clock::now_nanos() {
+            self.error(format!(
+                "`{}` granted fencing token {term} whose lease had run out when the grant \
+                 arrived (a slow store or a paused process): releasing it and campaigning again",
+                self.name
+            ));
+            return Ending {
+                reason: RevokeReason::LeaseExpired,
+                ack: None,
+            };
+        }
         let mut next_renew = grant.renewal.sent_at + renew_every;
         self.lease.elect(term, deadline);
         self.events.send(Event::Elected { term });
@@ -126,7 +142,7 @@ impl Engine {
             let wake = tokio::select! {
                 biased;
                 c = self.commands.recv() => Wake::Command(c),
-                _ = sleep_until(deadline.into()) => Wake::Done(None),
+                _ = sleep_until(clock::instant_at(deadline).into()) => Wake::Done(None),
                 r = async { sleep_until(next_renew.into()).await; cand.renew().await } => Wake::Done(Some(r)),
             };
             match wake {
@@ -154,7 +170,16 @@ impl Engine {
                         ack: None,
                     }
                 }
+                // A timer that was due during a suspend fires only after it (the monotonic clock
+                // stood still): the deadline may have passed meanwhile.
+                Wake::Done(Some(Ok(_))) if clock::now_nanos() >= deadline => {
+                    break Ending {
+                        reason: RevokeReason::LeaseExpired,
+                        ack: None,
+                    }
+                }
                 Wake::Done(Some(Ok(renewal))) => {
+                    self.clock.observe();
                     let d = self.deadline_of(&renewal, margin);
                     if d > deadline {
                         deadline = d;
@@ -196,8 +221,10 @@ impl Engine {
         ending
     }
 
-    fn deadline_of(&self, renewal: &Renewal, margin: Duration) -> Instant {
-        renewal.sent_at + renewal.ttl.saturating_sub(margin)
+    /// `sent_at + ttl - margin` as `CLOCK_BOOTTIME` nanos.
+    fn deadline_of(&self, renewal: &Renewal, margin: Duration) -> u64 {
+        let valid = renewal.ttl.saturating_sub(margin).as_nanos() as u64;
+        self.clock.nanos_at(renewal.sent_at).saturating_add(valid)
     }
 
     /// Gives the leadership back to the store, bounded by `connect_timeout` so that a stuck
@@ -312,3 +339,7 @@ pub(crate) async fn follow(
         sleep(retry).await;
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

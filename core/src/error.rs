@@ -117,6 +117,14 @@ impl Error {
         Error::new(ErrorCode::Internal, message)
     }
     /// The same error with `context: ` in front of its message.
+    /// The error of a panic caught at a boundary (FFI, JNI): `Internal`, with the panic's text.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        Error::internal(format!(
+            "internal error (a bug in elect): {}",
+            panic_message(payload)
+        ))
+    }
+
     pub fn context(self, context: impl fmt::Display) -> Error {
         Error {
             code: self.code,
@@ -139,9 +147,15 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// A refused file (`PermissionDenied`, e.g. the file store's checks of its directory) is a
+/// `Permission` error: retrying does not fix it, so the election backs off.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
-        Error::store(format!("I/O error: {e}"))
+        let code = match e.kind() {
+            std::io::ErrorKind::PermissionDenied => ErrorCode::Permission,
+            _ => ErrorCode::Store,
+        };
+        Error::new(code, format!("I/O error: {e}"))
     }
 }
 
@@ -157,4 +171,13 @@ mod tests {
         }
         assert_eq!(ErrorCode::from_i32(99), None);
     }
+}
+
+/// The text of a caught panic (`panic!` with a literal or a formatted message).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

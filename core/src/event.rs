@@ -2,23 +2,43 @@
 
 use std::fmt;
 
-/// Why a leadership ended.
-#[repr(C)]
+/// Why a leadership ended. Numbered as the C ABI numbers `elect_revoke_reason` (where 0 is
+/// "none", for events other than `Revoked`); bindings check their tables against
+/// [`RevokeReason::ALL`].
+#[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RevokeReason {
     /// `resign()` was called.
-    Resigned = 0,
+    Resigned = 1,
     /// The lease deadline passed without a confirmed renewal (paused process, slow store).
-    LeaseExpired = 1,
+    LeaseExpired = 2,
     /// The store says the lease or session is gone, or someone else holds the leadership.
-    SessionLost = 2,
+    SessionLost = 3,
     /// The connection to the store failed; by default the leader steps down at once.
-    StoreUnreachable = 3,
+    StoreUnreachable = 4,
     /// The election was closed.
-    Closed = 4,
+    Closed = 5,
 }
 
 impl RevokeReason {
+    /// Every reason, in numeric order.
+    pub const ALL: [RevokeReason; 5] = [
+        RevokeReason::Resigned,
+        RevokeReason::LeaseExpired,
+        RevokeReason::SessionLost,
+        RevokeReason::StoreUnreachable,
+        RevokeReason::Closed,
+    ];
+
+    /// Short stable name, as in events of the agent protocol and the bindings' enums.
+    pub fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    pub fn from_i32(v: i32) -> Option<RevokeReason> {
+        RevokeReason::ALL.into_iter().find(|r| *r as i32 == v)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RevokeReason::Resigned => "resigned",
@@ -33,6 +53,41 @@ impl RevokeReason {
 impl fmt::Display for RevokeReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The kinds of [`Event`], numbered as the C ABI numbers `elect_event_kind`; bindings check
+/// their tables against [`EventKind::ALL`].
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Elected = 1,
+    Revoked = 2,
+    LeaderChanged = 3,
+    Error = 4,
+}
+
+impl EventKind {
+    /// Every kind, in numeric order.
+    pub const ALL: [EventKind; 4] = [
+        EventKind::Elected,
+        EventKind::Revoked,
+        EventKind::LeaderChanged,
+        EventKind::Error,
+    ];
+
+    /// Short stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Elected => "elected",
+            EventKind::Revoked => "revoked",
+            EventKind::LeaderChanged => "leader_changed",
+            EventKind::Error => "error",
+        }
+    }
+
+    pub fn from_i32(v: i32) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| *k as i32 == v)
     }
 }
 
@@ -64,4 +119,15 @@ pub enum Event {
     /// Something went wrong that the election recovers from by itself (a failed renewal, a
     /// store error while campaigning, a callback that panicked).
     Error { message: String },
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Elected { .. } => EventKind::Elected,
+            Event::Revoked { .. } => EventKind::Revoked,
+            Event::LeaderChanged { .. } => EventKind::LeaderChanged,
+            Event::Error { .. } => EventKind::Error,
+        }
+    }
 }

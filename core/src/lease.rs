@@ -1,7 +1,8 @@
 //! The lock-free leadership state that `is_leader()` reads.
 //!
-//! The engine task is the only writer. Readers do two atomic loads and one monotonic clock read,
-//! so `is_leader()` can be called on every loop iteration of a job, from any thread.
+//! The engine task is the only writer. Readers do two atomic loads and one clock read
+//! (`CLOCK_BOOTTIME`, see `clock`), so `is_leader()` can be called on every loop iteration of a
+//! job, from any thread.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex};
@@ -43,7 +44,8 @@ impl State {
 #[derive(Default)]
 pub struct Lease {
     state: AtomicU8,
-    /// Monotonic nanos (see `clock`) until which we may believe we lead; 0 when not leading.
+    /// `CLOCK_BOOTTIME` nanos (see `clock`) until which we may believe we lead; 0 when not
+    /// leading.
     deadline: AtomicU64,
     /// Fencing token of the current term; 0 when not leading.
     token: AtomicU64,
@@ -73,7 +75,8 @@ impl Lease {
         }
     }
 
-    /// The deadline of the current term, if leading.
+    /// The deadline of the current term, if leading, as the instant the monotonic clock will
+    /// show then (earlier than that instant if the machine is suspended meanwhile).
     pub fn deadline(&self) -> Option<Instant> {
         match self.deadline.load(SeqCst) {
             0 => None,
@@ -88,15 +91,15 @@ impl Lease {
 
     /// Enters a new term. The token is published before the deadline so that a reader who sees
     /// the deadline sees the token too.
-    pub(crate) fn elect(&self, term: u64, deadline: Instant) {
+    pub(crate) fn elect(&self, term: u64, deadline: u64) {
         self.token.store(term, SeqCst);
-        self.deadline.store(clock::nanos_at(deadline), SeqCst);
+        self.deadline.store(deadline, SeqCst);
         self.set_state(State::Leading);
     }
 
     /// Moves the deadline after a confirmed renewal; never moves it backwards.
-    pub(crate) fn extend(&self, deadline: Instant) {
-        self.deadline.fetch_max(clock::nanos_at(deadline), SeqCst);
+    pub(crate) fn extend(&self, deadline: u64) {
+        self.deadline.fetch_max(deadline, SeqCst);
     }
 
     /// Ends the term: deadline first, so `is_leader()` turns false before anything else changes.
@@ -150,15 +153,16 @@ mod tests {
     fn deadline_bounds_leadership() {
         let l = Lease::default();
         assert!(!l.is_leader());
-        l.elect(7, Instant::now() + Duration::from_secs(60));
+        let in_ = |d: Duration| clock::now_nanos() + d.as_nanos() as u64;
+        l.elect(7, in_(Duration::from_secs(60)));
         assert!(l.is_leader());
         assert_eq!(l.fencing_token(), 7);
-        l.extend(Instant::now());
+        l.extend(clock::now_nanos());
         assert!(l.is_leader(), "extend never shortens the deadline");
         l.revoke(State::Revoked);
         assert!(!l.is_leader());
         assert_eq!(l.fencing_token(), 0);
-        l.elect(8, Instant::now() - Duration::from_millis(1));
+        l.elect(8, clock::now_nanos() - 1_000_000);
         assert!(!l.is_leader(), "a past deadline is not leadership");
         assert_eq!(l.fencing_token(), 0);
     }

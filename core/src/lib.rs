@@ -14,20 +14,24 @@
 pub mod backend;
 mod clock;
 mod dispatcher;
+pub mod duration;
 mod election;
 mod engine;
 mod error;
 mod event;
+mod fork;
 mod lease;
+pub mod options;
 mod random;
 pub mod runtime;
 mod secret;
 pub mod uri;
 
 pub use dispatcher::Handler;
-pub use election::{after_fork_in_child, validate_name, Election};
-pub use error::{Error, ErrorCode, Result};
-pub use event::{Event, LeaderInfo, Member, RevokeReason};
+pub use election::{validate_name, Election};
+pub use error::{panic_message, Error, ErrorCode, Result};
+pub use event::{Event, EventKind, LeaderInfo, Member, RevokeReason};
+pub use fork::after_fork_in_child;
 pub use lease::State;
 pub use secret::Secret;
 pub use uri::Config;

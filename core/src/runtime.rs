@@ -5,43 +5,42 @@
 //! `dispatcher`), so a slow callback cannot delay a renewal.
 
 use std::future::Future;
-use std::sync::RwLock;
 
-use once_cell::sync::Lazy;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 use crate::error::{Error, Result};
+use crate::fork::PerProcess;
 
-/// Leaked on purpose: the runtime lives as long as the process, and after `fork()` the child's
-/// copy of it has no threads, so it can only be abandoned and replaced, never dropped (dropping
-/// would wait for worker threads that do not exist).
-static RUNTIME: Lazy<RwLock<&'static Runtime>> = Lazy::new(|| RwLock::new(build()));
+/// Per process: after `fork()` the child's copy of the parent's runtime has no threads, so the
+/// child starts its own on first use (see `fork`).
+static RUNTIME: PerProcess<Workers> = PerProcess::new(build);
 
-fn build() -> &'static Runtime {
+/// The runtime, shut down without waiting if it is ever dropped: only a runtime that lost a race
+/// to be the process's one is, and that may happen inside some other async context.
+struct Workers(Option<Runtime>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+fn build() -> Workers {
     let rt = Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("elect-rt")
         .enable_all()
         .build()
         .expect("elect: cannot start the tokio runtime");
-    Box::leak(Box::new(rt))
+    Workers(Some(rt))
 }
 
 pub fn handle() -> &'static Handle {
-    let rt: &'static Runtime = *RUNTIME.read().unwrap_or_else(|e| e.into_inner());
-    rt.handle()
-}
-
-/// In a forked child: a fresh runtime in place of the parent's, whose worker threads did not
-/// survive the fork. Elections the child opens afterwards work; those it inherited stay
-/// unusable (see `election::after_fork_in_child`).
-pub(crate) fn abandon_after_fork() {
-    if Lazy::get(&RUNTIME).is_none() {
-        return; // never started in the parent: nothing to replace
-    }
-    // try_write: a lock held by a parent thread at fork time stays held forever in the child.
-    if let Ok(mut rt) = RUNTIME.try_write() {
-        *rt = build();
+    match &RUNTIME.get().0 {
+        Some(rt) => rt.handle(),
+        None => unreachable!("only a dropped runtime is taken"),
     }
 }
 

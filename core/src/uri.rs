@@ -99,16 +99,7 @@ impl fmt::Display for HostPort {
 }
 
 /// Options every store understands, settable as query parameters or through [`Config::set`].
-pub const COMMON_OPTIONS: &[&str] = &[
-    "ttl",
-    "renew",
-    "retry",
-    "id",
-    "value",
-    "silence",
-    "connect_timeout",
-    "margin",
-];
+pub const COMMON_OPTIONS: [&str; 8] = crate::options::CommonOption::NAMES;
 
 /// A parsed, validated connection string: which store, and every option of the election.
 #[derive(Clone)]
@@ -254,7 +245,7 @@ impl Config {
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
             "id" => self.id = non_empty_text(key, value)?,
-            "value" => self.value = text(key, value)?,
+            "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if backend::store_options(self.scheme).contains(&key) => {
                 self.params.insert(key.to_string(), text(key, value)?);
             }
@@ -371,43 +362,7 @@ impl fmt::Debug for Config {
     }
 }
 
-/// Parses `250ms`, `10s`, `1.5s`, `1m`, `1h`. A unit is required: a bare `10` is ambiguous.
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    if num.is_empty() {
-        return Err("expected a number with a unit, e.g. `250ms`, `10s`, `1m`".into());
-    }
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{num}` is not a number"))?;
-    let scale = match unit {
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "" => return Err("missing unit (use ms, s, m or h), e.g. `10s`".into()),
-        other => return Err(format!("unknown unit `{other}` (use ms, s, m or h)")),
-    };
-    let secs = n * scale;
-    if !secs.is_finite() || secs > 1e9 {
-        return Err("too large".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Formats a duration the way [`parse_duration`] reads it, in whole milliseconds.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms % 1000 == 0 {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
-}
+pub use crate::duration::{fmt_duration, parse_duration};
 
 fn parse_positive(key: &str, value: &str) -> Result<Duration> {
     let d = parse_duration(value).map_err(|m| opt_err(key, value, &m))?;
@@ -431,6 +386,19 @@ fn text(key: &str, value: &str) -> Result<String> {
         )));
     }
     Ok(value.to_string())
+}
+
+/// The longest `value`, in bytes: ample for an address or a small JSON document, and a bound on
+/// what a store (or a file) that serves it back can make a reader take in.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+fn bounded_text(key: &str, value: &str, max: usize) -> Result<String> {
+    if value.len() > max {
+        return Err(Error::invalid(format!(
+            "option `{key}`: longer than {max} bytes"
+        )));
+    }
+    text(key, value)
 }
 
 fn non_empty_text(key: &str, value: &str) -> Result<String> {
@@ -572,15 +540,10 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
-        assert!(parse_duration("10").unwrap_err().contains("missing unit"));
-        assert!(parse_duration("10x")
-            .unwrap_err()
-            .contains("unknown unit `x`"));
-        assert!(parse_duration("").is_err());
+    fn values_are_bounded() {
+        let at_max = "v".repeat(MAX_VALUE);
+        assert!(Config::parse(&format!("file:///tmp/x?value={at_max}")).is_ok());
+        assert!(err(&format!("file:///tmp/x?value={at_max}v")).contains("longer than 65536"));
     }
 
     #[test]

@@ -1,13 +1,13 @@
-//! The postgres store against a real PostgreSQL 15 cluster (scripts/servers/postgres): handover
-//! through NOTIFY, terms across handovers and server restarts, stepping down when the server
-//! goes away, observers, members, batched renewals and clear errors for bad input.
+//! What is particular to the postgres store, against a real PostgreSQL 15 cluster
+//! (scripts/servers/postgres): handover and observers woken by NOTIFY, batched renewals, roles,
+//! sslmode, PgBouncer and a frozen server. What every store must do is in `contract.rs`.
 
 mod pg_server;
 
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use elect_core::backend::postgres::NOTIFICATIONS;
@@ -106,50 +106,7 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
 }
 
 #[test]
-fn a_restart_of_postgres_steps_the_leader_down_and_terms_keep_growing() {
-    let mut pg = PgServer::start("pg-restart");
-    let uri = pg.uri().to_string();
-    let opts = "ttl=2s&renew=500ms&retry=200ms";
-    let (a, ra) = open(&uri, opts, "job", "a");
-    let (b, _rb) = open(&uri, opts, "job", "b");
-    let (obs, ro) = open(&uri, opts, "job", "watcher");
-    obs.observe().unwrap();
-    a.start().unwrap();
-    assert!(a.wait_leader(Some(WAIT)).unwrap());
-    b.start().unwrap();
-    let t1 = a.fencing_token().unwrap();
-    expect(
-        &ro,
-        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.term == t1),
-    );
-
-    pg.halt();
-    // No renewal can be sent after the server is gone, so the deadline is at most a renewal
-    // sent just now plus ttl (2 s) minus margin (ttl/10). Closing the connections usually makes
-    // the leader step down (store_unreachable) before that.
-    let deadline = Instant::now() + Duration::from_millis(1800);
-    let ev = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
-    let stepped_down = Instant::now();
-    assert!(
-        stepped_down <= deadline + Duration::from_millis(50),
-        "stepped down {:?} after the deadline: {ev:?}",
-        stepped_down - deadline
-    );
-    assert!(!a.is_leader() && !b.is_leader());
-
-    pg.start_again();
-    let (leader, _) = wait_for_leader(&[&a, &b], WAIT);
-    let t2 = leader.fencing_token().unwrap();
-    assert!(t2 > t1, "term after the restart {t2} must exceed {t1}");
-    // The observer's sessions came back too.
-    expect(
-        &ro,
-        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.term == t2),
-    );
-}
-
-#[test]
-fn observers_follow_the_leader_and_its_expiry() {
+fn observers_learn_of_a_new_leader_through_notify() {
     let pg = PgServer::start("pg-observe");
     let uri = pg.uri();
     let opts = "ttl=1s&renew=300ms&retry=200ms";
@@ -171,24 +128,6 @@ fn observers_follow_the_leader_and_its_expiry() {
     );
     a.resign().unwrap();
     expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
-    a.close();
-
-    // A leader that dies announces nothing: the observer learns from the expired row.
-    let mut child = Child::spawn(&pg, opts, "mortal");
-    let term: u64 = child.expect("elected ").parse().unwrap();
-    expect(
-        &ro,
-        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "mortal" && l.term == term),
-    );
-    child.process.kill().unwrap();
-    let killed = Instant::now();
-    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
-    // Expiry (at most ttl after the last renewal) plus at most one round (renew) to notice.
-    assert!(
-        killed.elapsed() < Duration::from_millis(1000 + 300 + 200),
-        "the observer saw the expiry after {:?}",
-        killed.elapsed()
-    );
 }
 
 #[test]
@@ -328,240 +267,6 @@ fn sslmode_is_honoured() {
     assert!(err.message().contains("option `sslrootcert`"), "{err}");
 }
 
-/// The child candidate of the multi-process tests: this test binary run again with
-/// `ELECT_PG_CHILD=<uri>` (see [`Child::spawn`]). Without that variable it does nothing.
-/// Protocol: lines `is_leader`, `token`, `write <token>` on stdin; answers and events as lines
-/// starting with `child: ` on stdout (the test harness prints other lines of its own).
-#[test]
-fn child_candidate() {
-    let Ok(uri) = std::env::var("ELECT_PG_CHILD") else {
-        return;
-    };
-    let db = std::env::var("ELECT_PG_CHILD_DB").unwrap();
-    use std::io::{BufRead, Write};
-    let say = |line: String| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "child: {line}");
-        let _ = out.flush();
-    };
-    let e = Election::open(
-        &uri,
-        "job",
-        Some(Box::new(move |ev: &Event| match ev {
-            Event::Elected { term } => say(format!("elected {term}")),
-            Event::Revoked { term, reason } => say(format!("revoked {term} {reason}")),
-            _ => {}
-        })),
-    )
-    .unwrap();
-    e.start().unwrap();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.unwrap();
-        let reply = match line.split_once(' ').unwrap_or((&line, "")) {
-            ("is_leader", _) => format!("is_leader {}", e.is_leader()),
-            ("token", _) => format!("token {}", e.fencing_token().unwrap_or(0)),
-            ("write", token) => format!("wrote {}", fenced_write(&db, token.parse().unwrap())),
-            _ => format!("unknown {line}"),
-        };
-        say(reply);
-    }
-}
-
-/// A write to a resource that checks the token against the lease row in the same statement;
-/// returns the number of rows written (0 = rejected).
-fn fenced_write(db: &str, token: u64) -> u64 {
-    let sql = format!(
-        "WITH w AS (UPDATE fenced SET by_term = {token} WHERE id = 1 AND EXISTS \
-         (SELECT 1 FROM elect_leases WHERE election = 'job' AND term = {token}) RETURNING 1) \
-         SELECT count(*) FROM w"
-    );
-    let out = std::process::Command::new("psql")
-        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", db, "-c", &sql])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-/// A candidate in another process, so it can be killed or paused.
-struct Child {
-    process: std::process::Child,
-    stdin: std::process::ChildStdin,
-    lines: Receiver<String>,
-    /// Lines received but not yet asked for (an event may come before the awaited reply).
-    pending: Vec<String>,
-}
-
-impl Child {
-    fn spawn(pg: &PgServer, opts: &str, id: &str) -> Child {
-        use std::io::BufRead;
-        use std::process::{Command, Stdio};
-        let mut process = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "child_candidate",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("ELECT_PG_CHILD", format!("{}?id={id}&{opts}", pg.uri()))
-            .env("ELECT_PG_CHILD_DB", pg.uri())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = process.stdin.take().unwrap();
-        let stdout = process.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(|l| l.ok())
-            {
-                // The harness may have printed `test child_candidate ... ` on the same line.
-                if let Some(at) = line.find("child: ") {
-                    let _ = tx.send(line[at + "child: ".len()..].to_string());
-                }
-            }
-        });
-        Child {
-            process,
-            stdin,
-            lines,
-            pending: Vec::new(),
-        }
-    }
-
-    /// The first line starting with `prefix` (the rest of it), keeping others for later.
-    fn expect(&mut self, prefix: &str) -> String {
-        if let Some(i) = self.pending.iter().position(|l| l.starts_with(prefix)) {
-            return self.pending.remove(i)[prefix.len()..].trim().to_string();
-        }
-        let end = Instant::now() + WAIT;
-        loop {
-            let left = end.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("child said no `{prefix}` in time"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.trim().to_string();
-            }
-            self.pending.push(line);
-        }
-    }
-
-    fn ask(&mut self, request: &str, answer: &str) -> String {
-        use std::io::Write;
-        writeln!(self.stdin, "{request}").unwrap();
-        self.expect(answer)
-    }
-
-    fn signal(&self, sig: &str) -> bool {
-        std::process::Command::new("kill")
-            .args([sig, &self.process.id().to_string()])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.signal("-CONT"); // a paused child cannot die of SIGKILL before it resumes
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-const FAST: &str = "ttl=2s&renew=500ms&retry=500ms";
-
-#[test]
-fn sigkill_of_the_leader_hands_over_within_ttl_and_retry() {
-    let pg = PgServer::start("pg-sigkill");
-    let mut child = Child::spawn(&pg, FAST, "doomed");
-    let t1: u64 = child.expect("elected ").parse().unwrap();
-    let (b, _rb) = open(pg.uri(), FAST, "job", "b");
-    let (c, _rc) = open(pg.uri(), FAST, "job", "c");
-    b.start().unwrap();
-    c.start().unwrap();
-    assert_eq!(b.leader().unwrap().unwrap().id, "doomed");
-
-    child.process.kill().unwrap(); // SIGKILL: no release, no NOTIFY
-    let (next, took) = wait_for_leader(&[&b, &c], WAIT);
-    assert!(
-        took <= Duration::from_millis(2000 + 500 + 300),
-        "crash handover took {took:?}, more than ttl + retry"
-    );
-    let t2 = next.fencing_token().unwrap();
-    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
-    let _ = child.process.wait();
-    let ids: Vec<String> = b.members().unwrap().into_iter().map(|m| m.id).collect();
-    let end = Instant::now() + WAIT;
-    let mut ids = ids;
-    while ids.contains(&"doomed".to_string()) {
-        assert!(
-            Instant::now() < end,
-            "the killed candidate stays a member: {ids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-        ids = b.members().unwrap().into_iter().map(|m| m.id).collect();
-    }
-}
-
-#[test]
-fn a_paused_leader_loses_and_its_fenced_write_is_rejected() {
-    let pg = PgServer::start("pg-sigstop");
-    pg.psql(
-        "CREATE TABLE fenced (id int PRIMARY KEY, by_term bigint NOT NULL);
-         INSERT INTO fenced VALUES (1, 0);
-         GRANT SELECT, UPDATE ON fenced TO elect;",
-    );
-    let mut child = Child::spawn(&pg, FAST, "sleeper");
-    let t1: u64 = child.expect("elected ").parse().unwrap();
-    let (b, rb) = open(pg.uri(), FAST, "job", "b");
-    b.start().unwrap();
-    assert_eq!(
-        fenced_write(pg.uri(), t1),
-        1,
-        "the leader's own write passes"
-    );
-
-    assert!(child.signal("-STOP"));
-    assert!(b.wait_leader(Some(WAIT)).unwrap());
-    let t2 = b.fencing_token().unwrap();
-    assert!(t2 > t1);
-    expect(&rb, |e| matches!(e, Event::Elected { term } if *term == t2));
-    assert_eq!(fenced_write(pg.uri(), t2), 1, "the new leader writes");
-
-    assert!(child.signal("-CONT"));
-    assert_eq!(
-        child.ask("is_leader", "is_leader "),
-        "false",
-        "not leader on resume"
-    );
-    assert_eq!(child.ask("token", "token "), "0");
-    assert_eq!(
-        child.ask(&format!("write {t1}"), "wrote "),
-        "0",
-        "stale write rejected"
-    );
-    let revoked = child.expect("revoked ");
-    assert!(revoked.starts_with(&t1.to_string()), "{revoked}");
-    assert_eq!(pg.psql("SELECT by_term FROM fenced").trim(), t2.to_string());
-    assert!(
-        b.is_leader(),
-        "the resumed process did not disturb the new leader"
-    );
-}
-
 #[test]
 fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
     let pg = PgServer::start("pg-bouncer");
@@ -591,28 +296,6 @@ fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
     assert!(e.message().contains("pool_mode=session"), "{e}");
 }
 
-/// Sends `sig` to the cluster's postmaster and its backends (its children only).
-fn signal_cluster(pg: &PgServer, sig: &str) {
-    let pid = pg.pid().to_string();
-    let children = std::process::Command::new("pgrep")
-        .args(["-P", &pid])
-        .output()
-        .unwrap();
-    let mut pids: Vec<String> = String::from_utf8(children.stdout)
-        .unwrap()
-        .split_whitespace()
-        .map(String::from)
-        .collect();
-    pids.push(pid);
-    let ok = std::process::Command::new("kill")
-        .arg(sig)
-        .args(&pids)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig} {pids:?}");
-}
-
 #[test]
 fn a_frozen_server_makes_the_leader_step_down_at_its_deadline() {
     let pg = PgServer::start("pg-frozen");
@@ -623,11 +306,11 @@ fn a_frozen_server_makes_the_leader_step_down_at_its_deadline() {
     let t1 = a.fencing_token().unwrap();
 
     // Statements now hang rather than fail: only the deadline can end the leadership.
-    signal_cluster(&pg, "-STOP");
+    pg.pause();
     let frozen = Instant::now();
     let ev = expect(&ra, |e| matches!(e, Event::Revoked { .. }));
     let at = Instant::now();
-    signal_cluster(&pg, "-CONT");
+    pg.resume();
     assert_eq!(
         ev,
         Event::Revoked {

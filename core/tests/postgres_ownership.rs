@@ -27,15 +27,15 @@ fn acquires(pg: &PgServer) -> usize {
         .count()
 }
 
-/// Waits until `leader` has a lease deadline later than `after`: a renewal sent after `after`
-/// was confirmed. Panics if it steps down instead.
+/// Waits until a renewal of `leader` sent after `after` was confirmed (its deadline is then
+/// later than `after + ttl - margin`, the margin being ttl/10). Panics if it steps down instead.
 fn renewed_after(leader: &Election, after: Instant, ttl: Duration) {
     let end = Instant::now() + WAIT;
     loop {
         let deadline = leader
             .lease_deadline()
             .expect("the first candidacy still leads");
-        if deadline > after + ttl * 8 / 10 {
+        if deadline > after + ttl * 9 / 10 {
             return;
         }
         assert!(Instant::now() < end, "no renewal within {WAIT:?}");

@@ -1,6 +1,7 @@
-//! The Redis store against a real redis-server (started by `scripts/servers/redis` on a random
-//! loopback port): handover through pub/sub, fencing tokens across a restart without
-//! persistence, process faults, connection sharing and bad input.
+//! What is particular to the Redis store, against a real redis-server (started by
+//! `scripts/servers/redis` on a random loopback port): handover through pub/sub, fencing tokens
+//! across a restart without persistence, connection sharing, ACLs and TLS. What every store
+//! must do is in `contract.rs`.
 //!
 //! Tests run one at a time (`SERIAL`): the pub/sub counters they check are per process.
 
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use elect_core::backend::redis::stats;
 use elect_core::{Election, ErrorCode, Event};
-use redis_support::{Agent, Server};
+use redis_support::Server;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const WAIT: Duration = Duration::from_secs(15);
@@ -62,14 +63,6 @@ fn next_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Dura
 
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
     common::expect_within(rx, WAIT, pred)
-}
-
-/// Not a test: the body of the child process that `Agent::spawn` starts.
-#[test]
-fn child_agent() {
-    if std::env::var_os(redis_support::child::ENV).is_some() {
-        redis_support::child::run();
-    }
 }
 
 #[test]
@@ -240,84 +233,6 @@ fn restart_without_persistence_keeps_tokens_growing() {
         elected >= deadline,
         "no new leader while the old one could still believe it leads"
     );
-}
-
-#[test]
-fn sigkill_of_the_leader_hands_over_within_ttl_plus_retry() {
-    let _s = serial();
-    let server = Server::start("kill", &[]);
-    let opts = "ttl=2s&retry=300ms";
-    let (child, child_token) = Agent::leading(&server.uri, opts);
-    let (b, _rb) = open(&server.uri, "job", "b", opts);
-    b.start().unwrap();
-    assert_eq!(b.members().unwrap().len(), 2);
-
-    child.signal("-KILL");
-    let t0 = Instant::now();
-    assert!(b.wait_leader(Some(WAIT)).unwrap());
-    let took = t0.elapsed();
-    assert!(
-        took <= Duration::from_millis(2300 + 200),
-        "crash handover took {took:?}"
-    );
-    assert!(b.fencing_token().unwrap() > child_token);
-    // The dead candidate's heartbeat expires with its ttl.
-    let end = Instant::now() + WAIT;
-    while b.members().unwrap().len() != 1 {
-        assert!(Instant::now() < end, "the killed member expired");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    eprintln!("crash handover: {took:?}");
-}
-
-#[test]
-fn observer_learns_of_a_crashed_leader_when_its_lock_expires() {
-    let _s = serial();
-    let server = Server::start("crash-observe", &[]);
-    let (child, _) = Agent::leading(&server.uri, OPTS);
-    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
-    obs.observe().unwrap();
-    expect(
-        &ro,
-        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "child"),
-    );
-
-    child.signal("-KILL");
-    let t0 = Instant::now();
-    // No message: the keep-alive notices the term change (one interval, ttl/6, after expiry).
-    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
-    let took = t0.elapsed();
-    assert!(took <= Duration::from_millis(2000 + 333 + 300), "{took:?}");
-}
-
-#[test]
-fn sigstop_beyond_ttl_is_not_leader_on_resume_and_its_write_is_fenced() {
-    let _s = serial();
-    let server = Server::start("stop", &[]);
-    let opts = "ttl=2s&retry=300ms";
-    let (mut child, stale) = Agent::leading(&server.uri, opts);
-    assert!(server.fenced_write("resource", stale), "the leader writes");
-    let (b, _rb) = open(&server.uri, "job", "b", opts);
-    b.start().unwrap();
-
-    child.signal("-STOP");
-    assert!(b.wait_leader(Some(WAIT)).unwrap());
-    let fresh = b.fencing_token().unwrap();
-    assert!(fresh > stale);
-    assert!(server.fenced_write("resource", fresh));
-    child.signal("-CONT");
-    assert_eq!(
-        child.ask("is_leader"),
-        "ok false",
-        "its deadline passed while stopped"
-    );
-    assert_eq!(child.ask("token"), "ok 0");
-    assert!(
-        !server.fenced_write("resource", stale),
-        "a write with the stale token is rejected"
-    );
-    child.wait_event("event revoked", WAIT);
-    assert!(b.is_leader(), "the paused leader did not take it back");
 }
 
 #[test]

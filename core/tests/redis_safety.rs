@@ -10,7 +10,7 @@ mod common;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use elect_core::{Election, Event};
+use elect_core::{Election, ErrorCode, Event};
 use redis_support::{Agent, Server};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -161,5 +161,32 @@ fn a_lock_without_expiry_is_reported_and_retried_at_the_retry_pace() {
     assert!(
         a.wait_leader(Some(WAIT)).unwrap(),
         "elected once the key is gone"
+    );
+}
+
+#[test]
+fn a_user_who_may_not_run_info_fails_open_with_a_permission_error_naming_it() {
+    let server = Server::start("noinfo", &[]);
+    server.cli(&[
+        "ACL",
+        "SETUSER",
+        "noinfo",
+        "on",
+        ">pw",
+        "~elect:*",
+        "&elect:events:*",
+        "+@all",
+        "-info",
+    ]);
+    let uri = format!(
+        "redis://noinfo:pw@{}",
+        server.uri.trim_start_matches("redis://")
+    );
+    let e = Election::open(&format!("{uri}?id=a"), "job", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Permission, "{e}");
+    assert!(e.message().contains("INFO server"), "{e}");
+    assert!(
+        !e.message().contains("pw@"),
+        "no password in the message: {e}"
     );
 }

@@ -8,7 +8,9 @@
 //!
 //! Candidate A and ensemble member 3 run in a network namespace this test creates, joined to the
 //! host's by a veth pair; members 1 and 2 and candidate B stay outside. A talks to member 3
-//! only, B to members 1 and 2. Member 3 must be a follower (the test restarts it if it leads).
+//! only, B to members 1 and 2. Member 3 is a follower in the first test (the case a read
+//! heartbeat got wrong) and the ensemble's leader in the second (the test restarts members until
+//! it is).
 //! Once A leads and B waits in line, blackhole routes cut the namespace off both ways. A (a child
 //! process in the namespace) samples `is_leader()` every millisecond, B (here) too, both stamped
 //! with `CLOCK_MONOTONIC`: A's last `true` must come before B's first.
@@ -19,9 +21,9 @@ mod zk_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use elect_core::Election;
@@ -36,16 +38,15 @@ fn mono_ns() -> u64 {
     t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
-fn sh(args: &[&str]) -> bool {
-    Command::new(args[0])
+/// Runs a command line (words separated by spaces); panics if it fails.
+fn must(line: &str) {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    let ok = Command::new(args[0])
         .args(&args[1..])
         .status()
         .unwrap_or_else(|e| panic!("{}: {e}", args[0]))
-        .success()
-}
-
-fn must(args: &[&str]) {
-    assert!(sh(args), "`{}` failed", args.join(" "));
+        .success();
+    assert!(ok, "`{line}` failed");
 }
 
 /// A network namespace with a veth link to the host's: `host_addr` outside, `ns_addr` inside.
@@ -67,40 +68,41 @@ impl Netns {
             );
             return None;
         }
-        let pid = std::process::id();
-        // A /30 of its own per test process, so parallel runs do not collide.
-        let (a, b) = (200 + pid % 50, (pid / 50) % 64 * 4);
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let (pid, k) = (std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed) % 2);
+        // A /30 of its own per namespace, so that parallel runs do not collide.
+        let (a, b) = (200 + pid % 50, ((pid / 50) % 32 * 8 + k * 4) % 256);
         let net = Netns {
-            name: format!("ezk{pid}"),
-            host_if: format!("ezk{pid}h"),
+            name: format!("ezk{pid}{k}"),
+            host_if: format!("ezk{pid}{k}h"),
             host_addr: format!("10.{a}.{b}.1"),
             ns_addr: format!("10.{a}.{b}.2"),
         };
-        let inside = format!("ezk{pid}n");
-        must(&["ip", "netns", "add", &net.name]);
-        must(&[
-            "ip", "link", "add", &net.host_if, "type", "veth", "peer", "name", &inside,
-        ]);
-        must(&["ip", "link", "set", &inside, "netns", &net.name]);
-        must(&["ip", "addr", "add", &format!("{}/30", net.host_addr), "dev", &net.host_if]);
-        must(&["ip", "link", "set", &net.host_if, "up"]);
-        net.exec(&["ip", "addr", "add", &format!("{}/30", net.ns_addr), "dev", &inside]);
-        net.exec(&["ip", "link", "set", &inside, "up"]);
-        net.exec(&["ip", "link", "set", "lo", "up"]);
+        let inside = format!("ezk{pid}{k}n");
+        let (ns, host_if) = (&net.name, &net.host_if);
+        must(&format!("ip netns add {ns}"));
+        must(&format!(
+            "ip link add {host_if} type veth peer name {inside}"
+        ));
+        must(&format!("ip link set {inside} netns {ns}"));
+        must(&format!("ip addr add {}/30 dev {host_if}", net.host_addr));
+        must(&format!("ip link set {host_if} up"));
+        net.exec(&format!("ip addr add {}/30 dev {inside}", net.ns_addr));
+        net.exec(&format!("ip link set {inside} up"));
+        net.exec("ip link set lo up");
         Some(net)
     }
 
-    fn exec(&self, args: &[&str]) {
-        let mut all = vec!["ip", "netns", "exec", &self.name];
-        all.extend_from_slice(args);
-        must(&all);
+    /// Runs a command line inside the namespace.
+    fn exec(&self, line: &str) {
+        must(&format!("ip netns exec {} {line}", self.name));
     }
 
     /// Drops every packet between the namespace and the host, both ways. Open connections are
     /// not reset: they go silent, as behind a failed switch.
     fn partition(&self) {
-        must(&["ip", "route", "add", "blackhole", &format!("{}/32", self.ns_addr)]);
-        self.exec(&["ip", "route", "add", "blackhole", &format!("{}/32", self.host_addr)]);
+        must(&format!("ip route add blackhole {}/32", self.ns_addr));
+        self.exec(&format!("ip route add blackhole {}/32", self.host_addr));
     }
 }
 
@@ -112,7 +114,13 @@ impl Drop for Netns {
                 .stderr(Stdio::null())
                 .status();
         };
-        quiet(&["ip", "route", "del", "blackhole", &format!("{}/32", self.ns_addr)]);
+        quiet(&[
+            "ip",
+            "route",
+            "del",
+            "blackhole",
+            &format!("{}/32", self.ns_addr),
+        ]);
         quiet(&["ip", "link", "del", &self.host_if]);
         quiet(&["ip", "netns", "del", &self.name]);
     }
@@ -159,7 +167,12 @@ impl ChildA {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &net.name])
             .arg(exe)
-            .args(["zk_partition_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "zk_partition_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("ELECT_ZKP_CHILD_URI", uri)
             .stdout(Stdio::piped())
             .spawn()
@@ -186,7 +199,9 @@ impl ChildA {
         let rest = line
             .strip_prefix(prefix)
             .unwrap_or_else(|| panic!("candidate A said `{line}`, expected `{prefix} ...`"));
-        rest.split_whitespace().map(|n| n.parse().unwrap()).collect()
+        rest.split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect()
     }
 }
 
@@ -197,25 +212,31 @@ impl Drop for ChildA {
     }
 }
 
-/// Restarts member 3 until it follows: the scenario is a follower cut off with its client.
-fn make_member3_follow(zk: &Zk) {
-    for _ in 0..3 {
-        let m3 = zk.member_pid(3);
-        if zk.leader_pid() != m3 {
+/// Kills and restarts members until member 3 leads the ensemble (`leads`) or follows it.
+fn place_member3(zk: &Zk, leads: bool) {
+    for _ in 0..12 {
+        let (leader, m3) = (zk.leader_pid(), zk.member_pid(3));
+        if (leader == m3) == leads {
             return;
         }
-        signal(m3, "KILL");
+        // Member 3 leads and must not: restart it. It follows and must lead: restart the leader,
+        // until member 3 wins the election that follows.
+        let member = zk.member_of(leader);
+        signal(leader, "KILL");
         while Command::new("kill")
-            .args(["-0", &m3.to_string()])
+            .args(["-0", &leader.to_string()])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
         {
             std::thread::sleep(Duration::from_millis(20));
         }
-        zk.restart_member(3);
+        zk.restart_member(member);
     }
-    panic!("member 3 kept winning the ensemble's election");
+    panic!(
+        "could not make member 3 {}",
+        if leads { "lead" } else { "follow" }
+    );
 }
 
 /// `host:port` of each member, in member order, from `zk://h1:p1,h2:p2,h3:p3`.
@@ -226,12 +247,28 @@ fn members(zk: &Zk) -> Vec<String> {
 
 #[test]
 fn a_leader_cut_off_with_its_follower_stops_believing_before_the_next_is_elected() {
+    cut_off_with_member3(false);
+}
+
+/// The ensemble leader cut off with its client: it keeps answering its clients' reads (and
+/// syncs) until it notices, after about `syncLimit` ticks, that it lost its quorum.
+#[test]
+fn a_leader_cut_off_with_the_ensemble_leader_stops_believing_before_the_next_is_elected() {
+    cut_off_with_member3(true);
+}
+
+/// Candidate A and member 3 (the ensemble's leader when `member3_leads`, else a follower) are cut
+/// off from members 1 and 2 and candidate B.
+fn cut_off_with_member3(member3_leads: bool) {
+    // One at a time: two ensembles and their timing on a loaded 2-core machine are enough.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(net) = Netns::create() else {
         return;
     };
     let (out, inside) = (net.host_addr.as_str(), net.ns_addr.as_str());
     let zk = Zk::ensemble_placed("part", [out, out, inside], ["-", "-", &net.name]);
-    make_member3_follow(&zk);
+    place_member3(&zk, member3_leads);
     let m = members(&zk);
     let a = ChildA::spawn(&net, &format!("zk://{}", m[2]));
     a.expect("belief true");
@@ -242,7 +279,10 @@ fn a_leader_cut_off_with_its_follower_stops_believing_before_the_next_is_elected
     b.start().unwrap();
     let deadline = std::time::Instant::now() + WAIT;
     while b.members().map(|l| l.len()).unwrap_or(0) < 2 {
-        assert!(std::time::Instant::now() < deadline, "B did not join the line");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B did not join the line"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -286,6 +326,9 @@ fn a_leader_cut_off_with_its_follower_stops_believing_before_the_next_is_elected
         ms(b_first)
     );
     // A cannot have come back: it is still cut off, and its session is gone.
-    assert!(a.lines.try_recv().is_err(), "A believed again while cut off");
+    assert!(
+        a.lines.try_recv().is_err(),
+        "A believed again while cut off"
+    );
     b.close();
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use elect_core::backend::zookeeper::wait_stats;
 use elect_core::Election;
+use elect_testkit::zookeeper::packets_received;
 use zk_support::{unique, Zk};
 
 #[test]
@@ -71,17 +72,4 @@ fn a_resignation_wakes_only_the_next_in_line() {
     for e in &es {
         e.close();
     }
-}
-
-/// `zk_packets_received` from the server's `mntr` (this test's server serves only this test).
-fn packets_received(uri: &str) -> u64 {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(uri.trim_start_matches("zk://")).unwrap();
-    s.write_all(b"mntr").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.lines()
-        .find_map(|l| l.strip_prefix("zk_packets_received\t"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("mntr answers zk_packets_received")
 }

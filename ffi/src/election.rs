@@ -117,11 +117,13 @@ unsafe fn open(
         // SAFETY: NULL or NUL-terminated per the contract.
         let (uri, name) = unsafe { (str_arg(uri, "uri")?, str_arg(name, "name")?) };
         crate::fork::register_handler();
-        let mut config = Config::parse(uri)?;
-        if !opts.is_null() {
+        let pairs = if opts.is_null() {
+            &[][..]
+        } else {
             // SAFETY: non-NULL and a live elect_options per the contract.
-            unsafe { &*opts }.apply(&mut config)?;
-        }
+            unsafe { &*opts }.pairs()
+        };
+        let config = Config::parse_with(uri, pairs.iter().map(|(k, v)| (k, v)))?;
         let muted = Arc::new(AtomicBool::new(false));
         let handler = cb.map(|cb| event::handler(cb, user_data, muted.clone()));
         let inner =

@@ -6,7 +6,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use elect_core::{Event, Handler, RevokeReason};
+use elect_core::{Event, EventKind, Handler, RevokeReason};
 
 /// Which event an `elect_event` is.
 #[allow(non_camel_case_types)]
@@ -41,6 +41,18 @@ pub enum elect_revoke_reason {
     ELECT_REASON_STORE_UNREACHABLE = 4,
     /// The election was closed.
     ELECT_REASON_CLOSED = 5,
+}
+
+impl From<EventKind> for elect_event_kind {
+    fn from(kind: EventKind) -> elect_event_kind {
+        use elect_event_kind::*;
+        match kind {
+            EventKind::Elected => ELECT_EVENT_ELECTED,
+            EventKind::Revoked => ELECT_EVENT_REVOKED,
+            EventKind::LeaderChanged => ELECT_EVENT_LEADER_CHANGED,
+            EventKind::Error => ELECT_EVENT_ERROR,
+        }
+    }
 }
 
 impl From<RevokeReason> for elect_revoke_reason {
@@ -91,18 +103,15 @@ pub type elect_callback =
 /// Ownership: a static string; never free it. Never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn elect_reason_name(reason: i32) -> *const c_char {
-    crate::guard::value("elect_reason_name", c"unknown".as_ptr(), || {
-        let reason = match reason {
-            1 => RevokeReason::Resigned,
-            2 => RevokeReason::LeaseExpired,
-            3 => RevokeReason::SessionLost,
-            4 => RevokeReason::StoreUnreachable,
-            5 => RevokeReason::Closed,
-            0 => return c"none".as_ptr(),
-            _ => return c"unknown".as_ptr(),
-        };
-        crate::static_cstr(reason.as_str())
-    })
+    crate::guard::value(
+        "elect_reason_name",
+        c"unknown".as_ptr(),
+        || match RevokeReason::from_i32(reason) {
+            Some(reason) => crate::static_cstr(reason.name()),
+            None if reason == 0 => c"none".as_ptr(),
+            None => c"unknown".as_ptr(),
+        },
+    )
 }
 
 /// The caller's `user_data`, handed back to its callback on the dispatcher thread.
@@ -155,7 +164,7 @@ struct OwnedEvent {
 impl OwnedEvent {
     fn new(event: &Event) -> OwnedEvent {
         let mut owned = OwnedEvent {
-            kind: elect_event_kind::ELECT_EVENT_ERROR,
+            kind: event.kind().into(),
             term: 0,
             reason: elect_revoke_reason::ELECT_REASON_NONE,
             leader_id: None,
@@ -163,17 +172,12 @@ impl OwnedEvent {
             message: None,
         };
         match event {
-            Event::Elected { term } => {
-                owned.kind = elect_event_kind::ELECT_EVENT_ELECTED;
-                owned.term = *term;
-            }
+            Event::Elected { term } => owned.term = *term,
             Event::Revoked { term, reason } => {
-                owned.kind = elect_event_kind::ELECT_EVENT_REVOKED;
                 owned.term = *term;
                 owned.reason = (*reason).into();
             }
             Event::LeaderChanged { leader } => {
-                owned.kind = elect_event_kind::ELECT_EVENT_LEADER_CHANGED;
                 if let Some(leader) = leader {
                     owned.term = leader.term;
                     owned.leader_id = Some(crate::cstring(&leader.id));
@@ -195,5 +199,28 @@ impl OwnedEvent {
             leader_value: ptr(&self.leader_value),
             message: ptr(&self.message),
         }
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    /// The C ABI's event kinds and revoke reasons are core's, by number and by name.
+    #[test]
+    fn c_tables_match_core() {
+        for kind in EventKind::ALL {
+            let c = elect_event_kind::from(kind);
+            assert_eq!(c as i32, kind as i32, "{kind:?}");
+            let name = format!("ELECT_EVENT_{}", kind.name().to_uppercase());
+            assert_eq!(format!("{c:?}"), name);
+        }
+        for reason in RevokeReason::ALL {
+            let c = elect_revoke_reason::from(reason);
+            assert_eq!(c as i32, reason as i32, "{reason:?}");
+            let name = format!("ELECT_REASON_{}", reason.name().to_uppercase());
+            assert_eq!(format!("{c:?}"), name);
+        }
+        assert_eq!(elect_revoke_reason::ELECT_REASON_NONE as i32, 0);
     }
 }

@@ -40,12 +40,7 @@ fn fail(func: &str, e: Error) -> elect_status {
 }
 
 fn panic_error(panic: Box<dyn std::any::Any + Send>) -> Error {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    Error::internal(format!("internal error (a bug in elect): {what}"))
+    Error::from_panic(panic.as_ref())
 }
 
 /// The NUL-terminated UTF-8 string at `ptr`, or `InvalidArgument` naming `what` when the

@@ -2,8 +2,6 @@
 
 use std::ffi::c_char;
 
-use elect_core::{Config, Result};
-
 use crate::error::elect_status;
 use crate::guard::{self, str_arg};
 
@@ -18,13 +16,23 @@ pub struct elect_options {
 }
 
 impl elect_options {
-    /// Applies the options to `config`, in the order they were set.
-    pub(crate) fn apply(&self, config: &mut Config) -> Result<()> {
-        for (key, value) in &self.pairs {
-            config.set(key, value)?;
-        }
-        Ok(())
+    /// The options, in the order they were set (for `Config::parse_with`).
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
     }
+}
+
+/// The name of the `index`-th option every store understands (`"ttl"`, `"renew"`, ...), or NULL
+/// past the last: core's table, so that a binding's tests can check that it offers them all.
+///
+/// Ownership: a static string; never free it. Threading: any thread.
+#[no_mangle]
+pub extern "C" fn elect_option_name(index: usize) -> *const c_char {
+    guard::value("elect_option_name", std::ptr::null(), || {
+        elect_core::options::CommonOption::ALL
+            .get(index)
+            .map_or(std::ptr::null(), |o| crate::static_cstr(o.name()))
+    })
 }
 
 /// A new, empty option list.

@@ -162,7 +162,13 @@ static void test_lifecycle(void) {
     CHECK_OK(elect_leader(a, &info));
     CHECK(info.id && strcmp(info.id, "a") == 0, "leader is %s", info.id ? info.id : "NULL");
     CHECK(info.term == t1, "leader term %llu", (unsigned long long)info.term);
+#ifdef USE_AFTER_FREE_ON_PURPOSE /* the sanitizer run's negative control: ASan must catch it */
+    const char *freed = info.id;
     elect_leader_info_free(&info);
+    CHECK(freed[0] == 'a', "read after free");
+#else
+    elect_leader_info_free(&info);
+#endif
     CHECK(info.id == NULL && info.value == NULL, "free did not zero the info");
     elect_leader_info_free(&info); /* a second free is a no-op */
 

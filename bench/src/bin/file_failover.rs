@@ -11,14 +11,11 @@
 //! (or the SIGKILL is sent) to the moment the new leader's process delivers its `Elected`
 //! event to its callback. Killed candidates are replaced before the next round.
 
-#[path = "../failover.rs"]
-mod failover;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use elect_cli::fleet::with_option;
-use failover::{header, measure, row, Case};
+use elect_bench::failover::{header, measure, row, Case};
+use elect_testkit::fleet::with_option;
 
 /// Default of `--silence`, how long a resigned leader stays out of the election. (The file store
 /// itself lets waiters take over before a resigner campaigns again; the silence keeps each
@@ -29,7 +26,7 @@ const SILENCE: &str = "50ms";
 const SETTLE: Duration = Duration::from_millis(80);
 
 fn main() {
-    failover::run_agent_if_asked();
+    elect_bench::failover::run_agent_if_asked();
     let args: Vec<String> = std::env::args().collect();
     let opts = match Options::parse(&args[1..]) {
         Ok(o) => o,

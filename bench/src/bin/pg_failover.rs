@@ -12,24 +12,18 @@
 //! NOTIFY (the ttl is 30 s there, so expiry cannot explain it); crash handover waits for the
 //! dead leader's lease to run out, so it is at most the ttl after its last renewal.
 
-#[path = "../failover.rs"]
-mod failover;
-#[path = "../../../core/tests/pg_server/mod.rs"]
-mod pg_server;
-#[path = "../runner.rs"]
-mod runner;
-
 use std::time::Duration;
 
-use failover::{header, measure, row, Case};
-use pg_server::PgServer;
+use elect_bench::failover::{header, measure, row, Case};
+use elect_bench::runner;
+use elect_testkit::{Server, Store};
 
 /// Time for a candidate that just started or resigned to be waiting in line again before the
 /// next round (its `silence` is 10 ms).
 const SETTLE: Duration = Duration::from_millis(60);
 
 fn main() {
-    failover::run_agent_if_asked();
+    elect_bench::failover::run_agent_if_asked();
     runner::run(
         "pg_failover",
         "[--rounds N] [--ttl DURATION]",
@@ -68,7 +62,7 @@ impl Options {
 }
 
 fn bench(opts: &Options) -> Result<(), String> {
-    let pg = PgServer::start("bench-failover");
+    let pg = Server::start(Store::Postgres, "bench-failover");
     println!(
         "postgres failover: {} rounds per case, 3 candidate processes, PostgreSQL 15 on loopback",
         opts.rounds
@@ -92,8 +86,8 @@ fn bench(opts: &Options) -> Result<(), String> {
 }
 
 /// Failover times in nanoseconds, one per round, in an election of its own.
-fn measure_pg(pg: &PgServer, options: &str, case: Case, rounds: usize) -> Result<Vec<u64>, String> {
+fn measure_pg(pg: &Server, options: &str, case: Case, rounds: usize) -> Result<Vec<u64>, String> {
     let uri = format!("{}?{options}", pg.uri());
-    let name = format!("bench-{}", elect_cli::clock::monotonic_ns());
+    let name = format!("bench-{}", elect_testkit::clock::monotonic_ns());
     measure(&uri, &name, case, rounds, SETTLE)
 }

@@ -10,17 +10,14 @@
 //! starts after every election is led and settled. Without batching, each leader would renew
 //! once per `renew` (ttl/3): 1,000 elections at ttl=10s would be 300 statements per second.
 
-#[path = "../../../core/tests/pg_server/mod.rs"]
-mod pg_server;
-#[path = "../runner.rs"]
-mod runner;
-
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use elect_bench::runner;
 use elect_core::Election;
-use pg_server::PgServer;
+use elect_testkit::postgres::{log_statements, statements};
+use elect_testkit::{Server, Store};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -74,8 +71,8 @@ fn names(n: usize) -> impl Iterator<Item = String> {
 }
 
 fn bench(opts: &Options) -> Result<(), String> {
-    let pg = PgServer::start("bench-idle");
-    pg.log_statements();
+    let pg = Server::start(Store::Postgres, "bench-idle");
+    log_statements(&pg);
     let uri = format!("{}?ttl={}", pg.uri(), opts.ttl);
     let ttl = elect_core::uri::parse_duration(&opts.ttl)?;
     println!(
@@ -144,12 +141,12 @@ fn bench(opts: &Options) -> Result<(), String> {
 }
 
 /// Statements per second the server executed over `window`, after a settling pause.
-fn measure(pg: &PgServer, window: Duration) -> f64 {
+fn measure(pg: &Server, window: Duration) -> f64 {
     std::thread::sleep(Duration::from_secs(5));
-    let before = pg.statements();
+    let before = statements(pg);
     let t = Instant::now();
     std::thread::sleep(window);
-    let statements = pg.statements() - before;
+    let statements = statements(pg) - before;
     statements as f64 / t.elapsed().as_secs_f64()
 }
 

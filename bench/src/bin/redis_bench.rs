@@ -18,19 +18,21 @@
 //! until all lead, then measures for a while: its own RSS and CPU, the redis-server's CPU, and
 //! the commands per second Redis processed (INFO stats and commandstats).
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use elect_cli::fleet::{with_option, Fleet};
+use elect_bench::failover::{header, measure, row, Case};
+use elect_bench::procfs::{cpu_ticks, rss_kib};
+use elect_testkit::contract::with_options;
+use elect_testkit::{Server, Store};
 
 const SETTLE: Duration = Duration::from_millis(40);
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn main() {
+    elect_bench::failover::run_agent_if_asked();
     let args: Vec<String> = std::env::args().collect();
     let result = match args.get(1).map(String::as_str) {
-        Some("agent") => std::process::exit(elect_cli::agent::main(true)),
         Some("failover") => parse(&args[2..]).and_then(|o| failover(&o)),
         Some("idle") => parse(&args[2..]).and_then(|o| idle(&o)),
         _ => Err(
@@ -79,62 +81,24 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-/// A private redis-server, stopped on drop.
-struct Server {
-    name: String,
-    uri: String,
-    port: String,
-    pid: u32,
-}
-
-fn servers_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/redis")
-}
-
-impl Server {
-    fn start() -> Result<Server, String> {
-        let name = format!("bench-{}", std::process::id());
-        let out = Command::new(servers_script())
-            .args(["start", &name])
-            .output()
-            .map_err(|e| format!("scripts/servers/redis: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let var = |k: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
-                .map(str::to_string)
-                .ok_or_else(|| format!("scripts/servers/redis printed no {k}"))
-        };
-        Ok(Server {
-            name,
-            uri: var("ELECT_REDIS_URI")?,
-            port: var("ELECT_REDIS_PORT")?,
-            pid: var("ELECT_REDIS_PID")?.parse().map_err(|_| "bad pid")?,
-        })
-    }
-
-    fn info(&self, section: &str) -> String {
-        Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port, "INFO", section])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new(servers_script())
-            .args(["stop", &self.name])
-            .status();
-    }
+/// `redis-cli INFO <section>` of `server`.
+fn info(server: &Server, section: &str) -> String {
+    Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &server.var("ELECT_REDIS_PORT"),
+            "INFO",
+            section,
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
 }
 
 fn failover(opts: &Options) -> Result<(), String> {
-    let server = Server::start()?;
+    let server = Server::start(Store::Redis, "bench");
     println!(
         "redis failover: {} rounds per case, 3 candidate processes, ttl={}, redis-server {}",
         opts.rounds,
@@ -142,67 +106,17 @@ fn failover(opts: &Options) -> Result<(), String> {
         redis_version()
     );
     println!("measured from the resign request / SIGKILL to the new leader's Elected event (CLOCK_MONOTONIC)\n");
-    println!(
-        "{:<20} {:>10} {:>10} {:>10} {:>10}",
-        "case", "p50", "p99", "max", "mean"
-    );
-    let uri = with_option(
-        &with_option(&server.uri, "ttl", &opts.ttl),
-        "silence",
-        "10ms",
-    );
-    for (label, kill) in [("graceful resign", false), ("SIGKILL of leader", true)] {
-        let samples = measure(&uri, opts.rounds, kill)?;
-        row(label, &samples);
+    header("options");
+    let options = format!("ttl={}", opts.ttl);
+    let uri = with_options(&server.uri(), &format!("{options}&silence=10ms"));
+    for (label, case) in [
+        ("graceful resign", Case::Resign),
+        ("SIGKILL of leader", Case::Kill),
+    ] {
+        let samples = measure(&uri, "bench", case, opts.rounds, SETTLE)?;
+        row(label, &options, &samples, "-");
     }
     Ok(())
-}
-
-/// Failover times in nanoseconds, one per round.
-fn measure(uri: &str, rounds: usize, kill: bool) -> Result<Vec<u64>, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find my executable: {e}"))?;
-    let mut fleet = Fleet::new(exe, vec!["agent".into()]);
-    let mut next_id = 0;
-    let mut join = |fleet: &mut Fleet| {
-        next_id += 1;
-        fleet.join(uri, "bench", &format!("c{next_id}"))
-    };
-    for _ in 0..3 {
-        join(&mut fleet)?;
-    }
-    let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        std::thread::sleep(SETTLE);
-        let from = if kill {
-            fleet.kill(leader)
-        } else {
-            fleet.resign(leader)?
-        };
-        let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
-        samples.push(at.saturating_sub(from));
-        if kill {
-            join(&mut fleet)?;
-        }
-        leader = next;
-    }
-    fleet.shutdown();
-    Ok(samples)
-}
-
-fn row(case: &str, samples: &[u64]) {
-    let mut v = samples.to_vec();
-    v.sort_unstable();
-    let pct = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    let ms = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
-    let mean = v.iter().sum::<u64>() / v.len() as u64;
-    println!(
-        "{case:<20} {:>10} {:>10} {:>10} {:>10}",
-        ms(pct(0.50)),
-        ms(pct(0.99)),
-        ms(v[v.len() - 1]),
-        ms(mean)
-    );
 }
 
 fn redis_version() -> String {
@@ -219,8 +133,8 @@ fn redis_version() -> String {
 }
 
 fn idle(opts: &Options) -> Result<(), String> {
-    let server = Server::start()?;
-    let uri = format!("{}?id=bench-{}", server.uri, std::process::id());
+    let server = Server::start(Store::Redis, "bench");
+    let uri = format!("{}?id=bench-{}", server.uri(), std::process::id());
     let rss_before = rss_kib(std::process::id());
     let t0 = Instant::now();
     let elections: Vec<elect_core::Election> = (0..opts.elections)
@@ -244,13 +158,13 @@ fn idle(opts: &Options) -> Result<(), String> {
     // Let the one-off reads of the new leaders pass before measuring.
     std::thread::sleep(Duration::from_secs(2));
     let me = std::process::id();
-    let (cpu0, rcpu0) = (cpu_ticks(me), cpu_ticks(server.pid));
+    let (cpu0, rcpu0) = (cpu_ticks(me), cpu_ticks(server.pid()));
     let (cmds0, scripts0) = counters(&server);
     let start = Instant::now();
     std::thread::sleep(Duration::from_secs(opts.seconds));
     let wall = start.elapsed().as_secs_f64();
     let (cmds1, scripts1) = counters(&server);
-    let (cpu1, rcpu1) = (cpu_ticks(me), cpu_ticks(server.pid));
+    let (cpu1, rcpu1) = (cpu_ticks(me), cpu_ticks(server.pid()));
     let hz = 100.0; // USER_HZ on Linux
     let still = elections.iter().filter(|e| e.is_leader()).count();
     let rss = rss_kib(me);
@@ -298,31 +212,10 @@ fn counters(server: &Server) -> (u64, u64) {
             })
             .sum()
     };
-    let stats = server.info("stats");
-    let cmdstats = server.info("commandstats");
+    let stats = info(server, "stats");
+    let cmdstats = info(server, "commandstats");
     (
         field(&stats, "total_commands_processed:"),
         field(&cmdstats, "cmdstat_evalsha:") + field(&cmdstats, "cmdstat_eval:"),
     )
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// utime + stime of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    get(11) + get(12)
 }

@@ -87,13 +87,7 @@ impl<T: Default> ErrorPolicy<T, NativeError> for ThrowElect {
     }
 }
 
-pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
+pub use elect_core::panic_message;
 
 /// Throws the `ElectException` of `code` built by the Java table.
 fn throw(env: &mut Env<'_>, code: ErrorCode, message: &str) {

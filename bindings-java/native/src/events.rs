@@ -16,12 +16,6 @@ use crate::attach;
 use crate::cache;
 use crate::errors::{panic_message, NativeError};
 
-/// Kinds of `EventSink.dispatch`; the Java side switches on the same numbers.
-const ELECTED: i32 = 0;
-const REVOKED: i32 = 1;
-const LEADER_CHANGED: i32 = 2;
-const ERROR: i32 = 3;
-
 /// A core event handler that forwards to `sink` (an `io.elect.EventSink`).
 pub fn handler(sink: Global<JObject<'static>>) -> Handler {
     Box::new(move |event| deliver(&sink, event))
@@ -76,14 +70,14 @@ fn dispatch(
     sink: &Global<JObject<'static>>,
     event: &Event,
 ) -> Result<(), NativeError> {
-    let (kind, term, a, b): (i32, u64, Option<&str>, Option<&str>) = match event {
-        Event::Elected { term } => (ELECTED, *term, None, None),
-        Event::Revoked { term, reason } => (REVOKED, *term, Some(reason.as_str()), None),
-        Event::LeaderChanged { leader: Some(l) } => {
-            (LEADER_CHANGED, l.term, Some(&l.id), Some(&l.value))
-        }
-        Event::LeaderChanged { leader: None } => (LEADER_CHANGED, 0, None, None),
-        Event::Error { message } => (ERROR, 0, Some(message), None),
+    // `EventSink` switches on core's numbers of the kinds (checked by `TablesTest`).
+    let kind = event.kind() as i32;
+    let (term, a, b): (u64, Option<&str>, Option<&str>) = match event {
+        Event::Elected { term } => (*term, None, None),
+        Event::Revoked { term, reason } => (*term, Some(reason.name()), None),
+        Event::LeaderChanged { leader: Some(l) } => (l.term, Some(&l.id), Some(&l.value)),
+        Event::LeaderChanged { leader: None } => (0, None, None),
+        Event::Error { message } => (0, Some(message), None),
     };
     let a = optional_string(env, a)?;
     let b = optional_string(env, b)?;

@@ -34,6 +34,7 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn free(handle: jlong) },
     native_method! { static raw fn id(handle: jlong) -> JString },
     native_method! { static raw fn version() -> JString },
+    native_method! { static raw fn tables() -> JString },
     native_method! { static raw fn panic_for_tests() },
 ];
 
@@ -141,7 +142,8 @@ fn config<'local>(
 ) -> Res<Config> {
     let uri = required(env, uri, "uri")?;
     elect_core::validate_name(name)?;
-    let mut config = Config::parse(&uri)?;
+    // Key/value pairs from the builder, validated like query parameters.
+    let mut pairs = Vec::new();
     if !options.is_null() {
         let len = options.len(env)?;
         for i in (0..len.saturating_sub(1)).step_by(2) {
@@ -149,11 +151,10 @@ fn config<'local>(
             let value = options.get_element(env, i + 1)?;
             let key = required(env, &key, "option name")?;
             let value = required(env, &value, &format!("option `{key}`"))?;
-            config.set(&key, &value)?;
+            pairs.push((key, value));
         }
     }
-    config.validate()?;
-    Ok(config)
+    Ok(Config::parse_with(&uri, pairs)?)
 }
 
 /// Validates what `open` would get, without connecting; returns the candidate's id (the
@@ -301,6 +302,29 @@ fn id<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) ->
 
 fn version<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) -> JString<'local> {
     entry(env, |env| Ok(JString::from_str(env, elect_core::VERSION)?))
+}
+
+/// Core's tables the Java side mirrors, one row a line, for the tests that check the mirrors:
+/// `option <name> <kind> <default>`, `event <number> <name>`, `reason <number> <name>`.
+fn tables<'local>(env: EnvUnowned<'local>, _class: JClass<'local>) -> JString<'local> {
+    use elect_core::options::CommonOption;
+    use elect_core::{EventKind, RevokeReason};
+    entry(env, |env| {
+        let mut rows: Vec<String> = CommonOption::ALL
+            .iter()
+            .map(|o| {
+                format!(
+                    "option {} {} {}",
+                    o.name(),
+                    o.kind().name(),
+                    o.default_text()
+                )
+            })
+            .collect();
+        rows.extend(EventKind::ALL.map(|k| format!("event {} {}", k as i32, k.name())));
+        rows.extend(RevokeReason::ALL.map(|r| format!("reason {} {}", r as i32, r.name())));
+        Ok(JString::from_str(env, rows.join("\n"))?)
+    })
 }
 
 /// Lets the tests check that a Rust panic surfaces as a Java exception.

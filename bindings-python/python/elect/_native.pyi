@@ -1,12 +1,13 @@
 # Stubs of the private extension module (bindings-python/src); checked by mypy.stubtest.
-from typing import Callable, List, Optional, Sequence, Tuple, final
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, final
 
-__all__ = ["Election", "VERSION", "after_fork_in_child", "error_codes", "write_unraisable"]
+__all__ = ["Election", "VERSION", "after_fork_in_child", "error_codes", "tables", "write_unraisable"]
 
 VERSION: str
 
 def after_fork_in_child() -> None: ...
 def error_codes() -> List[Tuple[int, str]]: ...
+def tables() -> Dict[str, List[Tuple[object, ...]]]: ...
 def write_unraisable(exc: BaseException, obj: Optional[object]) -> None: ...
 
 @final

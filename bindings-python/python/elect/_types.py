@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Optional, Tuple, Union
+from typing import Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 
 class LeaderInfo(NamedTuple):
@@ -58,13 +58,19 @@ def leader_info(raw: Optional[Tuple[str, str, int]]) -> Optional[LeaderInfo]:
     return None if raw is None else LeaderInfo(*raw)
 
 
+#: Why a leadership ends (``Revoked.reason``); the tests check it against core's table.
+REVOKE_REASONS = ("resigned", "lease_expired", "session_lost", "store_unreachable", "closed")
+
+#: The event object for each kind of ``elect._native``'s event tuples; the tests check the
+#: kinds against core's table.
+FROM_NATIVE: Dict[str, Callable[[Tuple[object, ...]], Event]] = {
+    "elected": lambda raw: Elected(int(raw[1])),  # type: ignore[call-overload]
+    "revoked": lambda raw: Revoked(int(raw[1]), str(raw[2])),  # type: ignore[call-overload]
+    "leader_changed": lambda raw: LeaderChanged(leader_info(raw[1])),  # type: ignore[arg-type]
+    "error": lambda raw: ErrorEvent(str(raw[1])),
+}
+
+
 def event_from_native(raw: Tuple[object, ...]) -> Event:
     """The event object for one of ``elect._native``'s event tuples."""
-    kind = raw[0]
-    if kind == "elected":
-        return Elected(int(raw[1]))  # type: ignore[call-overload]
-    if kind == "revoked":
-        return Revoked(int(raw[1]), str(raw[2]))  # type: ignore[call-overload]
-    if kind == "leader_changed":
-        return LeaderChanged(leader_info(raw[1]))  # type: ignore[arg-type]
-    return ErrorEvent(str(raw[1]))
+    return FROM_NATIVE[str(raw[0])](raw)

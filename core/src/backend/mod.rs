@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use once_cell::sync::Lazy;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
+use crate::fork::PerProcess;
 use crate::uri::{Config, Scheme};
 
 #[cfg(feature = "etcd")]
@@ -25,6 +25,8 @@ pub mod file;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod server_clock;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
 
@@ -127,21 +129,16 @@ pub fn ensure_compiled(scheme: Scheme) -> Result<()> {
 
 /// Open connections, so that elections on the same store share one (one etcd lease, one
 /// ZooKeeper session, one Redis multiplexed connection). Weak: the last election to close a
-/// store closes its connection.
-static OPEN: Lazy<Mutex<HashMap<String, Weak<dyn Backend>>>> = Lazy::new(Default::default);
-
-/// In a forked child: forget the parent's connections (their tasks ran on the parent's runtime),
-/// so that elections the child opens connect afresh.
-pub(crate) fn forget_after_fork() {
-    if let Ok(mut open) = OPEN.try_lock() {
-        open.clear();
-    }
-}
+/// store closes its connection. Per process: a forked child connects afresh, since the
+/// parent's connections were served by the parent's runtime (see `fork`).
+type Registry = Mutex<HashMap<String, Weak<dyn Backend>>>;
+static OPEN: PerProcess<Registry> = PerProcess::new(Registry::default);
 
 /// The shared connection for `config`'s store, opened (within `connect_timeout`) if needed.
 pub async fn connect(config: &Config) -> Result<Arc<dyn Backend>> {
     let key = config.store_key();
     if let Some(b) = OPEN
+        .get()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&key)
@@ -157,7 +154,7 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Backend>> {
                 crate::uri::fmt_duration(config.connect_timeout)
             ))
         })??;
-    let mut map = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = OPEN.get().lock().unwrap_or_else(|e| e.into_inner());
     // Another election may have connected meanwhile; keep theirs so there is only one.
     if let Some(b) = map.get(&key).and_then(Weak::upgrade) {
         return Ok(b);

@@ -1,69 +1,59 @@
-//! A real PostgreSQL cluster for one test (or benchmark), started by `scripts/servers/postgres`
-//! and stopped (data removed) when dropped, also when the test fails.
+//! A real PostgreSQL cluster for one test: `elect_testkit::Server` under the names the
+//! PostgreSQL test files use, with `psql` as the superuser, the statement log, and PgBouncer.
 
 #![allow(dead_code)] // each user needs a different part
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
+
+use elect_testkit::postgres::{self, is_root};
+use elect_testkit::{Server, Store};
 
 pub struct PgServer {
     pub instance: String,
+    server: Server,
     env: HashMap<String, String>,
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/postgres")
-}
-
-fn run(args: &[&str]) -> String {
-    let out = Command::new(script())
-        .args(args)
-        .output()
-        .expect("cannot run scripts/servers/postgres");
-    assert!(
-        out.status.success(),
-        "scripts/servers/postgres {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 impl PgServer {
     pub fn start(tag: &str) -> PgServer {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let instance = format!(
-            "{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut server = PgServer {
-            instance,
-            env: HashMap::new(),
-        };
-        server.start_again();
-        server
+        Self::start_with_env(tag, &[])
+    }
+
+    /// Starts a cluster whose server processes run with `env` added to their environment (for
+    /// example an `LD_PRELOAD` that shifts their clock).
+    pub fn start_with_env(tag: &str, env: &[(&str, &str)]) -> PgServer {
+        let server = Server::launch_with_env(Store::Postgres, tag, "start", &[], env);
+        PgServer {
+            instance: server.name.clone(),
+            env: server.vars(),
+            server,
+        }
     }
 
     /// Starts the cluster again after [`PgServer::halt`]: same data, same port.
     pub fn start_again(&mut self) {
-        let out = run(&["start", &self.instance]);
-        self.env = out
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
-            .collect();
+        self.server.start_again();
+        self.env = self.server.vars();
     }
 
     /// Stops the server, keeping its data.
     pub fn halt(&self) {
-        run(&["halt", &self.instance]);
+        self.server.stop();
+    }
+
+    /// SIGSTOPs (SIGCONTs) the postmaster and its backends: a frozen server.
+    pub fn pause(&self) {
+        self.server.pause();
+    }
+
+    pub fn resume(&self) {
+        self.server.resume();
     }
 
     pub fn pid(&self) -> u32 {
-        run(&["pid", &self.instance]).trim().parse().unwrap()
+        self.server.pid()
     }
 
     pub fn var(&self, name: &str) -> &str {
@@ -81,62 +71,17 @@ impl PgServer {
 
     /// Runs SQL as the superuser over the cluster's private socket; returns psql's output.
     pub fn psql(&self, sql: &str) -> String {
-        // The cluster belongs to `postgres` when we are root (PostgreSQL refuses to run as root).
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", "psql"]);
-            c
-        } else {
-            Command::new("psql")
-        };
-        let out = cmd
-            .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"])
-            .args([
-                "-h",
-                self.var("ELECT_POSTGRES_SOCKET"),
-                "-p",
-                self.var("ELECT_POSTGRES_PORT"),
-            ])
-            .args(["-U", "postgres", "-d", "elect", "-c", sql])
-            .output()
-            .expect("cannot run psql");
-        assert!(
-            out.status.success(),
-            "psql {sql:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        postgres::psql(&self.server, sql)
     }
 
     /// Makes the server log every statement, for [`PgServer::statements`].
     pub fn log_statements(&self) {
-        self.psql("ALTER SYSTEM SET log_statement = 'all'");
-        self.psql("SELECT pg_reload_conf()");
+        postgres::log_statements(&self.server)
     }
 
-    /// Statements the server logged so far (after [`PgServer::log_statements`]). Exact, unlike
-    /// `pg_stat_database` counters, which sessions flush to shared memory only now and then.
+    /// Statements the server logged so far (after [`PgServer::log_statements`]).
     pub fn statements(&self) -> usize {
-        let log = std::fs::read_to_string(self.var("ELECT_POSTGRES_LOG")).unwrap_or_default();
-        log.lines()
-            .filter(|l| l.contains("LOG:  statement: ") || l.contains("LOG:  execute "))
-            .count()
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.trim_ascii() == b"0")
-        .unwrap_or(false)
-}
-
-impl Drop for PgServer {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .args(["stop", &self.instance])
-            .output();
+        postgres::statements(&self.server)
     }
 }
 
@@ -150,8 +95,8 @@ pub struct PgBouncer {
 impl PgBouncer {
     /// `mode` is PgBouncer's `pool_mode`: session, transaction or statement.
     pub fn start(pg: &PgServer, mode: &str) -> PgBouncer {
-        let dir = PathBuf::from(std::env::var("ELECT_RUN_DIR").unwrap_or("/tmp/elect-run".into()))
-            .join(format!("pgbouncer-{}-{mode}", pg.instance));
+        let dir =
+            elect_testkit::server::run_dir().join(format!("pgbouncer-{}-{mode}", pg.instance));
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
         let pw = pg.password();

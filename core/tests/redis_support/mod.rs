@@ -1,20 +1,17 @@
-//! Helpers of the Redis tests: a real server started by `scripts/servers/redis`, stopped on
-//! drop; `redis-cli` for direct access; and a child process that campaigns in an election of
-//! its own, for the faults that need another process (SIGKILL, SIGSTOP).
+//! Helpers of the Redis tests: a real server (`elect_testkit::Server`) with `redis-cli` for
+//! direct access, and a child process that campaigns in an election of its own, for the faults
+//! that need another process (SIGKILL, SIGSTOP).
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-pub mod child;
+use elect_testkit::Store;
 
-fn script() -> String {
-    format!("{}/../scripts/servers/redis", env!("CARGO_MANIFEST_DIR"))
-}
+pub mod child;
 
 /// A redis-server of this test, on a random loopback port. Stopped when dropped.
 pub struct Server {
@@ -23,43 +20,41 @@ pub struct Server {
     pub uri: String,
     pub port: u16,
     pub tls_ca: Option<String>,
+    server: elect_testkit::Server,
 }
 
 impl Server {
     pub fn start(tag: &str, extra: &[&str]) -> Server {
-        let name = format!("test-{}-{tag}", std::process::id());
-        let out = run(Command::new(script()).arg("start").arg(&name).args(extra));
-        let vars = parse_exports(&out);
-        let uri = vars["ELECT_REDIS_URI"]
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+        let server = elect_testkit::Server::launch(Store::Redis, tag, "start", extra);
+        let uri = server.uri();
         Server {
-            name,
-            uri,
-            port: vars["ELECT_REDIS_PORT"].parse().unwrap(),
-            tls_ca: vars.get("ELECT_REDIS_TLS_CA").cloned(),
+            name: server.name.clone(),
+            uri: uri.split('?').next().unwrap().to_string(),
+            port: server.var("ELECT_REDIS_PORT").parse().unwrap(),
+            tls_ca: server.try_var("ELECT_REDIS_TLS_CA"),
+            server,
         }
     }
 
-    /// Stops and starts the server on the same port; every key is lost (no persistence).
+    /// Stops and starts the server on the same port; every key is lost, unless it was started
+    /// with persistence arguments (then it reloads its snapshot).
     pub fn restart(&self) {
-        run(Command::new(script()).arg("restart").arg(&self.name));
+        self.server.restart();
     }
 
     pub fn pid(&self) -> u32 {
-        run(Command::new(script()).arg("pid").arg(&self.name))
-            .trim()
-            .parse()
-            .unwrap()
+        self.server.pid()
     }
 
     /// `redis-cli` against this server; returns its output.
     pub fn cli(&self, args: &[&str]) -> String {
-        run(Command::new("redis-cli")
+        let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(args))
+            .args(args)
+            .output()
+            .expect("run redis-cli");
+        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
     }
 
     /// How many scripts (EVAL and EVALSHA) the server has run since it started.
@@ -90,29 +85,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new(script()).arg("stop").arg(&self.name).status();
-    }
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run a helper command");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn parse_exports(out: &str) -> HashMap<String, String> {
-    out.lines()
-        .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 /// Another process campaigning in an election, driven over the agent line protocol.
 pub struct Agent {
     child: Child,
@@ -126,7 +98,13 @@ impl Agent {
     /// Starts this test binary again as the child agent (see `child::child_agent`).
     pub fn spawn() -> Agent {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["child_agent", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "child_agent",
+                "--exact",
+                "--nocapture",
+                "-q",
+                "--test-threads=1",
+            ])
             .env(child::ENV, "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -137,15 +115,10 @@ impl Agent {
         let (tx, lines) = channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-                // The test harness prints its own text too (even on the same line, before the
-                // first reply); the protocol's lines are prefixed.
-                if let Some(i) = line.find(child::PREFIX) {
-                    if tx
-                        .send(line[i + child::PREFIX.len()..].to_string())
-                        .is_err()
-                    {
-                        return;
-                    }
+                // The test harness prints its banner first; the protocol's lines are these.
+                let ours = ["ok", "err ", "event "].iter().any(|p| line.starts_with(p));
+                if ours && tx.send(line).is_err() {
+                    return;
                 }
             }
         });

@@ -35,6 +35,12 @@ pub async fn client(config: &Config) -> Result<Client> {
     if let Some(tls) = tls {
         options = options.with_tls(tls);
     }
+    if config.user.is_none() && config.password.is_some() {
+        // etcd authenticates a user; a password alone would be dropped without a word.
+        return Err(Error::invalid(
+            "user: etcd:// needs a user name before `:password@`",
+        ));
+    }
     if let Some(user) = &config.user {
         let password = config.password.as_ref().map(|p| p.expose()).unwrap_or("");
         options = options
@@ -191,5 +197,20 @@ pub async fn bounded<T>(
                 crate::uri::fmt_duration(limit)
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_without_a_user_is_refused_not_dropped() {
+        let config = Config::parse("etcd://:s3cret@127.0.0.1:1/p").unwrap();
+        let err = crate::runtime::block_on(async move { client(&config).await.err() })
+            .unwrap()
+            .expect("connected");
+        assert_eq!(err.code(), ErrorCode::InvalidArgument, "{err}");
+        assert!(err.message().contains("needs a user name"), "{err}");
     }
 }

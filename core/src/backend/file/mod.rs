@@ -13,10 +13,11 @@
 //! - `<name>.members/<id>`: one file per candidate, exclusively locked by it while it lives.
 
 mod record;
+mod safe_open;
 mod watch;
 
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read as _, Write};
+use std::fs::{self, File, TryLockError};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use record::Record;
+use safe_open::{open_read, open_rw};
 
 /// `sync=false` skips the `fsync` of the fencing ceiling: a machine crash (not a process crash)
 /// may then hand out a term again.
@@ -47,12 +49,7 @@ pub struct FileBackend {
 impl FileBackend {
     pub fn open(config: &Config) -> Result<FileBackend> {
         let dir = PathBuf::from(&config.path);
-        fs::create_dir_all(&dir).map_err(|e| {
-            Error::new(
-                ErrorCode::Permission,
-                format!("path `{}`: cannot create directory: {e}", dir.display()),
-            )
-        })?;
+        safe_open::prepare_dir(&dir)?;
         let sync = match config.param("sync") {
             None | Some("true") => true,
             Some("false") => false,
@@ -106,18 +103,9 @@ impl Paths {
     }
 }
 
-fn open_rw(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-}
-
 /// Whether someone holds the leadership lock, tested without taking it from anyone.
 fn lock_is_held(path: &Path) -> io::Result<bool> {
-    let f = match File::open(path) {
+    let f = match open_read(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
@@ -142,13 +130,14 @@ fn live_members(paths: &Paths) -> io::Result<Vec<Member>> {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue; // a member file being created (see `publish_member`)
         }
-        let Ok(f) = File::open(entry.path()) else {
+        // Skipped, not trusted: a link or a file of another user (see `safe_open`).
+        let Ok(f) = open_read(&entry.path()) else {
             continue;
         };
         match f.try_lock_shared() {
             Err(TryLockError::WouldBlock) => {
-                let mut s = String::new();
-                (&f).read_to_string(&mut s)?;
+                let bytes = safe_open::read_bounded(f, &entry.path())?;
+                let s = String::from_utf8_lossy(&bytes);
                 if let Some((id, value)) = s.trim_end_matches('\n').split_once('\t') {
                     members.push(Member {
                         id: id.to_string(),
@@ -171,7 +160,7 @@ fn live_members(paths: &Paths) -> io::Result<Vec<Member>> {
 /// as a crashed candidate's).
 fn publish_member(paths: &Paths, spec: &CandidateSpec) -> Result<File> {
     let path = paths.member(&spec.id);
-    if let Ok(existing) = File::open(&path) {
+    if let Ok(existing) = open_read(&path) {
         if matches!(existing.try_lock_shared(), Err(TryLockError::WouldBlock)) {
             return Err(Error::invalid(format!(
                 "option `id`: `{}` is already a candidate in election `{}`",
@@ -198,7 +187,7 @@ fn next_tmp_id() -> u64 {
 impl Backend for FileBackend {
     async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
         let paths = self.paths(&spec.election);
-        fs::create_dir_all(paths.members())?;
+        safe_open::prepare_dir(&paths.members())?;
         let member = publish_member(&paths, spec)?;
         Ok(Box::new(FileCandidacy {
             paths,

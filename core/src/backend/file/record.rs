@@ -13,13 +13,14 @@
 //! written under another boot id (or torn, or missing) is not trusted: the next term then starts
 //! above the ceiling.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use once_cell::sync::Lazy;
 
+use super::safe_open;
 use crate::event::LeaderInfo;
 
 /// How many terms one durable ceiling write covers.
@@ -102,7 +103,7 @@ pub(super) enum Read {
 }
 
 pub(super) fn read(path: &Path) -> io::Result<Read> {
-    match fs::read(path) {
+    match safe_open::read(path) {
         Ok(bytes) if bytes.is_empty() => Ok(Read::Missing),
         Ok(bytes) => Ok(std::str::from_utf8(&bytes)
             .ok()
@@ -130,8 +131,8 @@ pub(super) fn next_term(leader: &Path, ceiling: &Path, durable: bool) -> io::Res
 }
 
 fn read_ceiling(path: &Path) -> io::Result<u64> {
-    match fs::read_to_string(path) {
-        Ok(s) => s.trim().parse().map_err(|_| {
+    match safe_open::read(path) {
+        Ok(s) => String::from_utf8_lossy(&s).trim().parse().map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -149,11 +150,7 @@ fn read_ceiling(path: &Path) -> io::Result<u64> {
 fn write_ceiling(path: &Path, value: u64) -> io::Result<()> {
     let tmp = path.with_extension("ceiling.tmp");
     {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
+        let mut f = safe_open::create(&tmp)?;
         writeln!(f, "{value}")?;
         f.sync_all()?;
     }
@@ -204,13 +201,7 @@ mod tests {
         let (l, c) = (dir.join("x.leader"), dir.join("x.ceiling"));
         let _ = fs::remove_file(&l);
         let _ = fs::remove_file(&c);
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&l)
-            .unwrap();
+        let f = safe_open::open_rw(&l).unwrap();
         let t1 = next_term(&l, &c, true).unwrap();
         assert_eq!(t1, 1);
         Record::new(leader(t1)).write_to(&f).unwrap();

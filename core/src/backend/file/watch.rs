@@ -4,12 +4,15 @@
 //! (`IN_MODIFY`), a leader that releases or dies closes its record file (`IN_CLOSE_WRITE`, which
 //! the kernel produces at process exit too) and the lock file. Each event is answered with a
 //! [`probe`]: a non-blocking shared `flock` on the lock file tells whether anyone holds it, the
-//! record says who.
+//! record says who. When the kernel's event queue overflows (`IN_Q_OVERFLOW`), events were
+//! lost, one of ours perhaps among them: that too is answered with a probe.
 
 use std::io;
 use std::time::Duration;
 
-use inotify::{EventStream, Inotify, WatchMask};
+use std::ffi::OsStr;
+
+use inotify::{EventMask, EventStream, Inotify, WatchMask};
 use tokio::sync::mpsc;
 
 use super::record::{self, Read};
@@ -75,9 +78,9 @@ async fn follow(
         loop {
             tokio::select! {
                 _ = tx.closed() => return,
-                ev = next_name(&mut stream) => match ev {
-                    Some(Ok(Some(name))) if name.starts_with(&format!("{}.", paths.base)) => break,
-                    Some(Ok(_)) => continue,
+                ev = next_wakes(&mut stream, &paths.base) => match ev {
+                    Some(Ok(true)) => break,
+                    Some(Ok(false)) => continue,
                     Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
                     None => return,
                 }
@@ -116,11 +119,38 @@ async fn settle(
     }
 }
 
-/// The file name of the next inotify event (a minimal `StreamExt::next`, so that we need no
-/// `futures` dependency).
-async fn next_name(s: &mut EventStream<Vec<u8>>) -> Option<io::Result<Option<String>>> {
+/// Whether the next inotify event calls for a new look at election `base` (a minimal
+/// `StreamExt::next`, so that we need no `futures` dependency).
+async fn next_wakes(s: &mut EventStream<Vec<u8>>, base: &str) -> Option<io::Result<bool>> {
     use futures_core::Stream;
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx))
         .await
-        .map(|r| r.map(|ev| ev.name.map(|n| n.to_string_lossy().into_owned())))
+        .map(|r| r.map(|ev| wakes(ev.mask, ev.name.as_deref(), base)))
+}
+
+/// An event on one of the election's files (`<base>.lock`, `<base>.leader`...), or a queue
+/// overflow, after which any of them may have changed unseen.
+fn wakes(mask: EventMask, name: Option<&OsStr>, base: &str) -> bool {
+    if mask.contains(EventMask::Q_OVERFLOW) {
+        return true;
+    }
+    name.and_then(OsStr::to_str)
+        .and_then(|n| n.strip_prefix(base))
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overflow_or_an_event_on_the_elections_files_wakes_the_observer() {
+        let name = |n: &'static str| Some(OsStr::new(n));
+        assert!(wakes(EventMask::Q_OVERFLOW, None, "job"), "lost events");
+        assert!(wakes(EventMask::MODIFY, name("job.leader"), "job"));
+        assert!(wakes(EventMask::CLOSE_WRITE, name("job.lock"), "job"));
+        assert!(!wakes(EventMask::MODIFY, name("jobs.leader"), "job"));
+        assert!(!wakes(EventMask::MODIFY, name("other.leader"), "job"));
+        assert!(!wakes(EventMask::MODIFY, None, "job"));
+    }
 }

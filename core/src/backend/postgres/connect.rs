@@ -71,8 +71,7 @@ impl Params {
         })
     }
 
-    /// Opens a session (with `synchronous_commit` at least `on`, see [`SYNCHRONOUS_COMMIT`]). Its
-    /// notifications (LISTEN) arrive on the returned receiver, which ends
+    /// Opens a session. Its notifications (LISTEN) arrive on the returned receiver, which ends
     /// when the connection does; dropping the receiver is fine.
     pub async fn open(&self) -> Result<(Client, mpsc::UnboundedReceiver<Notification>)> {
         match &self.tls.client {
@@ -98,7 +97,7 @@ impl Params {
             .map_err(|e| self.error(e, "cannot connect"))?;
         let (tx, rx) = mpsc::unbounded_channel();
         // Drives the connection (queries included) and forwards notifications until it ends.
-        let driver = tokio::spawn(async move {
+        tokio::spawn(async move {
             while let Some(msg) = poll_fn(|cx| connection.poll_message(cx)).await {
                 match msg {
                     Ok(AsyncMessage::Notification(n)) => {
@@ -112,13 +111,19 @@ impl Params {
                 }
             }
         });
-        // A lease granted or renewed in a commit that the server acknowledged before it was
-        // durable can be lost in a crash, and its term handed out again.
-        if let Err(e) = client.batch_execute(SYNCHRONOUS_COMMIT).await {
-            driver.abort();
-            return Err(self.error(e, "setting synchronous_commit"));
-        }
         Ok((client, rx))
+    }
+
+    /// Opens a statement session: as [`Params::open`], with `synchronous_commit` at least `on`
+    /// (see [`SYNCHRONOUS_COMMIT`]): a lease granted or renewed in a commit that the server
+    /// acknowledged before it was durable can be lost in a crash, and its term handed out again.
+    pub async fn open_statements(&self) -> Result<Client> {
+        let (client, _notifications) = self.open().await?;
+        client
+            .batch_execute(SYNCHRONOUS_COMMIT)
+            .await
+            .map_err(|e| self.error(e, "setting synchronous_commit"))?;
+        Ok(client)
     }
 
     /// A driver error as an elect error, with `what` in front; never contains the password
@@ -217,7 +222,7 @@ impl Session {
             return Ok(c.clone());
         }
         *slot = None;
-        let (client, _notifications) = self.params.open().await?;
+        let client = self.params.open_statements().await?;
         let client = std::sync::Arc::new(client);
         *slot = Some(client.clone());
         Ok(client)

@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
@@ -44,7 +45,10 @@ use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
 use listener::Listener;
+#[cfg(feature = "testing")]
 pub use listener::NOTIFICATIONS;
+#[cfg(not(feature = "testing"))]
+use listener::NOTIFICATIONS;
 use rounds::Rounds;
 use schema::Names;
 use sql::Statements;
@@ -64,6 +68,8 @@ pub(crate) struct Shared {
     ttl: Duration,
     renew: Duration,
     retry: Duration,
+    /// The server's clock (`now()`) as the rounds read it.
+    clock: ClockCheck,
 }
 
 impl Shared {
@@ -84,7 +90,7 @@ impl PgBackend {
         let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
         let names = Names::from_config(config)?;
-        let (client, _notifications) = params.open().await?;
+        let client = params.open_statements().await?;
         names.ensure(&client, &params).await?;
         let listener = Listener::new(params.clone());
         let shared = Arc::new(Shared {
@@ -97,6 +103,7 @@ impl PgBackend {
             ttl: config.ttl,
             renew: config.renew(),
             retry: config.retry,
+            clock: ClockCheck::new("postgres", config.margin()),
         });
         // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
         // is left, less a little so that its own, clearer error wins the race.

@@ -229,8 +229,9 @@ impl Rounds {
             let mut reg = self.lock();
             reg.in_flight = None;
             match outcome {
-                Ok((renewed, leaders)) => {
+                Ok((renewed, leaders, server_ms)) => {
                     let arrived = Instant::now();
+                    let jumped = server_ms.and_then(|ms| shared.clock.check(start, arrived, ms));
                     let watched: HashSet<&String> = batch.watched.iter().collect();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {
@@ -239,15 +240,20 @@ impl Rounds {
                         let granted = renewed.get(&(lease.election.clone(), lease.term)).copied();
                         lease.last = Some((
                             start,
-                            granted.ok_or_else(|| {
-                                Error::new(
+                            match (granted, &jumped) {
+                                (Some(ttl), None) => Ok(ttl),
+                                (_, Some(message)) => Err(Error::new(
+                                    ErrorCode::NotLeader,
+                                    format!("the lease on `{}`: {message}", lease.election),
+                                )),
+                                (None, None) => Err(Error::new(
                                     ErrorCode::NotLeader,
                                     format!(
                                         "the lease on `{}` (term {}) expired or was taken over",
                                         lease.election, lease.term
                                     ),
-                                )
-                            }),
+                                )),
+                            },
                         ));
                     }
                     for (election, w) in reg.watched.iter_mut() {
@@ -288,6 +294,8 @@ struct Batch {
 }
 
 type Renewed = HashMap<(String, i64), Duration>;
+/// The server's `now()` in milliseconds since the epoch, as the round read it.
+type ServerMs = Option<f64>;
 type Leaders = HashMap<String, (LeaderInfo, Duration)>;
 
 impl Batch {
@@ -318,7 +326,7 @@ impl Batch {
         b
     }
 
-    async fn send(&self, shared: &Shared) -> Result<(Renewed, Leaders)> {
+    async fn send(&self, shared: &Shared) -> Result<(Renewed, Leaders, ServerMs)> {
         let client = shared.lease.client().await?;
         let ttl_ms = shared.ttl.as_millis() as i64;
         let rows = client
@@ -340,6 +348,7 @@ impl Batch {
             .map_err(|e| shared.params.error(e, "renewal round"))?;
         let mut renewed = Renewed::new();
         let mut leaders = Leaders::new();
+        let mut server_ms = None;
         for row in rows {
             let kind: &str = row.get(0);
             let election: String = row.get(1);
@@ -347,7 +356,7 @@ impl Batch {
             let ms: f64 = row.get(5);
             let left = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
             if kind == "now" {
-                continue;
+                server_ms = Some(ms);
             } else if kind == "renewed" {
                 renewed.insert((election, term), left);
             } else {
@@ -359,7 +368,7 @@ impl Batch {
                 leaders.insert(election, (leader, left));
             }
         }
-        Ok((renewed, leaders))
+        Ok((renewed, leaders, server_ms))
     }
 }
 

@@ -23,8 +23,8 @@ pub(super) struct Statements {
     /// $7 m_values[], $8 watched[], $9 owners[]` -> rows `(kind, election, holder, value, term,
     /// ms)`: kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
     /// watched election that has a live leader, and one row of kind `now` whose ms is the
-    /// server's clock (`now()`, milliseconds since the epoch). The one statement per renewal period that keeps
-    /// every lease, membership and observer of this connection alive.
+    /// server's clock (`now()`, milliseconds since the epoch). The one statement per renewal
+    /// period that keeps every lease, membership and observer of this connection alive.
     pub round: String,
     /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel, $5 owner` -> one row if
     /// released (and notified).

@@ -7,7 +7,8 @@
 //!
 //! As in libpq, `prefer` and `require` encrypt without authenticating the server (protection
 //! against passive eavesdropping only) unless `sslrootcert` names a CA file, in which case the
-//! certificate is verified as with `verify-full`. `verify-full` without `sslrootcert` trusts the
+//! certificate is verified as with `verify-full`. Unlike libpq, `prefer` with `sslrootcert`
+//! does not fall back to plain text when the server offers no TLS: it fails as `require` does. `verify-full` without `sslrootcert` trusts the
 //! system's root certificates.
 
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub(super) fn from_config(config: &Config) -> Result<Tls> {
                 client: None,
             })
         }
+        // A CA given is a request to authenticate the server: no plain-text fallback then.
+        "prefer" if config.param("sslrootcert").is_some() => (SslMode::Require, true),
         "prefer" => (SslMode::Prefer, false),
         "require" => (SslMode::Require, false),
         "verify-full" => (SslMode::Require, true),

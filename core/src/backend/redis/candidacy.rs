@@ -182,12 +182,15 @@ impl Candidacy for RedisCandidacy {
         };
         match verdict {
             (sent_at, true) => Ok(Renewal { sent_at, ttl }),
-            (_, false) => Err(Error::new(
+            (sent_at, false) => Err(Error::new(
                 ErrorCode::NotLeader,
-                format!(
-                    "election `{}`: the lock expired or another candidate holds it",
-                    self.spec.election
-                ),
+                match self.shared.clock_jump_at(sent_at) {
+                    Some(jumped) => format!("election `{}`: {jumped}", self.spec.election),
+                    None => format!(
+                        "election `{}`: the lock expired or another candidate holds it",
+                        self.spec.election
+                    ),
+                },
             )),
         }
     }

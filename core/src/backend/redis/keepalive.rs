@@ -116,9 +116,11 @@ pub async fn send(
         ));
     };
     shared.learn_max_ttl(hold);
-    let _ = (server_ms, received_at);
+    let jumped = shared
+        .check_clock(sent_at, received_at, server_ms)
+        .is_some();
     let (verdicts, terms) = out.split_at(locks.len().min(out.len()));
-    let verdicts: Vec<bool> = verdicts.iter().map(|v| *v == 1).collect();
+    let verdicts: Vec<bool> = verdicts.iter().map(|v| *v == 1 && !jumped).collect();
     for ((key, _, token), ok) in locks.iter().zip(&verdicts) {
         shared.registry.record(*key, token, sent_at, *ok);
     }

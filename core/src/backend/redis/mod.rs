@@ -21,7 +21,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use redis::aio::PubSubStream;
@@ -29,6 +29,7 @@ use redis::ScriptInvocation;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
@@ -41,6 +42,7 @@ mod keys;
 mod notify;
 mod scripts;
 
+#[cfg(feature = "testing")]
 pub use notify::{stats, WakeStats};
 
 /// Store-specific query parameters: `prefix` (namespace of every key and channel, default
@@ -59,6 +61,11 @@ pub(crate) struct Shared {
     /// acquire script's restart guard holds grants that long after the server started.
     max_ttl: AtomicU64,
     retry: Duration,
+    /// The server's clock as the keep-alives read it.
+    clock: ClockCheck,
+    /// The send time of the keep-alive that found the server's clock jumped, and the message
+    /// for the leaders it stepped down.
+    clock_jump: std::sync::Mutex<Option<(Instant, String)>>,
     /// Half the renewal period of the config that opened the store. Elections that share the
     /// connection (same URI and ttl) but set a different `renew` or `margin` still use it.
     keepalive_every: Duration,
@@ -70,6 +77,28 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Reads the server's time from a keep-alive reply: when the server's clock ran ahead by
+    /// more than the margin, returns the message for the leaders, who then step down.
+    fn check_clock(
+        &self,
+        sent_at: Instant,
+        received_at: Instant,
+        server_ms: u64,
+    ) -> Option<String> {
+        let message = self.clock.check(sent_at, received_at, server_ms as f64)?;
+        *self.clock_jump.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((sent_at, message.clone()));
+        Some(message)
+    }
+
+    /// The clock message of the keep-alive sent at `sent_at`, if it found the clock jumped.
+    fn clock_jump_at(&self, sent_at: Instant) -> Option<String> {
+        let jump = self.clock_jump.lock().unwrap_or_else(|e| e.into_inner());
+        jump.as_ref()
+            .filter(|(at, _)| *at == sent_at)
+            .map(|(_, m)| m.clone())
+    }
+
     fn max_ttl_ms(&self) -> u64 {
         self.max_ttl.load(Ordering::Relaxed)
     }
@@ -130,6 +159,8 @@ impl RedisBackend {
             ttl_ms: config.ttl.as_millis() as u64,
             max_ttl: AtomicU64::new(config.ttl.as_millis() as u64),
             retry: config.retry,
+            clock: ClockCheck::new("redis", config.margin()),
+            clock_jump: Default::default(),
             keepalive_every: (config.renew() / 2).max(Duration::from_millis(10)),
             registry: keepalive::Registry::default(),
             wakers: Arc::default(),

@@ -24,6 +24,7 @@ use super::keys::Keys;
 use crate::error::Result;
 
 /// How the candidates of this process came to be granted the lock, since it started.
+#[cfg(feature = "testing")]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WakeStats {
     /// Granted on the first attempt of a campaign (the lock was free).
@@ -42,6 +43,7 @@ static AFTER_TIMER: AtomicU64 = AtomicU64::new(0);
 static WAITING: AtomicU64 = AtomicU64::new(0);
 
 /// Process-wide counters of how grants came about (all Redis stores of the process).
+#[cfg(feature = "testing")]
 pub fn stats() -> WakeStats {
     WakeStats {
         first_try: FIRST_TRY.load(Relaxed),

@@ -221,6 +221,23 @@ impl ZkCandidacy {
         Ok(stat.map(|_| watcher))
     }
 
+    /// Waits until the session confirms a contact later than `sent_at`.
+    async fn contact_after(&self, sent_at: Instant) -> Result<()> {
+        let mut contact = self.session.contact();
+        loop {
+            let c = *contact.borrow_and_update();
+            if c.link == Link::Ended {
+                return Err(not_leader("the ZooKeeper session ended"));
+            }
+            if c.sent_at > sent_at {
+                return Ok(());
+            }
+            if contact.changed().await.is_err() {
+                return Err(not_leader("the ZooKeeper session ended"));
+            }
+        }
+    }
+
     async fn delete_node(&mut self) -> Result<()> {
         self.leading = None;
         let node = std::mem::replace(&mut self.node, Node::None);
@@ -274,6 +291,14 @@ impl Candidacy for ZkCandidacy {
             };
             if pos == 0 {
                 let sent_at = self.session.contact().borrow().sent_at;
+                if sent_at + self.session.timeout * 2 / 3 <= Instant::now() {
+                    // Heartbeats have not been confirmed for longer than their usual lag (a
+                    // disconnection, a slow ensemble): a lease from that contact would be
+                    // nearly over, or over. Wait for a fresher one, then read the line again.
+                    self.own_watch = Some((name, own_watch));
+                    self.contact_after(sent_at).await?;
+                    continue;
+                }
                 self.leading = Some(Leading {
                     verified_epoch: epoch,
                     reported: sent_at,

@@ -18,6 +18,7 @@ mod observe;
 mod paths;
 mod session;
 
+#[cfg(feature = "testing")]
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub const OPTIONS: &[&str] = &["acl"];
 /// How many candidates of this process wait on their predecessor's node now, and how many such
 /// waits have been woken since the process started. Lets tests and operators check that a
 /// handover wakes one waiter, not all of them.
+#[cfg(feature = "testing")]
 pub fn wait_stats() -> (usize, u64) {
     (
         candidacy::WAITING.load(Ordering::Relaxed),

@@ -40,37 +40,54 @@ final class Connector {
 
     private void run(LeaderElection election, EventSink sink, long retryMillis, LongSupplier open) {
         for (int attempt = 1; stopped.getCount() > 0; attempt++) {
+            long handle;
             try {
-                election.connected(open.getAsLong());
-                if (attempt > 1) {
-                    LOG.log(System.Logger.Level.INFO, "election `{0}` reached its store after {1} attempts",
-                            election.name(), attempt);
-                }
-                return;
+                handle = open.getAsLong();
             } catch (ElectException e) {
-                lastError = e;
-                boolean retry = e instanceof ElectException.Unreachable || e instanceof ElectException.Timeout
-                        || e instanceof ElectException.Store;
-                if (attempt == 1 || !retry) {
-                    String message = "election `" + election.name() + "` cannot reach its store"
-                            + (retry ? " (retrying every " + retryMillis + " ms): " : ", giving up: ")
-                            + e.getMessage();
-                    LOG.log(retry ? System.Logger.Level.WARNING : System.Logger.Level.ERROR, message);
-                    report(sink, message);
-                } else {
-                    LOG.log(System.Logger.Level.DEBUG, "election `{0}`: attempt {1}: {2}",
-                            election.name(), attempt, e.getMessage());
-                }
-                if (!retry) {
+                if (!failed(election, sink, retryMillis, attempt, e)) {
                     return;
                 }
+                try {
+                    stopped.await(retryMillis, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                continue;
+            }
+            if (attempt > 1) {
+                LOG.log(System.Logger.Level.INFO, "election `{0}` reached its store after {1} attempts",
+                        election.name(), attempt);
             }
             try {
-                stopped.await(retryMillis, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
+                election.connected(handle);
+            } catch (ElectException e) {
+                // Connected, but start()/observe() failed: not a reason to connect again.
+                lastError = e;
+                String message = "election `" + election.name() + "` connected but could not begin: "
+                        + e.getMessage();
+                LOG.log(System.Logger.Level.ERROR, message);
+                report(sink, message);
             }
+            return;
         }
+    }
+
+    /** Records and reports a failed attempt; whether another one may succeed. */
+    private boolean failed(LeaderElection election, EventSink sink, long retryMillis, int attempt,
+            ElectException e) {
+        lastError = e;
+        boolean retry = e instanceof ElectException.Unreachable || e instanceof ElectException.Timeout
+                || e instanceof ElectException.Store;
+        if (attempt == 1 || !retry) {
+            String message = "election `" + election.name() + "` cannot reach its store"
+                    + (retry ? " (retrying every " + retryMillis + " ms): " : ", giving up: ") + e.getMessage();
+            LOG.log(retry ? System.Logger.Level.WARNING : System.Logger.Level.ERROR, message);
+            report(sink, message);
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, "election `{0}`: attempt {1}: {2}",
+                    election.name(), attempt, e.getMessage());
+        }
+        return retry;
     }
 
     /** Before connecting there is no dispatcher thread, so this one is the only caller. */

@@ -13,10 +13,11 @@ import java.util.concurrent.CompletableFuture;
  * global reference, and a reference back would keep a forgotten election from its Cleaner.
  */
 final class EventSink {
-    static final int ELECTED = 0;
-    static final int REVOKED = 1;
-    static final int LEADER_CHANGED = 2;
-    static final int ERROR = 3;
+    /** Core's numbers of the event kinds ({@code EventKind}; checked by TablesTest). */
+    static final int ELECTED = 1;
+    static final int REVOKED = 2;
+    static final int LEADER_CHANGED = 3;
+    static final int ERROR = 4;
 
     private static final System.Logger LOG = System.getLogger("io.elect");
 

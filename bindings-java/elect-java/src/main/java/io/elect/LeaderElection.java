@@ -325,7 +325,9 @@ public final class LeaderElection implements AutoCloseable {
     public void resign() {
         long h = handle;
         if (h == 0) {
-            handle(); // closed: ElectException.Closed
+            if (closed.get()) {
+                handle(); // ElectException.Closed, as from the native side
+            }
             return;
         }
         try {

@@ -53,6 +53,12 @@ final class NativeElection {
 
     static native String version();
 
+    /**
+     * Core's tables this package mirrors, one row a line: {@code option <name> <kind> <default>},
+     * {@code event <number> <name>}, {@code reason <number> <name>} (checked by TablesTest).
+     */
+    static native String tables();
+
     /** Panics in Rust, to test that a panic surfaces as an exception. */
     static native void panicForTests();
 }

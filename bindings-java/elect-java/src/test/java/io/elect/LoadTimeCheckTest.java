@@ -54,31 +54,21 @@ class LoadTimeCheckTest {
         assertTrue(outcome.startsWith("java.lang.UnsatisfiedLinkError") && outcome.contains(part), outcome);
     }
 
-    /** Compiles {@code source} as io.elect.NativeElection and reports how loading it ends. */
+    /**
+     * Compiles {@code source} as io.elect.NativeElection and reports how loading it ends
+     * ({@link NativeLoadProbe} with the altered class ahead of the real one).
+     */
     private String load(String source) throws IOException, InterruptedException {
         Path src = dir.resolve("src/io/elect");
         Files.createDirectories(src);
         Files.writeString(src.resolve("NativeElection.java"), source);
-        Files.writeString(src.resolve("LoadProbe.java"), """
-                package io.elect;
-                public class LoadProbe {
-                    public static void main(String[] args) {
-                        try {
-                            NativeElection.version();
-                            System.out.println("loaded");
-                        } catch (Throwable t) {
-                            System.out.println(t.toString().replace('\\n', ' '));
-                        }
-                    }
-                }
-                """);
         Path classes = dir.resolve("classes");
         String cp = System.getProperty("java.class.path");
         int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
-                "-cp", cp, src.resolve("NativeElection.java").toString(), src.resolve("LoadProbe.java").toString());
+                "-cp", cp, src.resolve("NativeElection.java").toString());
         assertEquals(0, rc, "the altered class must compile");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xcheck:jni", "-cp", classes + ":" + cp, "io.elect.LoadProbe")
+        Process p = new ProcessBuilder(java, "-Xcheck:jni", "-cp", classes + ":" + cp, "io.elect.NativeLoadProbe")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));

@@ -253,11 +253,20 @@ public final class CuratorComparison {
         return out;
     }
 
+    /**
+     * The p-th percentile of sorted values by nearest rank, the one definition of every benchmark
+     * of the project (bench/README.md): the smallest value such that at least p % are at or below.
+     */
+    static long nearestRank(long[] sorted, int p) {
+        int rank = (int) Math.ceil(sorted.length * (p / 100.0));
+        return sorted[Math.max(1, rank) - 1];
+    }
+
     private static void report(String lib, String what, long[] values, double unit, String unitName) {
         long[] v = values.clone();
         Arrays.sort(v);
-        double median = v[v.length / 2] / unit;
-        double p99 = v[Math.max(0, (int) Math.ceil(v.length * 0.99) - 1)] / unit;
+        double median = nearestRank(v, 50) / unit;
+        double p99 = nearestRank(v, 99) / unit;
         System.out.printf(Locale.ROOT, "%-8s %-20s median %9.3f %s   p99 %9.3f %s   (n=%d)%n",
                 lib, what, median, unitName, p99, unitName, v.length);
     }

@@ -116,6 +116,8 @@ public class LeaderOnlyPostProcessor extends AbstractBeanFactoryAwareAdvisingPos
             return unknown;
         }
         List<ConfigurationPropertyName> known = new ArrayList<>();
+        // elect-java's own system properties (elect.native.dir, elect.native.library).
+        known.add(ConfigurationPropertyName.of("elect.native"));
         for (PropertyDescriptor d : BeanUtils.getPropertyDescriptors(ElectProperties.class)) {
             if (d.getReadMethod() != null && !d.getName().equals("class")) {
                 known.add(ConfigurationPropertyName.adapt("elect." + d.getName(), '.'));

@@ -41,7 +41,7 @@ class ElectAutoConfigurationTest {
 
     private ApplicationContextRunner runner() {
         return new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class))
+                .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
                 .withUserConfiguration(EventCollector.class);
     }
 

@@ -1,0 +1,188 @@
+//! The options every store understands: one table, from which the connection-string parser
+//! takes its list and against which every binding checks its own builder, keyword arguments or
+//! properties (the way they check `ErrorCode::ALL`).
+
+use crate::error::Result;
+use crate::uri::Config;
+
+impl Config {
+    /// Parses `uri`, then applies `pairs` (options given in code: a builder, keyword
+    /// arguments, `elect_options`) in order, each validated like the query parameter of that
+    /// name, and then the cross-option checks. What every binding's `open` does.
+    pub fn parse_with<K: AsRef<str>, V: AsRef<str>>(
+        uri: &str,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Config> {
+        let mut config = Config::parse(uri)?;
+        for (key, value) in pairs {
+            config.set(key.as_ref(), value.as_ref())?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// What an option's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptionKind {
+    /// A duration such as `500ms`, `10s`, `1m`.
+    Duration,
+    /// Free text.
+    Text,
+}
+
+impl OptionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OptionKind::Duration => "duration",
+            OptionKind::Text => "text",
+        }
+    }
+}
+
+/// An option every store understands, settable as a query parameter or through `Config::set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommonOption {
+    Ttl,
+    Renew,
+    Retry,
+    Id,
+    Value,
+    Silence,
+    ConnectTimeout,
+    Margin,
+}
+
+impl CommonOption {
+    /// Every option, in the order the documentation lists them.
+    pub const ALL: [CommonOption; 8] = [
+        CommonOption::Ttl,
+        CommonOption::Renew,
+        CommonOption::Retry,
+        CommonOption::Id,
+        CommonOption::Value,
+        CommonOption::Silence,
+        CommonOption::ConnectTimeout,
+        CommonOption::Margin,
+    ];
+
+    /// The names of [`CommonOption::ALL`], in the same order.
+    pub const NAMES: [&'static str; 8] = {
+        let mut names = [""; 8];
+        let mut i = 0;
+        while i < 8 {
+            names[i] = CommonOption::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The name in a connection string's query and in `Config::set`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CommonOption::Ttl => "ttl",
+            CommonOption::Renew => "renew",
+            CommonOption::Retry => "retry",
+            CommonOption::Id => "id",
+            CommonOption::Value => "value",
+            CommonOption::Silence => "silence",
+            CommonOption::ConnectTimeout => "connect_timeout",
+            CommonOption::Margin => "margin",
+        }
+    }
+
+    pub fn kind(self) -> OptionKind {
+        match self {
+            CommonOption::Id | CommonOption::Value => OptionKind::Text,
+            _ => OptionKind::Duration,
+        }
+    }
+
+    /// The default, as documentation shows it.
+    pub fn default_text(self) -> &'static str {
+        match self {
+            CommonOption::Ttl => "10s",
+            CommonOption::Renew => "ttl/3",
+            CommonOption::Retry => "1s",
+            CommonOption::Id => "hostname-pid-random",
+            CommonOption::Value => "",
+            CommonOption::Silence => "0s",
+            CommonOption::ConnectTimeout => "5s",
+            CommonOption::Margin => "ttl/10",
+        }
+    }
+
+    /// One line for people.
+    pub fn doc(self) -> &'static str {
+        match self {
+            CommonOption::Ttl => "how long a lease lives without renewal",
+            CommonOption::Renew => "interval between lease renewals; shorter than ttl",
+            CommonOption::Retry => "pause between attempts after a store error",
+            CommonOption::Id => "this candidate's id, unique within the election",
+            CommonOption::Value => "what observers see next to the id (e.g. an address)",
+            CommonOption::Silence => "pause after losing or resigning before campaigning again",
+            CommonOption::ConnectTimeout => "limit on establishing a store connection",
+            CommonOption::Margin => {
+                "how long before the lease's end a leader stops believing it leads"
+            }
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CommonOption> {
+        CommonOption::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn pairs_win_over_the_query_and_are_validated_alike() {
+        let c = Config::parse_with("file:///tmp/x?ttl=10s", [("ttl", "20s")]).unwrap();
+        assert_eq!(c.ttl, Duration::from_secs(20));
+        let e = Config::parse_with("file:///tmp/x", [("ttl", "soon")]).unwrap_err();
+        assert!(e.message().contains("ttl"), "{e:?}");
+        let e = Config::parse_with("file:///tmp/x", [("renew", "20s")]).unwrap_err();
+        assert!(e.message().contains("renew"), "{e:?}");
+    }
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for o in CommonOption::ALL {
+            assert_eq!(CommonOption::from_name(o.name()), Some(o));
+        }
+        assert_eq!(
+            CommonOption::NAMES.to_vec(),
+            CommonOption::ALL.map(|o| o.name()).to_vec()
+        );
+    }
+
+    #[test]
+    fn the_documented_defaults_are_the_parsers() {
+        let c = Config::parse("file:///tmp/x").unwrap();
+        let d = |o: CommonOption| crate::uri::parse_duration(o.default_text()).unwrap();
+        assert_eq!(c.ttl, d(CommonOption::Ttl));
+        assert_eq!(c.retry, d(CommonOption::Retry));
+        assert_eq!(c.silence, d(CommonOption::Silence));
+        assert_eq!(c.connect_timeout, d(CommonOption::ConnectTimeout));
+        assert_eq!(c.renew(), c.ttl / 3);
+        assert_eq!(c.margin(), c.ttl / 10);
+        assert_eq!(c.value, "");
+        let _: Duration = c.ttl;
+    }
+
+    #[test]
+    fn every_option_is_accepted_with_a_value_of_its_kind() {
+        for o in CommonOption::ALL {
+            let mut c = Config::parse("file:///tmp/x?ttl=10s").unwrap();
+            let value = match o.kind() {
+                OptionKind::Duration => "1s",
+                OptionKind::Text => "x",
+            };
+            c.set(o.name(), value)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", o.name()));
+        }
+    }
+}

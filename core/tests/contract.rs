@@ -1,0 +1,64 @@
+//! The store contract (`elect_testkit::contract`) run against every store: the file store, and
+//! real etcd, ZooKeeper, Redis and PostgreSQL servers (the run's shared ones when
+//! `scripts/test` exported them; the restart case starts a server of its own).
+//!
+//! The file store has no pause case: a paused process keeps its `flock`, so nobody else can
+//! lead until it dies, and it has no server to restart.
+
+use elect_testkit::contract::{self, Subject};
+use elect_testkit::Store;
+
+elect_testkit::agent_child!();
+
+/// The cases of one store; `$subject` makes a fresh subject for each case, `$server` (a server
+/// store) adds the cases that pause a leader or restart the server.
+macro_rules! contract {
+    ($store:ident, $subject:expr $(, $server:expr)?) => {
+        mod $store {
+            use super::*;
+
+            #[test]
+            fn handover() {
+                contract::handover(&$subject)
+            }
+
+            #[test]
+            fn token_order() {
+                contract::token_order(&$subject)
+            }
+
+            #[test]
+            fn observers() {
+                contract::observers(&$subject)
+            }
+
+            #[test]
+            fn bad_input() {
+                contract::bad_input(&$subject)
+            }
+
+            #[test]
+            fn sigkill() {
+                contract::sigkill(&$subject)
+            }
+
+            $(
+                #[test]
+                fn sigstop_fenced() {
+                    contract::sigstop_fenced(&Subject::shared($server))
+                }
+
+                #[test]
+                fn restart() {
+                    contract::restart(&Subject::own($server, "restart"))
+                }
+            )?
+        }
+    };
+}
+
+contract!(file, Subject::file());
+contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd);
+contract!(zk, Subject::shared(Store::Zk), Store::Zk);
+contract!(redis, Subject::shared(Store::Redis), Store::Redis);
+contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres);

@@ -1,0 +1,69 @@
+//! Waiting on elections in this process: for events, for a sole leader, for members.
+
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use elect_core::{Election, Event};
+
+/// How long a test waits for anything that should happen.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Opens `uri` (options included) as election `name`, with a handler that forwards every event
+/// to the returned receiver.
+pub fn open_recording(uri: &str, name: &str) -> (Election, Receiver<Event>) {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        uri,
+        name,
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+        })),
+    )
+    .unwrap_or_else(|e| panic!("open {uri}: {e:?}"));
+    (e, rx)
+}
+
+/// Waits up to `within` for the next event matching `pred`, skipping others.
+pub fn expect_within(
+    rx: &Receiver<Event>,
+    within: Duration,
+    pred: impl Fn(&Event) -> bool,
+) -> Event {
+    let end = Instant::now() + within;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let ev = rx.recv_timeout(left).expect("event did not arrive in time");
+        if pred(&ev) {
+            return ev;
+        }
+    }
+}
+
+/// Polls `f` (a store read or an atomic load) until it holds; membership and most counters
+/// have no event to await.
+pub fn until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + within;
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits until `e` sees `n` members (candidates join in the background after `start`).
+pub fn members(e: &Election, n: usize) {
+    until(&format!("{n} members"), WAIT, || {
+        e.members().map(|m| m.len()).unwrap_or(0) >= n
+    });
+}
+
+/// Polls until exactly one of `es` leads, checking on every round that never two do.
+pub fn sole_leader<'a>(es: &[&'a Election], within: Duration) -> &'a Election {
+    let mut found = None;
+    until("a leader", within, || {
+        let leaders: Vec<_> = es.iter().copied().filter(|e| e.is_leader()).collect();
+        assert!(leaders.len() <= 1, "two leaders at once");
+        found = leaders.first().copied();
+        found.is_some()
+    });
+    found.unwrap()
+}
