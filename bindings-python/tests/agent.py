@@ -128,7 +128,7 @@ def work_loop(election: elect.Election, resource: "tuple[str, int]", every: floa
             t0 = time.monotonic_ns()
             try:
                 if conn is None:
-                    conn = socket.create_connection(resource, timeout=2)
+                    conn = socket.create_connection(resource, timeout=0.25)
                 conn.sendall(f"write {label} {token}\n".encode())
                 result = conn.makefile().readline().strip()
             except OSError:

@@ -47,16 +47,14 @@ def check_s1(history):
 
 
 def grants(history):
-    """(first time seen, token, proc) for each term a process held, in grant order."""
+    """(first true sample, token, proc) for each term a process acted on, in grant order.
+    Samples carry the agents' own clock readings; `elected` events are stamped on arrival,
+    too coarsely to order grants that come milliseconds apart."""
     first = {}
-    for r in history:
-        if r["kind"] == "sample" and r["leading"] and r["token"] > 0:
-            key, t = (r["proc"], r["token"]), r["t1"]
-        elif r["kind"] == "elected":
-            key, t = (r["proc"], r["term"]), r["t"]
-        else:
-            continue
-        first[key] = min(t, first.get(key, t))
+    for r in of(history, "sample"):
+        if r["leading"] and r["token"] > 0:
+            key = (r["proc"], r["token"])
+            first[key] = min(r["t0"], first.get(key, r["t0"]))
     return sorted((t, token, proc) for (proc, token), t in first.items())
 
 

@@ -100,5 +100,31 @@ def cluster_leader_kill(run):
     run.store.restart_member(member)
 
 
-FAULTS = [sigkill, sigstop, store_restart, store_restart_leader_cut, link_stall]
-CLUSTER_FAULTS = [cluster_leader_kill, sigkill]
+def partition(run, direction="both", name="partition"):
+    """Candidate A and the ensemble member it talks to are cut off from the rest (members 1
+    and 2, the other candidates) for ttl + syncLimit x tickTime + 1 s: the others elect a
+    successor, and A must stop believing before it is elected (the member may keep answering
+    A's reads until it notices it lost the quorum)."""
+    victim = run.inside
+    run.make_leader(victim)
+    t0 = run.now()
+    run.net.cut(direction)
+    run.await_leader(exclude=victim)
+    time.sleep(max(0, t0 / 1e9 + (run.ttl + ZK_SYNC_MS + 1000) / 1000 - time.monotonic()))
+    run.net.heal()
+    run.fault(name, t0, run.now(), victim, "t0", bound(run, CLUSTER_FAILOVER_MS["zk"]))
+
+
+def partition_one_way(run):
+    """As `partition`, but only packets into the namespace are dropped; A's still leave."""
+    partition(run, "in", "partition_one_way")
+
+
+# scripts/servers/zk: syncLimit 10 x tickTime 200 ms.
+ZK_SYNC_MS = 2000
+
+FAULTS = {
+    "single": [sigkill, sigstop, store_restart, store_restart_leader_cut, link_stall],
+    "cluster": [cluster_leader_kill, sigkill],
+    "partition": [partition, partition_one_way],
+}

@@ -62,7 +62,8 @@ def history_of(candidates):
 
 def excerpt(history, t, before_ms=1500, after_ms=500, limit=40):
     """The records around time t, one short line each, times in ms relative to t. Runs of true
-    samples of one process with one token are folded into one line."""
+    samples of one process with one token are folded into one line; accepted writes are left
+    out (every true sample has one)."""
     def at(r):
         return r.get("t", r.get("t0", 0))
     def shown(r):

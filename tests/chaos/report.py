@@ -3,9 +3,9 @@ takeover (ms from the fault to a successor's first true is_leader() sample)."""
 import re
 import time
 
-BEGIN, END = "<!-- chaos results: begin -->", "<!-- chaos results: end -->"
-STORES = ["etcd", "etcd cluster", "zk", "zk cluster", "redis", "postgres"]
-FAULTS = ["baseline", "sigkill", "sigstop", "store_restart", "store_restart_leader_cut", "link_stall", "cluster_leader_kill", "run"]
+STORES = ["etcd", "etcd cluster", "zk", "zk cluster", "zk partition", "redis", "postgres"]
+FAULTS = ["baseline", "sigkill", "sigstop", "store_restart", "store_restart_leader_cut", "link_stall", "cluster_leader_kill", "partition",
+          "partition_one_way", "run"]
 
 
 def table(results, soak_minutes, ttl_ms):
@@ -27,13 +27,16 @@ def table(results, soak_minutes, ttl_ms):
 
 
 def write_report(path, results, soak_minutes, ttl_ms):
-    """Replaces the text between the markers in path with a fresh table."""
+    """Replaces the text between the markers of this mode (CI or soak) in path with a fresh
+    table: `<!-- chaos results: ci begin -->` ... `<!-- chaos results: ci end -->`."""
+    mode = "soak" if soak_minutes else "ci"
+    begin, end = f"<!-- chaos results: {mode} begin -->", f"<!-- chaos results: {mode} end -->"
     with open(path) as f:
         text = f.read()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{path}: no `{BEGIN}` ... `{END}` markers to put the table between")
-    new = f"{BEGIN}\n{table(results, soak_minutes, ttl_ms)}\n{END}"
-    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: new, text, flags=re.S)
+    if begin not in text or end not in text:
+        raise SystemExit(f"{path}: no `{begin}` ... `{end}` markers to put the table between")
+    new = f"{begin}\n{table(results, soak_minutes, ttl_ms)}\n{end}"
+    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: new, text, flags=re.S)
     with open(path, "w") as f:
         f.write(text)
     print(f"results table written to {path}")

@@ -11,7 +11,7 @@ import time
 
 
 class Resource:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.highest = 0
         self.log = []
         self.lock = threading.Lock()
@@ -19,17 +19,22 @@ class Resource:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
-                for line in self.rfile:
-                    words = line.decode().split()
-                    if len(words) != 3 or words[0] != "write" or not words[2].isdigit():
-                        self.wfile.write(b"err expected `write <label> <token>`\n")
-                        continue
-                    self.wfile.write(resource.write(words[1], int(words[2])).encode() + b"\n")
+                try:
+                    for line in self.rfile:
+                        self.wfile.write(resource.answer(line.decode()).encode() + b"\n")
+                except ConnectionResetError:
+                    pass  # a killed writer
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server = socketserver.ThreadingTCPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        self.address = "%s:%d" % (host, self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, line):
+        words = line.split()
+        if len(words) != 3 or words[0] != "write" or not words[2].isdigit():
+            return "err expected `write <label> <token>`"
+        return self.write(words[1], int(words[2]))
 
     def write(self, label, token):
         with self.lock:

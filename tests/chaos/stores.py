@@ -1,7 +1,9 @@
 """Private store servers for the chaos suite, started and crashed through scripts/servers/*.
 
-``Store(kind, run_dir)`` is one server; ``Store(kind, run_dir, cluster=True)`` three members
-(etcd cluster, ZooKeeper ensemble). Data lives under ``run_dir`` (ELECT_RUN_DIR), so the suite
+``Store(kind, run_dir)`` is one server; ``Store(kind, run_dir, "cluster")`` three members
+(etcd cluster, ZooKeeper ensemble); ``Store("zk", run_dir, "partition", net)`` a ZooKeeper
+ensemble whose third member listens inside the network namespace ``net`` (netns.py) and the
+others on the host's end of its link. Data lives under ``run_dir`` (ELECT_RUN_DIR), so the suite
 never touches the shared servers of scripts/test.
 """
 import glob
@@ -14,16 +16,34 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Redis as Debian packages it: RDB snapshots at redis.conf's default save points, no AOF.
 REDIS_DEBIAN = ["--save", "3600 1 300 100 60 10000", "--appendonly", "no"]
+# PostgreSQL as Debian packages it: scripts/servers/postgres turns durability off for speed,
+# and a crash then loses acknowledged commits (renewals among them).
+POSTGRES_DEBIAN = ["ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_commit = on",
+                   "ALTER SYSTEM SET full_page_writes = on", "SELECT pg_reload_conf()"]
 
 
 class Store:
-    def __init__(self, kind, run_dir, cluster=False):
-        self.kind, self.cluster = kind, cluster
-        self.name = "chaos-cluster" if cluster else "chaos"
+    def __init__(self, kind, run_dir, setup="single", net=None):
+        self.kind, self.cluster = kind, setup != "single"
+        self.name = "chaos" if setup == "single" else f"chaos-{setup}"
         self.env = dict(os.environ, ELECT_RUN_DIR=run_dir)
+        if net:
+            self.env.update(ELECT_ZK_MEMBER_ADDRS=f"{net.host_addr} {net.host_addr} {net.ns_addr}",
+                            ELECT_ZK_MEMBER_NETNS=f"- - {net.name}")
         self.exports = {}
-        verb = {"etcd": "start-cluster", "zk": "start-ensemble"}[kind] if cluster else "start"
+        verb = {"etcd": "start-cluster", "zk": "start-ensemble"}[kind] if self.cluster else "start"
         self.server(verb, *(REDIS_DEBIAN if kind == "redis" else []))
+        if kind == "postgres":
+            self.psql(POSTGRES_DEBIAN)
+
+    def psql(self, sql):
+        """Runs statements as the superuser over the cluster's private socket."""
+        psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+        for statement in sql:
+            subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+                            self.exports["ELECT_POSTGRES_SOCKET"], "-p",
+                            self.exports["ELECT_POSTGRES_PORT"], "-U", "postgres", "-c", statement],
+                           check=True, capture_output=True, text=True)
 
     def server(self, *args):
         """Runs scripts/servers/<kind> with args; keeps the exports it prints."""
@@ -53,7 +73,7 @@ class Store:
         if self.kind == "redis":
             port = str(self.address[1])
             subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", port, "SAVE"], check=True,
-                           capture_output=True)
+                           capture_output=True, text=True)
 
     def crash_restart(self):
         """Kills the server without warning and starts it again on the same data and port."""
@@ -64,7 +84,7 @@ class Store:
             # `immediate`: every server process quits at once, no checkpoint; the restart
             # recovers from the WAL, as after a crash.
             subprocess.run(as_pg + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"],
-                           check=True, capture_output=True)
+                           check=True, capture_output=True, text=True)
             self.server("start")
             return
         pid = self.pid()

@@ -8,7 +8,7 @@
 //! The loop ends when the election is closed.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +16,10 @@ use elect_core::{Election, Error, State};
 
 use super::{err, Output};
 use crate::clock::monotonic_ns;
+
+/// How long a write may wait for the resource: short, so that the loop keeps sampling while a
+/// partition cuts the resource off.
+const RESOURCE_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Starts the loop on a thread of its own; replies to the request.
 pub(super) fn start(election: &Arc<Election>, out: &Arc<Output>, args: &[&str]) -> String {
@@ -27,7 +31,15 @@ pub(super) fn start(election: &Arc<Election>, out: &Arc<Output>, args: &[&str]) 
     };
     let (election, out) = (election.clone(), out.clone());
     let (resource, label) = (args[0].to_string(), args[2].to_string());
-    std::thread::spawn(move || run(&election, &out, &resource, &label, Duration::from_millis(ms)));
+    std::thread::spawn(move || {
+        run(
+            &election,
+            &out,
+            &resource,
+            &label,
+            Duration::from_millis(ms),
+        )
+    });
     "ok".to_string()
 }
 
@@ -49,18 +61,30 @@ fn run(election: &Election, out: &Output, resource: &str, label: &str, every: Du
             if result == "error" {
                 conn = None;
             }
-            out.line(&format!("event write {token} {result} {t0} {}", monotonic_ns()));
+            out.line(&format!(
+                "event write {token} {result} {t0} {}",
+                monotonic_ns()
+            ));
         }
         std::thread::sleep(every);
     }
 }
 
 /// One fenced write: `ok`, `stale`, or `error` when the resource could not be reached.
-fn write(conn: &mut Option<BufReader<TcpStream>>, resource: &str, label: &str, token: u64) -> String {
+fn write(
+    conn: &mut Option<BufReader<TcpStream>>,
+    resource: &str,
+    label: &str,
+    token: u64,
+) -> String {
     let attempt = |conn: &mut Option<BufReader<TcpStream>>| -> std::io::Result<String> {
         if conn.is_none() {
-            let stream = TcpStream::connect(resource)?;
-            stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+            let address = resource
+                .to_socket_addrs()?
+                .next()
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+            let stream = TcpStream::connect_timeout(&address, RESOURCE_TIMEOUT)?;
+            stream.set_read_timeout(Some(RESOURCE_TIMEOUT))?;
             *conn = Some(BufReader::new(stream));
         }
         let reader = conn.as_mut().expect("connected above");

@@ -164,8 +164,8 @@ public final class ScenarioAgent implements LeadershipListener {
                 try {
                     if (socket == null) {
                         socket = new Socket();
-                        socket.connect(address, 2000);
-                        socket.setSoTimeout(2000);
+                        socket.connect(address, 250); // short: the loop must keep sampling in a partition
+                        socket.setSoTimeout(250);
                         replies = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                     }
                     socket.getOutputStream().write(("write " + label + " " + token + "\n").getBytes(StandardCharsets.UTF_8));
