@@ -2,26 +2,6 @@
 //! takes its list and against which every binding checks its own builder, keyword arguments or
 //! properties (the way they check `ErrorCode::ALL`).
 
-use crate::error::Result;
-use crate::uri::Config;
-
-impl Config {
-    /// Parses `uri`, then applies `pairs` (options given in code: a builder, keyword
-    /// arguments, `elect_options`) in order, each validated like the query parameter of that
-    /// name, and then the cross-option checks. What every binding's `open` does.
-    pub fn parse_with<K: AsRef<str>, V: AsRef<str>>(
-        uri: &str,
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<Config> {
-        let mut config = Config::parse(uri)?;
-        for (key, value) in pairs {
-            config.set(key.as_ref(), value.as_ref())?;
-        }
-        config.validate()?;
-        Ok(config)
-    }
-}
-
 /// What an option's value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OptionKind {
@@ -136,17 +116,8 @@ impl CommonOption {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uri::Config;
     use std::time::Duration;
-
-    #[test]
-    fn pairs_win_over_the_query_and_are_validated_alike() {
-        let c = Config::parse_with("file:///tmp/x?ttl=10s", [("ttl", "20s")]).unwrap();
-        assert_eq!(c.ttl, Duration::from_secs(20));
-        let e = Config::parse_with("file:///tmp/x", [("ttl", "soon")]).unwrap_err();
-        assert!(e.message().contains("ttl"), "{e:?}");
-        let e = Config::parse_with("file:///tmp/x", [("renew", "20s")]).unwrap_err();
-        assert!(e.message().contains("renew"), "{e:?}");
-    }
 
     #[test]
     fn names_are_unique_and_round_trip() {

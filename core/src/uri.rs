@@ -130,6 +130,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// Parses `uri`, then applies `pairs` (options given in code: a builder, keyword
+    /// arguments, `elect_options`) in order, each validated like the query parameter of that
+    /// name, and then the cross-option checks. What every binding's `open` does.
+    pub fn parse_with<K: AsRef<str>, V: AsRef<str>>(
+        uri: &str,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Config> {
+        let mut config = Config::parse(uri)?;
+        for (key, value) in pairs {
+            config.set(key.as_ref(), value.as_ref())?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Parses and validates `uri`. See the module docs for the grammar.
     pub fn parse(uri: &str) -> Result<Config> {
         let uri = uri.trim();
@@ -504,6 +519,16 @@ mod tests {
         let e = Config::parse(uri).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::InvalidArgument, "{uri}: {e}");
         e.message().to_string()
+    }
+
+    #[test]
+    fn pairs_win_over_the_query_and_are_validated_alike() {
+        let c = Config::parse_with("file:///tmp/x?ttl=10s", [("ttl", "20s")]).unwrap();
+        assert_eq!(c.ttl, Duration::from_secs(20));
+        let e = Config::parse_with("file:///tmp/x", [("ttl", "soon")]).unwrap_err();
+        assert!(e.message().contains("ttl"), "{e:?}");
+        let e = Config::parse_with("file:///tmp/x", [("renew", "20s")]).unwrap_err();
+        assert!(e.message().contains("renew"), "{e:?}");
     }
 
     #[test]
