@@ -10,7 +10,7 @@ use etcd_client::{
 };
 
 use super::connect::{bounded, map_err};
-use super::lease::SharedLease;
+use super::keepalive::SharedLease;
 use super::{encode_value, Inner};
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};

@@ -13,13 +13,13 @@
 //! candidates and restarts of the store). Each waiter watches only the key just ahead of it, so
 //! a departure wakes one candidate, not all of them.
 //!
-//! One lease per connection ([`lease::SharedLease`]) carries the keys of every election of the
+//! One lease per connection ([`keepalive::SharedLease`]) carries the keys of every election of the
 //! process on that store, so keep-alive traffic does not grow with the number of elections.
 
 mod candidacy;
 mod connect;
-mod lease;
-mod observe;
+mod keepalive;
+mod watch;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use connect::bounded;
-use lease::SharedLease;
+use keepalive::SharedLease;
 
 /// `ca`: PEM file of the CA that signed the servers' certificates (switches to TLS);
 /// `cert` and `key`: PEM client certificate and key, for servers that require them.
@@ -53,7 +53,7 @@ pub struct EtcdBackend {
 pub(crate) struct Inner {
     client: Client,
     prefix: String,
-    /// TTL asked for the shared lease, in seconds (see [`lease::lease_secs`]). `ttl`, `renew`
+    /// TTL asked for the shared lease, in seconds (see [`keepalive::lease_secs`]). `ttl`, `renew`
     /// and `margin` are part of the store key, so every election on this connection has them.
     lease_secs: i64,
     /// Keep-alive interval of the shared lease: the elections' `renew`.
@@ -92,7 +92,7 @@ impl Inner {
         Ok(Inner {
             client,
             prefix,
-            lease_secs: lease::lease_secs(config.ttl, config.renew(), config.margin()),
+            lease_secs: keepalive::lease_secs(config.ttl, config.renew(), config.margin()),
             interval: config.renew(),
             margin: config.margin(),
             op_timeout: config.connect_timeout,
@@ -201,7 +201,7 @@ impl Backend for EtcdBackend {
     }
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
-        Ok(observe::spawn(self.inner.clone(), election.to_string()))
+        Ok(watch::spawn(self.inner.clone(), election.to_string()))
     }
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {

@@ -36,9 +36,9 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
 mod candidacy;
-mod conn;
+mod connect;
 mod keepalive;
-mod keys;
+mod layout;
 mod notify;
 mod scripts;
 
@@ -52,8 +52,8 @@ pub const OPTIONS: &[&str] = &["prefix", "tls_ca"];
 
 /// What every election on one store shares.
 pub(crate) struct Shared {
-    conn: conn::Conn,
-    keys: keys::Keys,
+    conn: connect::Conn,
+    keys: layout::Keys,
     ttl: Duration,
     ttl_ms: u64,
     /// The longest ttl (ms) this process has seen in use under the prefix, its own included.
@@ -146,8 +146,8 @@ impl RedisBackend {
     /// Connects (command connection and subscription) and fails at once, with one clear error,
     /// on a wrong password, a missing db, or an unreachable server.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-        let keys = keys::Keys::new(config.param("prefix"))?;
-        let conn = conn::Conn::new(config)?;
+        let keys = layout::Keys::new(config.param("prefix"))?;
+        let conn = connect::Conn::new(config)?;
         let what = format!("redis at {config}");
         let mut c = conn.get().await?;
         check_info(&mut c, &conn).await?;
@@ -195,7 +195,7 @@ fn listen(
 
 /// The restart guard reads the server's uptime (`INFO server`) in the acquire script: a user
 /// who may not run INFO learns it here, at open, rather than from every campaign.
-async fn check_info(c: &mut redis::aio::MultiplexedConnection, conn: &conn::Conn) -> Result<()> {
+async fn check_info(c: &mut redis::aio::MultiplexedConnection, conn: &connect::Conn) -> Result<()> {
     let info: redis::RedisResult<String> = redis::cmd("INFO").arg("server").query_async(c).await;
     match info {
         Ok(_) => Ok(()),
