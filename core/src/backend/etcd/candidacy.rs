@@ -11,7 +11,8 @@ use etcd_client::{
 
 use super::connect::{bounded, map_err};
 use super::keepalive::SharedLease;
-use super::{encode_value, Inner};
+use super::layout::encode_value;
+use super::Inner;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 

@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use zookeeper_client as zk;
 
 use super::acl::AclMode;
-use super::connect::{self, Link, Session};
+use super::connect::{self, Session};
+use super::keepalive::Link;
 use super::layout;
 use crate::backend::{Candidacy, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};

@@ -2,7 +2,7 @@
 //!
 //! - One session per store connection ([`connect`]), its timeout asked from `ttl`; the timeout
 //!   the server grants is what leaders' deadlines use. One heartbeat per session confirms
-//!   contact for all its elections.
+//!   contact for all its elections ([`keepalive`]).
 //! - Each candidate: an ephemeral sequential node under `/<chroot>/<election>/`, named with a
 //!   unique protection part so an ambiguous create is reconciled ([`candidacy`], [`layout`]).
 //!   The lowest sequence leads; the others watch only their predecessor. Token: the leader
@@ -15,6 +15,7 @@
 mod acl;
 mod candidacy;
 mod connect;
+mod keepalive;
 mod layout;
 mod watch;
 
