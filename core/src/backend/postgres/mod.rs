@@ -9,7 +9,7 @@
 //! - **Connections**: two dedicated sessions per store connection (shared by all elections of
 //!   the process on the same URI): one for statements, one for LISTEN. Not a pool: nothing can
 //!   swap a session under an election. TCP keepalive is on.
-//! - **Renewals**: batched (see [`rounds`]): one statement per renewal period renews every lease,
+//! - **Renewals**: batched (see [`keepalive`]): one statement per renewal period renews every lease,
 //!   membership and observed leader of the connection, so idle traffic does not grow with the
 //!   number of elections.
 //! - **Handover**: release sets `expires_at` to `-infinity` and NOTIFYs the election's channel in
@@ -22,9 +22,9 @@
 
 mod candidacy;
 mod connect;
-mod listener;
-mod rounds;
-mod schema;
+mod keepalive;
+mod layout;
+mod notify;
 mod sql;
 mod tls;
 mod watch;
@@ -44,13 +44,13 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
-use listener::Listener;
+use keepalive::Rounds;
+use layout::Names;
+use notify::Listener;
 #[cfg(feature = "testing")]
-pub use listener::NOTIFICATIONS;
+pub use notify::NOTIFICATIONS;
 #[cfg(not(feature = "testing"))]
-use listener::NOTIFICATIONS;
-use rounds::Rounds;
-use schema::Names;
+use notify::NOTIFICATIONS;
 use sql::Statements;
 
 /// Store-specific query parameters: `table` (lease table; members go to `<table>_members`),

@@ -13,7 +13,7 @@
 use base64::Engine as _;
 use zookeeper_client as zk;
 
-use super::session::{self, Session};
+use super::connect::{self, Session};
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -78,9 +78,9 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
     let acls = match session.client.get_acl(path).await {
         Ok((acls, _)) => acls,
         Err(zk::Error::NoNode) => return Ok(()),
-        Err(e) => return Err(session::at(path)(e)),
+        Err(e) => return Err(connect::at(path)(e)),
     };
-    let ours = session::digest_secret(config)?.map(|s| digest_id(&s));
+    let ours = connect::digest_secret(config)?.map(|s| digest_id(&s));
     let mut ours_listed = false;
     let mut world = false;
     let mut unknown_scheme = false;
