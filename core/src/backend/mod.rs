@@ -25,7 +25,9 @@ pub mod file;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
-#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod rounds;
+#[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;

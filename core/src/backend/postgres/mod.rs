@@ -44,7 +44,7 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
-use keepalive::Rounds;
+use super::rounds::Rounds;
 use layout::Names;
 use notify::Listener;
 #[cfg(feature = "testing")]
