@@ -33,6 +33,8 @@ pub enum Scheme {
     Redis,
     Rediss,
     Postgres,
+    /// `mysql://` and its alias `mariadb://`.
+    Mysql,
 }
 
 impl Scheme {
@@ -44,16 +46,17 @@ impl Scheme {
             "redis" => Scheme::Redis,
             "rediss" => Scheme::Rediss,
             "postgres" | "postgresql" => Scheme::Postgres,
+            "mysql" | "mariadb" => Scheme::Mysql,
             // Quoted only when it reads as a scheme name: text before `://` that does not (a
             // forgotten `//`, say) may be part of a password.
             other if is_scheme_name(other) => {
                 return Err(Error::invalid(format!(
-                    "scheme `{other}`: unknown store (expected file, etcd, zk, redis, rediss or postgres)"
+                    "scheme `{other}`: unknown store (expected file, etcd, zk, redis, rediss, postgres or mysql)"
                 )))
             }
             _ => {
                 return Err(Error::invalid(
-                    "scheme: not a scheme name (expected file, etcd, zk, redis, rediss or postgres)",
+                    "scheme: not a scheme name (expected file, etcd, zk, redis, rediss, postgres or mysql)",
                 ))
             }
         })
@@ -67,6 +70,7 @@ impl Scheme {
             Scheme::Redis => "redis",
             Scheme::Rediss => "rediss",
             Scheme::Postgres => "postgres",
+            Scheme::Mysql => "mysql",
         }
     }
 
@@ -77,6 +81,7 @@ impl Scheme {
             Scheme::Zk => Some(2181),
             Scheme::Redis | Scheme::Rediss => Some(6379),
             Scheme::Postgres => Some(5432),
+            Scheme::Mysql => Some(3306),
         }
     }
 }

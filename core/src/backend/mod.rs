@@ -21,6 +21,8 @@ use crate::uri::{Config, Scheme};
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod file;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
@@ -102,6 +104,8 @@ pub fn store_options(scheme: Scheme) -> &'static [&'static str] {
         Scheme::Redis | Scheme::Rediss => redis::OPTIONS,
         #[cfg(feature = "postgres")]
         Scheme::Postgres => postgres::OPTIONS,
+        #[cfg(feature = "mysql")]
+        Scheme::Mysql => mysql::OPTIONS,
         #[allow(unreachable_patterns)]
         _ => &[],
     }
@@ -115,6 +119,7 @@ pub fn ensure_compiled(scheme: Scheme) -> Result<()> {
         Scheme::Zk => cfg!(feature = "zookeeper"),
         Scheme::Redis | Scheme::Rediss => cfg!(feature = "redis"),
         Scheme::Postgres => cfg!(feature = "postgres"),
+        Scheme::Mysql => cfg!(feature = "mysql"),
     };
     if compiled {
         Ok(())
@@ -177,6 +182,8 @@ async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
         Scheme::Redis | Scheme::Rediss => redis::RedisBackend::open(config).await?,
         #[cfg(feature = "postgres")]
         Scheme::Postgres => postgres::PgBackend::open(config).await?,
+        #[cfg(feature = "mysql")]
+        Scheme::Mysql => mysql::MysqlBackend::open(config).await?,
         #[allow(unreachable_patterns)]
         other => return Err(ensure_compiled(other).unwrap_err()),
     })

@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
@@ -44,7 +45,6 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
-use super::rounds::Rounds;
 use layout::Names;
 use notify::Listener;
 #[cfg(feature = "testing")]
