@@ -47,7 +47,7 @@ impl Election {
     }
 
     /// Like [`Election::open`] with a config the caller adjusted with [`Config::set`].
-    pub fn open_with(config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
+    pub fn open_with(mut config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
         validate_name(name)?;
         config.validate()?;
         let connect_config = config.clone();

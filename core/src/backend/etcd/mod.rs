@@ -13,6 +13,7 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
+mod options;
 mod watch;
 
 use std::sync::{Arc, Weak};
@@ -21,6 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
 
+use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::Result;
 use crate::event::{LeaderInfo, Member};
@@ -29,9 +31,12 @@ use connect::bounded;
 use keepalive::SharedLease;
 use layout::{decode, prefix_of};
 
-/// `ca`: PEM file of the CA that signed the servers' certificates (switches to TLS);
-/// `cert` and `key`: PEM client certificate and key, for servers that require them.
-pub const OPTIONS: &[&str] = &["ca", "cert", "key"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(EtcdBackend::open(config)),
+};
 
 pub struct EtcdBackend {
     inner: Arc<Inner>,

@@ -14,6 +14,7 @@
 
 mod candidacy;
 mod layout;
+pub(crate) mod options;
 mod record;
 mod safe_open;
 mod watch;
@@ -25,17 +26,25 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::FileCandidacy;
 use layout::Paths;
+use options::FileOptions;
 use safe_open::open_read;
+use std::sync::Arc;
 
-/// `sync=false` skips the `fsync` of the fencing ceiling: a machine crash (not a process crash)
-/// may then hand out a term again.
-pub const OPTIONS: &[&str] = &["sync"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| {
+        Box::pin(async move { Ok(Arc::new(FileBackend::open(config)?) as Arc<dyn Backend>) })
+    },
+};
 
 pub struct FileBackend {
     dir: PathBuf,
@@ -48,15 +57,7 @@ impl FileBackend {
     pub fn open(config: &Config) -> Result<FileBackend> {
         let dir = PathBuf::from(&config.path);
         safe_open::prepare_dir(&dir)?;
-        let sync = match config.param("sync") {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "option `sync`: bad value `{other}`: expected true or false"
-                )))
-            }
-        };
+        let sync = config.store_options::<FileOptions>()?.sync;
         Ok(FileBackend {
             dir,
             ttl: config.ttl,

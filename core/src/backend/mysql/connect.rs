@@ -23,6 +23,7 @@ use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
+use super::options::{MysqlOptions, SslMode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -69,7 +70,7 @@ impl Params {
                 config.hosts.len()
             )));
         };
-        let (mode, ssl) = tls(config)?;
+        let (mode, ssl) = tls(config.store_options::<MysqlOptions>()?)?;
         let opts = OptsBuilder::default()
             .ip_or_hostname(hp.host.clone())
             .tcp_port(hp.port)
@@ -166,20 +167,15 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-fn tls(config: &Config) -> Result<(Mode, SslOpts)> {
-    let root = config.param("sslrootcert");
-    let (mode, verify) = match config.param("sslmode").unwrap_or("prefer") {
-        "disable" => return Ok((Mode::Disable, SslOpts::default())),
+fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
+    let root = options.sslrootcert.as_deref();
+    let (mode, verify) = match options.sslmode {
+        SslMode::Disable => return Ok((Mode::Disable, SslOpts::default())),
         // A CA given is a request to authenticate the server: no plain-text fallback then.
-        "prefer" | "require" if root.is_some() => (Mode::Require, true),
-        "prefer" => (Mode::Prefer, false),
-        "require" => (Mode::Require, false),
-        "verify-full" => (Mode::Require, true),
-        other => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require or verify-full"
-            )))
-        }
+        SslMode::Prefer | SslMode::Require if root.is_some() => (Mode::Require, true),
+        SslMode::Prefer => (Mode::Prefer, false),
+        SslMode::Require => (Mode::Require, false),
+        SslMode::VerifyFull => (Mode::Require, true),
     };
     let mut ssl = SslOpts::default();
     if let Some(path) = root {
@@ -281,7 +277,7 @@ mod tests {
 
     #[test]
     fn tls_options_are_checked() {
-        let e = params("mysql://u@h/db?sslmode=verify-ca").err().unwrap();
+        let e = Config::parse("mysql://u@h/db?sslmode=verify-ca").unwrap_err();
         assert!(e.message().contains("option `sslmode`"), "{e}");
         let e = params("mysql://u@h/db?sslrootcert=/nonexistent.pem")
             .err()

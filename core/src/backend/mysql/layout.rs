@@ -25,12 +25,6 @@ use mysql_async::Conn;
 
 use super::connect::Params;
 use crate::error::{Error, ErrorCode, Result};
-use crate::uri::Config;
-
-pub(super) const DEFAULT_TABLE: &str = "elect_leases";
-
-/// Longest accepted `table`, so that `<table>_members` fits MySQL's 64-byte identifiers.
-const MAX_TABLE: usize = 56;
 
 /// Longest election name and candidate id, in bytes (the keys of the tables).
 pub(super) const MAX_KEY: usize = 768;
@@ -49,23 +43,13 @@ pub(super) struct Names {
 }
 
 impl Names {
-    pub fn from_config(config: &Config) -> Result<Names> {
-        let table = config.param("table").unwrap_or(DEFAULT_TABLE);
-        let bad = |why: &str| Error::invalid(format!("option `table`: bad value `{table}`: {why}"));
-        if table.len() > MAX_TABLE {
-            return Err(bad(&format!("longer than {MAX_TABLE} bytes")));
-        }
-        let mut chars = table.chars();
-        let plain = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !plain {
-            return Err(bad("expected lower-case letters, digits and `_`"));
-        }
-        Ok(Names {
+    /// `table` is the `table` option, checked by `options::parse`.
+    pub fn new(table: &str, database: &str) -> Names {
+        Names {
             leases: table.to_string(),
             members: format!("{table}_members"),
-            database: config.path.clone(),
-        })
+            database: database.to_string(),
+        }
     }
 
     /// The named lock (server-wide, hence the database in it) that the line of one election
@@ -283,14 +267,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    fn names(table: &str) -> Result<Names> {
-        let config = Config::parse(&format!("mysql://u@h/db?table={table}")).unwrap();
-        Names::from_config(&config)
-    }
+    use crate::uri::Config;
 
     #[test]
     fn table_names_are_plain_identifiers() {
-        assert_eq!(names("jobs").unwrap().members, "jobs_members");
+        let names = |table: &str| Config::parse(&format!("mysql://u@h/db?table={table}"));
+        assert!(names("jobs").is_ok());
         for bad in ["Jobs", "1x", "a.b", "x;drop", "a%20b", "", &"x".repeat(57)] {
             let e = names(bad).unwrap_err();
             assert!(e.message().contains("option `table`"), "{bad}: {e}");
@@ -299,12 +281,12 @@ mod tests {
 
     #[test]
     fn lock_names_fit_and_are_stable() {
-        let n = names("elect_leases").unwrap();
+        let n = Names::new("elect_leases", "db");
         let long = n.lock(&"x".repeat(700));
         assert!(long.len() <= 64, "{long}");
         assert_eq!(n.lock("job"), n.lock("job"));
         assert_ne!(n.lock("job"), n.lock("job2"));
-        assert_ne!(n.lock("job"), names("other").unwrap().lock("job"));
+        assert_ne!(n.lock("job"), Names::new("other", "db").lock("job"));
     }
 
     #[test]

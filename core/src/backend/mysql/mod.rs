@@ -25,6 +25,7 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
+mod options;
 mod watch;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+use super::registry::Driver;
 use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
@@ -47,9 +49,12 @@ pub use candidacy::LOCK_WAKEUPS;
 use connect::{Params, Session};
 use layout::Names;
 
-/// Store-specific query parameters: `table` (lease table; members go to `<table>_members`),
-/// `sslmode` (disable, prefer, require, verify-full) and `sslrootcert` (PEM file of trusted CAs).
-pub const OPTIONS: &[&str] = &["table", "sslmode", "sslrootcert"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(MysqlBackend::open(config)),
+};
 
 /// What every part of one store connection shares.
 pub(crate) struct Shared {
@@ -73,7 +78,10 @@ impl MysqlBackend {
     /// missing privileges fail here, clearly.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
         let params = Params::from_config(config)?;
-        let names = Names::from_config(config)?;
+        let names = Names::new(
+            &config.store_options::<options::MysqlOptions>()?.table,
+            &config.path,
+        );
         let mut conn = params.open().await?;
         names.ensure(&mut conn, &params).await?;
         warn_if_not_durable(&mut conn, &params).await;

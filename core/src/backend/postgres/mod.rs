@@ -25,6 +25,7 @@ mod connect;
 mod keepalive;
 mod layout;
 mod notify;
+mod options;
 mod sql;
 mod tls;
 mod watch;
@@ -37,6 +38,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::registry::Driver;
 use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
@@ -53,9 +55,12 @@ pub use notify::NOTIFICATIONS;
 use notify::NOTIFICATIONS;
 use sql::Statements;
 
-/// Store-specific query parameters: `table` (lease table; members go to `<table>_members`),
-/// `sslmode` (disable, prefer, require, verify-full) and `sslrootcert` (PEM file of trusted CAs).
-pub const OPTIONS: &[&str] = &["table", "sslmode", "sslrootcert"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(PgBackend::open(config)),
+};
 
 /// What every part of one store connection shares.
 pub(crate) struct Shared {
@@ -89,7 +94,7 @@ impl PgBackend {
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
         let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
-        let names = Names::from_config(config)?;
+        let names = Names::new(&config.store_options::<options::PgOptions>()?.table);
         let client = params.open_statements().await?;
         names.ensure(&client, &params).await?;
         let listener = Listener::new(params.clone());

@@ -29,6 +29,7 @@ use redis::ScriptInvocation;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::registry::Driver;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, Result};
@@ -40,16 +41,19 @@ mod connect;
 mod keepalive;
 mod layout;
 mod notify;
+mod options;
 mod scripts;
 mod watch;
 
 #[cfg(feature = "testing")]
 pub use notify::{stats, WakeStats};
 
-/// Store-specific query parameters: `prefix` (namespace of every key and channel, default
-/// `elect`), `tls_ca` (PEM file of the CA that signed the server's certificate, for
-/// `rediss://`; default: the system's roots).
-pub const OPTIONS: &[&str] = &["prefix", "tls_ca"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(RedisBackend::open(config)),
+};
 
 /// What every election on one store shares.
 pub(crate) struct Shared {
@@ -147,7 +151,7 @@ impl RedisBackend {
     /// Connects (command connection and subscription) and fails at once, with one clear error,
     /// on a wrong password, a missing db, or an unreachable server.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-        let keys = layout::Keys::new(config.param("prefix"))?;
+        let keys = layout::Keys::new(&config.store_options::<options::RedisOptions>()?.prefix);
         let conn = connect::Conn::new(config)?;
         let what = format!("redis at {config}");
         let mut c = conn.get().await?;

@@ -29,23 +29,6 @@ pub enum AclMode {
 }
 
 impl AclMode {
-    pub fn parse(config: &Config) -> Result<AclMode> {
-        let authenticated = config.user.is_some();
-        match config.param("acl") {
-            None if authenticated => Ok(AclMode::Read),
-            None | Some("open") => Ok(AclMode::Open),
-            Some("read") | Some("private") if !authenticated => Err(Error::invalid(format!(
-                "option `acl`: `{}` needs credentials (`zk://user:password@host/...`)",
-                config.param("acl").unwrap_or_default()
-            ))),
-            Some("read") => Ok(AclMode::Read),
-            Some("private") => Ok(AclMode::Private),
-            Some(other) => Err(Error::invalid(format!(
-                "option `acl`: bad value `{other}`: expected open, read or private"
-            ))),
-        }
-    }
-
     pub fn acls(self) -> zk::Acls<'static> {
         static READ: once_cell::sync::Lazy<[zk::Acl; 2]> = once_cell::sync::Lazy::new(|| {
             [

@@ -17,6 +17,7 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
+mod options;
 mod watch;
 
 #[cfg(feature = "testing")]
@@ -30,13 +31,19 @@ use zookeeper_client as zk;
 
 use self::acl::AclMode;
 use self::connect::Session;
+use self::options::ZkOptions;
+use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
-/// Store-specific query parameters.
-pub const OPTIONS: &[&str] = &["acl"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(ZkBackend::open(config)),
+};
 
 /// How many candidates of this process wait on their predecessor's node now, and how many such
 /// waits have been woken since the process started. Lets tests and operators check that a
@@ -100,7 +107,7 @@ pub struct ZkBackend {
 impl ZkBackend {
     pub async fn open(config: &Config) -> Result<Arc<dyn super::Backend>> {
         let chroot = layout::chroot(&config.path)?;
-        let acl = AclMode::parse(config)?;
+        let acl = config.store_options::<ZkOptions>()?.acl;
         let session = Session::connect(config).await?;
         prepare_chroot(&session, config, &chroot, acl).await?;
         Ok(Arc::new(ZkBackend {
