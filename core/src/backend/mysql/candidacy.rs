@@ -19,7 +19,6 @@ use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::layout::check_key;
 use super::Shared;
 use crate::backend::rounds::Seen;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
@@ -72,8 +71,6 @@ enum Attempt {
 
 impl MysqlCandidacy {
     pub async fn join(shared: Arc<Shared>, spec: &CandidateSpec) -> Result<MysqlCandidacy> {
-        check_key("election", &spec.election)?;
-        check_key("id", &spec.id)?;
         let (names, ttl_us) = (&shared.names, shared.ttl.as_micros() as u64);
         let (seed, sweep, join) = (names.seed(), names.sweep(), names.join());
         let s = spec.clone();
