@@ -275,3 +275,25 @@ fn sslmode_is_honoured() {
     assert_eq!(err.code(), ErrorCode::InvalidArgument);
     assert!(err.message().contains("option `sslrootcert`"), "{err}");
 }
+
+#[test]
+fn with_handover_poll_waiters_learn_of_a_release_from_the_rounds() {
+    let my = Server::start(Store::Mysql, "my-poll");
+    let uri = my.uri();
+    let name = "job";
+    let opts = "ttl=3s&retry=30s&silence=3s&handover=poll";
+    let (a, _ra) = open(&uri, opts, name, "a");
+    let (b, _rb) = open(&uri, opts, name, "b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    b.start().unwrap();
+    members(&a, 2);
+    // No session of b waits on the named lock: it polls.
+    let waiting = "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+         WHERE USER = 'elect' AND INFO LIKE 'SELECT GET_LOCK%'";
+    assert_eq!(sql(&my, waiting).trim(), "0");
+    a.resign().unwrap();
+    // The rounds (every 1 s) see the release, well before retry (30 s) or a ttl.
+    let (next, _) = wait_for_leader(&[&b], Duration::from_secs(25));
+    assert_eq!(next.id(), "b");
+}

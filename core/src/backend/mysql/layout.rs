@@ -58,7 +58,10 @@ impl Names {
     /// of another election for nothing.
     pub fn lock(&self, election: &str) -> String {
         let key = format!("{}\0{}\0{election}", self.database, self.leases);
-        format!("elect:{:016x}", fnv1a(key.as_bytes()))
+        format!(
+            "elect:{:016x}",
+            crate::backend::stable_hash::fnv1a(key.as_bytes())
+        )
     }
 
     /// Creates the tables if missing and checks that they are InnoDB. A user who may not
@@ -170,21 +173,20 @@ impl Names {
         )
     }
 
-    /// `election, id, value, ttl_us`: registers a candidate.
-    pub fn join(&self) -> String {
+    /// Registers a candidate, in one round trip (three statements, as text with hex
+    /// literals): creates the election's lease row if missing, drops members of the election
+    /// that stopped heartbeating long ago, and upserts this one.
+    pub fn join(&self, election: &str, id: &str, value: &str, ttl_us: u128) -> String {
+        let (e, i, v) = (hex(election), hex(id), hex(value));
         format!(
-            "INSERT INTO {} (election, id, value, expires_at)
-             VALUES (?, ?, ?, {NOW} + INTERVAL ? MICROSECOND)
-             ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at)",
-            self.members
-        )
-    }
-
-    /// `election`: drops members of the election that stopped heartbeating long ago.
-    pub fn sweep(&self) -> String {
-        format!(
-            "DELETE FROM {} WHERE election = ? AND expires_at < {NOW} - INTERVAL 1 HOUR",
-            self.members
+            "INSERT INTO {leases} (election, holder, value, term, expires_at, owner)
+                VALUES ({e}, '', '', 0, {RELEASED}, '') ON DUPLICATE KEY UPDATE term = term;
+             DELETE FROM {members} WHERE election = {e} AND expires_at < {NOW} - INTERVAL 1 HOUR;
+             INSERT INTO {members} (election, id, value, expires_at)
+                VALUES ({e}, {i}, {v}, {NOW} + INTERVAL {ttl_us} MICROSECOND)
+                ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at)",
+            leases = self.leases,
+            members = self.members,
         )
     }
 
@@ -242,14 +244,6 @@ pub(super) fn hex(s: &str) -> String {
     }
     out.push('\'');
     out
-}
-
-/// FNV-1a, 64 bits: a stable hash (unlike std's, which is seeded per process). Lock names are
-/// shared by every process using the same table, so this must never change between versions.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
