@@ -12,6 +12,7 @@ use crate::engine::{self, Command, Engine};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::fork;
+use crate::interrupt::{Interrupt, Waited};
 use crate::lease::{Lease, State};
 use crate::runtime;
 use crate::uri::Config;
@@ -172,6 +173,27 @@ impl Election {
             return Err(Error::closed());
         }
         Ok(led)
+    }
+
+    /// [`Election::wait_leader`] that also returns, with [`Waited::Interrupted`], as soon as
+    /// `interrupt` fires (from any thread): how a bridge keeps a long wait responsive to its
+    /// host (Python's signals, Java's `Thread.interrupt`) without waking up to poll. An interrupt
+    /// fired before the call ends it at once; the caller clears it with [`Interrupt::take`].
+    pub fn wait_leader_or(
+        &self,
+        timeout: Option<Duration>,
+        interrupt: &Interrupt,
+    ) -> Result<Waited> {
+        // The checks of `wait_leader` (started, not closed), and no wait when leading already.
+        if self.wait_leader(Some(Duration::ZERO))? {
+            return Ok(Waited::Done);
+        }
+        let lease = self.lease.clone();
+        let _waking = interrupt.waking(move || lease.wake_waiters());
+        match self.lease.wait_leader_or(timeout, Some(interrupt)) {
+            Waited::TimedOut if self.lease.state() == State::Closed => Err(Error::closed()),
+            waited => Ok(waited),
+        }
     }
 
     /// Gives up the leadership now (the successor is woken by the store) and campaigns again
