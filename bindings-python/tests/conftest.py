@@ -25,7 +25,7 @@ import elect
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("agent.py")
-STORES = {"etcd": "ETCD", "zk": "ZK", "redis": "REDIS", "postgres": "POSTGRES"}
+STORES = {"etcd": "ETCD", "zk": "ZK", "redis": "REDIS", "postgres": "POSTGRES", "mysql": "MYSQL"}
 SERVER_STORES = list(STORES)
 #: How long any awaited event may take; generous for a loaded 2-core machine.
 WAIT = 15.0
