@@ -267,10 +267,14 @@ pub fn set_sink(sink: Option<Sink>, min_level: Level) {
     if LEVEL.swap(level, Relaxed) != level {
         tracing::callsite::rebuild_interest_cache();
     }
-    let delivery = DELIVERY.get();
-    if previous.is_some() && delivery.thread != Some(std::thread::current().id()) {
-        // Waits for a call of the previous sink in progress; later ones see the new slot.
-        drop(delivery.calling.lock().unwrap_or_else(|e| e.into_inner()));
+    // The delivery thread starts with the first record, not here: a host that blocks signals
+    // for its own threads (`elect run`) does so after choosing its logger.
+    if previous.is_some() {
+        let delivery = DELIVERY.get();
+        if delivery.thread != Some(std::thread::current().id()) {
+            // Waits for a call of the previous sink in progress; later ones see the new slot.
+            drop(delivery.calling.lock().unwrap_or_else(|e| e.into_inner()));
+        }
     }
     drop(previous);
 }
