@@ -258,6 +258,8 @@ typedef struct elect_stats_snapshot {
   int64_t lease_remaining_ns;
   // Round trip of the last confirmed renewal, in nanoseconds; -1 before the first.
   int64_t store_rtt_ns;
+  // False from a store error until the store answers again.
+  bool store_connected;
 } elect_stats_snapshot;
 
 #ifdef __cplusplus

@@ -14,7 +14,7 @@ use crate::event::{LeaderInfo, Member};
 use crate::event_log::EventLog;
 use crate::fork;
 use crate::lease::{Lease, State};
-use crate::metrics::Stats;
+use crate::metrics::{Health, Stats};
 use crate::runtime;
 use crate::uri::Config;
 
@@ -159,6 +159,14 @@ impl Election {
     /// This election's counters and gauges: a few atomic loads, no lock, no store round trip.
     pub fn stats(&self) -> Stats {
         self.events.metrics().snapshot(&self.lease)
+    }
+
+    /// Whether this election is healthy, with the local facts a health probe reports (state,
+    /// leadership, store connection, remaining lease). No store round trip.
+    pub fn health(&self) -> Health {
+        let state = self.state();
+        let leading = self.is_leader();
+        Health::of(state, leading, &self.stats())
     }
 
     /// The fencing token of the current term, `None` when not leading.

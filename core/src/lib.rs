@@ -36,7 +36,7 @@ pub use error::{panic_message, Error, ErrorCode, Result};
 pub use event::{Event, EventKind, LeaderInfo, Member, RevokeReason};
 pub use fork::after_fork_in_child;
 pub use lease::State;
-pub use metrics::Stats;
+pub use metrics::{Health, Stats};
 pub use secret::Secret;
 pub use uri::Config;
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::event::{Event, RevokeReason};
-use crate::lease::Lease;
+use crate::lease::{Lease, State};
 
 #[derive(Default)]
 pub(crate) struct Metrics {
@@ -81,6 +81,7 @@ impl Metrics {
                 .filter(|_| lease.is_leader())
                 .map(|d| d.saturating_duration_since(std::time::Instant::now())),
             store_rtt: (rtt != 0).then(|| Duration::from_nanos(rtt)),
+            store_connected: !self.failing.load(Relaxed),
         }
     }
 }
@@ -103,11 +104,42 @@ pub struct Stats {
     pub lease_remaining: Option<Duration>,
     /// Round trip of the last confirmed renewal; `None` before the first.
     pub store_rtt: Option<Duration>,
+    /// False from a store error until the store answers again.
+    pub store_connected: bool,
 }
 
 impl Stats {
     /// How many leaderships ended for `reason`.
     pub fn revocations(&self, reason: RevokeReason) -> u64 {
         self.revocations[reason as usize - 1]
+    }
+}
+
+/// What a `/healthz` handler or an Actuator health indicator needs, read locally (no store
+/// round trip): see [`crate::Election::health`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// False when the election is closed, or when it still says it leads after its lease
+    /// deadline passed (a wedged leader: the engine's own timer should have revoked it).
+    pub ok: bool,
+    pub state: State,
+    /// `is_leader()` at the time of the check.
+    pub leading: bool,
+    /// False from a store error until the store answers again.
+    pub store_connected: bool,
+    /// How long this leader may still believe it leads; `None` when not leading.
+    pub lease_remaining: Option<Duration>,
+}
+
+impl Health {
+    pub(crate) fn of(state: State, leading: bool, stats: &Stats) -> Health {
+        let wedged = state == State::Leading && !leading;
+        Health {
+            ok: state != State::Closed && !wedged,
+            state,
+            leading,
+            store_connected: stats.store_connected,
+            lease_remaining: stats.lease_remaining,
+        }
     }
 }

@@ -102,6 +102,7 @@ fn leadership_changes_are_logged_and_counted() {
     assert_eq!(stats.revocations(RevokeReason::Resigned), 1);
     assert_eq!(stats.revocations(RevokeReason::StoreUnreachable), 0);
     e.close();
+    assert!(!e.health().ok, "a closed election is not healthy");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -139,6 +140,14 @@ fn a_killed_redis_server_arrives_as_warnings_with_election_and_term() {
     assert_eq!(error.election.as_deref(), Some(name.as_str()));
     let stats = e.stats();
     assert!(stats.store_errors >= 1, "{stats:?}");
+    assert!(
+        !stats.store_connected && !e.health().store_connected,
+        "{stats:?}"
+    );
+    assert!(
+        e.health().ok,
+        "a candidate that lost its store is not wedged"
+    );
     assert_eq!(stats.lease_remaining, None);
     assert!(
         stats.revocations(RevokeReason::StoreUnreachable)
@@ -152,6 +161,12 @@ fn a_killed_redis_server_arrives_as_warnings_with_election_and_term() {
     expect_within(&events, WAIT, |ev| matches!(ev, Event::Elected { .. }));
     let stats = e.stats();
     assert!(stats.reconnects >= 1, "the store answered again: {stats:?}");
+    assert!(stats.store_connected, "{stats:?}");
+    let health = e.health();
+    assert!(
+        health.ok && health.leading && health.lease_remaining.is_some(),
+        "{health:?}"
+    );
     assert_eq!(stats.terms_won, 2);
     e.close();
 }

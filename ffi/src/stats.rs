@@ -29,6 +29,8 @@ pub struct elect_stats_snapshot {
     pub lease_remaining_ns: i64,
     /// Round trip of the last confirmed renewal, in nanoseconds; -1 before the first.
     pub store_rtt_ns: i64,
+    /// False from a store error until the store answers again.
+    pub store_connected: bool,
 }
 
 /// Fills `*out` with the metrics of `e`. Cheap: atomic loads, no lock, no store round trip;
@@ -64,6 +66,7 @@ pub unsafe extern "C" fn elect_stats(
             }),
             lease_remaining_ns: nanos(s.lease_remaining),
             store_rtt_ns: nanos(s.store_rtt),
+            store_connected: s.store_connected,
         };
         // SAFETY: non-NULL, and the caller promises it points to writable `elect_stats_snapshot`.
         unsafe { out.write(stats) };
