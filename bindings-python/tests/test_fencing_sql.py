@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
+from pathlib import Path
 from typing import Iterator, Tuple
 
 import pytest
@@ -101,3 +103,18 @@ def test_bad_input_is_named(db: Tuple[str, str]) -> None:
         with pytest.raises(ValueError, match="autocommit"):
             with fencing.fenced(conn, "r", 1):
                 pass
+
+
+def test_sqlite_dialect(tmp_path: Path, terms: Tuple[int, int]) -> None:
+    older, newer = terms
+    conn = sqlite3.connect(tmp_path / "db.sqlite")
+    conn.execute(fencing.create_table_sql(fencing.SQLITE))
+    conn.execute("CREATE TABLE records (id int PRIMARY KEY, token bigint NOT NULL)")
+    with fencing.fenced(conn, "records", newer, dialect=fencing.SQLITE) as cur:
+        cur.execute("INSERT INTO records VALUES (1, ?)", (newer,))
+    with pytest.raises(fencing.StaleTokenError) as err:
+        with fencing.fenced(conn, "records", older, dialect=fencing.SQLITE) as cur:
+            cur.execute("INSERT INTO records VALUES (2, ?)", (older,))
+    assert err.value.highest == newer
+    assert conn.execute("SELECT id, token FROM records").fetchall() == [(1, newer)]
+    conn.close()

@@ -25,12 +25,13 @@ from ._http import (
     http_headers,
 )
 from ._redis import redis_set
-from ._sql import MYSQL, POSTGRESQL, create_table_sql, fence, fenced
+from ._sql import MYSQL, POSTGRESQL, SQLITE, create_table_sql, fence, fenced
 
 __all__ = [
     "ELECTION_HEADER",
     "MYSQL",
     "POSTGRESQL",
+    "SQLITE",
     "TOKEN_HEADER",
     "AsyncFenceGate",
     "FenceGate",

@@ -10,6 +10,8 @@ from ._errors import StaleTokenError, check_token
 
 POSTGRESQL = "postgresql"
 MYSQL = "mysql"
+#: SQLite 3.35 or later (``RETURNING``), with the qmark paramstyle of Python's sqlite3.
+SQLITE = "sqlite"
 
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -41,14 +43,14 @@ def _table(table: str) -> str:
 
 
 def _dialect(dialect: str) -> str:
-    if dialect not in (POSTGRESQL, MYSQL):
-        raise ValueError(f"unknown SQL dialect {dialect!r}: use {POSTGRESQL!r} or {MYSQL!r}")
+    if dialect not in (POSTGRESQL, MYSQL, SQLITE):
+        raise ValueError(f"unknown SQL dialect {dialect!r}: use {POSTGRESQL!r}, {MYSQL!r} or {SQLITE!r}")
     return dialect
 
 
 def create_table_sql(dialect: str = POSTGRESQL, table: str = "elect_fence") -> str:
     """The ``CREATE TABLE IF NOT EXISTS`` of the fence table, for migrations and demos."""
-    if _dialect(dialect) == POSTGRESQL:
+    if _dialect(dialect) in (POSTGRESQL, SQLITE):
         return f"CREATE TABLE IF NOT EXISTS {_table(table)} (resource text PRIMARY KEY, token bigint NOT NULL)"
     return (
         f"CREATE TABLE IF NOT EXISTS {_table(table)} "
@@ -67,15 +69,16 @@ def fence(
     """
     token = check_token(token)
     t = _table(table)
-    if _dialect(dialect) == POSTGRESQL:
+    if _dialect(dialect) in (POSTGRESQL, SQLITE):
+        p = "?" if dialect == SQLITE else "%s"
         cursor.execute(
-            f"INSERT INTO {t} (resource, token) VALUES (%s, %s) "
+            f"INSERT INTO {t} (resource, token) VALUES ({p}, {p}) "
             f"ON CONFLICT (resource) DO UPDATE SET token = EXCLUDED.token WHERE {t}.token <= EXCLUDED.token "
             "RETURNING token",
             (resource, token),
         )
         if cursor.fetchone() is None:
-            cursor.execute(f"SELECT token FROM {t} WHERE resource = %s", (resource,))
+            cursor.execute(f"SELECT token FROM {t} WHERE resource = {p}", (resource,))
             row = cursor.fetchone()
             raise StaleTokenError(resource, token, int(row[0]) if row else None)
         return
@@ -101,7 +104,7 @@ def fenced(
     so the block does not run at all for a stale token). The connection must not be in
     autocommit mode, which would commit the fence apart from the write.
     """
-    if getattr(conn, "autocommit", False) is True:
+    if getattr(conn, "autocommit", False) is True or (dialect == SQLITE and getattr(conn, "isolation_level", "") is None):
         raise ValueError("fenced() needs a connection with autocommit off: the fence and the write must share a transaction")
     cursor = conn.cursor()
     try:
