@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The highest token per election for one resource, checked atomically with the requests'
@@ -55,23 +56,23 @@ public final class FenceGate {
 
     /** Ends a request that {@link #enter} admitted. */
     public void leave(String election) {
-        lock.lock();
-        try {
-            Fence f = fences.get(election);
-            if (--f.active == 0) {
+        locked(() -> {
+            if (--fences.get(election).active == 0) {
                 drained.signalAll();
             }
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /** The highest token seen for {@code election}, 0 before the first. */
     public long highest(String election) {
+        return locked(() -> fences.containsKey(election) ? fences.get(election).newest : 0L);
+    }
+
+    private <T> T locked(Supplier<T> body) {
         lock.lock();
         try {
-            Fence f = fences.get(election);
-            return f == null ? 0 : f.newest;
+            return body.get();
         } finally {
             lock.unlock();
         }
