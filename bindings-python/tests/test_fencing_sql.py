@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Any, Iterator, Tuple
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -118,3 +120,65 @@ def test_sqlite_dialect(tmp_path: Path, terms: Tuple[int, int]) -> None:
     assert err.value.highest == newer
     assert conn.execute("SELECT id, token FROM records").fetchall() == [(1, newer)]
     conn.close()
+
+
+def test_mysql_dialect(servers: Servers, terms: Tuple[int, int]) -> None:
+    """The MySQL dialect on MariaDB, with PyMySQL; an older writer queued behind a newer one too."""
+    pymysql = pytest.importorskip("pymysql")
+    u = urlsplit(server_uri(servers, "mysql"))
+
+    def connect() -> Any:
+        return pymysql.connect(host=u.hostname, port=u.port, user=u.username, password=unquote(u.password or ""), database=u.path[1:])
+
+    older, newer = terms
+    table = f"records_{uuid.uuid4().hex[:10]}"
+    with connect() as conn:
+        with conn.cursor() as cur:
+            cur.execute(fencing.create_table_sql(fencing.MYSQL))
+            cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, token bigint NOT NULL) ENGINE=InnoDB")
+        conn.commit()
+        try:
+            with fencing.fenced(conn, table, older, dialect=fencing.MYSQL) as cur:
+                cur.execute(f"INSERT INTO {table} VALUES (1, %s)", (older,))
+            with fencing.fenced(conn, table, newer, dialect=fencing.MYSQL) as cur:
+                cur.execute(f"INSERT INTO {table} VALUES (2, %s)", (newer,))
+            with pytest.raises(fencing.StaleTokenError) as err:
+                with fencing.fenced(conn, table, older, dialect=fencing.MYSQL) as cur:
+                    cur.execute(f"INSERT INTO {table} VALUES (3, %s)", (older,))
+            assert err.value.highest == newer
+
+            # A newer writer holds the fence row; an older one queues behind it and is refused.
+            outcome: list = []
+            with connect() as second:
+                with fencing.fenced(conn, table, newer + 1, dialect=fencing.MYSQL) as cur:
+                    cur.execute(f"INSERT INTO {table} VALUES (4, %s)", (newer + 1,))
+
+                    def stale_write() -> None:
+                        try:
+                            with fencing.fenced(second, table, newer, dialect=fencing.MYSQL) as c:
+                                c.execute(f"INSERT INTO {table} VALUES (5, %s)", (newer,))
+                            outcome.append("written")
+                        except fencing.StaleTokenError as e:
+                            outcome.append(e)
+
+                    t = threading.Thread(target=stale_write)
+                    t.start()
+                    # Wait until it blocks on our row lock (as root: innodb_trx needs PROCESS).
+                    root = pymysql.connect(unix_socket=os.environ["ELECT_MYSQL_SOCKET"], user="root")
+                    with root as watch, watch.cursor() as w:
+                        for _ in range(int(WAIT / 0.02)):
+                            w.execute("SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
+                            if w.fetchone()[0] > 0:
+                                break
+                            threading.Event().wait(0.02)
+                        else:
+                            pytest.fail("the stale writer never waited for the fence row")
+                t.join(WAIT)
+            assert len(outcome) == 1 and isinstance(outcome[0], fencing.StaleTokenError), outcome
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT id FROM {table} ORDER BY id")
+                assert [r[0] for r in cur.fetchall()] == [1, 2, 4]
+            conn.commit()
+        finally:
+            with conn.cursor() as cur:
+                cur.execute(f"DROP TABLE {table}")
