@@ -13,6 +13,7 @@ pub mod contract;
 pub mod fenced;
 pub mod fleet;
 pub mod postgres;
+pub mod redis;
 pub mod server;
 pub mod wait;
 pub mod zookeeper;
