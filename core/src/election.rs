@@ -11,9 +11,11 @@ use crate::dispatcher::{Dispatcher, Handler};
 use crate::engine::{self, Command, Engine};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
+use crate::event_log::EventLog;
 use crate::fork;
 use crate::interrupt::{Interrupt, Waited};
 use crate::lease::{Lease, State};
+use crate::metrics::{Health, Stats};
 use crate::runtime;
 use crate::uri::Config;
 
@@ -53,12 +55,19 @@ impl Election {
         config.validate()?;
         let connect_config = config.clone();
         let backend = runtime::block_on(async move { backend::connect(&connect_config).await })??;
-        let events = Dispatcher::spawn(name, handler)
+        let lease = Arc::new(Lease::default());
+        let log = EventLog {
+            election: name.to_string(),
+            id: config.id.clone(),
+            store: config.to_string(),
+            lease: lease.clone(),
+        };
+        let events = Dispatcher::spawn(log, handler)
             .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
         Ok(Election {
             name: name.to_string(),
             config,
-            lease: Arc::new(Lease::default()),
+            lease,
             events: Arc::new(events),
             backend,
             fork_generation: fork::generation(),
@@ -146,6 +155,19 @@ impl Election {
     /// when not leading). A job that must stop before the lease ends (`elect run`) uses this.
     pub fn lease_deadline(&self) -> Option<std::time::Instant> {
         self.lease.deadline().filter(|_| !self.forked())
+    }
+
+    /// This election's counters and gauges: a few atomic loads, no lock, no store round trip.
+    pub fn stats(&self) -> Stats {
+        self.events.metrics().snapshot(&self.lease)
+    }
+
+    /// Whether this election is healthy, with the local facts a health probe reports (state,
+    /// leadership, store connection, remaining lease). No store round trip.
+    pub fn health(&self) -> Health {
+        let state = self.state();
+        let leading = self.is_leader();
+        Health::of(state, leading, &self.stats())
     }
 
     /// The fencing token of the current term, `None` when not leading.

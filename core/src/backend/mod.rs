@@ -22,12 +22,16 @@ pub use registry::Scheme;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod file;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod registry;
-#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod rounds;
+#[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;

@@ -29,6 +29,8 @@ pub enum Scheme {
     Redis,
     Rediss,
     Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
 }
 
 /// One row of the table.
@@ -108,6 +110,12 @@ pub static STORES: &[Store] = &[
         names: &["postgres", "postgresql"],
         default_port: Some(5432),
         driver: compiled!("postgres", super::postgres::DRIVER),
+    },
+    Store {
+        scheme: Scheme::Mysql,
+        names: &["mysql", "mariadb"],
+        default_port: Some(3306),
+        driver: compiled!("mysql", super::mysql::DRIVER),
     },
 ];
 
@@ -225,6 +233,11 @@ mod tests {
         #[cfg(feature = "postgres")]
         cases.push((
             "postgres://u:hunter2@h/db?sslmode=on",
+            "option `sslmode`: bad value `on`",
+        ));
+        #[cfg(feature = "mysql")]
+        cases.push((
+            "mariadb://u:hunter2@h/db?sslmode=on",
             "option `sslmode`: bad value `on`",
         ));
         for (uri, expected) in cases {

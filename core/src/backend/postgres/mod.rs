@@ -39,6 +39,7 @@ use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
 use super::registry::Driver;
+use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
 use crate::error::{Error, ErrorCode, Result};
@@ -46,7 +47,6 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
-use keepalive::Rounds;
 use layout::Names;
 use notify::Listener;
 #[cfg(feature = "testing")]
