@@ -12,6 +12,7 @@ pub mod clock;
 pub mod contract;
 pub mod fenced;
 pub mod fleet;
+pub mod mysql;
 pub mod postgres;
 pub mod redis;
 pub mod server;
