@@ -14,6 +14,7 @@ pub mod fenced;
 pub mod fleet;
 pub mod mysql;
 pub mod postgres;
+pub mod redis;
 pub mod server;
 pub mod wait;
 pub mod zookeeper;
