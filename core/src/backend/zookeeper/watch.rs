@@ -1,0 +1,211 @@
+//! Reading an election from outside: who leads, who is in line, and a leader watch shared by
+//! every election of the process that follows the same name (one ZooKeeper watch per election
+//! and process, however many local elections follow it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use zookeeper_client as zk;
+
+use super::connect::{self, Session};
+use super::layout;
+use super::Shared;
+use crate::backend::LeaderStream;
+use crate::error::{Error, Result};
+use crate::event::{LeaderInfo, Member};
+
+/// Candidate node data: `id \n value` (neither may contain control characters).
+pub fn encode(id: &str, value: &str) -> Vec<u8> {
+    format!("{id}\n{value}").into_bytes()
+}
+
+fn decode(data: &[u8]) -> Member {
+    let s = String::from_utf8_lossy(data);
+    let (id, value) = s.split_once('\n').unwrap_or((&s, ""));
+    Member {
+        id: id.to_string(),
+        value: value.to_string(),
+    }
+}
+
+/// The leader in `dir` now: the first node in line, with its czxid as the term.
+pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> {
+    let at = connect::at(dir);
+    loop {
+        let children = match session.client.list_children(dir).await {
+            Err(zk::Error::NoNode) => return Ok(None),
+            other => other.map_err(&at)?,
+        };
+        let Some(first) = layout::in_line(children).into_iter().next() else {
+            return Ok(None);
+        };
+        match session.client.get_data(&format!("{dir}/{first}")).await {
+            Ok((data, stat)) => {
+                let m = decode(&data);
+                return Ok(Some(LeaderInfo {
+                    id: m.id,
+                    value: m.value,
+                    term: stat.czxid as u64,
+                }));
+            }
+            Err(zk::Error::NoNode) => continue, // left meanwhile: read the line again
+            Err(e) => return Err(at(e)),
+        }
+    }
+}
+
+/// Everyone in line, leader first, read in one multi-read.
+pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
+    let at = connect::at(dir);
+    let children = match session.client.list_children(dir).await {
+        Err(zk::Error::NoNode) => return Ok(Vec::new()),
+        other => other.map_err(&at)?,
+    };
+    let line = layout::in_line(children);
+    if line.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reader = session.client.new_multi_reader();
+    for name in &line {
+        reader.add_get_data(&format!("{dir}/{name}")).map_err(&at)?;
+    }
+    let results = reader.commit().await.map_err(&at)?;
+    Ok(results
+        .into_iter()
+        .filter_map(|r| match r {
+            zk::MultiReadResult::Data { data, .. } => Some(decode(&data)),
+            _ => None, // left between the listing and the read
+        })
+        .collect())
+}
+
+type Latest = Option<std::result::Result<Option<LeaderInfo>, Error>>;
+
+/// One follower task per election name; subscribers get its latest value.
+#[derive(Default)]
+pub struct Followers {
+    map: Mutex<HashMap<String, watch::Sender<Latest>>>,
+}
+
+impl Followers {
+    pub fn subscribe(&self, shared: &Arc<Shared>, dir: String) -> LeaderStream {
+        let rx = {
+            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            match map.get(&dir) {
+                Some(tx) => tx.subscribe(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    map.insert(dir.clone(), tx.clone());
+                    shared.spawn(follow(Arc::downgrade(shared), dir, tx));
+                    rx
+                }
+            }
+        };
+        let (out, stream) = mpsc::channel(16);
+        tokio::spawn(forward(rx, out));
+        stream
+    }
+}
+
+/// Copies each new value of the shared follower to one subscriber, until either side is gone.
+async fn forward(mut rx: watch::Receiver<Latest>, out: mpsc::Sender<Result<Option<LeaderInfo>>>) {
+    loop {
+        let latest = rx.borrow_and_update().clone();
+        if let Some(item) = latest {
+            if out.send(item).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = out.closed() => return,
+            r = rx.changed() => if r.is_err() { return },
+        }
+    }
+}
+
+/// Watches the children of `dir` and publishes the leader after each change. Ends when the
+/// last subscriber is gone (checked under the map's lock, so no new subscriber is stranded) or
+/// the backend closes.
+async fn follow(shared: std::sync::Weak<Shared>, dir: String, tx: watch::Sender<Latest>) {
+    loop {
+        follow_while_subscribed(&shared, &dir, &tx).await;
+        let Some(s) = shared.upgrade() else { return };
+        let mut map = s.followers.map.lock().unwrap_or_else(|e| e.into_inner());
+        if tx.receiver_count() == 0 {
+            map.remove(&dir);
+            return;
+        }
+    }
+}
+
+async fn follow_while_subscribed(
+    shared: &std::sync::Weak<Shared>,
+    dir: &str,
+    tx: &watch::Sender<Latest>,
+) {
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        let retry = s.retry;
+        let session = s.session().await;
+        drop(s);
+        let session = match session {
+            Ok(session) => session,
+            Err(e) => {
+                tx.send_replace(Some(Err(e)));
+                if pause_or_closed(tx, retry).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let watched = match session.client.list_and_watch_children(dir).await {
+            Ok((_, watcher)) => Ok(watcher),
+            // No election yet: wait for its directory to appear. If it appeared meanwhile, its
+            // `exists` watch would not see children come and go: list it again instead.
+            Err(zk::Error::NoNode) => match session.client.check_and_watch_stat(dir).await {
+                Ok((Some(_), _)) => continue,
+                Ok((None, watcher)) => Ok(watcher),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match watched {
+            Ok(watcher) => {
+                let now = leader(&session, dir).await;
+                drop(session);
+                publish(tx, now);
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    _ = watcher.changed() => {}
+                }
+            }
+            Err(e) => {
+                drop(session);
+                publish(tx, Err(connect::at(dir)(e)));
+                if pause_or_closed(tx, retry).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Publishes a change (an unchanged leader is not news).
+fn publish(tx: &watch::Sender<Latest>, now: Result<Option<LeaderInfo>>) {
+    tx.send_if_modified(|latest| {
+        let same = matches!((&*latest, &now), (Some(Ok(a)), Ok(b)) if a == b);
+        if !same {
+            *latest = Some(now);
+        }
+        !same
+    });
+}
+
+async fn pause_or_closed(tx: &watch::Sender<Latest>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tx.closed() => true,
+        _ = tokio::time::sleep(d) => false,
+    }
+}
