@@ -2,8 +2,6 @@
 //! the line on a named lock, ownership per candidacy, batched renewals, errors, sslmode and the
 //! storage engine. What every store must do is in `contract.rs`.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -11,12 +9,13 @@ use std::time::{Duration, Instant};
 use elect_core::backend::mysql::LOCK_WAKEUPS;
 use elect_core::{Election, ErrorCode, Event, RevokeReason};
 use elect_testkit::mysql::{sql, status};
+use elect_testkit::wait::{expect_within, open_recording};
 use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&{opts}"), name)
+    open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
 /// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.
@@ -68,7 +67,7 @@ fn three_candidates_hand_over_through_the_named_lock_and_terms_grow() {
 
     let woken = LOCK_WAKEUPS.load(Ordering::Relaxed);
     a.resign().unwrap();
-    common::expect_within(
+    expect_within(
         &ra,
         WAIT,
         |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
