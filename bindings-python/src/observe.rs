@@ -68,7 +68,7 @@ fn record_tuple(r: &Record) -> RecordTuple {
 }
 
 /// `(terms_won, {reason: count}, store_errors, reconnects, last_failover (Unix seconds) |
-/// None, lease_remaining (s) | None, store_rtt (s) | None, store_connected)`.
+/// None, lease_remaining (s) | None, store_rtt (s) | None, store_connected, failovers)`.
 pub type StatsTuple = (
     u64,
     Vec<(&'static str, u64)>,
@@ -78,6 +78,7 @@ pub type StatsTuple = (
     Option<f64>,
     Option<f64>,
     bool,
+    u64,
 );
 
 pub fn stats_tuple(s: &Stats) -> StatsTuple {
@@ -93,6 +94,7 @@ pub fn stats_tuple(s: &Stats) -> StatsTuple {
         secs(s.lease_remaining),
         secs(s.store_rtt),
         s.store_connected,
+        s.failovers,
     )
 }
 

@@ -87,7 +87,7 @@ def test_leadership_changes_reach_logging_with_election_id_and_term(
         assert (r.id, r.term) == ("p1", term)  # type: ignore[attr-defined]
         assert f"election={name}" in r.getMessage() and f"term={term}" in r.getMessage()
         s = e.stats()
-        assert s.terms_won == 1 and s.store_connected
+        assert s.terms_won == 1 and s.store_connected and s.failovers == 0
         assert s.lease_remaining is not None and 0 < s.lease_remaining <= 2.0
         assert set(s.revocations) == {"resigned", "lease_expired", "session_lost",
                                       "store_unreachable", "closed"}

@@ -31,6 +31,8 @@ pub struct elect_stats_snapshot {
     pub store_rtt_ns: i64,
     /// False from a store error until the store answers again.
     pub store_connected: bool,
+    /// Times the leadership moved from one candidate to another, as this process saw it.
+    pub failovers: u64,
 }
 
 /// Fills `*out` with the metrics of `e`. Cheap: atomic loads, no lock, no store round trip;
@@ -67,6 +69,7 @@ pub unsafe extern "C" fn elect_stats(
             lease_remaining_ns: nanos(s.lease_remaining),
             store_rtt_ns: nanos(s.store_rtt),
             store_connected: s.store_connected,
+            failovers: s.failovers,
         };
         // SAFETY: non-NULL, and the caller promises it points to writable `elect_stats_snapshot`.
         unsafe { out.write(stats) };

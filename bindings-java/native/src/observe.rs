@@ -128,11 +128,11 @@ fn call(env: &mut Env<'_>, bridge: &Bridge, r: &Record) -> Result<(), NativeErro
 }
 
 /// How many values [`stats_array`] returns; `ElectionStats` reads them in this order.
-pub const STATS_LEN: usize = 14;
+pub const STATS_LEN: usize = 15;
 
 /// `terms_won, revocations[1..=5] by reason number, store_errors, reconnects,
 /// last_failover_unix_ms (-1), lease_remaining_ns (-1), store_rtt_ns (-1), store_connected
-/// (0/1), healthy (0/1)`.
+/// (0/1), healthy (0/1), log records dropped, failovers`.
 pub fn stats_array(e: &elect_core::Election) -> [jlong; STATS_LEN] {
     let s = e.stats();
     let health = e.health();
@@ -153,6 +153,7 @@ pub fn stats_array(e: &elect_core::Election) -> [jlong; STATS_LEN] {
     out[11] = s.store_connected as i64;
     out[12] = health.ok as i64;
     out[13] = log_bridge::dropped() as i64;
+    out[14] = s.failovers as i64;
     out
 }
 

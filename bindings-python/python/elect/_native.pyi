@@ -50,6 +50,7 @@ class Election:
         Optional[float],
         Optional[float],
         bool,
+        int,
     ]: ...
     def health(self) -> Tuple[bool, bool, bool, Optional[float]]: ...
     @property

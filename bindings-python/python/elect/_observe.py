@@ -80,6 +80,8 @@ class Stats:
     store_errors: int
     #: Times the store answered again after an error.
     reconnects: int
+    #: Times the leadership moved to another candidate, as this process saw it.
+    failovers: int
     #: When the leadership last moved to another candidate, as this process saw it.
     last_failover: Optional[datetime.datetime]
     #: Seconds this leader may still believe it leads without a renewal; None when not leading.
@@ -91,7 +93,7 @@ class Stats:
 
 
 def stats_from_native(raw: Tuple[object, ...]) -> Stats:
-    terms, revocations, errors, reconnects, failover, lease, rtt, connected = raw
+    terms, revocations, errors, reconnects, failover, lease, rtt, connected, failovers = raw
     when = None
     if failover is not None:
         when = datetime.datetime.fromtimestamp(float(failover), datetime.timezone.utc)  # type: ignore[arg-type]
@@ -100,6 +102,7 @@ def stats_from_native(raw: Tuple[object, ...]) -> Stats:
         revocations=dict(revocations),  # type: ignore[call-overload]
         store_errors=int(errors),  # type: ignore[call-overload]
         reconnects=int(reconnects),  # type: ignore[call-overload]
+        failovers=int(failovers),  # type: ignore[call-overload]
         last_failover=when,
         lease_remaining=lease,  # type: ignore[arg-type]
         store_rtt=rtt,  # type: ignore[arg-type]

@@ -21,11 +21,13 @@ import java.util.Optional;
  * @param storeConnected false from a store error until the store answers again
  * @param healthy false when closed, or when still leading past the lease deadline (wedged)
  * @param logRecordsDropped log records the process dropped because its logger was slow
+ * @param failovers times the leadership moved from one candidate to another, as this process saw it
  */
 public record ElectionStats(long termsWon, Map<RevokeReason, Long> revocations, long storeErrors,
                             long reconnects, Optional<Instant> lastFailover,
                             Optional<Duration> leaseRemaining, Optional<Duration> storeRoundTrip,
-                            boolean storeConnected, boolean healthy, long logRecordsDropped) {
+                            boolean storeConnected, boolean healthy, long logRecordsDropped,
+                            long failovers) {
 
     /** Reads the library's {@code long[]} (layout in the JNI crate's {@code observe::stats_array}). */
     static ElectionStats fromNative(long[] v) {
@@ -38,7 +40,7 @@ public record ElectionStats(long termsWon, Map<RevokeReason, Long> revocations, 
                 v[8] < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v[8])),
                 v[9] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[9])),
                 v[10] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[10])),
-                v[11] != 0, v[12] != 0, v[13]);
+                v[11] != 0, v[12] != 0, v[13], v[14]);
     }
 
     /** How many leaderships ended for {@code reason}. */
