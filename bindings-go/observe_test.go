@@ -74,21 +74,30 @@ func expectRecord(t *testing.T, ch chan slog.Record, level slog.Level, prefix st
 	}
 }
 
-func TestLeadershipChangesReachSlogAndStats(t *testing.T) {
-	name := "go-observe-" + strconv.Itoa(os.Getpid())
-	ch := logs.of(t, name)
+// leadingElection opens uri as candidate id of election name and waits until it leads; closed when
+// the test ends.
+func leadingElection(t *testing.T, uri, name, id string) *elect.Election {
+	t.Helper()
 	ctx := context.Background()
-	e, err := elect.Open(ctx, "file://"+t.TempDir()+"?ttl=2s", name, elect.WithID("g1"))
+	e, err := elect.Open(ctx, uri, name, elect.WithID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.WaitLeader(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+func TestLeadershipChangesReachSlogAndStats(t *testing.T) {
+	name := "go-observe-" + strconv.Itoa(os.Getpid())
+	ch := logs.of(t, name)
+	ctx := context.Background()
+	e := leadingElection(t, "file://"+t.TempDir()+"?ttl=2s", name, "g1")
 	term := strconv.FormatUint(e.FencingToken(), 10)
 	a := attrs(expectRecord(t, ch, slog.LevelInfo, "elected"))
 	if a["id"] != "g1" || a["term"] != term || a["target"] != "elect_core::event_log" {
@@ -142,19 +151,7 @@ func TestAKilledRedisServerArrivesAsWarnings(t *testing.T) {
 	}
 	name := "go-observe-redis-" + strconv.Itoa(os.Getpid())
 	ch := logs.of(t, name)
-	ctx := context.Background()
-	uri := vars["ELECT_REDIS_URI"] + "?ttl=2s&renew=300ms&retry=200ms&connect_timeout=1s"
-	e, err := elect.Open(ctx, uri, name, elect.WithID("g2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.WaitLeader(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e := leadingElection(t, vars["ELECT_REDIS_URI"]+"?ttl=2s&renew=300ms&retry=200ms&connect_timeout=1s", name, "g2")
 	term := strconv.FormatUint(e.FencingToken(), 10)
 	pid, _ := strconv.Atoi(vars["ELECT_REDIS_PID"])
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
