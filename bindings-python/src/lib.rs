@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod native;
 mod observe;
+mod signals;
 
 use pyo3::prelude::*;
 

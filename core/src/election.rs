@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::event_log::EventLog;
 use crate::fork;
+use crate::interrupt::{Interrupt, Waited};
 use crate::lease::{Lease, State};
 use crate::metrics::{Health, Stats};
 use crate::runtime;
@@ -49,7 +50,7 @@ impl Election {
     }
 
     /// Like [`Election::open`] with a config the caller adjusted with [`Config::set`].
-    pub fn open_with(config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
+    pub fn open_with(mut config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
         validate_name(name)?;
         config.validate()?;
         let connect_config = config.clone();
@@ -194,6 +195,27 @@ impl Election {
             return Err(Error::closed());
         }
         Ok(led)
+    }
+
+    /// [`Election::wait_leader`] that also returns, with [`Waited::Interrupted`], as soon as
+    /// `interrupt` fires (from any thread): how a bridge keeps a long wait responsive to its
+    /// host (Python's signals, Java's `Thread.interrupt`) without waking up to poll. An interrupt
+    /// fired before the call ends it at once; the caller clears it with [`Interrupt::take`].
+    pub fn wait_leader_or(
+        &self,
+        timeout: Option<Duration>,
+        interrupt: &Interrupt,
+    ) -> Result<Waited> {
+        // The checks of `wait_leader` (started, not closed), and no wait when leading already.
+        if self.wait_leader(Some(Duration::ZERO))? {
+            return Ok(Waited::Done);
+        }
+        let lease = self.lease.clone();
+        let _waking = interrupt.waking(move || lease.wake_waiters());
+        match self.lease.wait_leader_or(timeout, Some(interrupt)) {
+            Waited::TimedOut if self.lease.state() == State::Closed => Err(Error::closed()),
+            waited => Ok(waited),
+        }
     }
 
     /// Gives up the leadership now (the successor is woken by the store) and campaigns again
