@@ -1,6 +1,6 @@
 module github.com/elect-dev/elect/bindings-go
 
-go 1.19
+go 1.21
 
 require (
 	github.com/go-sql-driver/mysql v1.8.1
