@@ -141,7 +141,7 @@ fn client(config: &Config) -> Result<Client> {
     }
     let info = addr
         .into_connection_info()
-        .map_err(|e| Error::invalid(format!("host `{host}`: {e}")))?
+        .map_err(|e| Error::invalid(format!("host {}: {e}", config.hosts_shown())))?
         .set_redis_settings(redis_info)
         // Handover latency is a few round trips: do not let Nagle hold them back.
         .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));

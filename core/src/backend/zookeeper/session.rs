@@ -71,7 +71,7 @@ impl Session {
         let client = connector
             .connect(&hosts)
             .await
-            .map_err(|e| connect_error(e, &hosts))?;
+            .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
         let (tx, rx) = watch::channel(Contact {
             sent_at: started,
