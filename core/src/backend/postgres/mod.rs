@@ -54,8 +54,9 @@ use schema::Names;
 use sql::Statements;
 
 /// Store-specific query parameters: `table` (lease table; members go to `<table>_members`),
-/// `sslmode` (disable, prefer, require, verify-full) and `sslrootcert` (PEM file of trusted CAs).
-pub const OPTIONS: &[&str] = &["table", "sslmode", "sslrootcert"];
+/// `sslmode` (disable, prefer, require, verify-ca, verify-full), `sslrootcert` (PEM file of
+/// trusted CAs, or `system`), `sslcert` and `sslkey` (the client certificate and its key).
+pub const OPTIONS: &[&str] = &["table", "sslmode", "sslrootcert", "sslcert", "sslkey"];
 
 /// What every part of one store connection shares.
 pub(crate) struct Shared {
