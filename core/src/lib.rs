@@ -22,6 +22,7 @@ mod event;
 mod fork;
 mod lease;
 pub mod options;
+mod plain_text;
 mod random;
 pub mod runtime;
 mod secret;

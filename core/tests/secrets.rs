@@ -7,81 +7,14 @@
 //! credentials of that shape. Every `tracing` event and span and every `log` record of elect
 //! and of the store clients under it is captured at the most verbose level.
 
-use std::fmt::Write as _;
+mod log_capture;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc::channel;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use elect_core::{Config, Election, Event};
-
-/// Every line written by `tracing` or `log`, from any crate.
-static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn capture(line: String) {
-    CAPTURED.lock().unwrap().push(line);
-}
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-/// A subscriber that keeps every event and span field; nothing is filtered out.
-struct Capture(std::sync::atomic::AtomicU64);
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut f = Fields(format!("span {} ", span.metadata().name()));
-        span.record(&mut f);
-        capture(f.0);
-        tracing::span::Id::from_u64(1 + self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut f = Fields(String::from("record "));
-        values.record(&mut f);
-        capture(f.0);
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut f = Fields(format!(
-            "{} {} ",
-            event.metadata().level(),
-            event.metadata().target()
-        ));
-        event.record(&mut f);
-        capture(f.0);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-struct LogCapture;
-
-impl log::Log for LogCapture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        capture(format!(
-            "{} {} {}",
-            record.level(),
-            record.target(),
-            record.args()
-        ));
-    }
-    fn flush(&self) {}
-}
 
 /// The password's pieces (first line) and the connection strings for `store_uri`.
 fn secret_uris(store_uri: &str) -> (Vec<String>, Vec<String>) {
@@ -145,9 +78,7 @@ fn exercise(uri: &str) -> Vec<String> {
 
 #[test]
 fn no_fragment_of_a_password_is_shown() {
-    tracing::subscriber::set_global_default(Capture(0.into())).unwrap();
-    log::set_logger(&LogCapture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    log_capture::install();
 
     let dir = std::env::temp_dir().join(format!("elect-secrets-{}", std::process::id()));
     let mut stores = vec![format!("file://{}", dir.display())];
@@ -170,11 +101,11 @@ fn no_fragment_of_a_password_is_shown() {
         let (p, uris) = secret_uris(store);
         pieces = p;
         for uri in uris {
-            let from = CAPTURED.lock().unwrap().len();
+            let from = log_capture::CAPTURED.lock().unwrap().len();
             shown.extend(exercise(&uri));
             let host_part = uri.rsplit_once('@').map_or("", |(_, h)| h);
             if pieces.iter().any(|p| host_part.starts_with(p.as_str())) {
-                tail_host_logs.push(from..CAPTURED.lock().unwrap().len());
+                tail_host_logs.push(from..log_capture::CAPTURED.lock().unwrap().len());
             }
         }
     }
@@ -183,7 +114,7 @@ fn no_fragment_of_a_password_is_shown() {
     // `Http::connect`, the ZooKeeper client's attempts): when the user left the host list out
     // and a password's tail was taken for the host, they show that tail. That is out of elect's
     // hands (docs/security.md); everything else, elect's own lines included, is checked.
-    let logged: Vec<String> = CAPTURED
+    let logged: Vec<String> = log_capture::CAPTURED
         .lock()
         .unwrap()
         .iter()
