@@ -40,18 +40,16 @@ fn encrypted(config: &Config) -> bool {
     match config.scheme {
         Scheme::File | Scheme::Rediss => true,
         Scheme::Redis => false,
-        Scheme::Etcd => ["ca", "cert", "key"]
+        Scheme::Etcd | Scheme::Zk => ["ca", "cert", "key"]
             .iter()
             .any(|k| config.param(k).is_some()),
-        Scheme::Zk => false,
         Scheme::Postgres => config.param("sslmode") != Some("disable"),
     }
 }
 
 fn remedy(scheme: Scheme) -> &'static str {
     match scheme {
-        Scheme::Etcd => "give the server's CA with option `ca`",
-        Scheme::Zk => "keep ZooKeeper on a trusted network",
+        Scheme::Etcd | Scheme::Zk => "give the servers' CA with option `ca`",
         Scheme::Redis => "use rediss:// (with `tls_ca` for a private CA)",
         Scheme::Postgres => "use sslmode=verify-full",
         Scheme::File | Scheme::Rediss => "",

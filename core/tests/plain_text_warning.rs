@@ -55,6 +55,7 @@ fn credentials_in_plain_text_to_another_host_are_one_warning() {
         format!("rediss://:{SECRET}@192.0.2.1:6379/0?"),
         format!("etcd://app:{SECRET}@192.0.2.1:2379/jobs?ca=/nonexistent&"),
         format!("postgres://app:{SECRET}@192.0.2.1/elect?sslmode=require&"),
+        format!("zk://app:{SECRET}@192.0.2.1:2281/jobs?ca=/nonexistent&"),
         // No credentials.
         "redis://192.0.2.1:6379/0?".to_string(),
         "zk://192.0.2.1:2181/jobs?".to_string(),

@@ -27,6 +27,8 @@ pub mod postgres;
 pub mod redis;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod server_clock;
+#[cfg(any(feature = "etcd", feature = "zookeeper", feature = "redis"))]
+mod tls;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
 

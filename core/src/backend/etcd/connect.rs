@@ -69,44 +69,14 @@ pub fn at_open(config: &Config, e: Error) -> Error {
 
 /// `ca`, `cert` and `key` (PEM files). Any of them switches the endpoints to TLS.
 fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
-    let (ca, cert, key) = (
-        config.param("ca"),
-        config.param("cert"),
-        config.param("key"),
-    );
-    if ca.is_none() && cert.is_none() && key.is_none() {
+    let Some(files) = crate::backend::tls::pem_files(config, "etcd servers'")? else {
         return Ok(None);
-    }
-    // This build carries no system trust store: the CA that signed the server is required.
-    let ca = ca.ok_or_else(|| {
-        Error::invalid(
-            "option `ca`: required for TLS: the PEM file of the CA that signed the etcd servers' certificates",
-        )
-    })?;
-    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(read_pem("ca", ca)?));
-    match (cert, key) {
-        (Some(cert), Some(key)) => {
-            tls = tls.identity(Identity::from_pem(
-                read_pem("cert", cert)?,
-                read_pem("key", key)?,
-            ));
-        }
-        (None, None) => {}
-        (Some(_), None) => return Err(Error::invalid("option `cert`: needs `key` as well")),
-        (None, Some(_)) => return Err(Error::invalid("option `key`: needs `cert` as well")),
+    };
+    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(files.ca));
+    if let Some((cert, key)) = files.identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
     }
     Ok(Some(tls))
-}
-
-fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("option `{option}`: cannot read `{path}`: {e}")))?;
-    if !pem.starts_with(b"-----BEGIN") && !String::from_utf8_lossy(&pem).contains("-----BEGIN") {
-        return Err(Error::invalid(format!(
-            "option `{option}`: `{path}` is not a PEM file"
-        )));
-    }
-    Ok(pem)
 }
 
 /// gRPC status codes (fixed by the gRPC spec), so that core need not depend on tonic itself.

@@ -146,7 +146,7 @@ fn client(config: &Config) -> Result<Client> {
         // Handover latency is a few round trips: do not let Nagle hold them back.
         .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
     if tls {
-        ensure_crypto_provider();
+        crate::backend::tls::ensure_crypto_provider();
     }
     let ca = config.param("tls_ca");
     if ca.is_some() && !tls {
@@ -170,16 +170,6 @@ fn client(config: &Config) -> Result<Client> {
         None => Client::open(info),
     };
     built.map_err(|e| Error::invalid(format!("{config}: {e}")))
-}
-
-/// The redis crate builds its rustls configuration from the process-wide default crypto
-/// provider, and this build links two (aws-lc-rs and ring, through different dependencies), so
-/// rustls cannot pick one by itself and would panic. Install aws-lc-rs unless the host process
-/// already chose one (then `install_default` fails and theirs stays).
-fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    }
 }
 
 /// The db index from the URI path: empty means 0.

@@ -17,6 +17,7 @@ mod candidacy;
 mod observe;
 mod paths;
 mod session;
+mod tls_probe;
 
 #[cfg(feature = "testing")]
 use std::sync::atomic::Ordering;
@@ -34,8 +35,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
-/// Store-specific query parameters.
-pub const OPTIONS: &[&str] = &["acl"];
+/// Store-specific query parameters: `acl`, and `ca`, `cert`, `key` (PEM files: TLS, as etcd's).
+pub const OPTIONS: &[&str] = &["acl", "ca", "cert", "key"];
 
 /// How many candidates of this process wait on their predecessor's node now, and how many such
 /// waits have been woken since the process started. Lets tests and operators check that a

@@ -68,10 +68,16 @@ impl Session {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
         let started = Instant::now();
-        let client = connector
-            .connect(&hosts)
-            .await
-            .map_err(|e| connect_error(e, &config.hosts_shown()))?;
+        let client = match tls_options(config)? {
+            Some(tls) => match connector.with_tls(tls).secure_connect(&hosts).await {
+                Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
+                    return Err(tls_connect_error(e, config).await)
+                }
+                other => other,
+            },
+            None => connector.connect(&hosts).await,
+        }
+        .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
         let (tx, rx) = watch::channel(Contact {
             sent_at: started,
@@ -212,6 +218,59 @@ pub fn is_terminal(e: &zk::Error) -> bool {
             | zk::Error::AuthFailed
             | zk::Error::SessionMoved
     )
+}
+
+/// TLS from options `ca`, `cert` and `key`, as for etcd: every server of the URI serves TLS,
+/// its certificate checked against `ca` and the host name.
+fn tls_options(config: &Config) -> Result<Option<zk::TlsOptions>> {
+    let Some(files) = crate::backend::tls::pem_files(config, "ZooKeeper servers'")? else {
+        return Ok(None);
+    };
+    // The client makes a TLS server name of each host, and panics on one that is none.
+    for (i, h) in config.hosts.iter().enumerate() {
+        if rustls::pki_types::ServerName::try_from(h.host.as_str()).is_err() {
+            return Err(Error::invalid(format!(
+                "host {} of {}: not a name TLS can check a certificate against",
+                i + 1,
+                config.hosts.len()
+            )));
+        }
+    }
+    crate::backend::tls::ensure_crypto_provider();
+    let pem = |what: &str, bytes: Vec<u8>| {
+        String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(format!("option `{what}`: not a PEM file (not UTF-8)")))
+    };
+    let bad = |what: &str, e: zk::Error| Error::invalid(format!("option `{what}`: {e}"));
+    let mut tls = zk::TlsOptions::new()
+        .with_pem_ca(&pem("ca", files.ca)?)
+        .map_err(|e| bad("ca", e))?;
+    if let Some((cert, key)) = files.identity {
+        tls = tls
+            .with_pem_identity(&pem("cert", cert)?, &pem("key", key)?)
+            .map_err(|e| bad("key", e))?;
+    }
+    Ok(Some(tls))
+}
+
+/// [`connect_error`], with the reason a TLS handshake with the first server fails, if it does.
+async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
+    let error = connect_error(e, &config.hosts_shown());
+    let Ok(Some(files)) = crate::backend::tls::pem_files(config, "ZooKeeper servers'") else {
+        return error;
+    };
+    let first = config.hosts[0].clone();
+    let timeout = config.connect_timeout;
+    let probe = tokio::task::spawn_blocking(move || {
+        super::tls_probe::handshake_error(&files, &first, timeout)
+    });
+    match probe.await {
+        Ok(Some(why)) => {
+            let which = if config.hosts.len() == 1 { "" } else { " with the first server" };
+            Error::new(error.code(), format!("{}; {why}{which}", error.message()))
+        }
+        _ => error,
+    }
 }
 
 fn connect_error(e: zk::Error, hosts: &str) -> Error {
