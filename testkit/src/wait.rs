@@ -67,3 +67,32 @@ pub fn sole_leader<'a>(es: &[&'a Election], within: Duration) -> &'a Election {
     });
     found.unwrap()
 }
+
+/// Opens `uri` as election `name`, starts it and waits up to `within` for the first `Elected`
+/// (`Ok`) or `Error` event (`Err` with its message); an error at `open` or `start` is `Err`
+/// too. What a test of "this identity / connection works, that one is refused" needs. The
+/// election stays open (and leading) until the returned guard is dropped.
+pub fn first_outcome(
+    uri: &str,
+    name: &str,
+    within: Duration,
+) -> Result<Election, String> {
+    let (tx, rx) = channel();
+    let e = Election::open(
+        uri,
+        name,
+        Some(Box::new(move |ev: &Event| {
+            let _ = tx.send(ev.clone());
+        })),
+    )
+    .map_err(|e| e.to_string())?;
+    e.start().map_err(|e| e.to_string())?;
+    loop {
+        match rx.recv_timeout(within) {
+            Ok(Event::Elected { .. }) => return Ok(e),
+            Ok(Event::Error { message }) => return Err(message),
+            Ok(_) => {}
+            Err(_) => return Err(format!("neither elected nor an error within {within:?}")),
+        }
+    }
+}
