@@ -21,6 +21,7 @@ use crate::uri::{Config, Scheme};
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod file;
+pub mod limits;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]

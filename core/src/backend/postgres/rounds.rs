@@ -365,7 +365,14 @@ impl Batch {
                     value: row.get(3),
                     term: term as u64,
                 };
-                leaders.insert(election, (leader, left));
+                // One oversized row must not fail the round that renews every lease of the
+                // connection: its election's watchers get no leader from this round.
+                match crate::backend::limits::leader("postgres", &election, leader) {
+                    Ok(leader) => {
+                        leaders.insert(election, (leader, left));
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
             }
         }
         Ok((renewed, leaders, server_ms))
