@@ -33,17 +33,19 @@ fn sends_credentials(config: &Config) -> bool {
     config.password.is_some() || (config.scheme == Scheme::Etcd && config.user.is_some())
 }
 
-/// Whether the connection is sure to use TLS before any credential is sent. PostgreSQL's
-/// `prefer` may fall back to plain text, so only `disable` counts as plain; its password
-/// exchange is SCRAM or md5 by default, but the session that follows is readable all the same.
+/// Whether the connection is sure to use TLS before any credential is sent. PostgreSQL's and
+/// MySQL's `prefer` may fall back to plain text, so only `disable` counts as plain; PostgreSQL's
+/// password exchange is SCRAM or md5 by default, but the session that follows is readable all
+/// the same.
 fn encrypted(config: &Config) -> bool {
+    let param = |k: &str| config.params.get(k).map(String::as_str);
     match config.scheme {
         Scheme::File | Scheme::Rediss => true,
         Scheme::Redis => false,
         Scheme::Etcd | Scheme::Zk => ["ca", "cert", "key"]
             .iter()
-            .any(|k| config.param(k).is_some()),
-        Scheme::Postgres => config.param("sslmode") != Some("disable"),
+            .any(|k| param(k).is_some()),
+        Scheme::Postgres | Scheme::Mysql => param("sslmode") != Some("disable"),
     }
 }
 
@@ -51,7 +53,7 @@ fn remedy(scheme: Scheme) -> &'static str {
     match scheme {
         Scheme::Etcd | Scheme::Zk => "give the servers' CA with option `ca`",
         Scheme::Redis => "use rediss:// (with `tls_ca` for a private CA)",
-        Scheme::Postgres => "use sslmode=verify-full",
+        Scheme::Postgres | Scheme::Mysql => "use sslmode=verify-full",
         Scheme::File | Scheme::Rediss => "",
     }
 }

@@ -7,46 +7,40 @@ use crate::error::{Error, Result};
 #[cfg(any(feature = "etcd", feature = "zookeeper"))]
 use crate::uri::Config;
 
+/// Options `ca`, `cert` and `key`, checked, their files not read yet.
 #[cfg(any(feature = "etcd", feature = "zookeeper"))]
-/// The PEM files options `ca`, `cert` and `key` name, read.
-pub struct PemFiles {
-    pub ca: Vec<u8>,
-    /// The client certificate (chain) and its key.
-    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+#[derive(Debug, Clone, Default)]
+pub struct PemOptions {
+    /// `ca`: the CA that signed the servers' certificates (required for TLS: the system's trust
+    /// store is not consulted).
+    pub ca: Option<String>,
+    /// `cert` and `key`: a client certificate and its key, for servers that require one; both
+    /// or neither.
+    pub identity: Option<(String, String)>,
 }
 
+/// Parses `ca`, `cert` and `key`; `servers` names the servers in messages (`etcd servers'`).
 #[cfg(any(feature = "etcd", feature = "zookeeper"))]
-/// `None` when none of `ca`, `cert` and `key` is set (no TLS). `servers` names them in
-/// messages (`etcd servers'`).
-pub fn pem_files(config: &Config, servers: &str) -> Result<Option<PemFiles>> {
-    let (ca, cert, key) = (
-        config.param("ca"),
-        config.param("cert"),
-        config.param("key"),
-    );
-    if ca.is_none() && cert.is_none() && key.is_none() {
-        return Ok(None);
-    }
-    // The system's trust store is not consulted: the CA that signed the server is required.
-    let ca = ca.ok_or_else(|| {
-        Error::invalid(format!(
+pub fn pem_options(config: &Config, servers: &str) -> Result<PemOptions> {
+    let get = |k: &str| config.params.get(k).cloned();
+    let (ca, cert, key) = (get("ca"), get("cert"), get("key"));
+    if ca.is_none() && (cert.is_some() || key.is_some()) {
+        return Err(Error::invalid(format!(
             "option `ca`: required for TLS: the PEM file of the CA that signed the {servers} certificates"
-        ))
-    })?;
+        )));
+    }
     let identity = match (cert, key) {
-        (Some(cert), Some(key)) => Some((read_pem("cert", cert)?, read_pem("key", key)?)),
+        (Some(cert), Some(key)) => Some((cert, key)),
         (None, None) => None,
         (Some(_), None) => return Err(Error::invalid("option `cert`: needs `key` as well")),
         (None, Some(_)) => return Err(Error::invalid("option `key`: needs `cert` as well")),
     };
-    Ok(Some(PemFiles {
-        ca: read_pem("ca", ca)?,
-        identity,
-    }))
+    Ok(PemOptions { ca, identity })
 }
 
+/// The PEM file that option `option` names, read.
 #[cfg(any(feature = "etcd", feature = "zookeeper"))]
-fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
+pub fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
     let pem = std::fs::read(path)
         .map_err(|e| Error::invalid(format!("option `{option}`: cannot read `{path}`: {e}")))?;
     if !String::from_utf8_lossy(&pem).contains("-----BEGIN") {

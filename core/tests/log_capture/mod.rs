@@ -51,6 +51,8 @@ impl tracing::Subscriber for Capture {
         ));
         event.record(&mut f);
         capture(f.0);
+        // As a host's subscriber must, to let elect's log bridge see core's records.
+        tracing::Subscriber::event(&elect_core::log_bridge::Bridge, event);
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}

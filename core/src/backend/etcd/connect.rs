@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
+use super::options::EtcdOptions;
+use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -67,14 +69,18 @@ pub fn at_open(config: &Config, e: Error) -> Error {
     Error::new(e.code(), format!("{config}: {e}{hint}"))
 }
 
-/// `ca`, `cert` and `key` (PEM files). Any of them switches the endpoints to TLS.
+/// The TLS settings of the `ca`, `cert` and `key` options, their files read now.
 fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
-    let Some(files) = crate::backend::tls::pem_files(config, "etcd servers'")? else {
+    let options = config.store_options::<EtcdOptions>()?;
+    let Some(ca) = &options.ca else {
         return Ok(None);
     };
-    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(files.ca));
-    if let Some((cert, key)) = files.identity {
-        tls = tls.identity(Identity::from_pem(cert, key));
+    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(tls::read_pem("ca", ca)?));
+    if let Some((cert, key)) = &options.identity {
+        tls = tls.identity(Identity::from_pem(
+            tls::read_pem("cert", cert)?,
+            tls::read_pem("key", key)?,
+        ));
     }
     Ok(Some(tls))
 }

@@ -36,8 +36,8 @@ use rustls::{
 };
 use tokio_postgres::config::SslMode;
 
+use super::options::{PgOptions, RootCert, SslMode as PgSslMode};
 use crate::error::{Error, Result};
-use crate::uri::Config;
 
 /// What the connection string asks of TLS.
 #[derive(Clone)]
@@ -58,53 +58,22 @@ enum Check {
     ChainAndName,
 }
 
-/// Where the trusted roots come from.
-enum Roots<'a> {
-    None,
-    File(&'a str),
-    System,
-}
-
-pub(super) fn from_config(config: &Config) -> Result<Tls> {
-    let roots = match config.param("sslrootcert") {
-        None => Roots::None,
-        Some("system") => Roots::System,
-        Some(path) => Roots::File(path),
-    };
-    let default = match roots {
-        Roots::System => "verify-full",
-        _ => "prefer",
-    };
-    let sslmode = config.param("sslmode").unwrap_or(default);
-    let (mode, check) = match (sslmode, &roots) {
-        ("disable", _) => {
+pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
+    let (mode, check) = match (options.sslmode, &options.sslrootcert) {
+        (PgSslMode::Disable, _) => {
             return Ok(Tls {
                 mode: SslMode::Disable,
                 client: None,
             })
         }
-        (other, Roots::System) if other != "verify-full" => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: `{other}` with sslrootcert=system: the system's roots vouch                  for whatever host names they certified, so only verify-full checks enough                  (as in libpq)"
-            )))
-        }
         // A CA given is a request to authenticate the server: no plain-text fallback then.
-        ("prefer" | "require", Roots::File(_)) => (SslMode::Require, Check::Chain),
-        ("prefer", _) => (SslMode::Prefer, Check::Nothing),
-        ("require", _) => (SslMode::Require, Check::Nothing),
-        ("verify-ca", Roots::None) => {
-            return Err(Error::invalid(
-                "option `sslmode`: verify-ca needs `sslrootcert` (the CA file that signed the                  server's certificate): against the system's roots, a check of the chain alone                  would accept any certificate a public CA issued",
-            ))
+        (PgSslMode::Prefer | PgSslMode::Require, Some(RootCert::File(_))) => {
+            (SslMode::Require, Check::Chain)
         }
-        ("verify-ca", _) => (SslMode::Require, Check::Chain),
-        ("verify-full", _) => (SslMode::Require, Check::ChainAndName),
-        (other, _) => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require, \
-                 verify-ca or verify-full"
-            )))
-        }
+        (PgSslMode::Prefer, _) => (SslMode::Prefer, Check::Nothing),
+        (PgSslMode::Require, _) => (SslMode::Require, Check::Nothing),
+        (PgSslMode::VerifyCa, _) => (SslMode::Require, Check::Chain),
+        (PgSslMode::VerifyFull, _) => (SslMode::Require, Check::ChainAndName),
     };
     // Both of rustls' providers may be compiled in (other stores pull in ring); name one so
     // that rustls never has to guess at run time.
@@ -118,9 +87,9 @@ pub(super) fn from_config(config: &Config) -> Result<Tls> {
             chain: None,
         })
     } else {
-        let roots = match roots {
-            Roots::File(path) => roots_from_file(path)?,
-            Roots::System | Roots::None => system_roots()?,
+        let roots = match &options.sslrootcert {
+            Some(RootCert::File(path)) => roots_from_file(path)?,
+            Some(RootCert::System) | None => system_roots()?,
         };
         let webpki =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -137,7 +106,7 @@ pub(super) fn from_config(config: &Config) -> Result<Tls> {
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let client = match client_identity(config)? {
+    let client = match client_identity(options)? {
         Some((chain, key)) => builder
             .with_client_auth_cert(chain, key)
             .map_err(|e| {
@@ -156,21 +125,10 @@ pub(super) fn from_config(config: &Config) -> Result<Tls> {
 
 /// The client certificate chain of `sslcert` and the key of `sslkey`, if given.
 fn client_identity(
-    config: &Config,
+    options: &PgOptions,
 ) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>> {
-    let (cert, key) = match (config.param("sslcert"), config.param("sslkey")) {
-        (None, None) => return Ok(None),
-        (Some(cert), Some(key)) => (cert, key),
-        (Some(_), None) => {
-            return Err(Error::invalid(
-                "option `sslkey`: missing: `sslcert` needs the key file that goes with it",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::invalid(
-                "option `sslcert`: missing: `sslkey` needs the certificate file that goes with it",
-            ))
-        }
+    let Some((cert, key)) = &options.identity else {
+        return Ok(None);
     };
     let bad = |option: &str, path: &str, why: String| {
         Error::invalid(format!("option `{option}`: `{path}`: {why}"))

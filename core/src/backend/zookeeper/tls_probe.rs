@@ -12,12 +12,12 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-use crate::backend::tls::PemFiles;
+use crate::backend::tls::{read_pem, PemOptions};
 use crate::uri::HostPort;
 
 /// The handshake's error with `host`, if it fails (`None` if it succeeds or the probe itself
 /// cannot run, such as when the host does not resolve).
-pub fn handshake_error(files: &PemFiles, host: &HostPort, timeout: Duration) -> Option<String> {
+pub fn handshake_error(files: &PemOptions, host: &HostPort, timeout: Duration) -> Option<String> {
     let config = client_config(files)?;
     let addr = (host.host.as_str(), host.port).to_socket_addrs().ok()?.next()?;
     let mut tcp = TcpStream::connect_timeout(&addr, timeout).ok()?;
@@ -37,9 +37,10 @@ pub fn handshake_error(files: &PemFiles, host: &HostPort, timeout: Duration) -> 
     None
 }
 
-fn client_config(files: &PemFiles) -> Option<ClientConfig> {
+fn client_config(files: &PemOptions) -> Option<ClientConfig> {
     let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&files.ca) {
+    let ca = read_pem("ca", files.ca.as_deref()?).ok()?;
+    for cert in CertificateDer::pem_slice_iter(&ca) {
         roots.add(cert.ok()?).ok()?;
     }
     let builder = ClientConfig::builder_with_provider(Arc::new(
@@ -50,10 +51,11 @@ fn client_config(files: &PemFiles) -> Option<ClientConfig> {
     .with_root_certificates(roots);
     Some(match &files.identity {
         Some((cert, key)) => {
-            let chain = CertificateDer::pem_slice_iter(cert)
+            let (cert, key) = (read_pem("cert", cert).ok()?, read_pem("key", key).ok()?);
+            let chain = CertificateDer::pem_slice_iter(&cert)
                 .collect::<Result<Vec<_>, _>>()
                 .ok()?;
-            let key = PrivateKeyDer::from_pem_slice(key).ok()?;
+            let key = PrivateKeyDer::from_pem_slice(&key).ok()?;
             builder.with_client_auth_cert(chain, key).ok()?
         }
         None => builder.with_no_client_auth(),
