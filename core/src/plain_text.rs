@@ -42,9 +42,7 @@ fn encrypted(config: &Config) -> bool {
     match config.scheme {
         Scheme::File | Scheme::Rediss => true,
         Scheme::Redis => false,
-        Scheme::Etcd | Scheme::Zk => ["ca", "cert", "key"]
-            .iter()
-            .any(|k| param(k).is_some()),
+        Scheme::Etcd | Scheme::Zk => ["ca", "cert", "key"].iter().any(|k| param(k).is_some()),
         Scheme::Postgres | Scheme::Mysql => param("sslmode") != Some("disable"),
     }
 }
@@ -60,8 +58,5 @@ fn remedy(scheme: Scheme) -> &'static str {
 
 fn is_loopback(host: &crate::uri::HostPort) -> bool {
     host.host.eq_ignore_ascii_case("localhost")
-        || host
-            .host
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+        || host.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }

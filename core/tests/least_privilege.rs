@@ -3,14 +3,12 @@
 //! denied. Redis's ACL user is tested in `redis.rs` (`LEAST_PRIVILEGE`, and a user without the
 //! scripting commands).
 
-mod pg_server;
-
 use std::process::Command;
 use std::time::Duration;
 
+use elect_testkit::postgres::psql;
 use elect_testkit::wait::first_outcome;
 use elect_testkit::{Server, Store};
-use pg_server::PgServer;
 use zookeeper_client as zk;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -37,7 +35,14 @@ fn etcd_a_role_with_readwrite_on_the_prefix() {
         let role = format!("{user}-role");
         for args in [
             vec!["role", "add", &role],
-            vec!["role", "grant-permission", &role, permission, "jobs/", "--prefix"],
+            vec![
+                "role",
+                "grant-permission",
+                &role,
+                permission,
+                "jobs/",
+                "--prefix",
+            ],
             vec!["user", "add", &format!("{user}:{user}-pw")],
             vec!["user", "grant-role", user, &role],
         ] {
@@ -54,14 +59,15 @@ fn etcd_a_role_with_readwrite_on_the_prefix() {
 
 #[test]
 fn postgres_a_role_with_four_grants_on_two_tables() {
-    let pg = PgServer::start("pg-least");
+    let pg = Server::start(Store::Postgres, "pg-least");
     let port = pg.var("ELECT_POSTGRES_PORT");
     // The administrator's part: a schema, elect's tables in it (created by `elect`, their owner,
     // here through elect itself), and the grants.
-    pg.psql("CREATE SCHEMA jobs AUTHORIZATION elect");
+    psql(&pg, "CREATE SCHEMA jobs AUTHORIZATION elect");
     let owner = format!("{}?table=jobs.leases&{OPTIONS}", pg.uri());
     drop(first_outcome(&owner, "setup", WAIT).expect("the owner creates the tables"));
-    pg.psql(
+    psql(
+        &pg,
         "CREATE ROLE app LOGIN PASSWORD 'app-pw';
          GRANT USAGE ON SCHEMA jobs TO app;
          GRANT SELECT, INSERT, UPDATE, DELETE ON jobs.leases, jobs.leases_members TO app;
@@ -95,11 +101,16 @@ fn zookeeper_a_digest_acl_on_the_chroot() {
             .await
             .unwrap();
         for (path, permission) in [
-            (f, zk::Permission::CREATE | zk::Permission::READ | zk::Permission::DELETE),
+            (
+                f,
+                zk::Permission::CREATE | zk::Permission::READ | zk::Permission::DELETE,
+            ),
             (r, zk::Permission::READ),
         ] {
-            let acl: &'static [zk::Acl] =
-                Box::leak(Box::new([zk::Acl::new(permission, zk::AuthId::new("auth", ""))]));
+            let acl: &'static [zk::Acl] = Box::leak(Box::new([zk::Acl::new(
+                permission,
+                zk::AuthId::new("auth", ""),
+            )]));
             let options = zk::CreateMode::Persistent.with_acls(zk::Acls::new(acl));
             client.create(&path, b"", &options).await.unwrap();
         }

@@ -29,7 +29,10 @@ fn credentials_in_plain_text_to_another_host_are_one_warning() {
         ("etcd", format!("etcd://app:{SECRET}@192.0.2.1:2379/jobs?")),
         // etcd's token goes with every request even without a password.
         ("etcd", "etcd://app@192.0.2.1:2379/jobs?".to_string()),
-        ("zk", format!("zk://app:{SECRET}@192.0.2.1:2181,127.0.0.1:1/jobs?")),
+        (
+            "zk",
+            format!("zk://app:{SECRET}@192.0.2.1:2181,127.0.0.1:1/jobs?"),
+        ),
         ("redis", format!("redis://:{SECRET}@192.0.2.1:6379/0?")),
         (
             "postgres",

@@ -9,14 +9,13 @@
 //! but not the host name, `verify-full` both; `sslrootcert=system`; client certificates, with
 //! the key file's mode checked as libpq checks it.
 
-mod pg_server;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
 use elect_core::{Election, ErrorCode};
-use pg_server::PgServer;
+
+use elect_testkit::{Server, Store};
 
 /// PostgreSQL's SSLRequest code (protocol 1234.5679).
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
@@ -103,12 +102,18 @@ fn prefer_with_a_ca_never_falls_back_to_plain_text() {
 }
 
 /// A server whose certificate names `localhost` only, so that `127.0.0.1` is the wrong name.
-fn server_for_localhost() -> PgServer {
-    PgServer::start_with_env("pg-tls-names", &[("ELECT_TLS_SAN", "DNS:localhost")])
+fn server_for_localhost() -> Server {
+    Server::launch_with_env(
+        Store::Postgres,
+        "pg-tls-names",
+        "start",
+        &[],
+        &[("ELECT_TLS_SAN", "DNS:localhost")],
+    )
 }
 
 /// `uri` of `pg` with `host` for 127.0.0.1 and `query` appended.
-fn at(pg: &PgServer, host: &str, query: &str) -> String {
+fn at(pg: &Server, host: &str, query: &str) -> String {
     format!(
         "{}?connect_timeout=5s&{query}",
         pg.uri().replace("127.0.0.1", host)
@@ -139,10 +144,22 @@ fn verify_ca_checks_the_chain_and_verify_full_also_the_host_name() {
     std::fs::create_dir_all(&dir).unwrap();
     let other_ca = ca_file(&dir);
 
-    elects(&at(&pg, "localhost", &format!("sslmode=verify-full&sslrootcert={ca}")));
-    elects(&at(&pg, "127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")));
+    elects(&at(
+        &pg,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ));
+    elects(&at(
+        &pg,
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+    ));
     // As in libpq, `require` with a CA file checks as `verify-ca` does.
-    elects(&at(&pg, "127.0.0.1", &format!("sslmode=require&sslrootcert={ca}")));
+    elects(&at(
+        &pg,
+        "127.0.0.1",
+        &format!("sslmode=require&sslrootcert={ca}"),
+    ));
 
     let e = refused(&at(
         &pg,
@@ -150,7 +167,10 @@ fn verify_ca_checks_the_chain_and_verify_full_also_the_host_name() {
         &format!("sslmode=verify-full&sslrootcert={ca}"),
     ));
     assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
-    assert!(e.message().contains("certificate not valid for name"), "{e}");
+    assert!(
+        e.message().contains("certificate not valid for name"),
+        "{e}"
+    );
     for mode in ["verify-ca", "verify-full", "require"] {
         let e = refused(&at(
             &pg,
@@ -158,7 +178,11 @@ fn verify_ca_checks_the_chain_and_verify_full_also_the_host_name() {
             &format!("sslmode={mode}&sslrootcert={other_ca}"),
         ));
         assert!(e.message().contains("UnknownIssuer"), "{mode}: {e}");
-        assert!(!e.message().contains(pg.password()), "{e}");
+        assert!(
+            !e.message()
+                .contains(pg.var("ELECT_POSTGRES_PASSWORD").as_str()),
+            "{e}"
+        );
     }
 
     let e = refused(&at(&pg, "localhost", "sslmode=verify-ca"));
@@ -169,13 +193,17 @@ fn verify_ca_checks_the_chain_and_verify_full_also_the_host_name() {
 
 #[test]
 fn sslrootcert_system_trusts_the_system_roots_with_verify_full_only() {
-    let pg = PgServer::start("pg-tls-system");
+    let pg = Server::start(Store::Postgres, "pg-tls-system");
     // The system's roots do not know the test's CA: verify-full (the default) refuses it.
     let e = refused(&at(&pg, "127.0.0.1", "sslrootcert=system"));
     assert_eq!(e.code(), ErrorCode::Unreachable, "{e:?}");
     assert!(e.message().contains("UnknownIssuer"), "{e}");
     for mode in ["prefer", "require", "verify-ca"] {
-        let e = refused(&at(&pg, "127.0.0.1", &format!("sslrootcert=system&sslmode={mode}")));
+        let e = refused(&at(
+            &pg,
+            "127.0.0.1",
+            &format!("sslrootcert=system&sslmode={mode}"),
+        ));
         assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
         assert!(e.message().contains("only verify-full"), "{e}");
     }
@@ -183,7 +211,7 @@ fn sslrootcert_system_trusts_the_system_roots_with_verify_full_only() {
 
 #[test]
 fn a_client_certificate_logs_in_and_its_key_must_be_private() {
-    let pg = PgServer::start("pg-tls-client");
+    let pg = Server::start(Store::Postgres, "pg-tls-client");
     let ca = pg.var("ELECT_POSTGRES_CA");
     let cert = pg.var("ELECT_POSTGRES_CLIENT_CERT");
     let key = pg.var("ELECT_POSTGRES_CLIENT_KEY");
@@ -198,20 +226,25 @@ fn a_client_certificate_logs_in_and_its_key_must_be_private() {
     elects(&uri(&format!("&sslcert={cert}&sslkey={key}")));
 
     let e = refused(&uri(""));
-    assert!(e.message().contains("requires a valid client certificate"), "{e}");
+    assert!(
+        e.message().contains("requires a valid client certificate"),
+        "{e}"
+    );
     let e = refused(&uri(&format!("&sslcert={cert}")));
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
     assert!(e.message().contains("option `sslkey`: missing"), "{e}");
 
     use std::os::unix::fs::PermissionsExt;
     for mode in [0o640, 0o604] {
-        std::fs::set_permissions(key, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
         let e = refused(&uri(&format!("&sslcert={cert}&sslkey={key}")));
         assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
         assert!(
-            e.message().contains(&format!("option `sslkey`: `{key}` has group or world access")),
+            e.message().contains(&format!(
+                "option `sslkey`: `{key}` has group or world access"
+            )),
             "{e}"
         );
     }
-    std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

@@ -50,14 +50,14 @@ fn without_options(uri: &str, keys: &[&str]) -> String {
 
 /// A CA of the test's own, which signed none of the servers.
 fn foreign_ca(tag: &str) -> String {
-    let dir = elect_testkit::server::run_dir().join(format!(
-        "tls-matrix-{tag}-{}",
-        std::process::id()
-    ));
+    let dir =
+        elect_testkit::server::run_dir().join(format!("tls-matrix-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = dir.join("ca.crt");
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=not the servers' CA", "-keyout"])
         .arg(dir.join("ca.key"))
         .arg("-out")
@@ -82,7 +82,13 @@ struct Row {
 }
 
 fn tls_server(store: Store, how: &str, extra: &[&str]) -> Server {
-    Server::launch_with_env(store, "tls", how, extra, &[("ELECT_TLS_SAN", "IP:127.0.0.1")])
+    Server::launch_with_env(
+        store,
+        "tls",
+        how,
+        extra,
+        &[("ELECT_TLS_SAN", "IP:127.0.0.1")],
+    )
 }
 
 fn check(row: Row) {
@@ -98,8 +104,9 @@ fn check(row: Row) {
     eprintln!("{name}, wrong CA: {e}");
     assert!(e.contains("UnknownIssuer"), "{name}, wrong CA: {e}");
 
-    let e = outcome(&uri.replacen("127.0.0.1", "localhost", 1))
-        .expect_err(&format!("{name}: elected with a name the certificate lacks"));
+    let e = outcome(&uri.replacen("127.0.0.1", "localhost", 1)).expect_err(&format!(
+        "{name}: elected with a name the certificate lacks"
+    ));
     eprintln!("{name}, wrong host: {e}");
     assert!(e.contains("not valid for name"), "{name}, wrong host: {e}");
 

@@ -34,6 +34,7 @@ pub mod registry;
 mod rounds;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
+mod stable_hash;
 #[cfg(any(feature = "etcd", feature = "zookeeper", feature = "redis"))]
 mod tls;
 #[cfg(feature = "zookeeper")]

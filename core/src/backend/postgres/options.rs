@@ -96,20 +96,19 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
              accept any certificate a public CA issued",
         ));
     }
-    let identity = match (get("sslcert"), get("sslkey")) {
-        (Some(cert), Some(key)) => Some((cert.to_string(), key.to_string())),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(Error::invalid(
-                "option `sslkey`: missing: `sslcert` needs the key file that goes with it",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::invalid(
+    let identity =
+        match (get("sslcert"), get("sslkey")) {
+            (Some(cert), Some(key)) => Some((cert.to_string(), key.to_string())),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::invalid(
+                    "option `sslkey`: missing: `sslcert` needs the key file that goes with it",
+                ))
+            }
+            (None, Some(_)) => return Err(Error::invalid(
                 "option `sslcert`: missing: `sslkey` needs the certificate file that goes with it",
-            ))
-        }
-    };
+            )),
+        };
     Ok(Arc::new(PgOptions {
         table: table.to_string(),
         sslmode,

@@ -91,10 +91,9 @@ pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
             Some(RootCert::File(path)) => roots_from_file(path)?,
             Some(RootCert::System) | None => system_roots()?,
         };
-        let webpki =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
         match check {
             Check::Chain => Arc::new(Lenient {
                 provider,
@@ -107,14 +106,12 @@ pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let client = match client_identity(options)? {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain, key)
-            .map_err(|e| {
-                Error::invalid(format!(
-                    "options `sslcert` and `sslkey`: not usable as a client certificate and its \
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            Error::invalid(format!(
+                "options `sslcert` and `sslkey`: not usable as a client certificate and its \
                      key: {e}"
-                ))
-            })?,
+            ))
+        })?,
         None => builder.with_no_client_auth(),
     };
     Ok(Tls {
@@ -221,8 +218,7 @@ impl ServerCertVerifier for Lenient {
         let Some(chain) = &self.chain else {
             return Ok(ServerCertVerified::assertion());
         };
-        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),

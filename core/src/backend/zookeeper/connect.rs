@@ -142,11 +142,16 @@ async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
     let tls = options.tls.clone();
     let first = config.hosts[0].clone();
     let timeout = config.connect_timeout;
-    let probe =
-        tokio::task::spawn_blocking(move || super::tls_probe::handshake_error(&tls, &first, timeout));
+    let probe = tokio::task::spawn_blocking(move || {
+        super::tls_probe::handshake_error(&tls, &first, timeout)
+    });
     match probe.await {
         Ok(Some(why)) => {
-            let which = if config.hosts.len() == 1 { "" } else { " with the first server" };
+            let which = if config.hosts.len() == 1 {
+                ""
+            } else {
+                " with the first server"
+            };
             Error::new(error.code(), format!("{}; {why}{which}", error.message()))
         }
         _ => error,

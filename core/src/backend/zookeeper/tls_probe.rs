@@ -19,7 +19,10 @@ use crate::uri::HostPort;
 /// cannot run, such as when the host does not resolve).
 pub fn handshake_error(files: &PemOptions, host: &HostPort, timeout: Duration) -> Option<String> {
     let config = client_config(files)?;
-    let addr = (host.host.as_str(), host.port).to_socket_addrs().ok()?.next()?;
+    let addr = (host.host.as_str(), host.port)
+        .to_socket_addrs()
+        .ok()?
+        .next()?;
     let mut tcp = TcpStream::connect_timeout(&addr, timeout).ok()?;
     tcp.set_read_timeout(Some(timeout)).ok()?;
     tcp.set_write_timeout(Some(timeout)).ok()?;
