@@ -53,6 +53,7 @@ impl Election {
     pub fn open_with(mut config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
         validate_name(name)?;
         config.validate()?;
+        crate::plain_text::warn_if_exposed(&config, name);
         let connect_config = config.clone();
         let backend = runtime::block_on(async move { backend::connect(&connect_config).await })??;
         let lease = Arc::new(Lease::default());

@@ -26,6 +26,7 @@ mod lease;
 pub mod log_bridge;
 mod metrics;
 pub mod options;
+mod plain_text;
 mod random;
 pub mod runtime;
 mod secret;

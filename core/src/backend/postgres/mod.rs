@@ -193,12 +193,13 @@ impl Backend for PgBackend {
             .query_typed(&self.shared.sql.members, &[(&election, Type::TEXT)])
             .await
             .map_err(|e| self.shared.params.error(e, "reading the members"))?;
-        Ok(rows
+        let members = rows
             .iter()
             .map(|r| Member {
                 id: r.get(0),
                 value: r.get(1),
             })
-            .collect())
+            .collect();
+        crate::backend::limits::members("postgres", election, members)
     }
 }
