@@ -25,6 +25,7 @@ pub mod options;
 mod random;
 pub mod runtime;
 mod secret;
+mod term;
 pub mod uri;
 
 pub use dispatcher::Handler;
@@ -34,6 +35,7 @@ pub use event::{Event, EventKind, LeaderInfo, Member, RevokeReason};
 pub use fork::after_fork_in_child;
 pub use lease::State;
 pub use secret::Secret;
+pub use term::Term;
 pub use uri::Config;
 
 /// The library version, as in Cargo.toml.
