@@ -165,6 +165,14 @@ impl Election {
         self.lease.term()
     }
 
+    /// The current term if at least `min_lease` of its lease is left, else `None`: the guard of
+    /// the job helpers (`min_lease`, `minLease`), so that a run that could not finish before
+    /// the deadline is not started.
+    pub fn term_for(&self, min_lease: Duration) -> Option<Term> {
+        self.term()
+            .filter(|t| t.remaining().is_some_and(|left| left >= min_lease))
+    }
+
     /// The fencing token of the current term, `None` when not leading.
     pub fn fencing_token(&self) -> Option<u64> {
         if self.forked() {
