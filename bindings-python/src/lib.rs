@@ -7,6 +7,7 @@
 mod errors;
 mod events;
 mod native;
+mod term;
 
 use pyo3::prelude::*;
 
@@ -26,6 +27,9 @@ mod _native {
 
     #[pymodule_export]
     use crate::native::Election;
+
+    #[pymodule_export]
+    use crate::term::Term;
 
     #[pymodule_export]
     const VERSION: &str = elect_core::VERSION;
