@@ -9,7 +9,7 @@
 //! Module map: [`natives`] the methods Java calls, [`events`] the calls back into Java from the
 //! election's dispatcher thread, [`attach`] the daemon attachment of that thread, [`errors`] the
 //! mapping of errors and panics to Java exceptions, [`cache`] the load-time lookups, [`handle`]
-//! the `long` a Java `LeaderElection` holds.
+//! the `long` a Java `LeaderElection` holds, [`terms`] the `Term` methods.
 
 mod attach;
 mod cache;
@@ -17,6 +17,7 @@ mod errors;
 mod events;
 mod handle;
 mod natives;
+mod terms;
 
 use std::ffi::c_void;
 
