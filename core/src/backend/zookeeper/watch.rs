@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use zookeeper_client as zk;
 
-use super::paths;
-use super::session::{self, Session};
+use super::connect::{self, Session};
+use super::layout;
 use super::Shared;
 use crate::backend::LeaderStream;
 use crate::error::{Error, Result};
@@ -32,13 +32,13 @@ fn decode(data: &[u8]) -> Member {
 
 /// The leader in `dir` now: the first node in line, with its czxid as the term.
 pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> {
-    let at = session::at(dir);
+    let at = connect::at(dir);
     loop {
         let children = match session.client.list_children(dir).await {
             Err(zk::Error::NoNode) => return Ok(None),
             other => other.map_err(&at)?,
         };
-        let Some(first) = paths::in_line(children).into_iter().next() else {
+        let Some(first) = layout::in_line(children).into_iter().next() else {
             return Ok(None);
         };
         match session.client.get_data(&format!("{dir}/{first}")).await {
@@ -58,12 +58,12 @@ pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> 
 
 /// Everyone in line, leader first, read in one multi-read.
 pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
-    let at = session::at(dir);
+    let at = connect::at(dir);
     let children = match session.client.list_children(dir).await {
         Err(zk::Error::NoNode) => return Ok(Vec::new()),
         other => other.map_err(&at)?,
     };
-    let line = paths::in_line(children);
+    let line = layout::in_line(children);
     if line.is_empty() {
         return Ok(Vec::new());
     }
@@ -183,7 +183,7 @@ async fn follow_while_subscribed(
             }
             Err(e) => {
                 drop(session);
-                publish(tx, Err(session::at(dir)(e)));
+                publish(tx, Err(connect::at(dir)(e)));
                 if pause_or_closed(tx, retry).await {
                     return;
                 }
