@@ -269,6 +269,11 @@ typedef struct elect_stats_snapshot {
   int64_t store_rtt_ns;
   // False from a store error until the store answers again.
   bool store_connected;
+  // Times the leadership moved from one candidate to another, as this process saw it.
+  uint64_t failovers;
+  // False when the election is closed, or when it still says it leads past its lease
+  // deadline (a wedged leader): what a `/healthz` handler reports.
+  bool healthy;
 } elect_stats_snapshot;
 
 #ifdef __cplusplus

@@ -7,6 +7,7 @@
 mod errors;
 mod events;
 mod native;
+mod observe;
 mod signals;
 mod term;
 
@@ -28,6 +29,9 @@ mod _native {
 
     #[pymodule_export]
     use crate::native::Election;
+
+    #[pymodule_export]
+    use crate::observe::{log_records_dropped, set_log_sink};
 
     #[pymodule_export]
     use crate::term::Term;

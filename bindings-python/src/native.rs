@@ -119,6 +119,16 @@ impl Election {
         py.detach(|| self.inner.close())
     }
 
+    /// The metrics snapshot as a tuple (see `observe::StatsTuple`): atomic loads, no I/O.
+    fn stats(&self) -> crate::observe::StatsTuple {
+        crate::observe::stats_tuple(&self.inner.stats())
+    }
+
+    /// `(ok, leading, store_connected, lease_remaining)`, read locally: no store round trip.
+    fn health(&self) -> (bool, bool, bool, Option<f64>) {
+        crate::observe::health_tuple(&self.inner.health())
+    }
+
     #[getter]
     fn id(&self) -> &str {
         self.inner.id()

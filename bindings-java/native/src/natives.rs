@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use elect_core::{Config, Election, Error};
-use jni::objects::{JClass, JObject, JObjectArray, JString};
+use jni::objects::{JClass, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jboolean, jlong};
 use jni::{jni_sig, jni_str, native_method, Env, EnvUnowned, JValue, NativeMethod};
 
@@ -16,6 +16,7 @@ use crate::cache;
 use crate::errors::{NativeError, ThrowElect};
 use crate::events;
 use crate::handle::Slot;
+use crate::observe::{self, set_log_level};
 use crate::terms::{
     lease_remaining_millis, term_begin, term_free, term_remaining_millis, term_token, term_wait,
 };
@@ -39,6 +40,8 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn version() -> JString },
     native_method! { static raw fn tables() -> JString },
     native_method! { static raw fn panic_for_tests() },
+    native_method! { static raw fn set_log_level(min_level: jint) },
+    native_method! { static raw fn stats(handle: jlong) -> jlong[] },
     native_method! { static raw fn lease_remaining_millis(handle: jlong) -> jlong },
     native_method! { static raw fn term_begin(handle: jlong, min_lease_millis: jlong) -> jlong },
     native_method! { static raw fn term_token(term: jlong) -> jlong },
@@ -302,6 +305,17 @@ fn free<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) 
         // no other call on it can happen any more.
         unsafe { Slot::free(handle) };
         Ok(())
+    })
+}
+
+/// The metrics snapshot (`observe::stats_array`): atomic loads, no store round trip.
+fn stats<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JLongArray<'local> {
+    with_election(env, handle, |env, e| {
+        observe::to_java(env, &observe::stats_array(e))
     })
 }
 

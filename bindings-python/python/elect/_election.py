@@ -16,6 +16,7 @@ from . import _native
 from ._aio import EventStream, resolve
 from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
+from ._observe import Health, Stats, stats_from_native
 from ._options import Seconds, text, to_pairs
 from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked, event_from_native, leader_info
 
@@ -105,6 +106,17 @@ class Election:
         """Gives up the leadership now and campaigns again after ``silence``; returns once the
         store has it back. A no-op when not leading."""
         self._native.resign()
+
+    def stats(self) -> Stats:
+        """This election's metrics: a few atomic loads, no lock, no store round trip."""
+        return stats_from_native(self._native.stats())
+
+    def health(self) -> Health:
+        """Whether this election is healthy, read locally (see :func:`elect.healthz`)."""
+        state = self._native.state
+        ok, leading, connected, lease = self._native.health()
+        return Health(ok=ok, state=state, leading=leading, store_connected=connected,
+                      lease_remaining=lease)
 
     def close(self) -> None:
         """Resigns, leaves the election and stops. Idempotent; safe inside a callback."""
@@ -313,7 +325,6 @@ class Election:
         if thread.name.startswith("Dummy-"):  # the dispatcher is a native thread: name it
             thread.name = f"elect-{self._native.name}"
         event = event_from_native(raw)
-        _log_event(self._native.name, event)
         with self._lock:
             streams = list(self._streams)
             leaderships = list(self._leaderships) if isinstance(event, Revoked) else []
@@ -348,18 +359,6 @@ class Election:
 
 def _left(deadline: Optional[float]) -> Optional[float]:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _log_event(name: str, event: Event) -> None:
-    if isinstance(event, Elected):
-        _log.info("%s: elected, fencing token %d", name, event.term)
-    elif isinstance(event, Revoked):
-        level = logging.INFO if event.reason in ("resigned", "closed") else logging.WARNING
-        _log.log(level, "%s: leadership of term %d revoked (%s)", name, event.term, event.reason)
-    elif isinstance(event, LeaderChanged):
-        _log.debug("%s: leader is now %s", name, event.leader)
-    else:
-        _log.warning("%s: %s", name, event.message)
 
 
 @atexit.register

@@ -1,12 +1,24 @@
 # Stubs of the private extension module (bindings-python/src); checked by mypy.stubtest.
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, final
 
-__all__ = ["Election", "Term", "VERSION", "after_fork_in_child", "error_codes", "tables", "write_unraisable"]
+__all__ = [
+    "Election",
+    "Term",
+    "VERSION",
+    "after_fork_in_child",
+    "error_codes",
+    "log_records_dropped",
+    "set_log_sink",
+    "tables",
+    "write_unraisable",
+]
 
 VERSION: str
 
 def after_fork_in_child() -> None: ...
 def error_codes() -> List[Tuple[int, str]]: ...
+def log_records_dropped() -> int: ...
+def set_log_sink(sink: Optional[Callable[[Tuple[object, ...]], object]], min_level: int) -> None: ...
 def tables() -> Dict[str, List[Tuple[object, ...]]]: ...
 def write_unraisable(exc: BaseException, obj: Optional[object]) -> None: ...
 
@@ -30,6 +42,20 @@ class Election:
     def leader(self) -> Optional[Tuple[str, str, int]]: ...
     def members(self) -> List[Tuple[str, str]]: ...
     def close(self) -> None: ...
+    def stats(
+        self,
+    ) -> Tuple[
+        int,
+        List[Tuple[str, int]],
+        int,
+        int,
+        Optional[float],
+        Optional[float],
+        Optional[float],
+        bool,
+        int,
+    ]: ...
+    def health(self) -> Tuple[bool, bool, bool, Optional[float]]: ...
     @property
     def id(self) -> str: ...
     @property

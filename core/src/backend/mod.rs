@@ -33,6 +33,7 @@ pub mod registry;
 mod rounds;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
+mod stable_hash;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
 

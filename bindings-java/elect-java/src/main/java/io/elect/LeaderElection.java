@@ -347,6 +347,31 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
+    /**
+     * This election's metrics: atomic loads in the library, no store round trip, so fit for
+     * every scrape and health probe.
+     *
+     * @throws ElectException.Unreachable before {@link Builder#connectInBackground} connected
+     */
+    public ElectionStats stats() {
+        try {
+            return ElectionStats.fromNative(NativeElection.stats(handle()));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The most verbose level of the library's records that reach the {@link System.Logger}
+     * {@code io.elect} (by default the most verbose one it had enabled when the library loaded,
+     * at least WARNING); {@link System.Logger.Level#OFF} for none. Records below it are never
+     * formatted. Elected, leader changes and resignations are INFO; lost leaderships and store
+     * errors WARNING.
+     */
+    public static void setLogLevel(System.Logger.Level level) {
+        NativeElection.setLogLevel(LogBridge.coreLevel(Objects.requireNonNull(level, "level")));
+    }
+
     /** The live candidates of this election, read from the store. */
     public List<Member> members() {
         try {

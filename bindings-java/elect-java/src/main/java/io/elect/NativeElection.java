@@ -10,6 +10,7 @@ package io.elect;
 final class NativeElection {
     static {
         NativeLibrary.load();
+        setLogLevel(LogBridge.coreLevel(LogBridge.enabledLevel()));
     }
 
     private NativeElection() {
@@ -61,6 +62,12 @@ final class NativeElection {
 
     /** Panics in Rust, to test that a panic surfaces as an exception. */
     static native void panicForTests();
+
+    /** Core's records from {@code minLevel} (1 error .. 5 trace) up go to {@link LogBridge}; 0: none. */
+    static native void setLogLevel(int minLevel);
+
+    /** The metrics snapshot, read by {@link ElectionStats#fromNative}. */
+    static native long[] stats(long handle);
 
     /** Milliseconds of lease left, -1 when not leading. */
     static native long leaseRemainingMillis(long handle);
