@@ -9,6 +9,7 @@ mod events;
 mod native;
 mod observe;
 mod signals;
+mod term;
 
 use pyo3::prelude::*;
 
@@ -31,6 +32,9 @@ mod _native {
 
     #[pymodule_export]
     use crate::observe::{log_records_dropped, set_log_sink};
+
+    #[pymodule_export]
+    use crate::term::Term;
 
     #[pymodule_export]
     const VERSION: &str = elect_core::VERSION;

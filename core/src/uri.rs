@@ -43,7 +43,8 @@ impl fmt::Display for HostPort {
 }
 
 /// Options every store understands, settable as query parameters or through [`Config::set`].
-pub const COMMON_OPTIONS: [&str; 8] = crate::options::CommonOption::NAMES;
+pub const COMMON_OPTIONS: [&str; crate::options::CommonOption::ALL.len()] =
+    crate::options::CommonOption::NAMES;
 
 /// A parsed, validated connection string: which store, and every option of the election.
 #[derive(Clone)]
@@ -65,6 +66,9 @@ pub struct Config {
     pub silence: Duration,
     /// Limit on establishing a store connection. Default 5s.
     pub connect_timeout: Duration,
+    /// How long `resign()`/`close()` wait for the term's work (its held [`crate::Term`]s) to
+    /// end before giving up the lease, never past the lease deadline. Default 0 (no wait).
+    pub drain: Duration,
     /// This candidate's id. Default `hostname-pid-random`.
     pub id: String,
     /// What observers see next to the id (e.g. an address). Default empty.
@@ -128,6 +132,7 @@ impl Config {
             retry: Duration::from_secs(1),
             silence: Duration::ZERO,
             connect_timeout: Duration::from_secs(5),
+            drain: Duration::ZERO,
             id: default_id(),
             value: String::new(),
             params: BTreeMap::new(),
@@ -207,6 +212,7 @@ impl Config {
                 self.silence = parse_duration(value).map_err(|m| opt_err(key, value, &m))?
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
+            "drain" => self.drain = parse_duration(value).map_err(|m| opt_err(key, value, &m))?,
             "id" => self.id = non_empty_text(key, value)?,
             "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if self.scheme.driver()?.options.contains(&key) => {
@@ -346,6 +352,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("silence", &self.silence)
             .field("connect_timeout", &self.connect_timeout)
+            .field("drain", &self.drain)
             .field("id", &self.id)
             .field("value", &self.value)
             .field("params", &self.params)

@@ -10,7 +10,7 @@
 //! election's dispatcher thread, [`attach`] the daemon attachment of that thread, [`errors`] the
 //! mapping of errors and panics to Java exceptions, [`cache`] the load-time lookups, [`handle`]
 //! the `long` a Java `LeaderElection` holds, [`observe`] core's log records to
-//! `System.Logger` and the metrics snapshot.
+//! `System.Logger` and the metrics snapshot, [`terms`] the `Term` methods.
 
 mod attach;
 mod cache;
@@ -19,6 +19,7 @@ mod events;
 mod handle;
 mod natives;
 mod observe;
+mod terms;
 
 use std::ffi::c_void;
 

@@ -57,6 +57,7 @@ class Election:
         silence: Optional[Seconds] = None,
         connect_timeout: Optional[Seconds] = None,
         margin: Optional[Seconds] = None,
+        drain: Optional[Seconds] = None,
         options: Optional[Mapping[str, str]] = None,
         on_elected: Optional[Callable[[int], object]] = None,
         on_revoked: Optional[Callable[[int, str], object]] = None,
@@ -69,7 +70,7 @@ class Election:
             options,
             {"id": id, "value": value},
             {"ttl": ttl, "renew": renew, "retry": retry, "silence": silence,
-             "connect_timeout": connect_timeout, "margin": margin},
+             "connect_timeout": connect_timeout, "margin": margin, "drain": drain},
         )
         self._on_elected = on_elected
         self._on_revoked = on_revoked
@@ -154,6 +155,12 @@ class Election:
     def fencing_token(self) -> Optional[int]:
         """The fencing token of the current term, None when not leading."""
         return self._native.fencing_token()
+
+    @property
+    def lease_remaining(self) -> Optional[float]:
+        """Seconds of lease left before this leader stops believing it leads, None when not
+        leading. No I/O: check it before starting work that must finish within the term."""
+        return self._native.lease_remaining()
 
     @property
     def leader(self) -> Optional[LeaderInfo]:
@@ -288,7 +295,11 @@ class Election:
     def _term(self, token: int) -> Iterator[Leadership]:
         """One term's scope: listens for its end, and swallows a NotLeaderError raised once it
         is over, so that losing the leadership ends the block cleanly."""
-        lead = Leadership(self, token)
+        native_term = self._native.term()
+        if native_term is not None and native_term.token != token:
+            native_term.release()  # a later term: this one is over
+            native_term = None
+        lead = Leadership(self, token, native_term)
         with self._lock:
             self._leaderships.append(lead)
         if not lead.active:  # lost before we listened: the Revoked may already be gone
@@ -301,6 +312,8 @@ class Election:
             _log.info("%s: leadership of term %d lost; the block ended", self.name, token)
         finally:
             lead.end()
+            if native_term is not None:
+                native_term.release()  # what a draining resign()/close() waits for
             with self._lock:
                 with contextlib.suppress(ValueError):
                     self._leaderships.remove(lead)

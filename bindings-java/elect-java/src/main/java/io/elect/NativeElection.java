@@ -68,4 +68,20 @@ final class NativeElection {
 
     /** The metrics snapshot, read by {@link ElectionStats#fromNative}. */
     static native long[] stats(long handle);
+
+    /** Milliseconds of lease left, -1 when not leading. */
+    static native long leaseRemainingMillis(long handle);
+
+    /** A new term handle if leading with at least {@code minLeaseMillis} left, else 0. */
+    static native long termBegin(long handle, long minLeaseMillis);
+
+    static native long termToken(long term);
+
+    /** Milliseconds of lease left to the term, -1 once it is over. */
+    static native long termRemainingMillis(long term);
+
+    /** Waits up to {@code timeoutMillis} for the term's cancellation; whether it came. */
+    static native boolean termWait(long term, long timeoutMillis);
+
+    static native void termFree(long term);
 }
