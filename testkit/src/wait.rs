@@ -79,11 +79,7 @@ pub fn sole_leader<'a>(es: &[&'a Election], within: Duration) -> &'a Election {
 /// (`Ok`) or `Error` event (`Err` with its message); an error at `open` or `start` is `Err`
 /// too. What a test of "this identity / connection works, that one is refused" needs. The
 /// election stays open (and leading) until the returned guard is dropped.
-pub fn first_outcome(
-    uri: &str,
-    name: &str,
-    within: Duration,
-) -> Result<Election, String> {
+pub fn first_outcome(uri: &str, name: &str, within: Duration) -> Result<Election, String> {
     let (e, rx) = try_open_recording(uri, name).map_err(|e| e.to_string())?;
     e.start().map_err(|e| e.to_string())?;
     loop {
