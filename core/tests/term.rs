@@ -2,8 +2,6 @@
 //! is cancelled at Revoked, and `drain`, which hands over only after the term's work stopped
 //! (the predecessor's last write to a fenced resource comes before the successor's first).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -21,7 +19,7 @@ fn open(
     id: &str,
     opts: &str,
 ) -> (Election, std::sync::mpsc::Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&{OPTS}{opts}"), name)
+    elect_testkit::wait::open_recording(&format!("{uri}?id={id}&{OPTS}{opts}"), name)
 }
 
 #[test]
