@@ -180,6 +180,42 @@ impl Election {
         self.command(Command::Resign)
     }
 
+    /// Publishes `value` as this leader's value without a new election: observers receive
+    /// `LeaderChanged` with the new value and the same term, and later terms of this candidate
+    /// carry it too. The store writes it only while this candidacy holds the leadership (a
+    /// check in the same store operation as the write), so a candidate that does not lead, or
+    /// whose term ended, gets `NotLeader` and nothing changes. `NotLeader` from the store also
+    /// ends the term (`Revoked{session_lost}`). `Timeout`/`Unreachable`: unknown whether the
+    /// value was published; the leadership goes on, and proclaiming again is safe.
+    pub fn proclaim(&self, value: &str) -> Result<()> {
+        let mut checked = self.config.clone();
+        checked.set("value", value)?;
+        let commands = {
+            let control = self.usable()?;
+            control.commands.clone()
+        };
+        let Some(commands) = commands else {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!(
+                    "proclaim: election `{}` is not campaigning (call start() first); nothing was changed",
+                    self.name
+                ),
+            ));
+        };
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        commands
+            .send(Command::Proclaim(checked.value, ack))
+            .map_err(|_| Error::closed())?;
+        done.recv_timeout(self.config.connect_timeout * 2)
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::Timeout,
+                    "proclaim: the store did not confirm in time",
+                )
+            })?
+    }
+
     /// Who leads now, read from the store.
     pub fn leader(&self) -> Result<Option<LeaderInfo>> {
         drop(self.usable()?);

@@ -56,6 +56,9 @@ impl Candidacy for ScriptedCandidacy {
             None => std::future::pending().await,
         }
     }
+    async fn proclaim(&mut self, _: &str) -> Result<()> {
+        Ok(())
+    }
     async fn renew(&mut self) -> Result<Renewal> {
         Ok(Renewal {
             sent_at: Instant::now(),

@@ -33,6 +33,11 @@ macro_rules! contract {
             }
 
             #[test]
+            fn proclaim() {
+                contract::proclaim(&$subject)
+            }
+
+            #[test]
             fn bad_input() {
                 contract::bad_input(&$subject)
             }

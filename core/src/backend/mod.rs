@@ -82,6 +82,11 @@ pub trait Candidacy: Send + 'static {
     /// else leads or the lease/session is gone; `ErrorCode::Unreachable` when the connection
     /// failed. Any other error is retried until the deadline.
     async fn renew(&mut self) -> Result<Renewal>;
+    /// Publishes `value` as the leader's (and this member's) value for the current term, in one
+    /// store operation that first checks this candidacy still holds the leadership
+    /// (`ErrorCode::NotLeader` when it does not, and nothing is written). Observers see it as a
+    /// leader change with the same term.
+    async fn proclaim(&mut self, value: &str) -> Result<()>;
     /// Gives up the leadership so the next candidate takes over now; stays a member.
     async fn release(&mut self) -> Result<()>;
     /// Leaves the election: releases and removes the membership.

@@ -137,8 +137,13 @@ impl Inner {
         if let Some(lease) = slot.upgrade().filter(|l| !l.is_lost()) {
             return Ok(lease);
         }
-        let lease =
-            SharedLease::grant(&self.client, self.lease_secs, self.interval, self.op_timeout).await?;
+        let lease = SharedLease::grant(
+            &self.client,
+            self.lease_secs,
+            self.interval,
+            self.op_timeout,
+        )
+        .await?;
         *slot = Arc::downgrade(&lease);
         Ok(lease)
     }

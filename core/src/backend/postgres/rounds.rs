@@ -123,6 +123,13 @@ impl Rounds {
         key
     }
 
+    /// The value `key`'s heartbeats carry from now on.
+    pub fn set_member_value(&self, key: u64, value: &str) {
+        if let Some(m) = self.lock().members.get_mut(&key) {
+            m.value = value.to_string();
+        }
+    }
+
     pub fn remove_member(&self, key: u64) {
         self.lock().members.remove(&key);
     }

@@ -29,6 +29,10 @@ pub(super) struct Statements {
     /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel, $5 owner` -> one row if
     /// released (and notified).
     pub release: String,
+    /// `$1 election, $2 holder, $3 term, $4 owner, $5 value, $6 channel` -> one row if the
+    /// caller's lease of `term` is live and now carries `value` (its member row too; listeners
+    /// told), no row (and nothing written) otherwise.
+    pub proclaim: String,
     /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
     pub leader: String,
     /// `$1 ttl_ms, $2 election, $3 id, $4 value`: registers a candidate (and drops members of
@@ -85,6 +89,17 @@ impl Statements {
                         AND owner = $5 AND expires_at > now()
                     RETURNING 1)
                 SELECT 1 FROM r, LATERAL (SELECT pg_notify($4, 'released')) AS n"
+            ),
+            proclaim: format!(
+                "WITH p AS (
+                    UPDATE {leases} SET value = $5
+                    WHERE election = $1 AND holder = $2 AND term = $3 AND owner = $4
+                        AND expires_at > now()
+                    RETURNING 1),
+                m AS (
+                    UPDATE {members} SET value = $5
+                    WHERE election = $1 AND id = $2 AND EXISTS (SELECT FROM p))
+                SELECT 1 FROM p, LATERAL (SELECT pg_notify($6, 'proclaimed')) AS n"
             ),
             leader: format!(
                 "SELECT t.holder, t.value, t.term, {REMAINING} FROM {leases} AS t

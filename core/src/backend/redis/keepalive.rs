@@ -54,6 +54,12 @@ impl Registry {
             e.confirmed = None;
         }
     }
+    /// The value `key`'s heartbeats carry from now on.
+    pub fn set_value(&self, key: u64, value: &str) {
+        if let Some(e) = self.lock().get_mut(&key) {
+            e.value = value.to_string();
+        }
+    }
     /// The verdict of the last tick for `key`'s lock, if it was sent within `fresh`.
     pub fn confirmed(&self, key: u64, fresh: Duration) -> Option<(Instant, bool)> {
         let (sent_at, ok) = self.lock().get(&key)?.confirmed?;

@@ -153,6 +153,25 @@ return released
     )
 });
 
+/// Publishes a new value for the caller's leadership, if it still holds the lock, and announces
+/// it so that watchers read the leader again.
+///
+/// KEYS: lock, leader, values. ARGV: token, id, value, channel. Returns 1 if written, 0 if the
+/// lock is not the caller's (nothing written).
+pub static PROCLAIM: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'value', ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], 'proclaimed')
+return 1
+"#,
+    )
+});
+
 /// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term}`.
 pub static LEADER: Lazy<Script> = Lazy::new(|| {
     Script::new(

@@ -32,23 +32,48 @@ fn decode(data: &[u8]) -> Member {
 
 /// The leader in `dir` now: the first node in line, with its czxid as the term.
 pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> {
+    Ok(head(session, dir, false).await?.0)
+}
+
+/// The leader, and with `watch` a data watch on its node, which fires when the leader
+/// proclaims a new value (or its node goes away).
+async fn head(
+    session: &Session,
+    dir: &str,
+    watch: bool,
+) -> Result<(Option<LeaderInfo>, Option<zk::OneshotWatcher>)> {
     let at = session::at(dir);
     loop {
         let children = match session.client.list_children(dir).await {
-            Err(zk::Error::NoNode) => return Ok(None),
+            Err(zk::Error::NoNode) => return Ok((None, None)),
             other => other.map_err(&at)?,
         };
         let Some(first) = paths::in_line(children).into_iter().next() else {
-            return Ok(None);
+            return Ok((None, None));
         };
-        match session.client.get_data(&format!("{dir}/{first}")).await {
-            Ok((data, stat)) => {
+        let path = format!("{dir}/{first}");
+        let read = if watch {
+            session
+                .client
+                .get_and_watch_data(&path)
+                .await
+                .map(|(d, s, w)| (d, s, Some(w)))
+        } else {
+            session
+                .client
+                .get_data(&path)
+                .await
+                .map(|(d, s)| (d, s, None))
+        };
+        match read {
+            Ok((data, stat, watcher)) => {
                 let m = decode(&data);
-                return Ok(Some(LeaderInfo {
+                let leader = LeaderInfo {
                     id: m.id,
                     value: m.value,
                     term: stat.czxid as u64,
-                }));
+                };
+                return Ok((Some(leader), watcher));
             }
             Err(zk::Error::NoNode) => continue, // left meanwhile: read the line again
             Err(e) => return Err(at(e)),
@@ -173,12 +198,23 @@ async fn follow_while_subscribed(
         };
         match watched {
             Ok(watcher) => {
-                let now = leader(&session, dir).await;
+                let now = head(&session, dir, true).await;
                 drop(session);
+                let (now, data_watch) = match now {
+                    Ok((l, w)) => (Ok(l), w),
+                    Err(e) => (Err(e), None),
+                };
                 publish(tx, now);
+                let proclaimed = async {
+                    match data_watch {
+                        Some(w) => drop(w.changed().await),
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     _ = tx.closed() => return,
                     _ = watcher.changed() => {}
+                    _ = proclaimed => {}
                 }
             }
             Err(e) => {
