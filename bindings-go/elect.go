@@ -214,6 +214,19 @@ func (e *Election) Resign(ctx context.Context) error {
 	})
 }
 
+// Proclaim publishes value as this leader's value without a new election: observers get
+// LeaderChanged with the new value and the same term. The store writes it only while this
+// candidate holds the leadership; otherwise (not leading, term ended) it returns ErrNotLeader
+// and nothing changes. It returns ctx.Err() when ctx ends before the store answers (the
+// proclaim still completes in the background; proclaiming again is safe).
+func (e *Election) Proclaim(ctx context.Context, value string) error {
+	return await(ctx, func() error {
+		cvalue := C.CString(value)
+		defer C.free(unsafe.Pointer(cvalue))
+		return e.with(func(c *C.elect_election) C.elect_status { return C.elect_proclaim(c, cvalue) })
+	})
+}
+
 // Leader reads who leads now from the store; nil when nobody does. It returns ctx.Err() when
 // ctx ends before the store answers.
 func (e *Election) Leader(ctx context.Context) (*LeaderInfo, error) {

@@ -287,6 +287,19 @@ elect_status elect_wait_leader(struct elect_election *e, int64_t timeout_ms);
 // `e` is NULL or a live election.
 elect_status elect_resign(struct elect_election *e);
 
+// Publishes `value` as this leader's value without a new election: observers get
+// `ELECT_EVENT_LEADER_CHANGED` with the new value and the same term. The store writes it only
+// while this candidate holds the leadership: otherwise (not leading, term ended)
+// `ELECT_ERR_NOT_LEADER` and nothing changes. `ELECT_ERR_TIMEOUT`/`ELECT_ERR_UNREACHABLE`:
+// unknown whether it was published; proclaiming again is safe.
+//
+// Threading: any thread, including a callback of another election. NULL `e` or `value`, or a
+// value with control characters, gives `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `e` is NULL or a live election; `value` is NULL or a NUL-terminated string.
+elect_status elect_proclaim(struct elect_election *e, const char *value);
+
 // This candidate's id (the `id` option, or the generated `hostname-pid-random`).
 //
 // Ownership: the string belongs to the election and is valid until `elect_close`. Threading:

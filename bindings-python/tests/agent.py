@@ -27,7 +27,11 @@ def emit(line: str) -> None:
 
 
 def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
-    emit("event leader -" if leader is None else f"event leader {leader.id} {leader.term}")
+    if leader is None:
+        emit("event leader -")
+    else:
+        value = f" {leader.value}" if leader.value else ""
+        emit(f"event leader {leader.id} {leader.term}{value}")
 
 
 def ok(action: Callable[[], None]) -> str:
@@ -46,6 +50,7 @@ class Agent:
             "token": lambda _: f"ok {self.need().fencing_token or 0}",
             "wait_leader": self.wait_leader,
             "resign": lambda _: ok(self.need().resign),
+            "proclaim": self.proclaim,
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
             "work": self.work,
@@ -78,6 +83,12 @@ class Agent:
         ms = int(args[0])
         led = self.need().wait_leader(None if ms < 0 else ms / 1000)
         return f"ok {str(led).lower()}"
+
+    def proclaim(self, args: List[str]) -> str:
+        if len(args) != 1:
+            raise elect.InvalidArgumentError("usage: proclaim <value>")
+        self.need().proclaim(args[0])
+        return "ok"
 
     def leader(self, _: List[str]) -> str:
         info = self.need().leader

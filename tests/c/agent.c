@@ -1,7 +1,7 @@
 /* The shared-scenario agent over the C ABI: reads requests on stdin, one per line, and writes
  * one reply line per request plus event lines from the callback (see tests/scenarios and the
- * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/leader/members/close/
- * quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
+ * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/proclaim/leader/members/
+ * close/quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
 #define _POSIX_C_SOURCE 200809L
 #include "elect.h"
 
@@ -48,7 +48,9 @@ static void on_event(const elect_event *ev, void *user_data) {
         say("event revoked %" PRIu64 " %s", ev->term, elect_reason_name(ev->reason));
         break;
     case ELECT_EVENT_LEADER_CHANGED:
-        if (ev->leader_id) {
+        if (ev->leader_id && ev->leader_value && ev->leader_value[0]) {
+            say("event leader %s %" PRIu64 " %s", ev->leader_id, ev->term, ev->leader_value);
+        } else if (ev->leader_id) {
             say("event leader %s %" PRIu64, ev->leader_id, ev->term);
         } else {
             say("event leader -");
@@ -157,6 +159,8 @@ static int handle(char *line) {
         do_wait(arg1);
     } else if (strcmp(cmd, "resign") == 0) {
         reply_status(elect_resign(election));
+    } else if (strcmp(cmd, "proclaim") == 0) {
+        reply_status(elect_proclaim(election, arg1));
     } else if (strcmp(cmd, "leader") == 0) {
         do_leader();
     } else if (strcmp(cmd, "members") == 0) {

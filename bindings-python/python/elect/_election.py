@@ -105,6 +105,12 @@ class Election:
         store has it back. A no-op when not leading."""
         self._native.resign()
 
+    def proclaim(self, value: str) -> None:
+        """Publishes ``value`` as this leader's value without a new election: observers get
+        ``on_leader_changed`` with the new value and the same term. Raises :class:`NotLeaderError`
+        (and nothing changes) when this candidate does not lead or its term ended."""
+        self._native.proclaim(value)
+
     def close(self) -> None:
         """Resigns, leaves the election and stops. Idempotent; safe inside a callback."""
         self._native.close()

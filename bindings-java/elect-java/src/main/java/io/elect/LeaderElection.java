@@ -343,6 +343,28 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
+     * Publishes {@code value} as this leader's value without a new election: observers get
+     * {@code onLeaderChanged} with the new value and the same term, and later terms of this
+     * candidate carry it. The store writes it only while this candidate holds the leadership;
+     * otherwise (not leading, term ended, not yet connected) it throws
+     * {@link ElectException.NotLeader} and nothing changes.
+     */
+    public void proclaim(String value) {
+        long h = handle;
+        if (h == 0) {
+            if (closed.get()) {
+                handle(); // ElectException.Closed, as from the native side
+            }
+            throw new ElectException.NotLeader("proclaim: not connected yet, so not leading; nothing was changed");
+        }
+        try {
+            NativeElection.proclaim(h, value);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Resigns, leaves the election and releases the store connection; queued events are
      * delivered first. Idempotent; safe from inside a listener of this election. Every later
      * call fails with {@link ElectException.Closed}, except {@code isLeader()} (false) and
