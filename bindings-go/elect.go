@@ -163,7 +163,8 @@ func (e *Election) Start() error {
 	return e.with(func(c *C.elect_election) C.elect_status { return C.elect_start(c) })
 }
 
-// Observe follows the leader without campaigning (LeaderChanged events only).
+// Observe follows the leader and the members without campaigning (LeaderChanged, MemberJoined
+// and MemberLeft events).
 func (e *Election) Observe() error {
 	return e.with(func(c *C.elect_election) C.elect_status { return C.elect_observe(c) })
 }

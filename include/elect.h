@@ -80,6 +80,12 @@ enum elect_event_kind
   ELECT_EVENT_LEADER_CHANGED = 3,
   // Something went wrong that the election recovers from by itself; see `message`.
   ELECT_EVENT_ERROR = 4,
+  // A candidate joined the election: `member_id`, `member_value`. Every member present when
+  // following starts is reported as joined first.
+  ELECT_EVENT_MEMBER_JOINED = 5,
+  // A candidate left (closed, or its record expired after a crash): `member_id`,
+  // `member_value`.
+  ELECT_EVENT_MEMBER_LEFT = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -147,6 +153,10 @@ typedef struct elect_event {
   const char *leader_value;
   // `ERROR`: what went wrong. Otherwise NULL.
   const char *message;
+  // `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's id. Otherwise NULL.
+  const char *member_id;
+  // `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's value ("" if it set none). Otherwise NULL.
+  const char *member_value;
 } elect_event;
 
 // The host's event function. Called on a thread owned by the library (one per election),

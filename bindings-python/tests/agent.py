@@ -34,6 +34,10 @@ def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
         emit(f"event leader {leader.id} {leader.term}{value}")
 
 
+def member_line(kind: str, member: elect.Member) -> str:
+    return f"event {kind} {member.id}" + (f" {member.value}" if member.value else "")
+
+
 def ok(action: Callable[[], None]) -> str:
     action()
     return "ok"
@@ -74,6 +78,8 @@ class Agent:
             on_revoked=lambda term, reason: emit(f"event revoked {term} {reason}"),
             on_leader_changed=on_leader_changed,
             on_error=lambda message: emit(f"event error {message}"),
+            on_member_joined=lambda m: emit(member_line("member_joined", m)),
+            on_member_left=lambda m: emit(member_line("member_left", m)),
         )
         return "ok"
 

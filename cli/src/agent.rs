@@ -10,7 +10,8 @@
 //!           | err <code_name> <message>
 //! events:   event elected <term> | event revoked <term> <reason>
 //!           | event leader <id> <term> [<value>] (the value when not empty) | event leader -
-//!           | event error <message>
+//!           | event error <message> | event member_joined <id> [<value>]
+//!           | event member_left <id> [<value>]
 //!           | event sample <true|false> <token> <t0_ns> <t1_ns>
 //!           | event write <token> <ok|stale|error> <t0_ns> <t1_ns>
 //! ```
@@ -93,6 +94,17 @@ pub fn event_line(ev: &Event) -> String {
         }
         Event::LeaderChanged { leader: None } => "event leader -".to_string(),
         Event::Error { message } => format!("event error {message}"),
+        Event::MemberJoined { member } => member_line("member_joined", member),
+        Event::MemberLeft { member } => member_line("member_left", member),
+    }
+}
+
+/// `event member_joined <id> [<value>]`, the value when it is not empty.
+fn member_line(kind: &str, m: &elect_core::Member) -> String {
+    if m.value.is_empty() {
+        format!("event {kind} {}", m.id)
+    } else {
+        format!("event {kind} {} {}", m.id, m.value)
     }
 }
 

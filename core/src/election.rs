@@ -125,13 +125,20 @@ impl Election {
         Ok(())
     }
 
+    /// The leader and the members, followed by one task (so `close` aborts both at once).
     fn spawn_follow(&self) -> JoinHandle<()> {
-        runtime::handle().spawn(engine::follow(
+        let (backend, name, retry, events) = (
             self.backend.clone(),
             self.name.clone(),
             self.config.retry,
             self.events.clone(),
-        ))
+        );
+        runtime::handle().spawn(async move {
+            tokio::join!(
+                engine::follow(backend.clone(), name.clone(), retry, events.clone()),
+                engine::follow_members(backend, name, retry, events),
+            );
+        })
     }
 
     /// Whether this candidate leads now: its state is leading and the lease deadline has not

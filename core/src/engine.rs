@@ -397,6 +397,47 @@ pub(crate) async fn follow(
     }
 }
 
+/// Follows the members of an election and reports each arrival and departure (by id) as
+/// `MemberJoined` / `MemberLeft`. Runs beside [`follow`], until aborted by `close`.
+pub(crate) async fn follow_members(
+    backend: Arc<dyn Backend>,
+    name: String,
+    retry: Duration,
+    events: Arc<Dispatcher>,
+) {
+    let mut known: Vec<crate::event::Member> = Vec::new();
+    loop {
+        match backend.watch_members(&name).await {
+            Ok(mut stream) => {
+                while let Some(item) = stream.recv().await {
+                    match item {
+                        Ok(now) => {
+                            for gone in known.iter().filter(|k| !now.iter().any(|m| m.id == k.id)) {
+                                events.send(Event::MemberLeft {
+                                    member: gone.clone(),
+                                });
+                            }
+                            for new in now.iter().filter(|m| !known.iter().any(|k| k.id == m.id)) {
+                                events.send(Event::MemberJoined {
+                                    member: new.clone(),
+                                });
+                            }
+                            known = now;
+                        }
+                        Err(e) => events.send(Event::Error {
+                            message: format!("watching the members of `{name}`: {e}"),
+                        }),
+                    }
+                }
+            }
+            Err(e) => events.send(Event::Error {
+                message: format!("watching the members of `{name}`: {e}"),
+            }),
+        }
+        sleep(retry).await;
+    }
+}
+
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;

@@ -45,6 +45,9 @@ impl Backend for Arc<Scripted> {
     async fn members(&self, _: &str) -> Result<Vec<Member>> {
         Ok(Vec::new())
     }
+    async fn watch_members(&self, _: &str) -> Result<crate::backend::MemberStream> {
+        std::future::pending().await
+    }
 }
 
 #[async_trait]

@@ -38,6 +38,11 @@ macro_rules! contract {
             }
 
             #[test]
+            fn membership() {
+                contract::membership(&$subject)
+            }
+
+            #[test]
             fn bad_input() {
                 contract::bad_input(&$subject)
             }

@@ -440,3 +440,55 @@ pub fn proclaim(s: &Subject) {
         );
     }
 }
+
+/// Membership events: an observer is told of each candidate that joins (those present when it
+/// starts first), of one that closes, and of a killed one once its record expires (within the
+/// crash bound); a candidate sees the others come and go too.
+pub fn membership(s: &Subject) {
+    let name = name();
+    let (a, ra) = s.open(&name, "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let (obs, ro) = s.open(&name, "watcher");
+    obs.observe().unwrap();
+    let joined = |rx: &std::sync::mpsc::Receiver<Event>, id: &str, within: Duration| {
+        expect_within(
+            rx,
+            within,
+            |e| matches!(e, Event::MemberJoined { member } if member.id == id),
+        )
+    };
+    let left = |rx: &std::sync::mpsc::Receiver<Event>, id: &str, within: Duration| {
+        expect_within(
+            rx,
+            within,
+            |e| matches!(e, Event::MemberLeft { member } if member.id == id),
+        )
+    };
+    joined(&ro, "a", WAIT);
+
+    let mut fleet = s.fleet();
+    let p = fleet.join(&s.uri, &name, "p0").unwrap();
+    joined(&ro, "p0", WAIT);
+    joined(&ra, "p0", WAIT);
+    fleet.kill(p);
+    let killed = Instant::now();
+    left(&ro, "p0", s.crash_bound());
+    assert!(
+        killed.elapsed() < s.crash_bound(),
+        "the killed member's record expired in time"
+    );
+
+    let (b, _rb) = s.open(&name, "b");
+    b.start().unwrap();
+    joined(&ro, "b", WAIT);
+    b.close();
+    left(&ro, "b", WAIT);
+    left(&ra, "b", WAIT);
+    drop(a);
+    left(&ro, "a", WAIT);
+    assert!(
+        obs.members().unwrap().is_empty(),
+        "an observer is no member"
+    );
+}

@@ -59,6 +59,11 @@ static void on_event(const elect_event *ev, void *user_data) {
     case ELECT_EVENT_ERROR:
         say("event error %s", ev->message ? ev->message : "");
         break;
+    case ELECT_EVENT_MEMBER_JOINED:
+    case ELECT_EVENT_MEMBER_LEFT:
+        say("event %s %s%s%s", ev->kind == ELECT_EVENT_MEMBER_JOINED ? "member_joined" : "member_left",
+            ev->member_id, ev->member_value[0] ? " " : "", ev->member_value);
+        break;
     }
 }
 

@@ -135,6 +135,12 @@ func (a *agent) writeEvents(events <-chan elect.Event, done chan<- struct{}) {
 			}
 		case elect.ErrorEvent:
 			a.out.say("event error %s", ev.Message)
+		case elect.MemberJoined, elect.MemberLeft:
+			value := ""
+			if ev.Member.Value != "" {
+				value = " " + ev.Member.Value
+			}
+			a.out.say("event %s %s%s", ev.Kind, ev.Member.ID, value)
 		}
 	}
 }

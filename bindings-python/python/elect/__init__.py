@@ -34,7 +34,7 @@ from ._errors import (
     WrongStateError,
 )
 from ._leadership import Leadership, leader_only
-from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked
+from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked
 
 __version__ = _native.VERSION
 
@@ -54,6 +54,8 @@ __all__ = [
     "LeaderInfo",
     "Leadership",
     "Member",
+    "MemberJoined",
+    "MemberLeft",
     "NotLeaderError",
     "PermissionDeniedError",
     "Revoked",

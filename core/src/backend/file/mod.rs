@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio::sync::oneshot;
 
-use super::{Backend, Candidacy, CandidateSpec, Grant, LeaderStream, Renewal};
+use super::{Backend, Candidacy, CandidateSpec, Grant, LeaderStream, MemberStream, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -221,6 +221,10 @@ impl Backend for FileBackend {
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
         Ok(live_members(&self.paths(election))?)
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        Ok(watch::spawn_members(self.paths(election))?)
     }
 }
 

@@ -57,6 +57,7 @@ impl PgCandidacy {
                     (&spec.election, Type::TEXT),
                     (&spec.id, Type::TEXT),
                     (&spec.value, Type::TEXT),
+                    (&shared.names.channel(&spec.election), Type::TEXT),
                 ],
             )
             .await
@@ -242,6 +243,7 @@ impl Candidacy for PgCandidacy {
                     &[
                         (&self.spec.election, Type::TEXT),
                         (&self.spec.id, Type::TEXT),
+                        (&self.channel, Type::TEXT),
                     ],
                 )
                 .await

@@ -23,6 +23,7 @@
 mod candidacy;
 mod connect;
 mod listener;
+mod members;
 mod rounds;
 mod schema;
 mod sql;
@@ -38,7 +39,7 @@ use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
 use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -183,17 +184,16 @@ impl Backend for PgBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let client = self.shared.lease.client().await?;
-        let rows = client
-            .query_typed(&self.shared.sql.members, &[(&election, Type::TEXT)])
-            .await
-            .map_err(|e| self.shared.params.error(e, "reading the members"))?;
-        Ok(rows
-            .iter()
-            .map(|r| Member {
-                id: r.get(0),
-                value: r.get(1),
-            })
-            .collect())
+        members::read(&self.shared, election).await
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(members::watch(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+        ));
+        Ok(rx)
     }
 }

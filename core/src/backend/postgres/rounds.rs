@@ -64,6 +64,8 @@ pub(super) struct Seen {
     /// The live leader, and an upper bound on when its lease runs out (the server's remaining
     /// time, counted from when the answer arrived).
     pub leader: Option<(LeaderInfo, Instant)>,
+    /// The number of live members.
+    pub members: u64,
 }
 
 struct MemberRow {
@@ -236,7 +238,7 @@ impl Rounds {
             let mut reg = self.lock();
             reg.in_flight = None;
             match outcome {
-                Ok((renewed, leaders, server_ms)) => {
+                Ok((renewed, leaders, counts, server_ms)) => {
                     let arrived = Instant::now();
                     let jumped = server_ms.and_then(|ms| shared.clock.check(start, arrived, ms));
                     let watched: HashSet<&String> = batch.watched.iter().collect();
@@ -270,6 +272,7 @@ impl Rounds {
                                 leader: leaders
                                     .get(election)
                                     .map(|(l, left)| (l.clone(), arrived + *left)),
+                                members: counts.get(election).copied().unwrap_or(0),
                             });
                         }
                     }
@@ -304,6 +307,8 @@ type Renewed = HashMap<(String, i64), Duration>;
 /// The server's `now()` in milliseconds since the epoch, as the round read it.
 type ServerMs = Option<f64>;
 type Leaders = HashMap<String, (LeaderInfo, Duration)>;
+/// The number of live members per watched election (absent: none).
+type Counts = HashMap<String, u64>;
 
 impl Batch {
     fn of(reg: &Registry) -> Batch {
@@ -333,7 +338,7 @@ impl Batch {
         b
     }
 
-    async fn send(&self, shared: &Shared) -> Result<(Renewed, Leaders, ServerMs)> {
+    async fn send(&self, shared: &Shared) -> Result<(Renewed, Leaders, Counts, ServerMs)> {
         let client = shared.lease.client().await?;
         let ttl_ms = shared.ttl.as_millis() as i64;
         let rows = client
@@ -355,6 +360,7 @@ impl Batch {
             .map_err(|e| shared.params.error(e, "renewal round"))?;
         let mut renewed = Renewed::new();
         let mut leaders = Leaders::new();
+        let mut counts = Counts::new();
         let mut server_ms = None;
         for row in rows {
             let kind: &str = row.get(0);
@@ -366,6 +372,8 @@ impl Batch {
                 server_ms = Some(ms);
             } else if kind == "renewed" {
                 renewed.insert((election, term), left);
+            } else if kind == "members" {
+                counts.insert(election, term.max(0) as u64);
             } else {
                 let leader = LeaderInfo {
                     id: row.get(2),
@@ -375,7 +383,7 @@ impl Batch {
                 leaders.insert(election, (leader, left));
             }
         }
-        Ok((renewed, leaders, server_ms))
+        Ok((renewed, leaders, counts, server_ms))
     }
 }
 

@@ -22,7 +22,8 @@ pub(super) struct Statements {
     /// `$1 ttl_ms, $2 elections[], $3 holders[], $4 terms[], $5 m_elections[], $6 m_ids[],
     /// $7 m_values[], $8 watched[], $9 owners[]` -> rows `(kind, election, holder, value, term,
     /// ms)`: kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
-    /// watched election that has a live leader, and one row of kind `now` whose ms is the
+    /// watched election that has a live leader, kind `members` (term = their number) for each
+    /// watched election with live members, and one row of kind `now` whose ms is the
     /// server's clock (`now()`, milliseconds since the epoch). The one statement per renewal
     /// period that keeps every lease, membership and observer of this connection alive.
     pub round: String,
@@ -35,10 +36,10 @@ pub(super) struct Statements {
     pub proclaim: String,
     /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
     pub leader: String,
-    /// `$1 ttl_ms, $2 election, $3 id, $4 value`: registers a candidate (and drops members of
-    /// the election that stopped heartbeating long ago).
+    /// `$1 ttl_ms, $2 election, $3 id, $4 value, $5 channel`: registers a candidate (and drops
+    /// members of the election that stopped heartbeating long ago), and tells listeners.
     pub join: String,
-    /// `$1 election, $2 id`
+    /// `$1 election, $2 id, $3 channel`: removes a candidate, and tells listeners.
     pub leave: String,
     /// `$1 election` -> `(id, value)` of live members, by id.
     pub members: String,
@@ -80,6 +81,10 @@ impl Statements {
                 SELECT 'leader', t.election, t.holder, t.value, t.term, {REMAINING}
                     FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()
                 UNION ALL
+                SELECT 'members', k.election, '', '', count(*), 0::float8
+                    FROM {members} AS k WHERE k.election = ANY($8::text[]) AND k.expires_at > now()
+                    GROUP BY k.election
+                UNION ALL
                 SELECT 'now', '', '', '', 0::bigint, (extract(epoch FROM now()) * 1000)::float8"
             ),
             release: format!(
@@ -108,12 +113,19 @@ impl Statements {
             join: format!(
                 "WITH gone AS (
                     DELETE FROM {members}
-                    WHERE election = $2 AND expires_at < now() - interval '1 hour')
-                INSERT INTO {members} (election, id, value, expires_at) VALUES ($2, $3, $4, {EXPIRY})
-                ON CONFLICT (election, id) DO UPDATE
-                    SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at"
+                    WHERE election = $2 AND expires_at < now() - interval '1 hour'),
+                up AS (
+                    INSERT INTO {members} (election, id, value, expires_at)
+                    VALUES ($2, $3, $4, {EXPIRY})
+                    ON CONFLICT (election, id) DO UPDATE
+                        SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at
+                    RETURNING 1)
+                SELECT pg_notify($5, 'joined') FROM up"
             ),
-            leave: format!("DELETE FROM {members} WHERE election = $1 AND id = $2"),
+            leave: format!(
+                "WITH gone AS (DELETE FROM {members} WHERE election = $1 AND id = $2 RETURNING 1)
+                SELECT pg_notify($3, 'left') FROM gone"
+            ),
             members: format!(
                 "SELECT id, value FROM {members} WHERE election = $1 AND expires_at > now() ORDER BY id"
             ),

@@ -42,7 +42,11 @@ impl RedisCandidacy {
         };
         shared.registry.insert(key, entry.clone());
         // Visible as a member at once, not only from the next tick.
-        if let Err(e) = keepalive::send(&shared, &[(key, entry)], true, &[]).await {
+        let joined = async {
+            keepalive::send(&shared, &[(key, entry)], true, &[]).await?;
+            super::members::announce(&shared, &spec.election, "joined").await
+        };
+        if let Err(e) = joined.await {
             shared.registry.remove(key);
             return Err(e);
         }

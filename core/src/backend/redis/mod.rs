@@ -30,15 +30,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
 mod candidacy;
 mod conn;
+mod follow;
 mod keepalive;
 mod keys;
+mod members;
 mod notify;
 mod scripts;
 
@@ -230,7 +232,12 @@ impl Backend for RedisBackend {
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch_leader(self.shared.clone(), election.to_string(), tx));
+        tokio::spawn(follow::follow(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+            |s, e| async move { s.leader(&e).await },
+        ));
         Ok(rx)
     }
 
@@ -239,61 +246,17 @@ impl Backend for RedisBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let mut inv = scripts::MEMBERS.prepare_invoke();
-        inv.key(self.shared.keys.members(election))
-            .key(self.shared.keys.values(election));
-        let flat: Vec<String> = self.shared.invoke(&inv).await?;
-        Ok(flat
-            .chunks_exact(2)
-            .map(|p| Member {
-                id: p[0].clone(),
-                value: p[1].clone(),
-            })
-            .collect())
+        members::read(&self.shared, election).await
     }
-}
 
-/// Sends the leader whenever it changes: woken by the election's messages (grants and
-/// releases), and by the keep-alive when the term changed without a message (an expired lock).
-/// No timer per election: the keep-alive's one command covers every watched election, and a
-/// resubscription wakes everyone. Only a failed read is retried after `retry`.
-async fn watch_leader(
-    shared: Arc<Shared>,
-    election: String,
-    tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
-) {
-    let mut messages = shared.wakers.subscribe(&election);
-    let mut ticks = shared.tick_wakers.subscribe(&election);
-    let mut last: Option<Option<LeaderInfo>> = None;
-    loop {
-        messages.borrow_and_update();
-        ticks.borrow_and_update();
-        let item = shared.leader(&election).await;
-        let failed = item.is_err();
-        let changed = match &item {
-            Ok(l) => last.as_ref() != Some(l),
-            Err(_) => true,
-        };
-        if changed {
-            if let Ok(l) = &item {
-                last = Some(l.clone());
-            }
-            if tx.send(item).await.is_err() {
-                return;
-            }
-        }
-        let retry = async {
-            if failed {
-                tokio::time::sleep(shared.retry).await
-            } else {
-                std::future::pending().await
-            }
-        };
-        tokio::select! {
-            _ = tx.closed() => return,
-            _ = messages.changed() => {}
-            _ = ticks.changed() => {}
-            _ = retry => {}
-        }
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(follow::follow(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+            |s, e| async move { members::read(&s, &e).await },
+        ));
+        Ok(rx)
     }
 }

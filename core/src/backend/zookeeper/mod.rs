@@ -29,7 +29,7 @@ use zookeeper_client as zk;
 
 use self::acl::AclMode;
 use self::session::Session;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -56,7 +56,8 @@ pub(crate) struct Shared {
     retry: Duration,
     current: tokio::sync::Mutex<Option<Arc<Session>>>,
     tasks: Mutex<Vec<AbortHandle>>,
-    followers: observe::Followers,
+    followers: observe::Followers<Option<LeaderInfo>>,
+    member_followers: observe::Followers<Vec<Member>>,
 }
 
 impl Shared {
@@ -110,7 +111,8 @@ impl ZkBackend {
                 retry: config.retry,
                 current: tokio::sync::Mutex::new(Some(session)),
                 tasks: Mutex::new(Vec::new()),
-                followers: observe::Followers::default(),
+                followers: observe::Followers::leaders(),
+                member_followers: observe::Followers::members(),
             }),
         }))
     }
@@ -193,5 +195,12 @@ impl Backend for ZkBackend {
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
         let session = self.shared.session().await?;
         observe::members(&session, &self.shared.dir(election)).await
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        Ok(self
+            .shared
+            .member_followers
+            .subscribe(&self.shared, self.shared.dir(election)))
     }
 }

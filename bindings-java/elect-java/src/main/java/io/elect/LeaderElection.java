@@ -154,7 +154,7 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
-    /** Follows the leader without campaigning: only {@code onLeaderChanged} events. */
+    /** Follows the leader and the members without campaigning: {@code onLeaderChanged}, {@code onMemberJoined} and {@code onMemberLeft}. */
     public void observe() {
         if (begin(Intent.OBSERVE)) {
             return;

@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
  * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM [VALUE]
- *           | event leader - | event error MESSAGE
+ *           | event leader - | event error MESSAGE | event member_joined|member_left ID [VALUE]
  *           | event sample true|false TOKEN T0 T1 | event write TOKEN ok|stale|error T0 T1
  * </pre>
  * Times are {@link System#nanoTime()}, which is CLOCK_MONOTONIC on Linux (tests/scenarios/README.md).
@@ -207,6 +207,16 @@ public final class ScenarioAgent implements LeadershipListener {
     @Override
     public void onRevoked(long term, RevokeReason reason) {
         write("event revoked " + term + " " + reason.id());
+    }
+
+    @Override
+    public void onMemberJoined(Member m) {
+        write("event member_joined " + m.id() + (m.value().isEmpty() ? "" : " " + m.value()));
+    }
+
+    @Override
+    public void onMemberLeft(Member m) {
+        write("event member_left " + m.id() + (m.value().isEmpty() ? "" : " " + m.value()));
     }
 
     @Override
