@@ -44,7 +44,7 @@ func stores(t *testing.T) []store {
 	// takes over (the file store's flock wakes waiters in no particular order).
 	const options = "ttl=2s&renew=300ms&silence=300ms"
 	out := []store{{"file", withQuery("file://"+t.TempDir(), options)}}
-	for _, server := range []string{"etcd", "zk", "redis", "postgres"} {
+	for _, server := range []string{"etcd", "zk", "redis", "postgres", "mysql"} {
 		if uri := os.Getenv("ELECT_" + strings.ToUpper(server) + "_URI"); uri != "" {
 			out = append(out, store{server, withQuery(uri, options)})
 		}

@@ -121,6 +121,30 @@ typedef int32_t elect_revoke_reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Severity of a log record; also the `min_level` of `elect_set_logger`.
+enum elect_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not a record's level: as `min_level`, no record at all.
+  ELECT_LOG_OFF = 0,
+  ELECT_LOG_ERROR = 1,
+  // Lost leaderships (other than resigned or closed), store errors, lost connections.
+  ELECT_LOG_WARN = 2,
+  // Elected, revoked (resigned or closed), leader changed.
+  ELECT_LOG_INFO = 3,
+  ELECT_LOG_DEBUG = 4,
+  ELECT_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum elect_log_level elect_log_level;
+#else
+typedef int32_t elect_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // One election on one store, campaigned (`elect_start`) or observed (`elect_observe`).
 //
 // Opaque. Created by `elect_open`/`elect_open_with`, freed by `elect_close`. Every function
@@ -192,6 +216,61 @@ typedef struct elect_member_list {
   struct elect_member *items;
   size_t len;
 } elect_member_list;
+
+// One log record, passed to the `elect_log_fn`.
+//
+// Ownership: the record and every string in it belong to the library and are valid only
+// during the call; copy what you keep. Strings are NUL-terminated UTF-8; those that may be
+// absent are NULL then. No record holds a password.
+typedef struct elect_log_record {
+  elect_log_level level;
+  // The library module that wrote it, e.g. `"elect_core::event_log"`. Never NULL.
+  const char *target;
+  // What happened. Never NULL.
+  const char *message;
+  // The election's name, or NULL.
+  const char *election;
+  // The store's connection string with the password as `***`, or NULL.
+  const char *store;
+  // This candidate's id, or NULL.
+  const char *id;
+  // The term (fencing token) the record is about, 0 when none.
+  uint64_t term;
+  // Every field as `key=value` pairs separated by spaces (values with spaces quoted), the
+  // ones above included; `""` when there is none. Never NULL.
+  const char *fields;
+} elect_log_record;
+
+// The host's log function.
+//
+// Threading: called on one thread owned by the library (`elect-log`), never concurrently,
+// in the order the records were written. It may call any elect function, `elect_set_logger`
+// included; records it causes itself are queued, never delivered from inside the call.
+// A slow function does not slow elections down: records then wait in a bounded queue, and
+// those that do not fit are dropped, counted, and reported in a later WARN record.
+typedef void (*elect_log_fn)(const struct elect_log_record *record, void *user_data);
+
+// One election's counters and gauges at one instant, filled by `elect_stats`.
+typedef struct elect_stats_snapshot {
+  // Terms this candidate won (`ELECT_EVENT_ELECTED` events).
+  uint64_t terms_won;
+  // `ELECT_EVENT_REVOKED` events, indexed by `elect_revoke_reason` (index 0 stays 0).
+  uint64_t revocations[6];
+  // `ELECT_EVENT_ERROR` events: store errors the election recovered from.
+  uint64_t store_errors;
+  // Times the store answered again after an error.
+  uint64_t reconnects;
+  // When the leadership last moved from one candidate to another (as this process saw
+  // it), in milliseconds since the Unix epoch; -1 if it has not.
+  int64_t last_failover_unix_ms;
+  // Nanoseconds this leader may still believe it leads without a renewal; -1 when not
+  // leading.
+  int64_t lease_remaining_ns;
+  // Round trip of the last confirmed renewal, in nanoseconds; -1 before the first.
+  int64_t store_rtt_ns;
+  // False from a store error until the store answers again.
+  bool store_connected;
+} elect_stats_snapshot;
 
 #ifdef __cplusplus
 extern "C" {
@@ -388,6 +467,22 @@ elect_status elect_members(struct elect_election *e, struct elect_member_list *o
 // `list` is NULL, zeroed, or filled by `elect_members` and not freed since.
 void elect_members_free(struct elect_member_list *list);
 
+// Sends the library's log records at `min_level` and more severe (an `elect_log_level`) to
+// `callback` with `user_data`, replacing any logger set before. A NULL `callback` (or
+// `ELECT_LOG_OFF`) removes it. Without a logger nothing is formatted: the filter is applied
+// where records are written, at the cost of one atomic load.
+//
+// Leadership changes are logged for every election: `Elected` and `LeaderChanged` at INFO,
+// `Revoked` at INFO (resigned, closed) or WARN, store errors at WARN, each with the election,
+// this candidate's id, the store and the term.
+//
+// Once it returns, the logger set before is not called again (unless `elect_set_logger` is
+// called from inside that logger, which it cannot wait for). `user_data` must stay valid
+// until then. One logger per process; a forked child keeps it.
+//
+// Threading: any thread. `ELECT_ERR_INVALID_ARGUMENT` for a `min_level` outside 0-5.
+elect_status elect_set_logger(elect_log_fn callback, void *user_data, int32_t min_level);
+
 // The name of the `index`-th option every store understands (`"ttl"`, `"renew"`, ...), or NULL
 // past the last: core's table, so that a binding's tests can check that it offers them all.
 //
@@ -419,6 +514,15 @@ elect_status elect_options_set(struct elect_options *opts, const char *key, cons
 // # Safety
 // `opts` is NULL or from `elect_options_new` and not freed yet; it must not be used after.
 void elect_options_free(struct elect_options *opts);
+
+// Fills `*out` with the metrics of `e`. Cheap: atomic loads, no lock, no store round trip;
+// fine to call on every scrape or health probe.
+//
+// Threading: any thread. NULL `e` or `out` gives `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `e` is NULL or a live election; `out` is NULL or points to writable `elect_stats_snapshot`.
+elect_status elect_stats(const struct elect_election *e, struct elect_stats_snapshot *out);
 
 #ifdef __cplusplus
 }  // extern "C"

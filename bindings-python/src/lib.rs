@@ -7,6 +7,7 @@
 mod errors;
 mod events;
 mod native;
+mod signals;
 
 use pyo3::prelude::*;
 

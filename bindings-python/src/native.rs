@@ -2,15 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use elect_core::{Config, Error, Event, State};
+use elect_core::{Config, Error, Event, Interrupt, State, Waited};
 use pyo3::prelude::*;
 
 use crate::errors::{check, to_py};
 use crate::events;
-
-/// How often a long `wait_leader` comes back for the GIL to let Python run signal handlers
-/// (Ctrl-C). Leadership itself wakes the wait at once, not at the next slice.
-const SIGNAL_SLICE: Duration = Duration::from_millis(100);
+use crate::signals::SignalWakeup;
 
 #[pyclass(frozen, module = "elect._native")]
 pub struct Election {
@@ -58,7 +55,8 @@ impl Election {
     }
 
     /// Blocks without the GIL until leading (`True`) or `timeout` seconds pass (`False`);
-    /// `None` waits forever. Signal handlers run between slices, so Ctrl-C interrupts it.
+    /// `None` waits forever. A signal (Ctrl-C) wakes the wait at once so that its Python
+    /// handler runs; the wait goes on unless the handler raised (see `signals`).
     #[pyo3(signature = (timeout=None))]
     fn wait_leader(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let until = match timeout {
@@ -69,20 +67,17 @@ impl Election {
                 return Err(to_py(py, Error::invalid(msg)));
             }
         };
-        loop {
-            let slice = match until {
-                None => SIGNAL_SLICE,
-                Some(u) => u
-                    .saturating_duration_since(Instant::now())
-                    .min(SIGNAL_SLICE),
-            };
-            if check(py, py.detach(|| self.inner.wait_leader(Some(slice))))? {
-                return Ok(true);
+        let interrupt = Interrupt::new();
+        let wakeup = SignalWakeup::install(py, &interrupt)?;
+        let waited = self.wait_interruptible(py, until, &interrupt, wakeup.as_ref());
+        match wakeup {
+            Some(w) => {
+                let restored = w.restore(py);
+                let led = waited?;
+                restored?;
+                Ok(led)
             }
-            if until.is_some_and(|u| Instant::now() >= u) {
-                return Ok(false);
-            }
-            py.check_signals()?;
+            None => waited,
         }
     }
 
@@ -169,4 +164,32 @@ fn make_handler(handler: Py<PyAny>) -> elect_core::Handler {
             }
         });
     })
+}
+
+impl Election {
+    /// Waits until `until`, running Python's signal handlers whenever `interrupt` fires.
+    fn wait_interruptible(
+        &self,
+        py: Python<'_>,
+        until: Option<Instant>,
+        interrupt: &Interrupt,
+        wakeup: Option<&SignalWakeup>,
+    ) -> PyResult<bool> {
+        loop {
+            // A signal that arrived before the wake-up fd was ours is only flagged: look first.
+            py.check_signals()?;
+            let left = until.map(|u| u.saturating_duration_since(Instant::now()));
+            let waited = py.detach(|| self.inner.wait_leader_or(left, interrupt));
+            match check(py, waited)? {
+                Waited::Done => return Ok(true),
+                Waited::TimedOut => return Ok(false),
+                Waited::Interrupted => {
+                    interrupt.take();
+                    if let Some(w) = wakeup {
+                        w.forward(py);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -25,7 +25,7 @@ import elect
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("agent.py")
-STORES = {"etcd": "ETCD", "zk": "ZK", "redis": "REDIS", "postgres": "POSTGRES"}
+STORES = {"etcd": "ETCD", "zk": "ZK", "redis": "REDIS", "postgres": "POSTGRES", "mysql": "MYSQL"}
 SERVER_STORES = list(STORES)
 #: How long any awaited event may take; generous for a loaded 2-core machine.
 WAIT = 15.0
@@ -85,6 +85,11 @@ def store_uri(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) 
     store = request.param
     if store == "file":
         return f"file://{tmp_path}/elect"
+    return server_uri(servers, store)
+
+
+def server_uri(servers: Servers, store: str) -> str:
+    """The URI of a server store, started once per session; skips the test when there is none."""
     if store not in _server_uris:
         _server_uris[store] = servers.uri(store)
     uri = _server_uris[store]
@@ -201,3 +206,20 @@ def held(open_election: OpenElection) -> Held:
     waiter = open_election("waiter")
     waiter.start()
     return holder, waiter
+
+
+@pytest.fixture
+def terms(tmp_path: Path, name: str) -> Tuple[int, int]:
+    """The fencing tokens of two successive terms of one election: (older, newer)."""
+    uri = f"file://{tmp_path}/terms"
+    with elect.Election(uri, name, id="first", ttl=2.0, renew=0.5) as first:
+        first.start()
+        assert first.wait_leader(WAIT)
+        older = first.fencing_token
+        first.resign()
+    with elect.Election(uri, name, id="second", ttl=2.0, renew=0.5) as second:
+        second.start()
+        assert second.wait_leader(WAIT)
+        newer = second.fencing_token
+    assert older is not None and newer is not None and older < newer
+    return older, newer

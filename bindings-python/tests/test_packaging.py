@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from async_handover import handover
 from conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "python" / "scheduled_job.py"
@@ -50,6 +51,10 @@ def test_example_runs_the_job_on_the_leader_only(tmp_path: Path) -> None:
     assert len(lines) >= 5 and tokens == sorted(tokens), lines
     assert len({(words[0], words[-1]) for words in lines}) == len(set(tokens)), "a token per leader"
     assert sum("skipped" in o for o in outs) >= 1
+
+
+def test_async_example_hands_the_job_over_on_revoked(tmp_path: Path) -> None:
+    handover(sys.executable, f"file://{tmp_path}/store")
 
 
 def test_examples_pass_mypy_strict() -> None:

@@ -6,6 +6,8 @@ pub mod child;
 pub mod clock;
 pub mod demo;
 pub mod exit;
+pub mod logging;
+pub mod metrics;
 pub mod observe;
 pub mod options;
 pub mod run;

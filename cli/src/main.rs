@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use elect_cli::{agent, demo, exit, observe, run};
+use elect_cli::{agent, demo, exit, logging, observe, run};
+use elect_core::log_bridge::Level;
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,19 @@ use elect_cli::{agent, demo, exit, observe, run};
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+    /// Log elect's own records (leadership changes, store errors) on stderr from LEVEL up:
+    /// off, error, warn, info, debug or trace. Default: warn for run and observe, off for
+    /// agent and demo.
+    #[arg(long, global = true, env = "ELECT_LOG", value_name = "LEVEL", value_parser = log_level)]
+    log_level: Option<LogLevel>,
+}
+
+/// A parsed `--log-level` (`None` for `off`).
+#[derive(Clone, Copy)]
+struct LogLevel(Option<Level>);
+
+fn log_level(s: &str) -> Result<LogLevel, String> {
+    logging::parse_level(s).map(LogLevel)
 }
 
 #[derive(Subcommand)]
@@ -34,7 +48,13 @@ enum Cmd {
     ///
     /// {"time":"2026-01-01T00:00:00.000Z","leader":{"id":"web-1","value":"","term":7}}
     /// or {"time":...,"leader":null} while nobody leads.
-    Observe(Target),
+    Observe {
+        #[command(flatten)]
+        target: Target,
+        /// Print the election's metrics once, in the Prometheus text format, and exit.
+        #[arg(long)]
+        metrics: bool,
+    },
     /// Scenario agent: drive one election over a line protocol on stdin/stdout.
     ///
     /// Requests: open <uri> <name> | start | observe | is_leader | token | wait_leader <ms> |
@@ -100,6 +120,11 @@ fn main() {
             });
         }
     };
+    let default = match cli.command {
+        Cmd::Run(_) | Cmd::Observe { .. } => Some(Level::Warn),
+        Cmd::Agent { .. } | Cmd::Demo { .. } => None,
+    };
+    logging::to_stderr(cli.log_level.map_or(default, |l| l.0));
     let code = match cli.command {
         Cmd::Run(o) => run::main(run::RunArgs {
             uri: o.target.uri,
@@ -109,9 +134,13 @@ fn main() {
             grace: o.grace,
             command: o.command,
         }),
-        Cmd::Observe(t) => observe::main(&t.uri, &t.name),
+        Cmd::Observe { target, metrics } if metrics => {
+            observe::print_metrics(&target.uri, &target.name)
+        }
+        Cmd::Observe { target, .. } => observe::main(&target.uri, &target.name),
         Cmd::Agent { stamp } => agent::main(stamp),
         Cmd::Demo { uri, name } => demo::main(uri, &name),
     };
+    logging::flush();
     std::process::exit(code);
 }

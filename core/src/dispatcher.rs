@@ -11,11 +11,16 @@ use std::sync::Mutex;
 use std::thread::{JoinHandle, ThreadId};
 
 use crate::event::Event;
+use crate::event_log::EventLog;
+use crate::metrics::Metrics;
 
 /// The host's callback. Calls never overlap, so `FnMut` is enough.
 pub type Handler = Box<dyn FnMut(&Event) + Send + 'static>;
 
 pub(crate) struct Dispatcher {
+    /// Every event is logged and counted as it is queued, whether or not there is a handler.
+    log: EventLog,
+    metrics: Metrics,
     tx: Mutex<Option<Sender<Event>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     thread_id: Option<ThreadId>,
@@ -23,9 +28,12 @@ pub(crate) struct Dispatcher {
 
 impl Dispatcher {
     /// Starts the dispatcher thread, or none when there is no handler (events are dropped).
-    pub fn spawn(name: &str, handler: Option<Handler>) -> std::io::Result<Dispatcher> {
+    pub fn spawn(log: EventLog, handler: Option<Handler>) -> std::io::Result<Dispatcher> {
+        let name = log.election.clone();
         let Some(mut handler) = handler else {
             return Ok(Dispatcher {
+                log,
+                metrics: Metrics::default(),
                 tx: Mutex::new(None),
                 thread: Mutex::new(None),
                 thread_id: None,
@@ -43,6 +51,8 @@ impl Dispatcher {
             })?;
         let thread_id = Some(thread.thread().id());
         Ok(Dispatcher {
+            log,
+            metrics: Metrics::default(),
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             thread_id,
@@ -50,9 +60,16 @@ impl Dispatcher {
     }
 
     pub fn send(&self, event: Event) {
+        self.metrics.on_event(&event);
+        self.log.record(&event);
         if let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = tx.send(event);
         }
+    }
+
+    /// This election's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// True on the dispatcher thread itself, i.e. inside a callback of this election.

@@ -11,8 +11,11 @@ use crate::dispatcher::{Dispatcher, Handler};
 use crate::engine::{self, Command, Engine};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
+use crate::event_log::EventLog;
 use crate::fork;
+use crate::interrupt::{Interrupt, Waited};
 use crate::lease::{Lease, State};
+use crate::metrics::{Health, Stats};
 use crate::runtime;
 use crate::uri::Config;
 
@@ -47,17 +50,24 @@ impl Election {
     }
 
     /// Like [`Election::open`] with a config the caller adjusted with [`Config::set`].
-    pub fn open_with(config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
+    pub fn open_with(mut config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
         validate_name(name)?;
         config.validate()?;
         let connect_config = config.clone();
         let backend = runtime::block_on(async move { backend::connect(&connect_config).await })??;
-        let events = Dispatcher::spawn(name, handler)
+        let lease = Arc::new(Lease::default());
+        let log = EventLog {
+            election: name.to_string(),
+            id: config.id.clone(),
+            store: config.to_string(),
+            lease: lease.clone(),
+        };
+        let events = Dispatcher::spawn(log, handler)
             .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
         Ok(Election {
             name: name.to_string(),
             config,
-            lease: Arc::new(Lease::default()),
+            lease,
             events: Arc::new(events),
             backend,
             fork_generation: fork::generation(),
@@ -154,6 +164,19 @@ impl Election {
         self.lease.deadline().filter(|_| !self.forked())
     }
 
+    /// This election's counters and gauges: a few atomic loads, no lock, no store round trip.
+    pub fn stats(&self) -> Stats {
+        self.events.metrics().snapshot(&self.lease)
+    }
+
+    /// Whether this election is healthy, with the local facts a health probe reports (state,
+    /// leadership, store connection, remaining lease). No store round trip.
+    pub fn health(&self) -> Health {
+        let state = self.state();
+        let leading = self.is_leader();
+        Health::of(state, leading, &self.stats())
+    }
+
     /// The fencing token of the current term, `None` when not leading.
     pub fn fencing_token(&self) -> Option<u64> {
         if self.forked() {
@@ -179,6 +202,27 @@ impl Election {
             return Err(Error::closed());
         }
         Ok(led)
+    }
+
+    /// [`Election::wait_leader`] that also returns, with [`Waited::Interrupted`], as soon as
+    /// `interrupt` fires (from any thread): how a bridge keeps a long wait responsive to its
+    /// host (Python's signals, Java's `Thread.interrupt`) without waking up to poll. An interrupt
+    /// fired before the call ends it at once; the caller clears it with [`Interrupt::take`].
+    pub fn wait_leader_or(
+        &self,
+        timeout: Option<Duration>,
+        interrupt: &Interrupt,
+    ) -> Result<Waited> {
+        // The checks of `wait_leader` (started, not closed), and no wait when leading already.
+        if self.wait_leader(Some(Duration::ZERO))? {
+            return Ok(Waited::Done);
+        }
+        let lease = self.lease.clone();
+        let _waking = interrupt.waking(move || lease.wake_waiters());
+        match self.lease.wait_leader_or(timeout, Some(interrupt)) {
+            Waited::TimedOut if self.lease.state() == State::Closed => Err(Error::closed()),
+            waited => Ok(waited),
+        }
     }
 
     /// Gives up the leadership now (the successor is woken by the store) and campaigns again

@@ -97,7 +97,10 @@ impl Engine {
                     }
                     continue;
                 }
-                Wake::Done(Ok(grant)) => grant,
+                Wake::Done(Ok(grant)) => {
+                    self.events.metrics().store_answered(None);
+                    grant
+                }
             };
             failures = 0;
             let Some(cand) = candidacy.as_mut() else {
@@ -144,7 +147,6 @@ impl Engine {
         let mut next_renew = grant.renewal.sent_at + renew_every;
         self.lease.elect(term, deadline);
         self.events.send(Event::Elected { term });
-        tracing::info!(election = %self.name, term, "elected");
         let ending = loop {
             let wake = tokio::select! {
                 biased;
@@ -205,6 +207,8 @@ impl Engine {
                     }
                 }
                 Wake::Done(Some(Ok(renewal))) => {
+                    let rtt = renewal.sent_at.elapsed();
+                    self.events.metrics().store_answered(Some(rtt));
                     self.clock.observe();
                     let d = self.deadline_of(&renewal, margin);
                     if d > deadline {
@@ -239,7 +243,6 @@ impl Engine {
             }
         };
         self.lease.revoke(State::Revoked);
-        tracing::info!(election = %self.name, term, reason = %ending.reason, "revoked");
         self.events.send(Event::Revoked {
             term,
             reason: ending.reason,
@@ -332,8 +335,8 @@ impl Engine {
         }
     }
 
+    /// Reports a store error to the host (and, through the dispatcher, to the log).
     fn error(&self, message: String) {
-        tracing::warn!("{message}");
         self.events.send(Event::Error { message });
     }
 }
@@ -379,10 +382,11 @@ pub(crate) async fn follow(
                 while let Some(item) = stream.recv().await {
                     match item {
                         Ok(leader) if last.as_ref() != Some(&leader) => {
+                            events.metrics().store_answered(None);
                             last = Some(leader.clone());
                             events.send(Event::LeaderChanged { leader });
                         }
-                        Ok(_) => {}
+                        Ok(_) => events.metrics().store_answered(None),
                         Err(e) => events.send(Event::Error {
                             message: format!("watching `{name}`: {e}"),
                         }),

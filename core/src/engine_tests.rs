@@ -91,11 +91,18 @@ fn run(grants: Vec<Grant>) -> (Receiver<Event>, Arc<Mutex<u32>>) {
     });
     let (commands, rx) = unbounded_channel::<Command>();
     std::mem::forget(commands); // the engine runs until the test process ends
+    let lease = Arc::new(Lease::default());
+    let log = crate::event_log::EventLog {
+        election: "job".into(),
+        id: "a0".into(),
+        store: "file:///unused".into(),
+        lease: lease.clone(),
+    };
     let engine = Engine {
         name: "job".into(),
         config: Config::parse("file:///unused?ttl=1s").unwrap(),
-        lease: Arc::new(Lease::default()),
-        events: Arc::new(Dispatcher::spawn("job", Some(handler)).unwrap()),
+        lease,
+        events: Arc::new(Dispatcher::spawn(log, Some(handler)).unwrap()),
         backend: Arc::new(backend),
         commands: rx,
         clock: BootClock::new(),

@@ -9,6 +9,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::clock;
+use crate::interrupt::{Interrupt, Waited};
 
 /// Where an election is in its life.
 #[repr(u8)]
@@ -115,24 +116,44 @@ impl Lease {
         self.changed.notify_all();
     }
 
+    /// Wakes every `wait_leader` without a change, so that it looks at its interrupt.
+    pub(crate) fn wake_waiters(&self) {
+        let _g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        self.changed.notify_all();
+    }
+
     /// Blocks until this candidate leads, the election closes, or `timeout` passes.
     /// Returns whether it leads. Never call from a runtime thread.
     pub fn wait_leader(&self, timeout: Option<Duration>) -> bool {
+        self.wait_leader_or(timeout, None) == Waited::Done
+    }
+
+    /// [`Lease::wait_leader`] that also ends when `interrupt` fires. `Done` when leading,
+    /// `TimedOut` when the time passed or the election closed. The caller arranges for a fired
+    /// interrupt to call [`Lease::wake_waiters`] (see [`Interrupt`]).
+    pub(crate) fn wait_leader_or(
+        &self,
+        timeout: Option<Duration>,
+        interrupt: Option<&Interrupt>,
+    ) -> Waited {
         let until = timeout.map(|t| Instant::now() + t);
         let mut g = self.generation.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if self.is_leader() {
-                return true;
+                return Waited::Done;
             }
             if self.state() == State::Closed {
-                return false;
+                return Waited::TimedOut;
+            }
+            if interrupt.is_some_and(Interrupt::is_fired) {
+                return Waited::Interrupted;
             }
             match until {
                 None => g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner()),
                 Some(until) => {
                     let now = Instant::now();
                     if now >= until {
-                        return false;
+                        return Waited::TimedOut;
                     }
                     g = self
                         .changed

@@ -18,68 +18,12 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 
-use crate::backend;
+use crate::backend::registry::StoreOptions;
+pub use crate::backend::Scheme;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 mod userinfo;
-
-/// The store a connection string selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scheme {
-    File,
-    Etcd,
-    Zk,
-    Redis,
-    Rediss,
-    Postgres,
-}
-
-impl Scheme {
-    fn parse(s: &str) -> Result<Scheme> {
-        Ok(match s {
-            "file" => Scheme::File,
-            "etcd" => Scheme::Etcd,
-            "zk" | "zookeeper" => Scheme::Zk,
-            "redis" => Scheme::Redis,
-            "rediss" => Scheme::Rediss,
-            "postgres" | "postgresql" => Scheme::Postgres,
-            // Quoted only when it reads as a scheme name: text before `://` that does not (a
-            // forgotten `//`, say) may be part of a password.
-            other if is_scheme_name(other) => {
-                return Err(Error::invalid(format!(
-                    "scheme `{other}`: unknown store (expected file, etcd, zk, redis, rediss or postgres)"
-                )))
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "scheme: not a scheme name (expected file, etcd, zk, redis, rediss or postgres)",
-                ))
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::File => "file",
-            Scheme::Etcd => "etcd",
-            Scheme::Zk => "zk",
-            Scheme::Redis => "redis",
-            Scheme::Rediss => "rediss",
-            Scheme::Postgres => "postgres",
-        }
-    }
-
-    fn default_port(self) -> Option<u16> {
-        match self {
-            Scheme::File => None,
-            Scheme::Etcd => Some(2379),
-            Scheme::Zk => Some(2181),
-            Scheme::Redis | Scheme::Rediss => Some(6379),
-            Scheme::Postgres => Some(5432),
-        }
-    }
-}
 
 /// One `host:port` of the authority.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -125,8 +69,11 @@ pub struct Config {
     pub id: String,
     /// What observers see next to the id (e.g. an address). Default empty.
     pub value: String,
-    /// Store-specific options (TLS files, table names...), validated against the store's list.
-    pub params: BTreeMap<String, String>,
+    /// The store's own query pairs (TLS files, table names...), as given: the connection's
+    /// identity. The store reads its typed options from [`Config::store_options`].
+    pub(crate) params: BTreeMap<String, String>,
+    /// The store's typed options, built from `params` by its parser in [`Config::validate`].
+    store: StoreOptions,
 }
 
 impl Config {
@@ -154,7 +101,7 @@ impl Config {
             )
         })?;
         let scheme = Scheme::parse(&scheme_str.to_ascii_lowercase())?;
-        backend::ensure_compiled(scheme)?;
+        scheme.driver()?;
         let (userinfo, rest) = userinfo::split(scheme, rest)?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
@@ -184,6 +131,7 @@ impl Config {
             id: default_id(),
             value: String::new(),
             params: BTreeMap::new(),
+            store: std::sync::Arc::new(()),
         };
         if let Some(userinfo) = userinfo {
             (config.user, config.password) = userinfo::parse(userinfo)?;
@@ -261,12 +209,12 @@ impl Config {
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
             "id" => self.id = non_empty_text(key, value)?,
             "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
-            _ if backend::store_options(self.scheme).contains(&key) => {
+            _ if self.scheme.driver()?.options.contains(&key) => {
                 self.params.insert(key.to_string(), text(key, value)?);
             }
             _ => {
                 let mut known: Vec<&str> = COMMON_OPTIONS.to_vec();
-                known.extend_from_slice(backend::store_options(self.scheme));
+                known.extend_from_slice(self.scheme.driver()?.options);
                 return Err(Error::invalid(format!(
                     "option `{}`: unknown for {}:// (known: {})",
                     redact_key(key),
@@ -278,8 +226,9 @@ impl Config {
         Ok(())
     }
 
-    /// Cross-option checks, the way client-go validates its `LeaderElectionConfig`.
-    pub fn validate(&self) -> Result<()> {
+    /// Cross-option checks, the way client-go validates its `LeaderElectionConfig`, then the
+    /// store's parser builds its typed options from its query pairs.
+    pub fn validate(&mut self) -> Result<()> {
         let renew = self.renew();
         if renew >= self.ttl {
             return Err(Error::invalid(format!(
@@ -297,7 +246,19 @@ impl Config {
                 fmt_duration(self.ttl)
             )));
         }
+        self.store = (self.scheme.driver()?.parse)(self)?;
         Ok(())
+    }
+
+    /// The store's typed options (the type its parser built). Stores only.
+    pub(crate) fn store_options<T: std::any::Any>(&self) -> Result<&T> {
+        self.store.downcast_ref::<T>().ok_or_else(|| {
+            Error::internal(format!(
+                "{}://: the store's options are not a {}",
+                self.scheme.as_str(),
+                std::any::type_name::<T>()
+            ))
+        })
     }
 
     /// Interval between lease renewals. Default `ttl / 3`.
@@ -309,11 +270,6 @@ impl Config {
     /// time a request spends in flight. Default `ttl / 10`.
     pub fn margin(&self) -> Duration {
         self.margin.unwrap_or(self.ttl / 10)
-    }
-
-    /// A store-specific option, if set.
-    pub fn param(&self, key: &str) -> Option<&str> {
-        self.params.get(key).map(String::as_str)
     }
 
     /// Identity of the store connection: two configs with the same key can share one connection
@@ -465,14 +421,6 @@ fn parse_host_port(hp: &str, default_port: Option<u16>, name: &str) -> Result<Ho
         host: host.to_string(),
         port,
     })
-}
-
-/// A word that can only have been meant as a scheme: `[a-z][a-z0-9+.-]*`, short.
-fn is_scheme_name(s: &str) -> bool {
-    s.len() <= 16
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
 }
 
 fn decode(s: &str, what: &str) -> Result<String> {

@@ -1,5 +1,5 @@
 //! The store contract (`elect_testkit::contract`) run against every store: the file store, and
-//! real etcd, ZooKeeper, Redis and PostgreSQL servers (the run's shared ones when
+//! real etcd, ZooKeeper, Redis, PostgreSQL and MariaDB servers (the run's shared ones when
 //! `scripts/test` exported them; the restart case starts a server of its own).
 //!
 //! The file store has no pause case: a paused process keeps its `flock`, so nobody else can
@@ -72,3 +72,4 @@ contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd);
 contract!(zk, Subject::shared(Store::Zk), Store::Zk);
 contract!(redis, Subject::shared(Store::Redis), Store::Redis);
 contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres);
+contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql);

@@ -406,7 +406,7 @@ fn killing_the_raft_leader_never_makes_two_leaders() {
     // one of them is cut off by the kill. The leader must get a keep-alive through within its
     // deadline (lease 9 s, see `lease_secs`, minus a 1 s margin): room for etcd's re-election
     // (1-2 s randomised election timeout), the client finding a live member, and a machine
-    // loaded by the other tests' clusters (CI once needed more than the 4.4 s a 6 s ttl left).
+    // loaded by the other tests' clusters (for which the 4.4 s a 6 s ttl leaves is too short).
     let ttl = Duration::from_secs(10);
     let opts = "ttl=10s&renew=1s&retry=200ms";
     let (all, rall) = open(&cluster.uri(), "job", "all", opts);

@@ -87,7 +87,7 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
     assert!(t2 > t1, "tokens grow: {t1} then {t2}");
     assert_eq!(a.leader().unwrap().unwrap().term, t2);
 
-    // No NOTIFY count here (CI once failed on it, on a loaded machine): the loser of the
+    // No NOTIFY count here: which wake-up takes over is not determined. The loser of the
     // handover above may still have its attempt in flight when `next` closes, and that attempt
     // wins without waiting for a wakeup; a renewal round that reads the free row first wakes
     // a waiter without NOTIFY too. Within a second is still far below ttl and retry.

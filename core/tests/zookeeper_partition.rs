@@ -3,13 +3,13 @@
 //!
 //! A follower cut off from the ensemble leader keeps answering reads from its own copy for up to
 //! `syncLimit x tickTime` (2 s here: tick 200 ms, syncLimit 10), while the ensemble leader
-//! expires the session after the session timeout (1 s). A leader whose renewals were reads
-//! believed for that whole time, past its successor's election.
+//! expires the session after the session timeout (1 s). A leader whose renewals are reads would
+//! believe for that whole time, past its successor's election: heartbeats are writes.
 //!
 //! Candidate A and ensemble member 3 run in a network namespace this test creates, joined to the
 //! host's by a veth pair; members 1 and 2 and candidate B stay outside. A talks to member 3
 //! only, B to members 1 and 2. Member 3 is a follower in the first test (the case a read
-//! heartbeat got wrong) and the ensemble's leader in the second (the test restarts members until
+//! heartbeat gets wrong) and the ensemble's leader in the second (the test restarts members until
 //! it is).
 //! Once A leads and B waits in line, blackhole routes cut the namespace off both ways. A (a child
 //! process in the namespace) samples `is_leader()` every millisecond, B (here) too, both stamped

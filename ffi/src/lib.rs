@@ -1,7 +1,8 @@
 //! elect-ffi: the C ABI of elect (`libelect.so`, header `include/elect.h`).
 //!
 //! One file per C "class": `election` (the handle), `event` (callbacks), `leader` (leader and
-//! member lists), `options`, `error` (status codes and `elect_last_error`). Every entry point
+//! member lists), `options`, `error` (status codes and `elect_last_error`), `logger` (the
+//! library's log records), `stats` (metrics snapshots). Every entry point
 //! runs its body through `guard`, so no panic crosses into C and NULL pointers are errors.
 //! The header is generated from these files by cbindgen; `tests/header.rs` fails when the
 //! committed header differs.
@@ -16,8 +17,10 @@ pub mod event;
 mod fork;
 mod guard;
 pub mod leader;
+pub mod logger;
 pub mod options;
 mod signals;
+pub mod stats;
 
 /// The library version, e.g. `"0.1.0"`.
 ///

@@ -102,7 +102,7 @@ fn namespaced(server: &Server) -> String {
                 format!("{uri}?{query}")
             }
         }
-        Store::Redis | Store::Postgres => uri,
+        Store::Redis | Store::Postgres | Store::Mysql => uri,
     }
 }
 

@@ -15,10 +15,17 @@ pub enum Store {
     Zk,
     Redis,
     Postgres,
+    Mysql,
 }
 
 impl Store {
-    pub const ALL: [Store; 4] = [Store::Etcd, Store::Zk, Store::Redis, Store::Postgres];
+    pub const ALL: [Store; 5] = [
+        Store::Etcd,
+        Store::Zk,
+        Store::Redis,
+        Store::Postgres,
+        Store::Mysql,
+    ];
 
     /// The script's name under `scripts/servers/`.
     pub fn script_name(self) -> &'static str {
@@ -27,6 +34,7 @@ impl Store {
             Store::Zk => "zk",
             Store::Redis => "redis",
             Store::Postgres => "postgres",
+            Store::Mysql => "mysql",
         }
     }
 
@@ -38,6 +46,7 @@ impl Store {
             Store::Zk => "ELECT_ZK_URI",
             Store::Redis => "ELECT_REDIS_URI",
             Store::Postgres => "ELECT_POSTGRES_URI",
+            Store::Mysql => "ELECT_MYSQL_URI",
         }
     }
 
@@ -167,7 +176,7 @@ impl Server {
     pub fn stop(&self) {
         self.own("stop");
         let how = match self.store {
-            Store::Postgres | Store::Redis => "halt",
+            Store::Postgres | Store::Redis | Store::Mysql => "halt",
             Store::Etcd | Store::Zk => "stop",
         };
         self.script(&[how, &self.name]);
@@ -178,7 +187,7 @@ impl Server {
         self.own("start again");
         let how = match self.store {
             Store::Redis | Store::Zk => "restart",
-            Store::Etcd | Store::Postgres => "start",
+            Store::Etcd | Store::Postgres | Store::Mysql => "start",
         };
         let out = self.script(&[how, &self.name]);
         self.read_exports(&out);

@@ -15,8 +15,10 @@ import secret_uris  # noqa: E402
 
 
 def run(cmd):
-    """Output of `cmd`, stopped after 3 s: `observe` on a store that works runs until told."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """Output of `cmd`, stopped after 3 s: `observe` on a store that works runs until told.
+    Every log record of elect is written too (ELECT_LOG=trace), so that they are checked."""
+    env = dict(os.environ, ELECT_LOG="trace")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         out, err = p.communicate(timeout=3)
     except subprocess.TimeoutExpired:

@@ -14,3 +14,20 @@ dist_unpack() { # target dir
     tar -xzf "$tarball" -C "$2"
     echo "$2/elect-$dist_version-$1"
 }
+
+# Prints the highest GLIBC_x.y symbol version any of the files needs.
+glibc_max() {
+    for f in "$@"; do readelf -V --wide "$f"; done |
+        grep -o 'Name: GLIBC_[0-9][0-9.]*' | sed 's/Name: GLIBC_//' | sort -V | tail -1
+}
+# Fails, naming the file, if one of the files needs a GLIBC version above 2.17 (manylinux2014).
+check_ceiling() { # file...
+    local f v
+    for f in "$@"; do
+        v=$(glibc_max "$f")
+        if [ -n "$v" ] && [ "$(printf '%s\n2.17\n' "$v" | sort -V | tail -1)" != 2.17 ]; then
+            echo "$f needs GLIBC_$v"
+            return 1
+        fi
+    done
+}

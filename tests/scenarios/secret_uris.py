@@ -14,7 +14,7 @@ PIECES = ["Pq7a", "Rv2b", "Tw9c", "Xy4d", "Zk3e", "Mn8f"]
 PASSWORD = "{}/{}?{}#{}@{}:{}%2F%40%3A".format(*PIECES)
 # Reserved characters in the user too; its `:` must be encoded, since the first `:` ends the user.
 USER = "us/e?r#x@y%3Az"
-SCHEMES = ["file", "etcd", "zk", "redis", "rediss", "postgres"]
+SCHEMES = ["file", "etcd", "zk", "redis", "rediss", "postgres", "mysql"]
 OPTIONS = "ttl=2s&renew=500ms&retry=500ms&connect_timeout=2s&id=a0"
 
 

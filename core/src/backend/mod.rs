@@ -13,19 +13,25 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::fork::PerProcess;
-use crate::uri::{Config, Scheme};
+use crate::uri::Config;
+pub use registry::Scheme;
 
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod file;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
-#[cfg(any(feature = "redis", feature = "postgres"))]
+pub mod registry;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod rounds;
+#[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
@@ -117,45 +123,6 @@ pub(crate) async fn send_if_changed<T: PartialEq + Clone>(
     tx.send(item).await.is_ok()
 }
 
-/// Options a store accepts in the query string, beyond `uri::COMMON_OPTIONS`.
-pub fn store_options(scheme: Scheme) -> &'static [&'static str] {
-    match scheme {
-        Scheme::File => file::OPTIONS,
-        #[cfg(feature = "etcd")]
-        Scheme::Etcd => etcd::OPTIONS,
-        #[cfg(feature = "zookeeper")]
-        Scheme::Zk => zookeeper::OPTIONS,
-        #[cfg(feature = "redis")]
-        Scheme::Redis | Scheme::Rediss => redis::OPTIONS,
-        #[cfg(feature = "postgres")]
-        Scheme::Postgres => postgres::OPTIONS,
-        #[allow(unreachable_patterns)]
-        _ => &[],
-    }
-}
-
-/// Fails with `Unsupported` when this build leaves out the store's cargo feature.
-pub fn ensure_compiled(scheme: Scheme) -> Result<()> {
-    let compiled = match scheme {
-        Scheme::File => true,
-        Scheme::Etcd => cfg!(feature = "etcd"),
-        Scheme::Zk => cfg!(feature = "zookeeper"),
-        Scheme::Redis | Scheme::Rediss => cfg!(feature = "redis"),
-        Scheme::Postgres => cfg!(feature = "postgres"),
-    };
-    if compiled {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::Unsupported,
-            format!(
-                "scheme `{}`: this build of elect does not include that store",
-                scheme.as_str()
-            ),
-        ))
-    }
-}
-
 /// Open connections, so that elections on the same store share one (one etcd lease, one
 /// ZooKeeper session, one Redis multiplexed connection). Weak: the last election to close a
 /// store closes its connection. Per process: a forked child connects afresh, since the
@@ -194,17 +161,5 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Backend>> {
 }
 
 async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-    Ok(match config.scheme {
-        Scheme::File => Arc::new(file::FileBackend::open(config)?),
-        #[cfg(feature = "etcd")]
-        Scheme::Etcd => etcd::EtcdBackend::open(config).await?,
-        #[cfg(feature = "zookeeper")]
-        Scheme::Zk => zookeeper::ZkBackend::open(config).await?,
-        #[cfg(feature = "redis")]
-        Scheme::Redis | Scheme::Rediss => redis::RedisBackend::open(config).await?,
-        #[cfg(feature = "postgres")]
-        Scheme::Postgres => postgres::PgBackend::open(config).await?,
-        #[allow(unreachable_patterns)]
-        other => return Err(ensure_compiled(other).unwrap_err()),
-    })
+    (config.scheme.driver()?.open)(config).await
 }

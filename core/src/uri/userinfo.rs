@@ -93,7 +93,7 @@ mod tests {
         assert_eq!(c.hosts.len(), 2);
         assert_eq!(c.path, "app");
         assert_hidden(&format!("{c} {c:?}"));
-        // The examples of the issue: a `/` in the password used to end the authority.
+        // A `/` in the password does not end the authority: the user info ends at the last `@`.
         let c = Config::parse("etcd://app:2379/zzTOPsecret@127.0.0.1:1/prefix").unwrap();
         assert_eq!(c.hosts[0].port, 1);
         assert!(!format!("{c} {c:?}").contains("zzTOP"));

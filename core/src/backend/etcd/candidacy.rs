@@ -10,8 +10,9 @@ use etcd_client::{
 };
 
 use super::connect::{bounded, map_err};
-use super::lease::SharedLease;
-use super::{encode_value, Inner};
+use super::keepalive::SharedLease;
+use super::layout::encode_value;
+use super::Inner;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
+use super::options::EtcdOptions;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -67,33 +68,18 @@ pub fn at_open(config: &Config, e: Error) -> Error {
     Error::new(e.code(), format!("{config}: {e}{hint}"))
 }
 
-/// `ca`, `cert` and `key` (PEM files). Any of them switches the endpoints to TLS.
+/// The TLS settings of the `ca`, `cert` and `key` options, their files read now.
 fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
-    let (ca, cert, key) = (
-        config.param("ca"),
-        config.param("cert"),
-        config.param("key"),
-    );
-    if ca.is_none() && cert.is_none() && key.is_none() {
+    let options = config.store_options::<EtcdOptions>()?;
+    let Some(ca) = &options.ca else {
         return Ok(None);
-    }
-    // This build carries no system trust store: the CA that signed the server is required.
-    let ca = ca.ok_or_else(|| {
-        Error::invalid(
-            "option `ca`: required for TLS: the PEM file of the CA that signed the etcd servers' certificates",
-        )
-    })?;
+    };
     let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(read_pem("ca", ca)?));
-    match (cert, key) {
-        (Some(cert), Some(key)) => {
-            tls = tls.identity(Identity::from_pem(
-                read_pem("cert", cert)?,
-                read_pem("key", key)?,
-            ));
-        }
-        (None, None) => {}
-        (Some(_), None) => return Err(Error::invalid("option `cert`: needs `key` as well")),
-        (None, Some(_)) => return Err(Error::invalid("option `key`: needs `cert` as well")),
+    if let Some((cert, key)) = &options.identity {
+        tls = tls.identity(Identity::from_pem(
+            read_pem("cert", cert)?,
+            read_pem("key", key)?,
+        ));
     }
     Ok(Some(tls))
 }

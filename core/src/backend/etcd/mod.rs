@@ -1,49 +1,42 @@
 //! The etcd v3 store: leases, create-if-absent transactions, ordered waiters and watches, the
 //! way etcd's own `concurrency.Election` works.
 //!
-//! Layout under the URI's path (the prefix, default `elect`):
-//!
-//! ```text
-//! <prefix>/<election>/<lease id hex>-<n>   value: "<candidate id>\t<value>", attached to the lease
-//! ```
-//!
-//! The election name is percent-encoded (`/` and `%`), so that election `a` never sees the keys
-//! of election `a/b`. Candidates stand in line in order of their key's create revision; the
-//! first leads, and its create revision is the fencing token (revisions only grow, across
-//! candidates and restarts of the store). Each waiter watches only the key just ahead of it, so
+//! Keys live under the URI's path (see [`layout`]). Candidates stand in line in order of their
+//! key's create revision; the first leads, and its create revision is the fencing token
+//! (revisions only grow, across candidates and restarts of the store). Each waiter watches only the key just ahead of it, so
 //! a departure wakes one candidate, not all of them.
 //!
-//! One lease per connection ([`lease::SharedLease`]) carries the keys of every election of the
+//! One lease per connection ([`keepalive::SharedLease`]) carries the keys of every election of the
 //! process on that store, so keep-alive traffic does not grow with the number of elections.
 
 mod candidacy;
 mod connect;
-mod lease;
-mod observe;
+mod keepalive;
+mod layout;
+mod options;
+mod watch;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
+use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use connect::bounded;
-use lease::SharedLease;
+use keepalive::SharedLease;
+use layout::{decode, prefix_of};
 
-/// `ca`: PEM file of the CA that signed the servers' certificates (switches to TLS);
-/// `cert` and `key`: PEM client certificate and key, for servers that require them.
-pub const OPTIONS: &[&str] = &["ca", "cert", "key"];
-
-/// The prefix used when the URI has no path.
-const DEFAULT_PREFIX: &str = "elect";
-
-/// Characters escaped in election names so that a name is exactly one key segment.
-const SEGMENT: &AsciiSet = &CONTROLS.add(b'/').add(b'%');
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(EtcdBackend::open(config)),
+};
 
 pub struct EtcdBackend {
     inner: Arc<Inner>,
@@ -53,7 +46,7 @@ pub struct EtcdBackend {
 pub(crate) struct Inner {
     client: Client,
     prefix: String,
-    /// TTL asked for the shared lease, in seconds (see [`lease::lease_secs`]). `ttl`, `renew`
+    /// TTL asked for the shared lease, in seconds (see [`keepalive::lease_secs`]). `ttl`, `renew`
     /// and `margin` are part of the store key, so every election on this connection has them.
     lease_secs: i64,
     /// Keep-alive interval of the shared lease: the elections' `renew`.
@@ -92,7 +85,7 @@ impl Inner {
         Ok(Inner {
             client,
             prefix,
-            lease_secs: lease::lease_secs(config.ttl, config.renew(), config.margin()),
+            lease_secs: keepalive::lease_secs(config.ttl, config.renew(), config.margin()),
             interval: config.renew(),
             margin: config.margin(),
             op_timeout: config.connect_timeout,
@@ -102,33 +95,10 @@ impl Inner {
     }
 }
 
-/// The URI's path as a key prefix: no trailing `/`, no empty segments, no control characters.
-fn prefix_of(path: &str) -> Result<String> {
-    let prefix = path.strip_suffix('/').unwrap_or(path);
-    if prefix.is_empty() {
-        return Ok(DEFAULT_PREFIX.to_string());
-    }
-    let bad = |why: &str| Err(Error::invalid(format!("path `{path}`: {why}")));
-    if prefix.chars().any(char::is_control) {
-        return bad("control characters are not allowed in the etcd key prefix");
-    }
-    if prefix.split('/').any(str::is_empty) {
-        return bad("empty segments (`//`) are not allowed in the etcd key prefix");
-    }
-    if prefix.len() > 512 {
-        return bad("the etcd key prefix is longer than 512 bytes");
-    }
-    Ok(prefix.to_string())
-}
-
 impl Inner {
     /// `<prefix>/<election>/`: the range every candidate key of `election` lives in.
     fn dir(&self, election: &str) -> String {
-        format!(
-            "{}/{}/",
-            self.prefix,
-            utf8_percent_encode(election, SEGMENT)
-        )
+        layout::dir(&self.prefix, election)
     }
 
     /// The connection's lease, granted if there is none or the last one was lost.
@@ -179,21 +149,6 @@ impl Inner {
     }
 }
 
-/// A candidate key's value: `id\tvalue` (ids and values never contain control characters).
-fn encode_value(spec: &CandidateSpec) -> String {
-    format!("{}\t{}", spec.id, spec.value)
-}
-
-fn decode(kv: &KeyValue) -> LeaderInfo {
-    let text = String::from_utf8_lossy(kv.value());
-    let (id, value) = text.split_once('\t').unwrap_or((&text, ""));
-    LeaderInfo {
-        id: id.to_string(),
-        value: value.to_string(),
-        term: kv.create_revision() as u64,
-    }
-}
-
 #[async_trait]
 impl Backend for EtcdBackend {
     async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
@@ -206,7 +161,7 @@ impl Backend for EtcdBackend {
     }
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
-        Ok(observe::spawn(self.inner.clone(), election.to_string()))
+        Ok(watch::spawn(self.inner.clone(), election.to_string()))
     }
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
@@ -215,7 +170,7 @@ impl Backend for EtcdBackend {
     }
 
     async fn watch_members(&self, election: &str) -> Result<MemberStream> {
-        Ok(observe::spawn_members(
+        Ok(watch::spawn_members(
             self.inner.clone(),
             election.to_string(),
         ))
@@ -231,20 +186,5 @@ impl Backend for EtcdBackend {
                 value: l.value,
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes() {
-        assert_eq!(prefix_of("").unwrap(), "elect");
-        assert_eq!(prefix_of("svc/jobs/").unwrap(), "svc/jobs");
-        for bad in ["a//b", "/a", "a\u{1}b"] {
-            let e = prefix_of(bad).unwrap_err();
-            assert!(e.message().starts_with("path `"), "{e:?}");
-        }
     }
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio_postgres::types::Type;
 
-use super::rounds::Seen;
 use super::{Shared, NOTIFICATIONS};
+use crate::backend::rounds::Seen;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 

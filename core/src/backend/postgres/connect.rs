@@ -14,6 +14,7 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Notification, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::options::PgOptions;
 use super::tls::{self, Tls};
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
@@ -48,7 +49,7 @@ impl Params {
         for hp in &config.hosts {
             pg.host(&hp.host).port(hp.port);
         }
-        let tls = tls::from_config(config)?;
+        let tls = tls::from_options(config.store_options::<PgOptions>()?)?;
         pg.ssl_mode(tls.mode)
             .application_name("elect")
             .connect_timeout(config.connect_timeout)

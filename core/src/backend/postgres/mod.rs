@@ -9,7 +9,7 @@
 //! - **Connections**: two dedicated sessions per store connection (shared by all elections of
 //!   the process on the same URI): one for statements, one for LISTEN. Not a pool: nothing can
 //!   swap a session under an election. TCP keepalive is on.
-//! - **Renewals**: batched (see [`rounds`]): one statement per renewal period renews every lease,
+//! - **Renewals**: batched (see [`keepalive`]): one statement per renewal period renews every lease,
 //!   membership and observed leader of the connection, so idle traffic does not grow with the
 //!   number of elections.
 //! - **Handover**: release sets `expires_at` to `-infinity` and NOTIFYs the election's channel in
@@ -22,10 +22,11 @@
 
 mod candidacy;
 mod connect;
-mod listener;
+mod keepalive;
+mod layout;
 mod members;
-mod rounds;
-mod schema;
+mod notify;
+mod options;
 mod sql;
 mod tls;
 mod watch;
@@ -38,6 +39,8 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
+use super::registry::Driver;
+use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
@@ -45,18 +48,20 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use candidacy::PgCandidacy;
 use connect::{Params, Session};
-use listener::Listener;
+use layout::Names;
+use notify::Listener;
 #[cfg(feature = "testing")]
-pub use listener::NOTIFICATIONS;
+pub use notify::NOTIFICATIONS;
 #[cfg(not(feature = "testing"))]
-use listener::NOTIFICATIONS;
-use rounds::Rounds;
-use schema::Names;
+use notify::NOTIFICATIONS;
 use sql::Statements;
 
-/// Store-specific query parameters: `table` (lease table; members go to `<table>_members`),
-/// `sslmode` (disable, prefer, require, verify-full) and `sslrootcert` (PEM file of trusted CAs).
-pub const OPTIONS: &[&str] = &["table", "sslmode", "sslrootcert"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(PgBackend::open(config)),
+};
 
 /// What every part of one store connection shares.
 pub(crate) struct Shared {
@@ -90,7 +95,7 @@ impl PgBackend {
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
         let started = std::time::Instant::now();
         let params = Params::from_config(config)?;
-        let names = Names::from_config(config)?;
+        let names = Names::new(&config.store_options::<options::PgOptions>()?.table);
         let client = params.open_statements().await?;
         names.ensure(&client, &params).await?;
         let listener = Listener::new(params.clone());

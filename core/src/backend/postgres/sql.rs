@@ -2,7 +2,7 @@
 //! by the client: the client sends only durations (the ttl, in milliseconds) and measures its
 //! own deadline from when it sent the statement.
 
-use super::schema::Names;
+use super::layout::Names;
 
 /// `now() + ttl`, where `$1` is the ttl in milliseconds.
 const EXPIRY: &str = "now() + $1::bigint * interval '1 millisecond'";

@@ -20,8 +20,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres::config::SslMode;
 
+use super::options::{PgOptions, SslMode as PgSslMode};
 use crate::error::{Error, Result};
-use crate::uri::Config;
 
 /// What the connection string asks of TLS.
 #[derive(Clone)]
@@ -31,24 +31,19 @@ pub(super) struct Tls {
     pub client: Option<Arc<ClientConfig>>,
 }
 
-pub(super) fn from_config(config: &Config) -> Result<Tls> {
-    let (mode, verify) = match config.param("sslmode").unwrap_or("prefer") {
-        "disable" => {
+pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
+    let (mode, verify) = match options.sslmode {
+        PgSslMode::Disable => {
             return Ok(Tls {
                 mode: SslMode::Disable,
                 client: None,
             })
         }
         // A CA given is a request to authenticate the server: no plain-text fallback then.
-        "prefer" if config.param("sslrootcert").is_some() => (SslMode::Require, true),
-        "prefer" => (SslMode::Prefer, false),
-        "require" => (SslMode::Require, false),
-        "verify-full" => (SslMode::Require, true),
-        other => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require or verify-full"
-            )))
-        }
+        PgSslMode::Prefer if options.sslrootcert.is_some() => (SslMode::Require, true),
+        PgSslMode::Prefer => (SslMode::Prefer, false),
+        PgSslMode::Require => (SslMode::Require, false),
+        PgSslMode::VerifyFull => (SslMode::Require, true),
     };
     // Both of rustls' providers may be compiled in (other stores pull in ring); name one so
     // that rustls never has to guess at run time.
@@ -56,7 +51,7 @@ pub(super) fn from_config(config: &Config) -> Result<Tls> {
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
-    let client = match config.param("sslrootcert") {
+    let client = match options.sslrootcert.as_deref() {
         Some(path) => builder
             .with_root_certificates(roots_from_file(path)?)
             .with_no_client_auth(),

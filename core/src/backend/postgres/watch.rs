@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_postgres::types::Type;
 
-use super::listener::Subscription;
+use super::notify::Subscription;
 use super::Shared;
 use crate::error::Result;
 use crate::event::LeaderInfo;

@@ -29,6 +29,7 @@ use redis::ScriptInvocation;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::registry::Driver;
 use super::server_clock::ClockCheck;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, Result};
@@ -36,26 +37,29 @@ use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
 mod candidacy;
-mod conn;
-mod follow;
+mod connect;
 mod keepalive;
-mod keys;
+mod layout;
 mod members;
 mod notify;
+mod options;
 mod scripts;
+mod watch;
 
 #[cfg(feature = "testing")]
 pub use notify::{stats, WakeStats};
 
-/// Store-specific query parameters: `prefix` (namespace of every key and channel, default
-/// `elect`), `tls_ca` (PEM file of the CA that signed the server's certificate, for
-/// `rediss://`; default: the system's roots).
-pub const OPTIONS: &[&str] = &["prefix", "tls_ca"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(RedisBackend::open(config)),
+};
 
 /// What every election on one store shares.
 pub(crate) struct Shared {
-    conn: conn::Conn,
-    keys: keys::Keys,
+    conn: connect::Conn,
+    keys: layout::Keys,
     ttl: Duration,
     ttl_ms: u64,
     /// The longest ttl (ms) this process has seen in use under the prefix, its own included.
@@ -148,8 +152,8 @@ impl RedisBackend {
     /// Connects (command connection and subscription) and fails at once, with one clear error,
     /// on a wrong password, a missing db, or an unreachable server.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-        let keys = keys::Keys::new(config.param("prefix"))?;
-        let conn = conn::Conn::new(config)?;
+        let keys = layout::Keys::new(&config.store_options::<options::RedisOptions>()?.prefix);
+        let conn = connect::Conn::new(config)?;
         let what = format!("redis at {config}");
         let mut c = conn.get().await?;
         check_info(&mut c, &conn).await?;
@@ -197,7 +201,7 @@ fn listen(
 
 /// The restart guard reads the server's uptime (`INFO server`) in the acquire script: a user
 /// who may not run INFO learns it here, at open, rather than from every campaign.
-async fn check_info(c: &mut redis::aio::MultiplexedConnection, conn: &conn::Conn) -> Result<()> {
+async fn check_info(c: &mut redis::aio::MultiplexedConnection, conn: &connect::Conn) -> Result<()> {
     let info: redis::RedisResult<String> = redis::cmd("INFO").arg("server").query_async(c).await;
     match info {
         Ok(_) => Ok(()),
@@ -232,7 +236,7 @@ impl Backend for RedisBackend {
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(follow::follow(
+        tokio::spawn(watch::follow(
             self.shared.clone(),
             election.to_string(),
             tx,
@@ -251,7 +255,7 @@ impl Backend for RedisBackend {
 
     async fn watch_members(&self, election: &str) -> Result<MemberStream> {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(follow::follow(
+        tokio::spawn(watch::follow(
             self.shared.clone(),
             election.to_string(),
             tx,

@@ -19,8 +19,8 @@ use redis::aio::PubSubStream;
 use redis::Client;
 use tokio::sync::watch;
 
-use super::conn;
-use super::keys::Keys;
+use super::connect;
+use super::layout::Keys;
 use crate::error::Result;
 
 /// How the candidates of this process came to be granted the lock, since it started.
@@ -137,11 +137,11 @@ pub async fn subscribe(client: &Client, keys: &Keys, what: &str) -> Result<PubSu
     let mut pubsub = client
         .get_async_pubsub()
         .await
-        .map_err(|e| conn::translate(what, e))?;
+        .map_err(|e| connect::translate(what, e))?;
     pubsub
         .psubscribe(keys.pattern())
         .await
-        .map_err(|e| conn::translate(what, e))?;
+        .map_err(|e| connect::translate(what, e))?;
     Ok(pubsub.into_on_message())
 }
 

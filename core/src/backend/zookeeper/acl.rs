@@ -13,7 +13,7 @@
 use base64::Engine as _;
 use zookeeper_client as zk;
 
-use super::session::{self, Session};
+use super::connect::{self, Session};
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -29,23 +29,6 @@ pub enum AclMode {
 }
 
 impl AclMode {
-    pub fn parse(config: &Config) -> Result<AclMode> {
-        let authenticated = config.user.is_some();
-        match config.param("acl") {
-            None if authenticated => Ok(AclMode::Read),
-            None | Some("open") => Ok(AclMode::Open),
-            Some("read") | Some("private") if !authenticated => Err(Error::invalid(format!(
-                "option `acl`: `{}` needs credentials (`zk://user:password@host/...`)",
-                config.param("acl").unwrap_or_default()
-            ))),
-            Some("read") => Ok(AclMode::Read),
-            Some("private") => Ok(AclMode::Private),
-            Some(other) => Err(Error::invalid(format!(
-                "option `acl`: bad value `{other}`: expected open, read or private"
-            ))),
-        }
-    }
-
     pub fn acls(self) -> zk::Acls<'static> {
         static READ: once_cell::sync::Lazy<[zk::Acl; 2]> = once_cell::sync::Lazy::new(|| {
             [
@@ -78,9 +61,9 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
     let acls = match session.client.get_acl(path).await {
         Ok((acls, _)) => acls,
         Err(zk::Error::NoNode) => return Ok(()),
-        Err(e) => return Err(session::at(path)(e)),
+        Err(e) => return Err(connect::at(path)(e)),
     };
-    let ours = session::digest_secret(config)?.map(|s| digest_id(&s));
+    let ours = connect::digest_secret(config)?.map(|s| digest_id(&s));
     let mut ours_listed = false;
     let mut world = false;
     let mut unknown_scheme = false;

@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use zookeeper_client as zk;
 
 use super::acl::AclMode;
-use super::paths;
-use super::session::{self, Link, Session};
+use super::connect::{self, Session};
+use super::keepalive::Link;
+use super::layout;
 use crate::backend::{Candidacy, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -89,7 +90,7 @@ impl ZkCandidacy {
         ZkCandidacy {
             session,
             dir,
-            prefix: paths::protected_prefix(),
+            prefix: layout::protected_prefix(),
             data,
             acl,
             node: Node::None,
@@ -138,7 +139,7 @@ impl ZkCandidacy {
                 self.client()
                     .mkdir(&self.dir, &dir_options)
                     .await
-                    .map_err(session::at(&self.dir))?;
+                    .map_err(connect::at(&self.dir))?;
                 self.client().create(&prefix, &self.data, &options).await
             }
             other => other,
@@ -151,12 +152,12 @@ impl ZkCandidacy {
                 };
                 Ok(())
             }
-            Err(zk::Error::ConnectionLoss) => Err(session::map(zk::Error::ConnectionLoss)
+            Err(zk::Error::ConnectionLoss) => Err(connect::map(zk::Error::ConnectionLoss)
                 .context("creating the candidate node (will look for it after reconnecting)")),
             Err(e) => {
                 // Any other answer is the server's: nothing was created.
                 self.node = Node::None;
-                Err(session::at(&self.dir)(e))
+                Err(connect::at(&self.dir)(e))
             }
         }
     }
@@ -164,13 +165,13 @@ impl ZkCandidacy {
     /// After an ambiguous create: our node is the child carrying our protection prefix. `sync`
     /// first, so a server that lags behind the one that took the create cannot hide it.
     async fn reconcile(&mut self) -> Result<()> {
-        let at = session::at(&self.dir);
+        let at = connect::at(&self.dir);
         self.client().sync(&self.dir).await.map_err(&at)?;
         let children = match self.client().list_children(&self.dir).await {
             Err(zk::Error::NoNode) => Vec::new(),
             other => other.map_err(&at)?,
         };
-        let ours = paths::in_line(children)
+        let ours = layout::in_line(children)
             .into_iter()
             .find(|c| c.starts_with(&self.prefix));
         self.node = match ours {
@@ -206,9 +207,9 @@ impl ZkCandidacy {
     async fn line(&self) -> Result<Vec<String>> {
         let children = match self.client().list_children(&self.dir).await {
             Err(zk::Error::NoNode) => Vec::new(),
-            other => other.map_err(session::at(&self.dir))?,
+            other => other.map_err(connect::at(&self.dir))?,
         };
-        Ok(paths::in_line(children))
+        Ok(layout::in_line(children))
     }
 
     /// An `exists` watch on `path`; `None` when the node is gone already.
@@ -217,7 +218,7 @@ impl ZkCandidacy {
             .client()
             .check_and_watch_stat(path)
             .await
-            .map_err(session::at(path))?;
+            .map_err(connect::at(path))?;
         Ok(stat.map(|_| watcher))
     }
 
@@ -258,8 +259,8 @@ impl ZkCandidacy {
         }
         match self.client().delete(&self.path(&name), None).await {
             Ok(()) | Err(zk::Error::NoNode) => Ok(()),
-            Err(e) if session::is_terminal(&e) => Ok(()),
-            Err(e) => Err(session::at(&self.path(&name))(e)),
+            Err(e) if connect::is_terminal(&e) => Ok(()),
+            Err(e) => Err(connect::at(&self.path(&name))(e)),
         }
     }
 }
@@ -405,14 +406,14 @@ impl Candidacy for ZkCandidacy {
         };
         let path = self.path(name);
         let id = self.data.split(|b| *b == b'\n').next().unwrap_or_default();
-        let data = super::observe::encode(&String::from_utf8_lossy(id), value);
+        let data = super::watch::encode(&String::from_utf8_lossy(id), value);
         match self.client().set_data(&path, &data, None).await {
             Ok(_) => {
                 self.data = data;
                 Ok(())
             }
             Err(zk::Error::NoNode) => Err(not_leader("our candidate node is gone")),
-            Err(e) => Err(session::at(&path)(e)),
+            Err(e) => Err(connect::at(&path)(e)),
         }
     }
 

@@ -1,22 +1,24 @@
 //! The ZooKeeper store: `zk://h1:2181,h2:2181/chroot`, ephemeral sequential nodes.
 //!
-//! - One session per store connection ([`session`]), its timeout asked from `ttl`; the timeout
+//! - One session per store connection ([`connect`]), its timeout asked from `ttl`; the timeout
 //!   the server grants is what leaders' deadlines use. One heartbeat per session confirms
-//!   contact for all its elections.
+//!   contact for all its elections ([`keepalive`]).
 //! - Each candidate: an ephemeral sequential node under `/<chroot>/<election>/`, named with a
-//!   unique protection part so an ambiguous create is reconciled ([`candidacy`], [`paths`]).
+//!   unique protection part so an ambiguous create is reconciled ([`candidacy`], [`layout`]).
 //!   The lowest sequence leads; the others watch only their predecessor. Token: the leader
 //!   node's czxid.
-//! - Observers and members read the children ([`observe`]); digest credentials and ACLs
+//! - Observers and members read the children ([`watch`]); digest credentials and ACLs
 //!   ([`acl`]).
 //!
 //! Options: `acl=open|read|private` (see [`acl`]).
 
 mod acl;
 mod candidacy;
-mod observe;
-mod paths;
-mod session;
+mod connect;
+mod keepalive;
+mod layout;
+mod options;
+mod watch;
 
 #[cfg(feature = "testing")]
 use std::sync::atomic::Ordering;
@@ -28,14 +30,20 @@ use tokio::task::AbortHandle;
 use zookeeper_client as zk;
 
 use self::acl::AclMode;
-use self::session::Session;
+use self::connect::Session;
+use self::options::ZkOptions;
+use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 
-/// Store-specific query parameters.
-pub const OPTIONS: &[&str] = &["acl"];
+/// How the registry reaches this store.
+pub(crate) static DRIVER: Driver = Driver {
+    options: options::NAMES,
+    parse: options::parse,
+    open: |config| Box::pin(ZkBackend::open(config)),
+};
 
 /// How many candidates of this process wait on their predecessor's node now, and how many such
 /// waits have been woken since the process started. Lets tests and operators check that a
@@ -56,8 +64,8 @@ pub(crate) struct Shared {
     retry: Duration,
     current: tokio::sync::Mutex<Option<Arc<Session>>>,
     tasks: Mutex<Vec<AbortHandle>>,
-    followers: observe::Followers<Option<LeaderInfo>>,
-    member_followers: observe::Followers<Vec<Member>>,
+    followers: watch::Followers<Option<LeaderInfo>>,
+    member_followers: watch::Followers<Vec<Member>>,
 }
 
 impl Shared {
@@ -89,7 +97,7 @@ impl Shared {
     }
 
     fn dir(&self, election: &str) -> String {
-        paths::election_dir(&self.chroot, election)
+        layout::election_dir(&self.chroot, election)
     }
 }
 
@@ -99,8 +107,8 @@ pub struct ZkBackend {
 
 impl ZkBackend {
     pub async fn open(config: &Config) -> Result<Arc<dyn super::Backend>> {
-        let chroot = paths::chroot(&config.path)?;
-        let acl = AclMode::parse(config)?;
+        let chroot = layout::chroot(&config.path)?;
+        let acl = config.store_options::<ZkOptions>()?.acl;
         let session = Session::connect(config).await?;
         prepare_chroot(&session, config, &chroot, acl).await?;
         Ok(Arc::new(ZkBackend {
@@ -111,8 +119,8 @@ impl ZkBackend {
                 retry: config.retry,
                 current: tokio::sync::Mutex::new(Some(session)),
                 tasks: Mutex::new(Vec::new()),
-                followers: observe::Followers::leaders(),
-                member_followers: observe::Followers::members(),
+                followers: watch::Followers::leaders(),
+                member_followers: watch::Followers::members(),
             }),
         }))
     }
@@ -147,8 +155,8 @@ async fn prepare_chroot(
                 acl::check_access(session, config, path).await?;
                 break;
             }
-            Ok(None) => probe = paths::parent(path),
-            Err(e) => return Err(session::at(path)(e)),
+            Ok(None) => probe = layout::parent(path),
+            Err(e) => return Err(connect::at(path)(e)),
         }
     }
     let options = zk::CreateMode::Persistent.with_acls(acl.acls());
@@ -164,7 +172,7 @@ async fn prepare_chroot(
                 ErrorCode::Permission,
                 format!("path `{chroot}`: ZooKeeper's ACL does not let us create the chroot"),
             ),
-            other => session::at(chroot)(other),
+            other => connect::at(chroot)(other),
         })
 }
 
@@ -175,7 +183,7 @@ impl Backend for ZkBackend {
         Ok(Box::new(candidacy::ZkCandidacy::new(
             session,
             self.shared.dir(&spec.election),
-            observe::encode(&spec.id, &spec.value),
+            watch::encode(&spec.id, &spec.value),
             self.shared.acl,
         )))
     }
@@ -189,12 +197,12 @@ impl Backend for ZkBackend {
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
         let session = self.shared.session().await?;
-        observe::leader(&session, &self.shared.dir(election)).await
+        watch::leader(&session, &self.shared.dir(election)).await
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
         let session = self.shared.session().await?;
-        observe::members(&session, &self.shared.dir(election)).await
+        watch::members(&session, &self.shared.dir(election)).await
     }
 
     async fn watch_members(&self, election: &str) -> Result<MemberStream> {

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.Arguments;
  * {@code ELECT_<STORE>_URI} is set (by {@code eval "$(scripts/servers/<store> start NAME)"}).
  */
 final class Stores {
-    private static final String[] SERVERS = {"ETCD", "ZK", "REDIS", "POSTGRES"};
+    private static final String[] SERVERS = {"ETCD", "ZK", "REDIS", "POSTGRES", "MYSQL"};
     private static Path fileDir;
 
     private Stores() {

@@ -8,6 +8,7 @@ use redis::{
 };
 use tokio::sync::Mutex;
 
+use super::options::RedisOptions;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::{Config, Scheme};
 
@@ -148,12 +149,7 @@ fn client(config: &Config) -> Result<Client> {
     if tls {
         ensure_crypto_provider();
     }
-    let ca = config.param("tls_ca");
-    if ca.is_some() && !tls {
-        return Err(Error::invalid(
-            "option `tls_ca`: only meaningful with rediss:// (TLS)",
-        ));
-    }
+    let ca = config.store_options::<RedisOptions>()?.tls_ca.as_deref();
     let built = match ca {
         Some(path) => {
             let pem = std::fs::read(path).map_err(|e| {

@@ -13,31 +13,17 @@
 //! with one pattern subscription `<p>:events:*`. The `{<name>}` hash tag keeps an election's
 //! keys in one slot, as a script that touches them together requires.
 
-use crate::error::{Error, Result};
-
 #[derive(Debug, Clone)]
 pub struct Keys {
     prefix: String,
 }
 
 impl Keys {
-    /// `prefix` is the `prefix` option: letters, digits, `_`, `-`, `.`, so that it can be used
-    /// verbatim in a subscription pattern.
-    pub fn new(prefix: Option<&str>) -> Result<Keys> {
-        let prefix = prefix.unwrap_or("elect");
-        let ok = !prefix.is_empty()
-            && prefix.len() <= 64
-            && prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !ok {
-            return Err(Error::invalid(format!(
-                "option `prefix`: `{prefix}` must be 1 to 64 letters, digits, `_`, `-` or `.`"
-            )));
-        }
-        Ok(Keys {
+    /// `prefix` is the `prefix` option, checked by `options::parse`.
+    pub fn new(prefix: &str) -> Keys {
+        Keys {
             prefix: prefix.to_string(),
-        })
+        }
     }
 
     fn key(&self, election: &str, what: &str) -> String {
@@ -81,11 +67,9 @@ mod tests {
 
     #[test]
     fn keys_share_a_hash_tag_and_channels_round_trip() {
-        let k = Keys::new(None).unwrap();
+        let k = Keys::new("elect");
         assert_eq!(k.lock("a:b"), "elect:{a:b}:lock");
         assert_eq!(k.election_of(&k.channel("a:b")), Some("a:b"));
         assert_eq!(k.election_of("other:events:x"), None);
-        assert!(Keys::new(Some("a*")).is_err());
-        assert!(Keys::new(Some("")).is_err());
     }
 }

@@ -21,13 +21,6 @@ use tokio_postgres::Client;
 
 use super::connect::Params;
 use crate::error::{Error, ErrorCode, Result};
-use crate::uri::Config;
-
-pub(super) const DEFAULT_TABLE: &str = "elect_leases";
-
-/// Longest accepted `table` (schema included), so that `<table>_members` and the channel names
-/// stay within PostgreSQL's 63-byte identifiers.
-const MAX_TABLE: usize = 40;
 
 /// Table names, already valid SQL identifiers (lower-case, no quoting needed).
 #[derive(Clone, Debug)]
@@ -37,22 +30,12 @@ pub(super) struct Names {
 }
 
 impl Names {
-    pub fn from_config(config: &Config) -> Result<Names> {
-        let table = config.param("table").unwrap_or(DEFAULT_TABLE);
-        let bad = |why: &str| Error::invalid(format!("option `table`: bad value `{table}`: {why}"));
-        if table.len() > MAX_TABLE {
-            return Err(bad(&format!("longer than {MAX_TABLE} bytes")));
-        }
-        let parts: Vec<&str> = table.split('.').collect();
-        if parts.len() > 2 || parts.iter().any(|p| !is_plain_identifier(p)) {
-            return Err(bad(
-                "expected `name` or `schema.name` of lower-case letters, digits and `_`",
-            ));
-        }
-        Ok(Names {
+    /// `table` is the `table` option, checked by `options::parse`.
+    pub fn new(table: &str) -> Names {
+        Names {
             leases: table.to_string(),
             members: format!("{table}_members"),
-        })
+        }
     }
 
     /// The NOTIFY channel of one election: `<table>:<election>`, or a hash of the election when
@@ -194,12 +177,6 @@ async fn exists(client: &Client, table: &str, params: &Params) -> Result<bool> {
     Ok(row.get(0))
 }
 
-fn is_plain_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
 /// FNV-1a, 64 bits: a stable hash (unlike std's, which is seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -214,11 +191,13 @@ pub(super) fn quote_ident(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::options::PgOptions;
     use super::*;
+    use crate::uri::Config;
 
     fn names(table: &str) -> Result<Names> {
-        let config = Config::parse(&format!("postgres://u@h/db?table={table}")).unwrap();
-        Names::from_config(&config)
+        let config = Config::parse(&format!("postgres://u@h/db?table={table}"))?;
+        Ok(Names::new(&config.store_options::<PgOptions>()?.table))
     }
 
     #[test]

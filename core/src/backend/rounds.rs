@@ -1,4 +1,4 @@
-//! Batched keep-alive: one statement per renewal period for everything this store connection
+//! Batched keep-alive of the SQL stores (postgres, mysql): one statement per renewal period for everything this store connection
 //! keeps alive (every lease it holds, every candidate's membership, the leader of every watched
 //! election), so that idle traffic does not grow with the number of elections.
 //!
@@ -15,16 +15,30 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use tokio::sync::{watch, Notify};
-use tokio_postgres::types::Type;
 
-use super::Shared;
+use super::server_clock::ClockCheck;
 use crate::backend::Renewal;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::LeaderInfo;
 
+/// One store connection as the rounds see it: how often and how long, and how to send a batch.
+#[async_trait]
+pub(crate) trait RoundStore: Send + Sync + 'static {
+    fn rounds(&self) -> &Rounds;
+    /// The renewal period.
+    fn period(&self) -> Duration;
+    /// The lease ttl: a round without an answer within it has failed.
+    fn ttl(&self) -> Duration;
+    /// The server's clock as the rounds read it.
+    fn clock(&self) -> &ClockCheck;
+    /// Sends one round in a single round trip.
+    async fn send(&self, batch: &Batch) -> Result<Answer>;
+}
+
 #[derive(Default)]
-pub(super) struct Rounds {
+pub(crate) struct Rounds {
     registry: Mutex<Registry>,
     /// Asks the round task to run a round now.
     wake: Notify,
@@ -58,7 +72,7 @@ struct Lease {
 
 /// What a round saw of a watched election.
 #[derive(Clone)]
-pub(super) struct Seen {
+pub(crate) struct Seen {
     /// When the round was sent.
     pub sent_at: Instant,
     /// The live leader, and an upper bound on when its lease runs out (the server's remaining
@@ -198,25 +212,25 @@ impl Rounds {
     }
 
     /// The round task: runs until the backend is dropped (it is aborted then).
-    pub async fn run(shared: Arc<Shared>) {
-        let period = shared.renew;
+    pub async fn run<S: RoundStore>(shared: Arc<S>) {
+        let period = shared.period();
         let mut next = Instant::now() + period;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(next.into()) => {}
-                _ = shared.rounds.wake.notified() => {
-                    if shared.rounds.lock().requested.is_none() {
+                _ = shared.rounds().wake.notified() => {
+                    if shared.rounds().lock().requested.is_none() {
                         continue; // served by a round that started after the request
                     }
                 }
             }
             let start = Instant::now();
             next = start + period;
-            shared.rounds.round(&shared, start).await;
+            shared.rounds().round(&*shared, start).await;
         }
     }
 
-    async fn round(&self, shared: &Shared, start: Instant) {
+    async fn round<S: RoundStore>(&self, shared: &S, start: Instant) {
         let batch = {
             let mut reg = self.lock();
             if reg.leases.is_empty() && reg.members.is_empty() && reg.watched.is_empty() {
@@ -227,7 +241,7 @@ impl Rounds {
             reg.requested = None;
             Batch::of(&reg)
         };
-        let outcome = tokio::time::timeout(shared.ttl, batch.send(shared)).await;
+        let outcome = tokio::time::timeout(shared.ttl(), shared.send(&batch)).await;
         let outcome = outcome.unwrap_or_else(|_| {
             Err(Error::new(
                 ErrorCode::Timeout,
@@ -238,9 +252,14 @@ impl Rounds {
             let mut reg = self.lock();
             reg.in_flight = None;
             match outcome {
-                Ok((renewed, leaders, counts, server_ms)) => {
+                Ok(Answer {
+                    renewed,
+                    leaders,
+                    server_ms,
+                    counts,
+                }) => {
                     let arrived = Instant::now();
-                    let jumped = server_ms.and_then(|ms| shared.clock.check(start, arrived, ms));
+                    let jumped = server_ms.and_then(|ms| shared.clock().check(start, arrived, ms));
                     let watched: HashSet<&String> = batch.watched.iter().collect();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {
@@ -290,25 +309,32 @@ impl Rounds {
     }
 }
 
-/// What one round sends.
-struct Batch {
+/// What one round sends: the leases (in parallel vectors), the memberships and the watched
+/// elections.
+pub(crate) struct Batch {
     lease_keys: HashSet<u64>,
-    elections: Vec<String>,
-    holders: Vec<String>,
-    owners: Vec<String>,
-    terms: Vec<i64>,
-    m_elections: Vec<String>,
-    m_ids: Vec<String>,
-    m_values: Vec<String>,
-    watched: Vec<String>,
+    pub elections: Vec<String>,
+    pub holders: Vec<String>,
+    pub owners: Vec<String>,
+    pub terms: Vec<i64>,
+    pub m_elections: Vec<String>,
+    pub m_ids: Vec<String>,
+    pub m_values: Vec<String>,
+    pub watched: Vec<String>,
 }
 
-type Renewed = HashMap<(String, i64), Duration>;
-/// The server's `now()` in milliseconds since the epoch, as the round read it.
-type ServerMs = Option<f64>;
-type Leaders = HashMap<String, (LeaderInfo, Duration)>;
-/// The number of live members per watched election (absent: none).
-type Counts = HashMap<String, u64>;
+/// What the store answered to one round.
+#[derive(Default)]
+pub(crate) struct Answer {
+    /// `(election, term)` of each lease still ours -> the ttl granted.
+    pub renewed: HashMap<(String, i64), Duration>,
+    /// Watched election -> its live leader and the time left on its lease.
+    pub leaders: HashMap<String, (LeaderInfo, Duration)>,
+    /// The server's clock in milliseconds since the epoch, as the round read it.
+    pub server_ms: Option<f64>,
+    /// Watched election -> its number of live members (absent: none).
+    pub counts: HashMap<String, u64>,
+}
 
 impl Batch {
     fn of(reg: &Registry) -> Batch {
@@ -337,57 +363,9 @@ impl Batch {
         }
         b
     }
-
-    async fn send(&self, shared: &Shared) -> Result<(Renewed, Leaders, Counts, ServerMs)> {
-        let client = shared.lease.client().await?;
-        let ttl_ms = shared.ttl.as_millis() as i64;
-        let rows = client
-            .query_typed(
-                &shared.sql.round,
-                &[
-                    (&ttl_ms, Type::INT8),
-                    (&self.elections, Type::TEXT_ARRAY),
-                    (&self.holders, Type::TEXT_ARRAY),
-                    (&self.terms, Type::INT8_ARRAY),
-                    (&self.m_elections, Type::TEXT_ARRAY),
-                    (&self.m_ids, Type::TEXT_ARRAY),
-                    (&self.m_values, Type::TEXT_ARRAY),
-                    (&self.watched, Type::TEXT_ARRAY),
-                    (&self.owners, Type::TEXT_ARRAY),
-                ],
-            )
-            .await
-            .map_err(|e| shared.params.error(e, "renewal round"))?;
-        let mut renewed = Renewed::new();
-        let mut leaders = Leaders::new();
-        let mut counts = Counts::new();
-        let mut server_ms = None;
-        for row in rows {
-            let kind: &str = row.get(0);
-            let election: String = row.get(1);
-            let term: i64 = row.get(4);
-            let ms: f64 = row.get(5);
-            let left = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-            if kind == "now" {
-                server_ms = Some(ms);
-            } else if kind == "renewed" {
-                renewed.insert((election, term), left);
-            } else if kind == "members" {
-                counts.insert(election, term.max(0) as u64);
-            } else {
-                let leader = LeaderInfo {
-                    id: row.get(2),
-                    value: row.get(3),
-                    term: term as u64,
-                };
-                leaders.insert(election, (leader, left));
-            }
-        }
-        Ok((renewed, leaders, counts, server_ms))
-    }
 }
 
-pub(super) struct WatchGuard(Arc<Rounds>, String);
+pub(crate) struct WatchGuard(Arc<Rounds>, String);
 
 impl Drop for WatchGuard {
     fn drop(&mut self) {

@@ -1,4 +1,4 @@
-//! Followers of an election (its leader, its members), woken by the election's messages
+//! Observing an election on Redis: followers of its leader and of its members, woken by the election's messages
 //! (grants, releases, joins, leaves) and by the keep-alive when a watched election's term or
 //! number of live members changed without a message (an expired lock or heartbeat). No timer per
 //! election: the keep-alive's one command covers every watched election, and a resubscription

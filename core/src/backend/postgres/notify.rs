@@ -16,7 +16,7 @@ use tokio::sync::{watch, Mutex as AsyncMutex};
 use tokio_postgres::Client;
 
 use super::connect::Params;
-use super::schema::quote_ident;
+use super::layout::quote_ident;
 use crate::error::Result;
 
 /// Candidates woken by a notification (counted by the candidacy), for tests and benchmarks that

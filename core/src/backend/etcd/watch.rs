@@ -11,7 +11,8 @@ use etcd_client::{EventType, KeyValue, WatchOptions};
 use tokio::sync::mpsc;
 
 use super::connect::{bounded, map_err};
-use super::{decode, Inner};
+use super::layout::decode;
+use super::Inner;
 use crate::backend::{LeaderStream, MemberStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};

@@ -9,8 +9,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use zookeeper_client as zk;
 
-use super::paths;
-use super::session::{self, Session};
+use super::connect::{self, Session};
+use super::layout;
 use super::Shared;
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
@@ -41,13 +41,13 @@ async fn head(
     dir: &str,
     watch: bool,
 ) -> Result<(Option<LeaderInfo>, Option<zk::OneshotWatcher>)> {
-    let at = session::at(dir);
+    let at = connect::at(dir);
     loop {
         let children = match session.client.list_children(dir).await {
             Err(zk::Error::NoNode) => return Ok((None, None)),
             other => other.map_err(&at)?,
         };
-        let Some(first) = paths::in_line(children).into_iter().next() else {
+        let Some(first) = layout::in_line(children).into_iter().next() else {
             return Ok((None, None));
         };
         let path = format!("{dir}/{first}");
@@ -82,12 +82,12 @@ async fn head(
 
 /// Everyone in line, leader first, read in one multi-read.
 pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
-    let at = session::at(dir);
+    let at = connect::at(dir);
     let children = match session.client.list_children(dir).await {
         Err(zk::Error::NoNode) => return Ok(Vec::new()),
         other => other.map_err(&at)?,
     };
-    let line = paths::in_line(children);
+    let line = layout::in_line(children);
     if line.is_empty() {
         return Ok(Vec::new());
     }
@@ -262,7 +262,7 @@ async fn follow_while_subscribed(
             }
             Err(e) => {
                 drop(session);
-                publish(tx, Err(session::at(dir)(e)));
+                publish(tx, Err(connect::at(dir)(e)));
                 if pause_or_closed(tx, retry).await {
                     return;
                 }
@@ -334,7 +334,7 @@ async fn members_watched(
     dir: &str,
     known: &mut HashMap<String, Member>,
 ) -> Result<Option<(Vec<Member>, zk::OneshotWatcher)>> {
-    let at = session::at(dir);
+    let at = connect::at(dir);
     let (children, watcher) = match session.client.list_and_watch_children(dir).await {
         Ok((children, watcher)) => (children, watcher),
         Err(zk::Error::NoNode) => match session.client.check_and_watch_stat(dir).await {
@@ -344,7 +344,7 @@ async fn members_watched(
         },
         Err(e) => return Err(at(e)),
     };
-    let line = paths::in_line(children);
+    let line = layout::in_line(children);
     known.retain(|name, _| line.contains(name));
     let mut members = Vec::with_capacity(line.len());
     for name in line {
