@@ -6,3 +6,9 @@
 void electGoCallback(const elect_event *ev, void *user_data) {
     goElectEvent((elect_event *)ev, (uintptr_t)user_data);
 }
+
+// The C logger: forwards each record to Go (elect_set_logger's user_data is unused).
+void electGoLog(const elect_log_record *record, void *user_data) {
+    (void)user_data;
+    goElectLog((elect_log_record *)record);
+}

@@ -9,7 +9,10 @@ package elect
 */
 import "C"
 
-import "runtime/cgo"
+import (
+	"context"
+	"runtime/cgo"
+)
 
 // goElectEvent runs on the library's dispatcher thread for every event of one election: it
 // copies the event (its strings live only during the callback) and queues it; it never blocks.
@@ -53,4 +56,23 @@ func copyEvent(ev *C.elect_event) Event {
 		}
 	}
 	return e
+}
+
+// goElectLog runs on the library's log thread for every record: it copies the record (its
+// strings live only during the call) and hands it to the slog handler.
+//
+//export goElectLog
+func goElectLog(rec *C.elect_log_record) {
+	str := func(p *C.char) string {
+		if p == nil {
+			return ""
+		}
+		return C.GoString(p)
+	}
+	r := logRecord(rec.level, str(rec.target), str(rec.message), str(rec.election), str(rec.store),
+		str(rec.id), uint64(rec.term), str(rec.fields))
+	h := logHandler()
+	if h.Enabled(context.Background(), r.Level) {
+		_ = h.Handle(context.Background(), r)
+	}
 }

@@ -39,6 +39,11 @@ func WithSilence(d time.Duration) Option { return WithOption("silence", millis(d
 // WithConnectTimeout bounds each connection attempt to the store (default 5s).
 func WithConnectTimeout(d time.Duration) Option { return WithOption("connect_timeout", millis(d)) }
 
+// WithDrain sets how long Resign and Close wait for the term's work (its held Terms, see
+// BeginTerm) to stop before giving up the lease, never past the lease deadline (default 0:
+// do not wait). The successor then starts only after the predecessor's last write.
+func WithDrain(d time.Duration) Option { return WithOption("drain", millis(d)) }
+
 // WithID sets this candidate's id (default hostname-pid-random).
 func WithID(id string) Option { return WithOption("id", id) }
 

@@ -159,6 +159,15 @@ typedef struct elect_election elect_election;
 // one thread at a time. It may be freed right after `elect_open_with` returns.
 typedef struct elect_options elect_options;
 
+// One term of leadership, held by the work done in it.
+//
+// Opaque. Created by `elect_term_begin`, freed by `elect_term_free`. Holding it says "work of
+// this term is running": with the `drain` option, `elect_resign` and `elect_close` cancel the
+// term and wait (never past the lease deadline) until every `elect_term` of it is freed
+// before they give up the lease. Every function taking it may be called from any thread,
+// concurrently, until `elect_term_free`; it may outlive its election.
+typedef struct elect_term elect_term;
+
 // One event of one election, passed to the `elect_callback`.
 //
 // Ownership: the event and every string in it belong to the library and are valid only
@@ -270,6 +279,11 @@ typedef struct elect_stats_snapshot {
   int64_t store_rtt_ns;
   // False from a store error until the store answers again.
   bool store_connected;
+  // Times the leadership moved from one candidate to another, as this process saw it.
+  uint64_t failovers;
+  // False when the election is closed, or when it still says it leads past its lease
+  // deadline (a wedged leader): what a `/healthz` handler reports.
+  bool healthy;
 } elect_stats_snapshot;
 
 #ifdef __cplusplus
@@ -523,6 +537,67 @@ void elect_options_free(struct elect_options *opts);
 // # Safety
 // `e` is NULL or a live election; `out` is NULL or points to writable `elect_stats_snapshot`.
 elect_status elect_stats(const struct elect_election *e, struct elect_stats_snapshot *out);
+
+// Milliseconds of lease left to this leader (until its deadline), or -1 when not leading.
+// Lock-free, no I/O.
+//
+// Threading: any thread. NULL `e` gives -1.
+//
+// # Safety
+// `e` is NULL or a live election.
+int64_t elect_lease_remaining_ms(const struct elect_election *e);
+
+// Begins work in the current term: stores a new term handle in `*out` if this candidate leads
+// with at least `min_lease_ms` milliseconds of lease left (0: any), so that a run which could
+// not finish before the deadline is not started.
+//
+// Ownership: the caller owns `*out` and frees it with `elect_term_free` when the work ends.
+// On failure `*out` is set to NULL: `ELECT_ERR_NOT_LEADER` when not leading or when less than
+// `min_lease_ms` is left (the message says which). Threading: any thread. NULL `e` or `out`,
+// or a negative `min_lease_ms`, give `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `e` is NULL or a live election; `out` is NULL or writable.
+elect_status elect_term_begin(struct elect_election *e,
+                              int64_t min_lease_ms,
+                              struct elect_term **out);
+
+// The fencing token of the term. NULL `t` gives 0.
+//
+// # Safety
+// `t` is NULL or a live term handle.
+uint64_t elect_term_token(const struct elect_term *t);
+
+// Whether the work of the term must stop: the term ended (whatever the reason), its lease
+// deadline passed, or a draining `elect_resign`/`elect_close` asked it to stop. NULL `t`
+// gives true.
+//
+// # Safety
+// `t` is NULL or a live term handle.
+bool elect_term_cancelled(const struct elect_term *t);
+
+// Milliseconds of lease left to the term, or -1 once it is over. NULL `t` gives -1.
+//
+// # Safety
+// `t` is NULL or a live term handle.
+int64_t elect_term_remaining_ms(const struct elect_term *t);
+
+// Blocks until the term is cancelled (`ELECT_OK`) or `timeout_ms` milliseconds pass
+// (`ELECT_ERR_TIMEOUT`); a negative `timeout_ms` waits as long as it takes.
+//
+// Threading: any thread; several threads may wait on one handle. NULL `t` gives
+// `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `t` is NULL or a live term handle, not freed while this call runs.
+elect_status elect_term_wait(const struct elect_term *t, int64_t timeout_ms);
+
+// Ends the work in the term and frees `t` (a draining resign or close waits for this). NULL
+// is a no-op.
+//
+// # Safety
+// `t` is NULL or from `elect_term_begin`, freed once, with no call on it running.
+void elect_term_free(struct elect_term *t);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -86,3 +86,34 @@ pub fn row(case: &str, label: &str, samples: &[u64], target: &str) {
         ms(s.max)
     );
 }
+
+/// The flags of the SQL stores' failover benchmarks: `--rounds N` and `--ttl DURATION` (the
+/// lease ttl of the crash case).
+pub struct RoundsAndTtl {
+    pub rounds: usize,
+    /// Lease ttl of the crash case.
+    pub ttl: String,
+}
+
+impl Default for RoundsAndTtl {
+    fn default() -> RoundsAndTtl {
+        RoundsAndTtl {
+            rounds: 50,
+            ttl: "1s".into(),
+        }
+    }
+}
+
+impl RoundsAndTtl {
+    pub fn set(&mut self, flag: &str, value: &str) -> Result<(), String> {
+        match flag {
+            "--rounds" => self.rounds = crate::runner::positive(flag, value)?,
+            "--ttl" => {
+                elect_core::uri::parse_duration(value).map_err(|e| format!("--ttl: {e}"))?;
+                self.ttl = value.to_string()
+            }
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+        Ok(())
+    }
+}

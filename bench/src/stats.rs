@@ -59,7 +59,10 @@ mod tests {
     #[test]
     fn nearest_rank() {
         let s = Summary::of_ns(&(1..=100).map(|i| i * 1000).collect::<Vec<_>>());
-        assert!(about(s.p50, 50) && about(s.p99, 99) && about(s.max, 100), "{s:?}");
+        assert!(
+            about(s.p50, 50) && about(s.p99, 99) && about(s.max, 100),
+            "{s:?}"
+        );
         // Ten samples: p99 is the largest.
         let s = Summary::of_ns(&(1..=10).map(|i| i * 1000).collect::<Vec<_>>());
         assert!(about(s.p50, 5) && about(s.p99, 10), "{s:?}");

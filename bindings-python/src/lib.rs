@@ -7,7 +7,9 @@
 mod errors;
 mod events;
 mod native;
+mod observe;
 mod signals;
+mod term;
 
 use pyo3::prelude::*;
 
@@ -27,6 +29,12 @@ mod _native {
 
     #[pymodule_export]
     use crate::native::Election;
+
+    #[pymodule_export]
+    use crate::observe::{log_records_dropped, set_log_sink};
+
+    #[pymodule_export]
+    use crate::term::Term;
 
     #[pymodule_export]
     const VERSION: &str = elect_core::VERSION;

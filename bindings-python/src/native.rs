@@ -54,6 +54,22 @@ impl Election {
         self.inner.fencing_token()
     }
 
+    /// Seconds of lease left, `None` when not leading. No I/O.
+    fn lease_remaining(&self) -> Option<f64> {
+        self.inner.lease_remaining().map(|d| d.as_secs_f64())
+    }
+
+    /// A handle on the current term if at least `min_lease` seconds of lease are left.
+    #[pyo3(signature = (min_lease=0.0))]
+    fn term(&self, py: Python<'_>, min_lease: f64) -> PyResult<Option<crate::term::Term>> {
+        if !(0.0..1e9).contains(&min_lease) {
+            let msg = format!("min_lease: expected seconds >= 0, got {min_lease}");
+            return Err(to_py(py, Error::invalid(msg)));
+        }
+        let term = self.inner.term_for(Duration::from_secs_f64(min_lease));
+        Ok(term.map(crate::term::Term::new))
+    }
+
     /// Blocks without the GIL until leading (`True`) or `timeout` seconds pass (`False`);
     /// `None` waits forever. A signal (Ctrl-C) wakes the wait at once so that its Python
     /// handler runs; the wait goes on unless the handler raised (see `signals`).
@@ -105,6 +121,16 @@ impl Election {
     /// be waiting for the GIL to run a callback.
     fn close(&self, py: Python<'_>) {
         py.detach(|| self.inner.close())
+    }
+
+    /// The metrics snapshot as a tuple (see `observe::StatsTuple`): atomic loads, no I/O.
+    fn stats(&self) -> crate::observe::StatsTuple {
+        crate::observe::stats_tuple(&self.inner.stats())
+    }
+
+    /// `(ok, leading, store_connected, lease_remaining)`, read locally: no store round trip.
+    fn health(&self) -> (bool, bool, bool, Option<f64>) {
+        crate::observe::health_tuple(&self.inner.health())
     }
 
     #[getter]

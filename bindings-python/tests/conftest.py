@@ -223,3 +223,12 @@ def terms(tmp_path: Path, name: str) -> Tuple[int, int]:
         newer = second.fencing_token
     assert older is not None and newer is not None and older < newer
     return older, newer
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """Polls ``done`` (state another thread or a server makes true, with no event to await)."""
+    for _ in range(int(WAIT / 0.01)):
+        if done():
+            return
+        time.sleep(0.01)
+    pytest.fail(f"never happened: {what}")

@@ -12,7 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from conftest import WAIT
+from conftest import WAIT, wait_until
 from elect import fencing
 
 #: Writes a handler accepted, in order: (token, path).
@@ -26,15 +26,6 @@ def request(port: int, path: str, headers: Dict[str, str]) -> Tuple[int, bytes]:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def wait_until(done: Callable[[], bool]) -> None:
-    """Polls a condition the server's threads make true (there is no event to await)."""
-    for _ in range(int(WAIT / 0.01)):
-        if done():
-            return
-        threading.Event().wait(0.01)
-    pytest.fail("condition not reached")
 
 
 class _Quiet(WSGIRequestHandler):
@@ -102,7 +93,7 @@ def test_wsgi_admits_a_newer_token_after_older_requests_finish(wsgi: Any, terms:
     assert gates["entered"].wait(WAIT)
     fast = threading.Thread(target=lambda: results.update(new=request(port, "/new", fencing.http_headers("jobs", newer))[0]))
     fast.start()
-    wait_until(lambda: gate.highest("jobs") == newer)
+    wait_until(lambda: gate.highest("jobs") == newer, "the newer request waits in the gate")
     # While the newer request waits, a further older one is refused at once.
     assert request(port, "/late", fencing.http_headers("jobs", older))[0] == 409
     gates["release"].set()
@@ -155,7 +146,7 @@ def test_asgi_rejects_an_older_token_with_409(terms: Tuple[int, int]) -> None:
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     try:
-        wait_until(lambda: server.started)
+        wait_until(lambda: server.started, "uvicorn started")
         port = server.servers[0].sockets[0].getsockname()[1]
         assert request(port, "/a", fencing.http_headers("jobs", older))[0] == 200
         results: Dict[str, int] = {}
@@ -164,7 +155,7 @@ def test_asgi_rejects_an_older_token_with_409(terms: Tuple[int, int]) -> None:
         assert entered.wait(WAIT)
         fast = threading.Thread(target=lambda: results.update(new=request(port, "/new", fencing.http_headers("jobs", newer))[0]))
         fast.start()
-        wait_until(lambda: gate.highest("jobs") == newer)
+        wait_until(lambda: gate.highest("jobs") == newer, "the newer request waits in the gate")
         assert request(port, "/late", fencing.http_headers("jobs", older))[0] == 409
         release[0]()
         slow.join(WAIT)

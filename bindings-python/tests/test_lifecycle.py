@@ -67,7 +67,9 @@ def test_open_and_close_race_with_callbacks(open_election: OpenElection) -> None
             e = open_election(f"w{worker}-{round}", on_leader_changed=lambda leader: time.sleep(0.001),
                               on_revoked=lambda term, reason: ended.append(reason))
             e.start()
-            e.wait_leader(0.05)
+            # The first round of each worker waits for leadership, so that some close() always
+            # races a term's callbacks; the others close at whatever point they have reached.
+            e.wait_leader(WAIT if round == 0 else 0.05)
             e.close()
 
     threads = [threading.Thread(target=churn, args=(i,)) for i in range(4)]

@@ -51,6 +51,12 @@ pub fn prometheus(name: &str, stats: &Stats, leader: Option<&Option<LeaderInfo>>
         "Times the store answered again after an error.",
         &one(stats.reconnects.to_string()),
     );
+    family(
+        "elect_failovers_total",
+        "counter",
+        "Times the leadership moved from one candidate to another, as this observer saw it.",
+        &one(stats.failovers.to_string()),
+    );
     let failover = stats
         .last_failover
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

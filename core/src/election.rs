@@ -17,6 +17,7 @@ use crate::interrupt::{Interrupt, Waited};
 use crate::lease::{Lease, State};
 use crate::metrics::{Health, Stats};
 use crate::runtime;
+use crate::term::Term;
 use crate::uri::Config;
 
 /// One election on one store. Cheap to share: wrap it in an `Arc` to use it from several
@@ -53,6 +54,7 @@ impl Election {
     pub fn open_with(mut config: Config, name: &str, handler: Option<Handler>) -> Result<Election> {
         validate_name(name)?;
         config.validate()?;
+        crate::plain_text::warn_if_exposed(&config, name);
         let connect_config = config.clone();
         let backend = runtime::block_on(async move { backend::connect(&connect_config).await })??;
         let lease = Arc::new(Lease::default());
@@ -162,6 +164,31 @@ impl Election {
     /// when not leading). A job that must stop before the lease ends (`elect run`) uses this.
     pub fn lease_deadline(&self) -> Option<std::time::Instant> {
         self.lease.deadline().filter(|_| !self.forked())
+    }
+
+    /// The lease left to this leader: the time until [`Election::lease_deadline`], `None` when
+    /// not leading. A job checks it before starting a run that must finish within the term.
+    pub fn lease_remaining(&self) -> Option<Duration> {
+        self.lease.remaining().filter(|_| !self.forked())
+    }
+
+    /// A handle on the current term (token, remaining lease, cancellation at Revoked), `None`
+    /// when not leading. Hold it for as long as the term's work runs: with the `drain` option,
+    /// `resign()` and `close()` wait (at most until the lease deadline) for every handle to be
+    /// dropped before they give up the lease.
+    pub fn term(&self) -> Option<Term> {
+        if self.forked() {
+            return None;
+        }
+        self.lease.term()
+    }
+
+    /// The current term if at least `min_lease` of its lease is left, else `None`: the guard of
+    /// the job helpers (`min_lease`, `minLease`), so that a run that could not finish before
+    /// the deadline is not started.
+    pub fn term_for(&self, min_lease: Duration) -> Option<Term> {
+        self.term()
+            .filter(|t| t.remaining().is_some_and(|left| left >= min_lease))
     }
 
     /// This election's counters and gauges: a few atomic loads, no lock, no store round trip.
@@ -305,8 +332,9 @@ impl Election {
         if let Some(commands) = commands {
             let (ack, done) = std::sync::mpsc::sync_channel(1);
             if commands.send(Command::Close(ack)).is_ok() {
-                // Bounded: release and leave are each bounded by connect_timeout in the engine.
-                let _ = done.recv_timeout(self.config.connect_timeout * 3);
+                // Bounded: release and leave are each bounded by connect_timeout in the engine,
+                // the drain by `drain`.
+                let _ = done.recv_timeout(self.config.connect_timeout * 3 + self.config.drain);
             }
             if let Some(campaign) = campaign {
                 campaign.abort();
@@ -326,7 +354,7 @@ impl Election {
         };
         let (ack, done) = std::sync::mpsc::sync_channel(1);
         commands.send(make(ack)).map_err(|_| Error::closed())?;
-        done.recv_timeout(self.config.connect_timeout * 2)
+        done.recv_timeout(self.config.connect_timeout * 2 + self.config.drain)
             .map_err(|_| Error::new(ErrorCode::Timeout, "the store did not confirm in time"))
     }
 

@@ -156,16 +156,18 @@ impl Engine {
             };
             match wake {
                 Wake::Command(Some(Command::Resign(ack))) => {
+                    self.drain(deadline).await;
                     break Ending {
                         reason: RevokeReason::Resigned,
                         ack: Some(ack),
-                    }
+                    };
                 }
                 Wake::Command(Some(Command::Close(ack))) => {
+                    self.drain(deadline).await;
                     break Ending {
                         reason: RevokeReason::Closed,
                         ack: Some(ack),
-                    }
+                    };
                 }
                 Wake::Command(Some(Command::Proclaim(value, ack))) => {
                     match self.proclaim(cand, &value, deadline).await {
@@ -248,6 +250,31 @@ impl Engine {
             reason: ending.reason,
         });
         ending
+    }
+
+    /// With the `drain` option: asks the term's work to stop (cancels its [`crate::Term`]s) and
+    /// waits until every handle is dropped, at most `drain` and never past the lease
+    /// `deadline`, so that the lease is given up only after the work's last write. No renewal
+    /// is sent meanwhile: the deadline known now bounds the wait.
+    async fn drain(&self, deadline: u64) {
+        if self.config.drain.is_zero() {
+            return;
+        }
+        let Some(signal) = self.lease.term_signal() else {
+            return;
+        };
+        signal.cancel();
+        let limit = clock::instant_at(deadline).min(Instant::now() + self.config.drain);
+        if tokio::time::timeout_at(limit.into(), signal.all_released())
+            .await
+            .is_err()
+        {
+            self.error(format!(
+                "`{}`: the term's work did not stop within the drain limit or the lease; giving \
+                 up the lease anyway",
+                self.name
+            ));
+        }
     }
 
     /// `sent_at + ttl - margin` as `CLOCK_BOOTTIME` nanos.

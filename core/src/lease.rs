@@ -5,11 +5,12 @@
 //! job, from any thread.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering::SeqCst};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::clock;
 use crate::interrupt::{Interrupt, Waited};
+use crate::term::{Term, TermSignal};
 
 /// Where an election is in its life.
 #[repr(u8)]
@@ -53,6 +54,8 @@ pub struct Lease {
     /// Wakes `wait_leader` callers on every change.
     changed: Condvar,
     generation: Mutex<u64>,
+    /// The cancellation signal of the current term; `None` between terms.
+    term: Mutex<Option<Arc<TermSignal>>>,
 }
 
 impl Lease {
@@ -93,6 +96,7 @@ impl Lease {
     /// Enters a new term. The token is published before the deadline so that a reader who sees
     /// the deadline sees the token too.
     pub(crate) fn elect(&self, term: u64, deadline: u64) {
+        *self.term.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::default());
         self.token.store(term, SeqCst);
         self.deadline.store(deadline, SeqCst);
         self.set_state(State::Leading);
@@ -107,7 +111,32 @@ impl Lease {
     pub(crate) fn revoke(&self, next: State) {
         self.deadline.store(0, SeqCst);
         self.token.store(0, SeqCst);
+        if let Some(signal) = self.term.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            signal.cancel();
+        }
         self.set_state(next);
+    }
+
+    /// A handle on the current term, `None` when not leading. The check and the clone happen
+    /// under the lock `revoke` takes, so a handle is never made for a term already cancelled
+    /// by `revoke`.
+    pub(crate) fn term(self: &Arc<Self>) -> Option<Term> {
+        let current = self.term.lock().unwrap_or_else(|e| e.into_inner());
+        let signal = current.as_ref()?;
+        let token = self.fencing_token();
+        (token != 0).then(|| Term::new(token, signal.clone(), self.clone()))
+    }
+
+    /// The signal of the current term (for the engine's drain), `None` between terms.
+    pub(crate) fn term_signal(&self) -> Option<Arc<TermSignal>> {
+        self.term.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The time left until the deadline, `None` when not leading (or past the deadline).
+    pub fn remaining(&self) -> Option<Duration> {
+        let deadline = self.deadline.load(SeqCst);
+        let now = clock::now_nanos();
+        (deadline != 0 && now < deadline).then(|| Duration::from_nanos(deadline - now))
     }
 
     fn notify(&self) {

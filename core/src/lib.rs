@@ -26,9 +26,11 @@ mod lease;
 pub mod log_bridge;
 mod metrics;
 pub mod options;
+mod plain_text;
 mod random;
 pub mod runtime;
 mod secret;
+mod term;
 pub mod uri;
 
 pub use dispatcher::Handler;
@@ -40,6 +42,7 @@ pub use interrupt::{Interrupt, Waited};
 pub use lease::State;
 pub use metrics::{Health, Stats};
 pub use secret::Secret;
+pub use term::Term;
 pub use uri::Config;
 
 /// The library version, as in Cargo.toml.

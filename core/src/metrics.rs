@@ -21,6 +21,8 @@ pub(crate) struct Metrics {
     reconnects: AtomicU64,
     /// Set by a store error, cleared (and counted as a reconnect) by the next store answer.
     failing: AtomicBool,
+    /// Leader moves from one candidate to another.
+    failovers: AtomicU64,
     /// Milliseconds since the Unix epoch of the last leader move; 0 for none yet.
     last_failover_ms: AtomicU64,
     /// The leader last seen, to tell a move from a repeat or the first sighting.
@@ -51,6 +53,7 @@ impl Metrics {
                         .duration_since(UNIX_EPOCH)
                         .unwrap_or_default();
                     self.last_failover_ms.store(now.as_millis() as u64, Relaxed);
+                    self.failovers.fetch_add(1, Relaxed);
                 }
                 *last = Some(leader.id.clone());
             }
@@ -76,6 +79,7 @@ impl Metrics {
             revocations: std::array::from_fn(|i| self.revocations[i].load(Relaxed)),
             store_errors: self.store_errors.load(Relaxed),
             reconnects: self.reconnects.load(Relaxed),
+            failovers: self.failovers.load(Relaxed),
             last_failover: (ms != 0).then(|| UNIX_EPOCH + Duration::from_millis(ms)),
             lease_remaining: lease
                 .deadline()
@@ -98,6 +102,8 @@ pub struct Stats {
     pub store_errors: u64,
     /// Times the store answered again after an error.
     pub reconnects: u64,
+    /// Times the leadership moved from one candidate to another, as seen by this process.
+    pub failovers: u64,
     /// When the leadership last moved from one candidate to another, as seen by this process.
     pub last_failover: Option<SystemTime>,
     /// How long this leader may still believe it leads without a renewal; `None` when not

@@ -31,11 +31,12 @@ pub enum CommonOption {
     Silence,
     ConnectTimeout,
     Margin,
+    Drain,
 }
 
 impl CommonOption {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [CommonOption; 8] = [
+    pub const ALL: [CommonOption; 9] = [
         CommonOption::Ttl,
         CommonOption::Renew,
         CommonOption::Retry,
@@ -44,13 +45,14 @@ impl CommonOption {
         CommonOption::Silence,
         CommonOption::ConnectTimeout,
         CommonOption::Margin,
+        CommonOption::Drain,
     ];
 
     /// The names of [`CommonOption::ALL`], in the same order.
-    pub const NAMES: [&'static str; 8] = {
-        let mut names = [""; 8];
+    pub const NAMES: [&'static str; CommonOption::ALL.len()] = {
+        let mut names = [""; CommonOption::ALL.len()];
         let mut i = 0;
-        while i < 8 {
+        while i < CommonOption::ALL.len() {
             names[i] = CommonOption::ALL[i].name();
             i += 1;
         }
@@ -68,6 +70,7 @@ impl CommonOption {
             CommonOption::Silence => "silence",
             CommonOption::ConnectTimeout => "connect_timeout",
             CommonOption::Margin => "margin",
+            CommonOption::Drain => "drain",
         }
     }
 
@@ -89,6 +92,7 @@ impl CommonOption {
             CommonOption::Silence => "0s",
             CommonOption::ConnectTimeout => "5s",
             CommonOption::Margin => "ttl/10",
+            CommonOption::Drain => "0s",
         }
     }
 
@@ -104,6 +108,10 @@ impl CommonOption {
             CommonOption::ConnectTimeout => "limit on establishing a store connection",
             CommonOption::Margin => {
                 "how long before the lease's end a leader stops believing it leads"
+            }
+            CommonOption::Drain => {
+                "how long resign/close wait for the term's work to stop before giving up the \
+                 lease (never past the lease deadline); 0s: do not wait"
             }
         }
     }
@@ -137,6 +145,7 @@ mod tests {
         assert_eq!(c.ttl, d(CommonOption::Ttl));
         assert_eq!(c.retry, d(CommonOption::Retry));
         assert_eq!(c.silence, d(CommonOption::Silence));
+        assert_eq!(c.drain, d(CommonOption::Drain));
         assert_eq!(c.connect_timeout, d(CommonOption::ConnectTimeout));
         assert_eq!(c.renew(), c.ttl / 3);
         assert_eq!(c.margin(), c.ttl / 10);

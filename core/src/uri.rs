@@ -43,7 +43,8 @@ impl fmt::Display for HostPort {
 }
 
 /// Options every store understands, settable as query parameters or through [`Config::set`].
-pub const COMMON_OPTIONS: [&str; 8] = crate::options::CommonOption::NAMES;
+pub const COMMON_OPTIONS: [&str; crate::options::CommonOption::ALL.len()] =
+    crate::options::CommonOption::NAMES;
 
 /// A parsed, validated connection string: which store, and every option of the election.
 #[derive(Clone)]
@@ -65,6 +66,9 @@ pub struct Config {
     pub silence: Duration,
     /// Limit on establishing a store connection. Default 5s.
     pub connect_timeout: Duration,
+    /// How long `resign()`/`close()` wait for the term's work (its held [`crate::Term`]s) to
+    /// end before giving up the lease, never past the lease deadline. Default 0 (no wait).
+    pub drain: Duration,
     /// This candidate's id. Default `hostname-pid-random`.
     pub id: String,
     /// What observers see next to the id (e.g. an address). Default empty.
@@ -128,6 +132,7 @@ impl Config {
             retry: Duration::from_secs(1),
             silence: Duration::ZERO,
             connect_timeout: Duration::from_secs(5),
+            drain: Duration::ZERO,
             id: default_id(),
             value: String::new(),
             params: BTreeMap::new(),
@@ -181,9 +186,9 @@ impl Config {
         }
         let count = hosts.split(',').count();
         for (i, hp) in hosts.split(',').enumerate() {
-            // After user info, a malformed host list may be the tail of a password whose host
-            // list was left out: it is named by position, not quoted.
-            let name = if self.user.is_some() || self.password.is_some() {
+            // After user info, a host list may be the tail of a password whose host list was
+            // left out: it is named by position, not quoted (see `hosts_shown`).
+            let name = if self.has_userinfo() {
                 format!("host {} of {count}", i + 1)
             } else {
                 format!("host `{}`", truncate(hp))
@@ -207,6 +212,7 @@ impl Config {
                 self.silence = parse_duration(value).map_err(|m| opt_err(key, value, &m))?
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
+            "drain" => self.drain = parse_duration(value).map_err(|m| opt_err(key, value, &m))?,
             "id" => self.id = non_empty_text(key, value)?,
             "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if self.scheme.driver()?.options.contains(&key) => {
@@ -272,6 +278,27 @@ impl Config {
         self.margin.unwrap_or(self.ttl / 10)
     }
 
+    /// Whether the connection string held user info (`user@`, `:password@`).
+    fn has_userinfo(&self) -> bool {
+        self.user.is_some() || self.password.is_some()
+    }
+
+    /// The host list as messages show it: `h1:2379,h2:2379`, or after a password only how many
+    /// (`<2 hosts>`). When a password holds an `@` and the host list was left out
+    /// (`redis://:p@ss`), what follows the last `@` is the password's tail (`ss`), taken for a
+    /// host; nothing tells it from a real host name, so no host after a password is quoted. A
+    /// user name alone is no secret, so after `user@` the hosts are shown.
+    pub fn hosts_shown(&self) -> String {
+        if self.password.is_some() {
+            return match self.hosts.len() {
+                1 => "<1 host>".to_string(),
+                n => format!("<{n} hosts>"),
+            };
+        }
+        let hosts: Vec<String> = self.hosts.iter().map(|h| h.to_string()).collect();
+        hosts.join(",")
+    }
+
     /// Identity of the store connection: two configs with the same key can share one connection
     /// (one etcd lease, one ZooKeeper session). Includes the credentials, so it is never printed.
     /// The timing options are part of it because a shared lease or session is kept alive on one
@@ -306,8 +333,7 @@ impl fmt::Display for Config {
         } else if self.password.is_some() {
             write!(f, ":***@")?;
         }
-        let hosts: Vec<String> = self.hosts.iter().map(|h| h.to_string()).collect();
-        write!(f, "{}", hosts.join(","))?;
+        write!(f, "{}", self.hosts_shown())?;
         if self.scheme == Scheme::File {
             write!(f, "{}", self.path)
         } else {
@@ -326,6 +352,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("silence", &self.silence)
             .field("connect_timeout", &self.connect_timeout)
+            .field("drain", &self.drain)
             .field("id", &self.id)
             .field("value", &self.value)
             .field("params", &self.params)
@@ -544,7 +571,9 @@ mod tests {
         assert_eq!(c.path, "app");
         let shown = format!("{c} {c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("bob:***@"));
+        assert!(shown.contains("bob:***@<3 hosts>/app"), "{shown}");
+        let c = Config::parse("etcd://bob@h1:2379,h2/app").unwrap();
+        assert!(c.to_string().contains("bob@h1:2379,h2:2379/app"), "{c}");
         let e = Config::parse("etcd://bob:s3cret@h1:99999/app").unwrap_err();
         assert!(
             e.message().contains("port") && !e.message().contains("s3cret"),

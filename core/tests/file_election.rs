@@ -1,7 +1,6 @@
 //! The engine on the embedded file backend: handover, tokens, event order, observers, members.
 
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
@@ -26,12 +25,12 @@ fn rand_suffix() -> u64 {
 }
 
 fn open(uri: &str, id: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&ttl=3s&renew=500ms"), "job")
+    open_recording(&format!("{uri}?id={id}&ttl=3s&renew=500ms"), "job")
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    common::expect_within(rx, WAIT, pred)
+    expect_within(rx, WAIT, pred)
 }
 
 fn leader_of<'a>(es: &[&'a Election]) -> Option<&'a Election> {

@@ -4,8 +4,7 @@
 //! and never a silent retry loop. The foreign-owner cases need root (to `chown`); the test suite
 //! runs as root.
 
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -53,9 +52,9 @@ fn chown_nobody(path: &Path) {
 
 /// Starts a candidate and returns the message of its first error event.
 fn first_error(dir: &Dir) -> (Election, Receiver<Event>, String) {
-    let (e, rx) = common::open_recording(&dir.uri(), "job");
+    let (e, rx) = open_recording(&dir.uri(), "job");
     e.start().unwrap();
-    let ev = common::expect_within(&rx, Duration::from_secs(10), |ev| {
+    let ev = expect_within(&rx, Duration::from_secs(10), |ev| {
         matches!(ev, Event::Error { .. } | Event::Elected { .. })
     });
     let Event::Error { message } = ev else {
@@ -147,9 +146,9 @@ fn a_directory_others_can_write_to_is_refused_unless_sticky() {
     // Sticky, like /tmp: others may add files but not replace ours, so it is accepted, and
     // what elect creates there is for its own user only.
     fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o1777)).unwrap();
-    let (e, rx) = common::open_recording(&dir.uri(), "job");
+    let (e, rx) = open_recording(&dir.uri(), "job");
     e.start().unwrap();
-    common::expect_within(&rx, Duration::from_secs(10), |ev| {
+    expect_within(&rx, Duration::from_secs(10), |ev| {
         matches!(ev, Event::Elected { .. })
     });
     for f in ["job.lock", "job.leader", "job.members"] {

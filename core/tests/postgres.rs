@@ -2,27 +2,25 @@
 //! (scripts/servers/postgres): handover and observers woken by NOTIFY, batched renewals, roles,
 //! sslmode, PgBouncer and a frozen server. What every store must do is in `contract.rs`.
 
-mod pg_server;
-
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use elect_core::backend::postgres::NOTIFICATIONS;
 use elect_core::{Election, ErrorCode, Event, RevokeReason};
-use pg_server::PgServer;
+use elect_testkit::postgres::{self as pgkit, PgBouncer};
+use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&{opts}"), name)
+    open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    common::expect_within(rx, WAIT, pred)
+    expect_within(rx, WAIT, pred)
 }
 
 /// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.
@@ -48,8 +46,8 @@ const SLOW: &str = "ttl=30s&retry=30s&silence=3s";
 
 #[test]
 fn three_candidates_hand_over_through_notify_and_terms_grow() {
-    let pg = PgServer::start("pg-handover");
-    let uri = pg.uri();
+    let pg = Server::start(Store::Postgres, "pg-handover");
+    let uri = &pg.uri();
     let (a, ra) = open(uri, SLOW, "job", "a");
     let (b, _rb) = open(uri, SLOW, "job", "b");
     let (c, _rc) = open(uri, SLOW, "job", "c");
@@ -107,8 +105,8 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
 
 #[test]
 fn observers_learn_of_a_new_leader_through_notify() {
-    let pg = PgServer::start("pg-observe");
-    let uri = pg.uri();
+    let pg = Server::start(Store::Postgres, "pg-observe");
+    let uri = &pg.uri();
     let opts = "ttl=1s&renew=300ms&retry=200ms";
     let (obs, ro) = open(uri, opts, "job", "watcher");
     obs.observe().unwrap();
@@ -132,8 +130,8 @@ fn observers_learn_of_a_new_leader_through_notify() {
 
 #[test]
 fn renewals_of_many_elections_share_one_statement_per_period() {
-    let pg = PgServer::start("pg-batch");
-    let uri = pg.uri();
+    let pg = Server::start(Store::Postgres, "pg-batch");
+    let uri = &pg.uri();
     let opts = "ttl=3s&renew=250ms";
     let elections: Vec<(Election, Receiver<Event>)> = (0..40)
         .map(|i| open(uri, opts, &format!("job-{i}"), "solo"))
@@ -144,12 +142,12 @@ fn renewals_of_many_elections_share_one_statement_per_period() {
     for (e, _) in &elections {
         assert!(e.wait_leader(Some(WAIT)).unwrap());
     }
-    pg.log_statements();
+    pgkit::log_statements(&pg);
     std::thread::sleep(Duration::from_secs(1)); // settle: first renewals ride the rounds
-    let before = pg.statements();
+    let before = pgkit::statements(&pg);
     let window = Duration::from_secs(4);
     std::thread::sleep(window);
-    let statements = pg.statements() - before;
+    let statements = pgkit::statements(&pg) - before;
     // One round per 250 ms is 16 in 4 s; renewing each of the 40 elections separately would
     // be 640.
     assert!(
@@ -173,10 +171,10 @@ fn open_fails(uri: &str, pw: &str, code: ErrorCode, mentions: &[&str]) {
 
 #[test]
 fn bad_input_gets_clear_errors_without_the_password() {
-    let pg = PgServer::start("pg-bad");
-    let pw = pg.password();
-    let port = pg.var("ELECT_POSTGRES_PORT");
-    let nocreate = pg.var("ELECT_POSTGRES_NOCREATE_URI");
+    let pg = Server::start(Store::Postgres, "pg-bad");
+    let pw = &pg.var("ELECT_POSTGRES_PASSWORD");
+    let port = &pg.var("ELECT_POSTGRES_PORT");
+    let nocreate = &pg.var("ELECT_POSTGRES_NOCREATE_URI");
 
     let wrong = format!("postgres://elect:wrong-{pw}@127.0.0.1:{port}/elect");
     open_fails(
@@ -210,13 +208,23 @@ fn bad_input_gets_clear_errors_without_the_password() {
     );
     let table = format!("{}?table=Bad;Name", pg.uri());
     open_fails(&table, pw, ErrorCode::InvalidArgument, &["option `table`"]);
+    // After a password the host is counted, not quoted (it may be the password's tail); after
+    // a user name alone it is named.
     let closed = format!("postgres://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s");
-    open_fails(&closed, pw, ErrorCode::Unreachable, &["127.0.0.1:1"]);
+    open_fails(
+        &closed,
+        pw,
+        ErrorCode::Unreachable,
+        &["elect@<1 host>/elect"],
+    );
+    let closed = "postgres://elect@127.0.0.1:1/elect?connect_timeout=2s";
+    open_fails(closed, pw, ErrorCode::Unreachable, &["127.0.0.1:1"]);
 }
 
 /// Sessions of elect that use TLS, and that do not, as the server sees them.
-fn tls_sessions(pg: &PgServer) -> (usize, usize) {
-    let out = pg.psql(
+fn tls_sessions(pg: &Server) -> (usize, usize) {
+    let out = pgkit::psql(
+        &pg,
         "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
          FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'elect'",
     );
@@ -226,7 +234,7 @@ fn tls_sessions(pg: &PgServer) -> (usize, usize) {
 
 #[test]
 fn sslmode_is_honoured() {
-    let pg = PgServer::start("pg-tls");
+    let pg = Server::start(Store::Postgres, "pg-tls");
     let ca = pg.var("ELECT_POSTGRES_CA").to_string();
     let open = |q: &str| Election::open(&format!("{}?{q}", pg.uri()), "job", None);
 
@@ -254,7 +262,7 @@ fn sslmode_is_honoured() {
     assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
     assert!(err.message().contains("certificate"), "{err}");
     assert!(
-        !err.message().contains(pg.password()),
+        !err.message().contains(&pg.var("ELECT_POSTGRES_PASSWORD")),
         "password leaked: {err}"
     );
     // ... disable stays on plain TCP.
@@ -269,8 +277,8 @@ fn sslmode_is_honoured() {
 
 #[test]
 fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
-    let pg = PgServer::start("pg-bouncer");
-    let session = pg_server::PgBouncer::start(&pg, "session");
+    let pg = Server::start(Store::Postgres, "pg-bouncer");
+    let session = PgBouncer::start(&pg, "session");
     let (a, _ra) = open(&session.uri, SLOW, "job", "a");
     let (b, _rb) = open(&session.uri, SLOW, "job", "b");
     a.start().unwrap();
@@ -285,7 +293,7 @@ fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
     );
     assert!(next.fencing_token().unwrap() > 1);
 
-    let transaction = pg_server::PgBouncer::start(&pg, "transaction");
+    let transaction = PgBouncer::start(&pg, "transaction");
     let e = Election::open(
         &format!("{}?connect_timeout=1s", transaction.uri),
         "job",
@@ -298,9 +306,9 @@ fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
 
 #[test]
 fn a_frozen_server_makes_the_leader_step_down_at_its_deadline() {
-    let pg = PgServer::start("pg-frozen");
+    let pg = Server::start(Store::Postgres, "pg-frozen");
     let opts = "ttl=2s&renew=500ms&retry=200ms&connect_timeout=1s";
-    let (a, ra) = open(pg.uri(), opts, "job", "a");
+    let (a, ra) = open(&pg.uri(), opts, "job", "a");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
     let t1 = a.fencing_token().unwrap();

@@ -3,16 +3,13 @@
 //! jumps while this process's clocks do not. The leader must notice at its next renewal and
 //! step down, and must not step down while the clock keeps pace.
 
-mod pg_server;
-
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use elect_core::{Event, RevokeReason};
-use pg_server::PgServer;
+use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -60,8 +57,11 @@ fn a_leader_steps_down_when_the_servers_clock_jumps_ahead_by_more_than_the_margi
     let offset = OffsetFile::new();
     let lib = libfaketime();
     let file = offset.0.display().to_string();
-    let pg = PgServer::start_with_env(
+    let pg = Server::launch_with_env(
+        Store::Postgres,
         "pg-clock",
+        "start",
+        &[],
         &[
             ("LD_PRELOAD", &lib),
             ("FAKETIME_TIMESTAMP_FILE", &file),
@@ -71,7 +71,7 @@ fn a_leader_steps_down_when_the_servers_clock_jumps_ahead_by_more_than_the_margi
         ],
     );
     // ttl 3 s: renewals every second, margin 300 ms.
-    let (a, ra) = common::open_recording(&format!("{}?id=a&ttl=3s", pg.uri()), "job");
+    let (a, ra) = open_recording(&format!("{}?id=a&ttl=3s", pg.uri()), "job");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
 
@@ -93,12 +93,12 @@ fn a_leader_steps_down_when_the_servers_clock_jumps_ahead_by_more_than_the_margi
 
     offset.set("+2");
     let jumped = Instant::now();
-    let noticed = common::expect_within(
+    let noticed = expect_within(
         &ra,
         WAIT,
         |e| matches!(e, Event::Error { message } if message.contains("clock ran")),
     );
-    let revoked = common::expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
+    let revoked = expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
     let took = jumped.elapsed();
     assert!(
         matches!(

@@ -5,17 +5,15 @@
 //!
 //! Tests run one at a time (`SERIAL`): the pub/sub counters they check are per process.
 
-mod redis_support;
-
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use elect_core::backend::redis::stats;
 use elect_core::{Election, ErrorCode, Event};
-use redis_support::Server;
+use elect_testkit::redis as rediskit;
+use elect_testkit::{Server, Store};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const WAIT: Duration = Duration::from_secs(15);
@@ -32,7 +30,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&{opts}"), name)
+    open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
 /// Waits until `n` candidates of this process have found the lock taken and wait in line, so
@@ -62,14 +60,14 @@ fn next_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Dura
 }
 
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    common::expect_within(rx, WAIT, pred)
+    expect_within(rx, WAIT, pred)
 }
 
 #[test]
 fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
     let _s = serial();
-    let server = Server::start("handover", &[]);
-    let uri = &server.uri;
+    let server = Server::launch(Store::Redis, "handover", "start", &[]);
+    let uri = &rediskit::plain_uri(&server);
     let (a, _ra) = open(uri, "job", "a", OPTS);
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
@@ -145,12 +143,12 @@ fn three_candidates_hand_over_within_milliseconds_through_pubsub() {
 #[test]
 fn observer_sees_leader_id_value_and_term() {
     let _s = serial();
-    let server = Server::start("observe", &[]);
-    let (obs, ro) = open(&server.uri, "job", "watcher", OPTS);
+    let server = Server::launch(Store::Redis, "observe", "start", &[]);
+    let (obs, ro) = open(&rediskit::plain_uri(&server), "job", "watcher", OPTS);
     obs.observe().unwrap();
     expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
     let (a, _ra) = open(
-        &server.uri,
+        &rediskit::plain_uri(&server),
         "job",
         "a",
         &format!("{OPTS}&value=10.0.0.1:8080"),
@@ -175,9 +173,9 @@ fn observer_sees_leader_id_value_and_term() {
 #[test]
 fn restart_without_persistence_keeps_tokens_growing() {
     let _s = serial();
-    let server = Server::start("restart", &[]);
-    let (a, ra) = open(&server.uri, "job", "a", OPTS);
-    let (b, rb) = open(&server.uri, "job", "b", OPTS);
+    let server = Server::launch(Store::Redis, "restart", "start", &[]);
+    let (a, ra) = open(&rediskit::plain_uri(&server), "job", "a", OPTS);
+    let (b, rb) = open(&rediskit::plain_uri(&server), "job", "b", OPTS);
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
     b.start().unwrap();
@@ -238,9 +236,17 @@ fn restart_without_persistence_keeps_tokens_growing() {
 #[test]
 fn many_elections_share_one_connection_and_one_subscription() {
     let _s = serial();
-    let server = Server::start("share", &[]);
+    let server = Server::launch(Store::Redis, "share", "start", &[]);
     let elections: Vec<Election> = (0..50)
-        .map(|i| open(&server.uri, &format!("job-{i}"), "x", OPTS).0)
+        .map(|i| {
+            open(
+                &rediskit::plain_uri(&server),
+                &format!("job-{i}"),
+                "x",
+                OPTS,
+            )
+            .0
+        })
         .collect();
     for e in &elections {
         e.start().unwrap();
@@ -248,7 +254,7 @@ fn many_elections_share_one_connection_and_one_subscription() {
     for e in &elections {
         assert!(e.wait_leader(Some(WAIT)).unwrap());
     }
-    let clients = server.cli(&["CLIENT", "LIST"]);
+    let clients = rediskit::cli(&server, &["CLIENT", "LIST"]);
     let ours = clients
         .lines()
         .filter(|l| !l.contains("cmd=client"))
@@ -260,9 +266,9 @@ fn many_elections_share_one_connection_and_one_subscription() {
     // Keep-alive traffic, once the elections settled (each watcher reads its new leader once):
     // about one command per interval for all fifty leaders.
     std::thread::sleep(Duration::from_secs(1));
-    let before = server.script_calls();
+    let before = rediskit::script_calls(&server);
     std::thread::sleep(Duration::from_secs(2));
-    let per_sec = (server.script_calls() - before) as f64 / 2.0;
+    let per_sec = (rediskit::script_calls(&server) - before) as f64 / 2.0;
     // renew = ttl/3, a keep-alive every renew/2 = 333 ms: 3 per second, where one renewal per
     // election would be 75. The bound leaves room for a renewal asked directly when a loaded
     // machine delays a tick.
@@ -275,8 +281,8 @@ fn many_elections_share_one_connection_and_one_subscription() {
 #[test]
 fn bad_input_gives_one_clear_error() {
     let _s = serial();
-    let server = Server::start("bad", &["--requirepass", "s3cret"]);
-    let port = server.port;
+    let server = Server::launch(Store::Redis, "bad", "start", &["--requirepass", "s3cret"]);
+    let port = server.var("ELECT_REDIS_PORT");
     let code = |uri: &str| Election::open(uri, "job", None).map(|_| ()).unwrap_err();
 
     let e = code(&format!("redis://:wrong-pw@127.0.0.1:{port}/0"));
@@ -290,7 +296,7 @@ fn bad_input_gives_one_clear_error() {
     let auth = ["--no-auth-warning", "-a", "s3cret"];
     let mut acl = auth.to_vec();
     acl.extend(["ACL", "SETUSER", "alice", "on", ">pw", "~*", "&*", "+@all"]);
-    assert!(server.cli(&acl).contains("OK"));
+    assert!(rediskit::cli(&server, &acl).contains("OK"));
     assert!(Election::open(&format!("redis://alice:pw@127.0.0.1:{port}/0"), "job", None).is_ok());
     let e = code(&format!("redis://alice:nope@127.0.0.1:{port}/0"));
     assert_eq!(e.code(), ErrorCode::Auth, "{e:?}");
@@ -306,7 +312,7 @@ fn bad_input_gives_one_clear_error() {
         "&elect:events:*",
     ]);
     acl.extend(LEAST_PRIVILEGE.split(' '));
-    assert!(server.cli(&acl).contains("OK"));
+    assert!(rediskit::cli(&server, &acl).contains("OK"));
     let (e, _) = open(
         &format!("redis://least:pw@127.0.0.1:{port}/0"),
         "job",
@@ -328,7 +334,7 @@ fn bad_input_gives_one_clear_error() {
         "+@all",
         "-@scripting",
     ]);
-    assert!(server.cli(&acl).contains("OK"));
+    assert!(rediskit::cli(&server, &acl).contains("OK"));
     let e = code(&format!("redis://noscript:pw@127.0.0.1:{port}/0"));
     assert_eq!(e.code(), ErrorCode::Permission, "{e:?}");
 
@@ -362,15 +368,21 @@ fn bad_input_gives_one_clear_error() {
 #[test]
 fn tls_with_the_servers_ca_and_a_clear_error_without_it() {
     let _s = serial();
-    let server = Server::start("tls", &["--tls"]);
-    assert!(server.uri.starts_with("rediss://"));
-    let ca = server.tls_ca.clone().unwrap();
-    let (e, _) = open(&server.uri, "job", "t", &format!("tls_ca={ca}&{OPTS}"));
+    let server = Server::launch(Store::Redis, "tls", "start", &["--tls"]);
+    let uri = rediskit::plain_uri(&server);
+    assert!(uri.starts_with("rediss://"));
+    let ca = server.var("ELECT_REDIS_TLS_CA");
+    let (e, _) = open(
+        &rediskit::plain_uri(&server),
+        "job",
+        "t",
+        &format!("tls_ca={ca}&{OPTS}"),
+    );
     e.start().unwrap();
     assert!(e.wait_leader(Some(WAIT)).unwrap());
     assert_eq!(e.leader().unwrap().unwrap().id, "t");
     // The system's roots do not know the test CA: one error that says why.
-    let err = Election::open(&server.uri, "job", None)
+    let err = Election::open(&rediskit::plain_uri(&server), "job", None)
         .map(|_| ())
         .unwrap_err();
     assert!(
@@ -378,12 +390,8 @@ fn tls_with_the_servers_ca_and_a_clear_error_without_it() {
         "{err:?}"
     );
     assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
-    let err = Election::open(
-        &format!("{}?tls_ca=/nonexistent.pem", server.uri),
-        "job",
-        None,
-    )
-    .map(|_| ())
-    .unwrap_err();
+    let err = Election::open(&format!("{uri}?tls_ca=/nonexistent.pem"), "job", None)
+        .map(|_| ())
+        .unwrap_err();
     assert!(err.message().contains("option `tls_ca`"), "{err:?}");
 }

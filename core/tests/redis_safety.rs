@@ -3,31 +3,24 @@
 //! while the old leader may still believe it leads, whatever the ttls of the candidates; and a
 //! lock key that elect did not set (no expiry) is reported, not hammered.
 
-mod redis_support;
-
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use elect_core::{Election, ErrorCode, Event};
-use redis_support::{Agent, Server};
+use elect_testkit::fleet::AgentEvent;
+use elect_testkit::redis as rediskit;
+use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// Debian's redis.conf leaves `save` at Redis's default: these snapshot points.
 const DEBIAN_SAVE: &[&str] = &["--save", "3600 1 300 100 60 10000"];
 
 fn open(uri: &str, id: &str, opts: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}&{opts}"), "job")
+    open_recording(&format!("{uri}?id={id}&{opts}"), "job")
 }
 
-/// Not a test: the body of the child process that `Agent::spawn` starts.
-#[test]
-fn child_agent() {
-    if std::env::var_os(redis_support::child::ENV).is_some() {
-        redis_support::child::run();
-    }
-}
+elect_testkit::agent_child!();
 
 /// Kills the server with SIGKILL (no shutdown save) and starts it again on the same port and
 /// data directory, so that it loads the last snapshot. Returns when it answers again.
@@ -40,7 +33,7 @@ fn crash_and_reload(server: &Server) {
         .success());
     server.restart();
     assert_eq!(
-        server.cli(&["GET", "marker"]).trim(),
+        rediskit::cli(&server, &["GET", "marker"]).trim(),
         "from-the-snapshot",
         "the restarted server loaded the snapshot"
     );
@@ -48,18 +41,18 @@ fn crash_and_reload(server: &Server) {
 
 #[test]
 fn restart_from_an_rdb_snapshot_grants_nothing_until_the_old_lease_ran_out() {
-    let server = Server::start("rdb", DEBIAN_SAVE);
+    let server = Server::launch(Store::Redis, "rdb", "start", DEBIAN_SAVE);
     let opts = "ttl=3s&retry=100ms";
-    let (a, ra) = open(&server.uri, "a", opts);
+    let (a, ra) = open(&rediskit::plain_uri(&server), "a", opts);
     // The snapshot is taken after A connected but before it leads: it holds whatever elect
     // wrote at connect, not the lock.
-    server.cli(&["SET", "marker", "from-the-snapshot"]);
-    assert_eq!(server.cli(&["SAVE"]).trim(), "OK");
+    rediskit::cli(&server, &["SET", "marker", "from-the-snapshot"]);
+    assert_eq!(rediskit::cli(&server, &["SAVE"]).trim(), "OK");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
-    let (b, rb) = open(&server.uri, "b", opts);
+    let (b, rb) = open(&rediskit::plain_uri(&server), "b", opts);
     b.start().unwrap();
-    common::expect_within(
+    expect_within(
         &rb,
         WAIT,
         |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a"),
@@ -76,7 +69,7 @@ fn restart_from_an_rdb_snapshot_grants_nothing_until_the_old_lease_ran_out() {
             deadline
         });
         crash_and_reload(&server);
-        common::expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
+        expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
         watcher.join().unwrap()
     });
 
@@ -104,14 +97,23 @@ fn wait_first<'a>(es: &[&'a Election]) -> (&'a Election, Instant) {
 
 #[test]
 fn a_candidate_with_a_shorter_ttl_waits_for_the_old_leaders_longer_lease() {
-    let server = Server::start("rdb-ttl", DEBIAN_SAVE);
-    server.cli(&["SET", "marker", "from-the-snapshot"]);
-    assert_eq!(server.cli(&["SAVE"]).trim(), "OK");
+    let server = Server::launch(Store::Redis, "rdb-ttl", "start", DEBIAN_SAVE);
+    rediskit::cli(&server, &["SET", "marker", "from-the-snapshot"]);
+    assert_eq!(rediskit::cli(&server, &["SAVE"]).trim(), "OK");
     let long = Duration::from_secs(4);
-    let (mut old, _) = Agent::leading(&server.uri, "ttl=4s&retry=100ms");
-    let (b, rb) = open(&server.uri, "b", "ttl=1s&retry=100ms");
+    let uri = rediskit::plain_uri(&server);
+    let mut fleet = elect_testkit::agent::fleet();
+    let old = fleet
+        .join(&format!("{uri}?ttl=4s&retry=100ms"), "job", "child")
+        .unwrap();
+    fleet
+        .wait_for(WAIT, |n| {
+            n.member == old && matches!(n.event, AgentEvent::Elected(_))
+        })
+        .unwrap();
+    let (b, rb) = open(&uri, "b", "ttl=1s&retry=100ms");
     b.start().unwrap();
-    common::expect_within(
+    expect_within(
         &rb,
         WAIT,
         |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "child"),
@@ -119,7 +121,7 @@ fn a_candidate_with_a_shorter_ttl_waits_for_the_old_leaders_longer_lease() {
 
     // The old leader is cut off from now on (it cannot renew, nor learn that it lost): it
     // believes it leads until at most `stopped + 4 s - margin`, whatever happens to the server.
-    old.signal("-STOP");
+    fleet.signal(old, "STOP").unwrap();
     let stopped = Instant::now();
     crash_and_reload(&server);
     assert!(b.wait_leader(Some(WAIT)).unwrap());
@@ -130,24 +132,28 @@ fn a_candidate_with_a_shorter_ttl_waits_for_the_old_leaders_longer_lease() {
         "the 1 s candidate was elected {:?} after the 4 s leader stopped",
         elected - stopped
     );
-    old.signal("-CONT");
-    old.wait_event("event revoked", WAIT);
+    fleet.signal(old, "CONT").unwrap();
+    fleet
+        .wait_for(WAIT, |n| {
+            n.member == old && matches!(n.event, AgentEvent::Revoked(..))
+        })
+        .unwrap();
 }
 
 #[test]
 fn a_lock_without_expiry_is_reported_and_retried_at_the_retry_pace() {
-    let server = Server::start("foreign", &[]);
-    server.cli(&["SET", "elect:{job}:lock", "not-elect"]);
-    let (a, ra) = open(&server.uri, "a", "ttl=2s&retry=200ms");
+    let server = Server::launch(Store::Redis, "foreign", "start", &[]);
+    rediskit::cli(&server, &["SET", "elect:{job}:lock", "not-elect"]);
+    let (a, ra) = open(&rediskit::plain_uri(&server), "a", "ttl=2s&retry=200ms");
     a.start().unwrap();
     let foreign =
         |e: &Event| matches!(e, Event::Error { message } if message.contains("no expiry"));
-    common::expect_within(&ra, WAIT, foreign);
-    let before = server.script_calls();
+    expect_within(&ra, WAIT, foreign);
+    let before = rediskit::script_calls(&server);
     for _ in 0..3 {
-        common::expect_within(&ra, WAIT, foreign);
+        expect_within(&ra, WAIT, foreign);
     }
-    let during = server.script_calls() - before;
+    let during = rediskit::script_calls(&server) - before;
     eprintln!("scripts during three retries: {during}");
     // Three attempts at the retry pace, plus the keep-alive's heartbeats (every ttl/6) over
     // those 600 ms: 4 to 7 scripts. Retrying every millisecond would be hundreds.
@@ -157,7 +163,7 @@ fn a_lock_without_expiry_is_reported_and_retried_at_the_retry_pace() {
     );
     assert!(!a.is_leader());
 
-    server.cli(&["DEL", "elect:{job}:lock"]);
+    rediskit::cli(&server, &["DEL", "elect:{job}:lock"]);
     assert!(
         a.wait_leader(Some(WAIT)).unwrap(),
         "elected once the key is gone"
@@ -166,21 +172,24 @@ fn a_lock_without_expiry_is_reported_and_retried_at_the_retry_pace() {
 
 #[test]
 fn a_user_who_may_not_run_info_fails_open_with_a_permission_error_naming_it() {
-    let server = Server::start("noinfo", &[]);
-    server.cli(&[
-        "ACL",
-        "SETUSER",
-        "noinfo",
-        "on",
-        ">pw",
-        "~elect:*",
-        "&elect:events:*",
-        "+@all",
-        "-info",
-    ]);
+    let server = Server::launch(Store::Redis, "noinfo", "start", &[]);
+    rediskit::cli(
+        &server,
+        &[
+            "ACL",
+            "SETUSER",
+            "noinfo",
+            "on",
+            ">pw",
+            "~elect:*",
+            "&elect:events:*",
+            "+@all",
+            "-info",
+        ],
+    );
     let uri = format!(
         "redis://noinfo:pw@{}",
-        server.uri.trim_start_matches("redis://")
+        rediskit::plain_uri(&server).trim_start_matches("redis://")
     );
     let e = Election::open(&format!("{uri}?id=a"), "job", None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Permission, "{e}");

@@ -2,10 +2,7 @@
 //! by `scripts/servers/zk`): an ensemble losing its leader, chroots and ACLs, a create whose
 //! reply is lost, and a short disconnection. What every store must do is in `contract.rs`.
 
-mod zk_support;
-
-mod common;
-
+use elect_testkit::wait::{expect_within, open_recording};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -13,17 +10,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elect_core::{Election, ErrorCode, Event};
-use zk_support::{signal, unique, Zk};
+use elect_testkit::server::{signal, unique};
+use elect_testkit::zookeeper as zkkit;
+use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, id: &str, params: &str) -> (Election, Receiver<Event>) {
-    common::open_recording(&format!("{uri}?id={id}{params}"), "job")
+    open_recording(&format!("{uri}?id={id}{params}"), "job")
 }
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    common::expect_within(rx, WAIT, pred)
+    expect_within(rx, WAIT, pred)
 }
 
 /// Polls `f` (a store read or an atomic load) until it holds.
@@ -50,9 +49,9 @@ fn wait_any_leader<'a>(es: &[&'a Election]) -> &'a Election {
 
 #[test]
 fn ensemble_losing_its_leader_never_gives_two_leaders() {
-    let zk = Zk::ensemble("ens");
+    let zk = Server::cluster(Store::Zk, "ens");
     let hosts: Vec<String> = zk
-        .uri
+        .uri()
         .trim_start_matches("zk://")
         .split(',')
         .map(String::from)
@@ -94,15 +93,15 @@ fn ensemble_losing_its_leader_never_gives_two_leaders() {
         })
     };
 
-    let victim = zk.leader_pid();
-    let member = zk.member_of(victim);
+    let victim = zkkit::leader_pid(&zk);
+    let member = zkkit::member_of(&zk, victim);
     signal(victim, "KILL");
     // Let sessions fail over to the two survivors and outlive a full session timeout.
     std::thread::sleep(Duration::from_secs(7));
     let l = wait_any_leader(&refs);
     let t2 = l.fencing_token().unwrap();
     assert!(t2 >= t1);
-    zk.restart_member(member);
+    zkkit::restart_member(&zk, member);
     l.resign().unwrap();
     let t3 = wait_any_leader(&refs).fencing_token().unwrap();
     assert!(t3 > t2);
@@ -113,8 +112,8 @@ fn ensemble_losing_its_leader_never_gives_two_leaders() {
 
 #[test]
 fn bad_input_fails_at_open_with_clear_errors() {
-    let zk = Zk::shared();
-    let host = zk.uri.trim_start_matches("zk://").to_string();
+    let zk = Server::shared(Store::Zk);
+    let host = zk.uri().trim_start_matches("zk://").to_string();
     let err = |uri: &str| {
         Election::open(uri, "job", None)
             .err()
@@ -147,7 +146,7 @@ fn bad_input_fails_at_open_with_clear_errors() {
     assert!(e.message().contains("zk_nonsense"), "{e:?}");
 
     // A chroot under an ephemeral node.
-    let uri = format!("{}/t{}", zk.uri, unique());
+    let uri = format!("{}/t{}", zk.uri(), unique());
     let (a, _ra) = open(&uri, "a", "");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
@@ -163,8 +162,8 @@ fn bad_input_fails_at_open_with_clear_errors() {
 }
 
 /// The first candidate node in `dir`, read with a raw client.
-fn first_child(zk: &Zk, dir: &str) -> String {
-    let hosts = zk.uri.trim_start_matches("zk://").to_string();
+fn first_child(zk: &Server, dir: &str) -> String {
+    let hosts = zk.uri().trim_start_matches("zk://").to_string();
     let dir = dir.to_string();
     elect_core::runtime::block_on(async move {
         let client = zookeeper_client::Client::connect(&hosts).await.unwrap();
@@ -176,8 +175,8 @@ fn first_child(zk: &Zk, dir: &str) -> String {
 }
 
 /// The sequence numbers of the nodes in `dir`, sorted, read with a raw client.
-fn sequences(zk: &Zk, dir: &str) -> Vec<u64> {
-    let hosts = zk.uri.trim_start_matches("zk://").to_string();
+fn sequences(zk: &Server, dir: &str) -> Vec<u64> {
+    let hosts = zk.uri().trim_start_matches("zk://").to_string();
     let dir = dir.to_string();
     let mut seqs: Vec<u64> = elect_core::runtime::block_on(async move {
         let client = zookeeper_client::Client::connect(&hosts).await.unwrap();
@@ -193,8 +192,8 @@ fn sequences(zk: &Zk, dir: &str) -> Vec<u64> {
 
 #[test]
 fn digest_credentials_and_acls() {
-    let zk = Zk::shared();
-    let host = zk.uri.trim_start_matches("zk://").to_string();
+    let zk = Server::shared(Store::Zk);
+    let host = zk.uri().trim_start_matches("zk://").to_string();
     let chroot = format!("/t{}", unique());
     let good = format!("zk://alice:s3cret@{host}{chroot}");
     let (a, _ra) = open(&good, "a", "");
@@ -331,12 +330,12 @@ impl CutProxy {
 
 #[test]
 fn a_create_whose_reply_is_lost_is_found_again_not_duplicated() {
-    let zk = Zk::shared();
+    let zk = Server::shared(Store::Zk);
     let chroot = format!("t{}", unique());
-    let (a, _ra) = open(&format!("{}/{chroot}", zk.uri), "a", "&ttl=5s");
+    let (a, _ra) = open(&format!("{}/{chroot}", zk.uri()), "a", "&ttl=5s");
     a.start().unwrap();
     assert!(a.wait_leader(Some(WAIT)).unwrap());
-    let proxy = CutProxy::new(zk.uri.trim_start_matches("zk://"));
+    let proxy = CutProxy::new(zk.uri().trim_start_matches("zk://"));
     let via_proxy = format!("zk://127.0.0.1:{}/{chroot}", proxy.port);
     let (b, rb) = open(&via_proxy, "b", "&ttl=5s&retry=200ms");
     proxy.armed.store(true, Ordering::SeqCst);
@@ -365,8 +364,8 @@ fn a_create_whose_reply_is_lost_is_found_again_not_duplicated() {
 
 #[test]
 fn a_leader_keeps_leading_across_a_short_disconnection() {
-    let zk = Zk::shared();
-    let proxy = CutProxy::new(zk.uri.trim_start_matches("zk://"));
+    let zk = Server::shared(Store::Zk);
+    let proxy = CutProxy::new(zk.uri().trim_start_matches("zk://"));
     let uri = format!("zk://127.0.0.1:{}/t{}", proxy.port, unique());
     let (a, ra) = open(&uri, "a", "&ttl=3s");
     a.start().unwrap();

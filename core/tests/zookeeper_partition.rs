@@ -17,8 +17,6 @@
 //!
 //! Needs root (for the namespace). Without it the test says so on stderr and does nothing.
 
-mod zk_support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -27,7 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use elect_core::Election;
-use zk_support::{signal, Zk};
+use elect_testkit::server::signal;
+use elect_testkit::zookeeper as zkkit;
+use elect_testkit::Server;
 
 const WAIT: Duration = Duration::from_secs(30);
 const SAMPLE_EVERY: Duration = Duration::from_millis(1);
@@ -213,15 +213,15 @@ impl Drop for ChildA {
 }
 
 /// Kills and restarts members until member 3 leads the ensemble (`leads`) or follows it.
-fn place_member3(zk: &Zk, leads: bool) {
+fn place_member3(zk: &Server, leads: bool) {
     for _ in 0..12 {
-        let (leader, m3) = (zk.leader_pid(), zk.member_pid(3));
+        let (leader, m3) = (zkkit::leader_pid(zk), zkkit::member_pid(zk, 3));
         if (leader == m3) == leads {
             return;
         }
         // Member 3 leads and must not: restart it. It follows and must lead: restart the leader,
         // until member 3 wins the election that follows.
-        let member = zk.member_of(leader);
+        let member = zkkit::member_of(zk, leader);
         signal(leader, "KILL");
         while Command::new("kill")
             .args(["-0", &leader.to_string()])
@@ -231,7 +231,7 @@ fn place_member3(zk: &Zk, leads: bool) {
         {
             std::thread::sleep(Duration::from_millis(20));
         }
-        zk.restart_member(member);
+        zkkit::restart_member(zk, member);
     }
     panic!(
         "could not make member 3 {}",
@@ -240,8 +240,9 @@ fn place_member3(zk: &Zk, leads: bool) {
 }
 
 /// `host:port` of each member, in member order, from `zk://h1:p1,h2:p2,h3:p3`.
-fn members(zk: &Zk) -> Vec<String> {
-    let hosts = zk.uri.strip_prefix("zk://").unwrap();
+fn members(zk: &Server) -> Vec<String> {
+    let uri = zk.uri();
+    let hosts = uri.strip_prefix("zk://").unwrap();
     hosts.split(',').map(str::to_string).collect()
 }
 
@@ -267,7 +268,7 @@ fn cut_off_with_member3(member3_leads: bool) {
         return;
     };
     let (out, inside) = (net.host_addr.as_str(), net.ns_addr.as_str());
-    let zk = Zk::ensemble_placed("part", [out, out, inside], ["-", "-", &net.name]);
+    let zk = zkkit::ensemble_placed("part", [out, out, inside], ["-", "-", &net.name]);
     place_member3(&zk, member3_leads);
     let m = members(&zk);
     let a = ChildA::spawn(&net, &format!("zk://{}", m[2]));

@@ -3,19 +3,18 @@
 //! server no more keep-alive traffic than one. Its own test binary with its own server, because
 //! the wake-up counters are per process and other tests would wait in line meanwhile.
 
-mod zk_support;
-
 use std::time::{Duration, Instant};
 
 use elect_core::backend::zookeeper::wait_stats;
 use elect_core::Election;
+use elect_testkit::server::unique;
 use elect_testkit::zookeeper::packets_received;
-use zk_support::{unique, Zk};
+use elect_testkit::{Server, Store};
 
 #[test]
 fn a_resignation_wakes_only_the_next_in_line() {
-    let zk = Zk::start("herd");
-    let uri = format!("{}/t{}?ttl=5s", zk.uri, unique());
+    let zk = Server::start(Store::Zk, "herd");
+    let uri = format!("{}/t{}?ttl=5s", zk.uri(), unique());
     let n = 200;
     let es: Vec<Election> = (0..n)
         .map(|i| Election::open(&format!("{uri}&id=c{i:03}"), "job", None).unwrap())
@@ -62,9 +61,9 @@ fn a_resignation_wakes_only_the_next_in_line() {
     // Idle, the 200 share one session: a heartbeat and the client's pings, a few packets a
     // second in all (a renewal per election would be 200 every `renew`, 120 a second).
     let window = Duration::from_secs(3);
-    let before = packets_received(&zk.uri);
+    let before = packets_received(&zk.uri());
     std::thread::sleep(window);
-    let sent = packets_received(&zk.uri) - before;
+    let sent = packets_received(&zk.uri()) - before;
     assert!(
         sent <= 20,
         "{sent} packets in {window:?} for {n} idle elections"

@@ -3,11 +3,12 @@
     python async_service.py file:///tmp/elect --every 1
 
 Start it several times: the leader prints its job's ticks, the others wait. The job starts on
-Elected and is cancelled on Revoked: the lease expired while the process was paused, the store
-was unreachable for longer than the ttl, or the election was closed. Freeze the leader
-(`kill -STOP <pid>`) for longer than the ttl and another instance takes over; on `kill -CONT`
-the old leader sees Revoked and stops its job. SIGTERM or Ctrl-C stops the job first, then
-leaves the election, so the next leader is elected at once.
+Elected and is cancelled on Revoked: a resign (`kill -USR1 <pid>` hands the leadership over,
+e.g. before a deploy), a lease that expired while the process was frozen, a store unreachable
+for longer than the ttl. With a server store, freeze the leader (`kill -STOP`) for longer than
+the ttl: another instance takes over, and on `kill -CONT` the old one sees Revoked and stops its
+job. SIGTERM or Ctrl-C stops the job first, then leaves the election, so the next leader is
+elected at once.
 
 Each tick carries the term's fencing token: the resource the job writes rejects a token older
 than the newest it has seen, which covers the moment between a lost lease and its Revoked.
@@ -63,6 +64,14 @@ async def serve(uri: str, name: str, ttl: float, every: float) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with elect.Election(uri, name, ttl=ttl) as election:
         events = election.events()  # subscribed before the campaign starts: no event is missed
+        handovers: "set[asyncio.Task[None]]" = set()
+
+        def hand_over() -> None:
+            task = asyncio.create_task(election.resign_async())  # campaigns again after `silence`
+            handovers.add(task)
+            task.add_done_callback(handovers.discard)
+
+        loop.add_signal_handler(signal.SIGUSR1, hand_over)
         election.start()
         print(f"{election.id}: campaigning for {name}", flush=True)
         follower = asyncio.create_task(follow(election, events, every))

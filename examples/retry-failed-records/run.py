@@ -105,7 +105,12 @@ def main() -> int:
     if args.instances < 3:
         parser.error("--instances must be at least 3 (one is killed, one paused, one continues)")
 
-    work = tempfile.mkdtemp(prefix="elect-retry-")
+    with tempfile.TemporaryDirectory(prefix="elect-retry-") as work:
+        return run(args, work)
+
+
+def run(args: argparse.Namespace, work: str) -> int:
+    """The scenario, with the file store and the SQLite file (unless given) in ``work``."""
     election = args.election or f"file://{work}/elect"
     db = args.db or f"{work}/records.sqlite"
     records = Records(db)

@@ -36,6 +36,8 @@ pub enum Error {
     /// The store failed; whether the write happened is the store's answer to find out.
     #[cfg(feature = "postgres")]
     Postgres(tokio_postgres::Error),
+    #[cfg(feature = "mysql")]
+    Mysql(mysql_async::Error),
     #[cfg(feature = "etcd")]
     Etcd(etcd_client::Error),
     #[cfg(feature = "redis")]
@@ -56,6 +58,8 @@ impl fmt::Display for Error {
             Error::InvalidToken(m) => f.write_str(m),
             #[cfg(feature = "postgres")]
             Error::Postgres(e) => write!(f, "fencing: PostgreSQL: {e}"),
+            #[cfg(feature = "mysql")]
+            Error::Mysql(e) => write!(f, "fencing: MySQL: {e}"),
             #[cfg(feature = "etcd")]
             Error::Etcd(e) => write!(f, "fencing: etcd: {e}"),
             #[cfg(feature = "redis")]

@@ -3,6 +3,7 @@
 //! atomically with the write (docs/fencing.md, the design every language's kit shares).
 //!
 //! - [`postgres`]: a fence row per resource, raised in the write's transaction (tokio-postgres).
+//! - [`mysql`]: the same on MySQL or MariaDB (mysql_async).
 //! - [`etcd`]: a fence key compared in the write's `Txn`.
 //! - [`redis`]: a fence key checked in the script that writes.
 //!
@@ -12,6 +13,8 @@
 mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]

@@ -125,3 +125,34 @@ async fn redis_rejects_a_stale_token() {
         .unwrap();
     assert_eq!(got, "c");
 }
+
+#[tokio::test]
+async fn mysql_rejects_a_stale_token() {
+    use elect_fencing::mysql;
+    use mysql_async::prelude::Queryable;
+    let server = Server::shared(Store::Mysql);
+    let uri = server.uri();
+    let opts = mysql_async::Opts::from_url(uri.split('?').next().unwrap()).expect("URI");
+    let mut conn = mysql_async::Conn::new(opts).await.expect("connect");
+    let table = format!("rows_{}", unique());
+    conn.query_drop(mysql::CREATE_TABLE).await.unwrap();
+    conn.query_drop(format!(
+        "CREATE TABLE {table} (token bigint NOT NULL, value text NOT NULL) ENGINE=InnoDB"
+    ))
+    .await
+    .unwrap();
+    let insert = format!("INSERT INTO {table} VALUES (?, ?)");
+    for (token, value, stale) in WRITES {
+        let t = token as i64;
+        let r = mysql::execute(&mut conn, &table, token, &insert, &[&t, &value]).await;
+        check(token, stale, r.map(|n| assert_eq!(n, 1)));
+    }
+    let rows: Vec<(i64, String)> = conn
+        .query(format!("SELECT token, value FROM {table} ORDER BY value"))
+        .await
+        .unwrap();
+    assert_eq!(rows, [(5, "a".into()), (7, "b".into()), (7, "c".into())]);
+    conn.query_drop(format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+}

@@ -2,7 +2,7 @@
 //!
 //! One file per C "class": `election` (the handle), `event` (callbacks), `leader` (leader and
 //! member lists), `options`, `error` (status codes and `elect_last_error`), `logger` (the
-//! library's log records), `stats` (metrics snapshots). Every entry point
+//! library's log records), `stats` (metrics snapshots), `term` (work in a term). Every entry point
 //! runs its body through `guard`, so no panic crosses into C and NULL pointers are errors.
 //! The header is generated from these files by cbindgen; `tests/header.rs` fails when the
 //! committed header differs.
@@ -21,6 +21,7 @@ pub mod logger;
 pub mod options;
 mod signals;
 pub mod stats;
+pub mod term;
 
 /// The library version, e.g. `"0.1.0"`.
 ///

@@ -31,6 +31,11 @@ pub struct elect_stats_snapshot {
     pub store_rtt_ns: i64,
     /// False from a store error until the store answers again.
     pub store_connected: bool,
+    /// Times the leadership moved from one candidate to another, as this process saw it.
+    pub failovers: u64,
+    /// False when the election is closed, or when it still says it leads past its lease
+    /// deadline (a wedged leader): what a `/healthz` handler reports.
+    pub healthy: bool,
 }
 
 /// Fills `*out` with the metrics of `e`. Cheap: atomic loads, no lock, no store round trip;
@@ -48,7 +53,8 @@ pub unsafe extern "C" fn elect_stats(
     guard::status("elect_stats", || {
         guard::non_null(out, "out")?;
         // SAFETY: NULL or live per the contract.
-        let s = unsafe { election_ref(e) }?.stats();
+        let e = unsafe { election_ref(e) }?;
+        let s = e.stats();
         let nanos =
             |d: Option<Duration>| d.map_or(-1, |d| d.as_nanos().min(i64::MAX as u128) as i64);
         let mut revocations = [0; 6];
@@ -67,6 +73,8 @@ pub unsafe extern "C" fn elect_stats(
             lease_remaining_ns: nanos(s.lease_remaining),
             store_rtt_ns: nanos(s.store_rtt),
             store_connected: s.store_connected,
+            failovers: s.failovers,
+            healthy: e.health().ok,
         };
         // SAFETY: non-NULL, and the caller promises it points to writable `elect_stats_snapshot`.
         unsafe { out.write(stats) };

@@ -6,6 +6,9 @@
 #                 under musl's default +crt-static
 #   wheel_compat  the wheel's platform policy for maturin (manylinux2014, musllinux_1_2)
 # Every part builds a target with the same values, so one cargo target directory serves them all.
+# Cargo runs without the SOURCE_DATE_EPOCH that scripts/dist exports for the archives: the cc
+# crate tells cargo to rerun C build scripts when it changes, and since it is the time of the
+# last commit, every commit would rebuild ring, aws-lc and everything above them.
 dist_target() {
     case $1 in
     *-linux-gnu) zig_target=$1.2.17; rustflags=""; wheel_compat=manylinux2014 ;;

@@ -11,6 +11,14 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// Opens `uri` (options included) as election `name`, with a handler that forwards every event
 /// to the returned receiver.
 pub fn open_recording(uri: &str, name: &str) -> (Election, Receiver<Event>) {
+    try_open_recording(uri, name).unwrap_or_else(|e| panic!("open {uri}: {e:?}"))
+}
+
+/// [`open_recording`], returning the error of `open` instead of panicking.
+pub fn try_open_recording(
+    uri: &str,
+    name: &str,
+) -> elect_core::Result<(Election, Receiver<Event>)> {
     let (tx, rx) = channel();
     let e = Election::open(
         uri,
@@ -18,9 +26,8 @@ pub fn open_recording(uri: &str, name: &str) -> (Election, Receiver<Event>) {
         Some(Box::new(move |ev: &Event| {
             let _ = tx.send(ev.clone());
         })),
-    )
-    .unwrap_or_else(|e| panic!("open {uri}: {e:?}"));
-    (e, rx)
+    )?;
+    Ok((e, rx))
 }
 
 /// Waits up to `within` for the next event matching `pred`, skipping others.
@@ -66,4 +73,21 @@ pub fn sole_leader<'a>(es: &[&'a Election], within: Duration) -> &'a Election {
         found.is_some()
     });
     found.unwrap()
+}
+
+/// Opens `uri` as election `name`, starts it and waits up to `within` for the first `Elected`
+/// (`Ok`) or `Error` event (`Err` with its message); an error at `open` or `start` is `Err`
+/// too. What a test of "this identity / connection works, that one is refused" needs. The
+/// election stays open (and leading) until the returned guard is dropped.
+pub fn first_outcome(uri: &str, name: &str, within: Duration) -> Result<Election, String> {
+    let (e, rx) = try_open_recording(uri, name).map_err(|e| e.to_string())?;
+    e.start().map_err(|e| e.to_string())?;
+    loop {
+        match rx.recv_timeout(within) {
+            Ok(Event::Elected { .. }) => return Ok(e),
+            Ok(Event::Error { message }) => return Err(message),
+            Ok(_) => {}
+            Err(_) => return Err(format!("neither elected nor an error within {within:?}")),
+        }
+    }
 }

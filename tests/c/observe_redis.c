@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
         if (s.store_rtt_ns <= 0) nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
     if (s.terms_won != 1 || s.lease_remaining_ns <= 0 || s.lease_remaining_ns > 2000000000LL ||
-        !s.store_connected || s.store_rtt_ns <= 0)
+        !s.store_connected || s.store_rtt_ns <= 0 || !s.healthy)
         return fail("stats while leading", 0);
     if (elect_stats(e, NULL) != ELECT_ERR_INVALID_ARGUMENT) return fail("NULL out accepted", 0);
 

@@ -12,7 +12,7 @@ SLACK_MS = 1500
 # What a store adds to ttl before a crashed client's lease is gone: etcd grants at least a 2 s
 # lease and expires leases from a 500 ms loop (docs/stores/etcd.md); ZooKeeper expires a
 # session on a tick boundary after the negotiated timeout.
-EXPIRY_MS = {"etcd": 1000, "zk": 500, "redis": 0, "postgres": 0}
+EXPIRY_MS = {"etcd": 1000, "zk": 500, "redis": 0, "postgres": 0, "mysql": 0}
 # A restarted server: clients reconnect with backoff and re-read their state.
 RECONNECT_MS = 3000
 # A killed Raft/Zab leader: etcd's election timeout is 1 s, ZooKeeper's ensemble re-elects

@@ -38,7 +38,7 @@ from stores import Store  # noqa: E402
 
 TTL_MS, RETRY_MS, WORK_MS = 2000, 200, 20
 LANGS = ["rust", "python", "java", "rust"]
-STORES = ["etcd", "zk", "redis", "postgres"]
+STORES = ["etcd", "zk", "redis", "postgres", "mysql"]
 
 
 class Run:

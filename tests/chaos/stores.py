@@ -20,6 +20,8 @@ REDIS_DEBIAN = ["--save", "3600 1 300 100 60 10000", "--appendonly", "no"]
 # and a crash then loses acknowledged commits (renewals among them).
 POSTGRES_DEBIAN = ["ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_commit = on",
                    "ALTER SYSTEM SET full_page_writes = on", "SELECT pg_reload_conf()"]
+# MariaDB as Debian packages it: scripts/servers/mysql flushes the redo log once a second.
+MYSQL_DEBIAN = ["SET GLOBAL innodb_flush_log_at_trx_commit = 1"]
 
 
 class Store:
@@ -35,6 +37,11 @@ class Store:
         self.server(verb, *(REDIS_DEBIAN if kind == "redis" else []))
         if kind == "postgres":
             self.psql(POSTGRES_DEBIAN)
+        if kind == "mysql":
+            for statement in MYSQL_DEBIAN:
+                subprocess.run(["mariadb", "--no-defaults", "--skip-ssl", "-u", "root", "-S",
+                                self.exports["ELECT_MYSQL_SOCKET"], "-e", statement],
+                               check=True, capture_output=True, text=True)
 
     def psql(self, sql):
         """Runs statements as the superuser over the cluster's private socket."""
@@ -94,7 +101,8 @@ class Store:
             # The script's `restart` first stops the old pid, and would wait for the zombie
             # until init reaps it; the server is gone already.
             os.remove(os.path.join(self.exports["ELECT_REDIS_DIR"], "redis.pid"))
-        self.server({"etcd": "start", "zk": "restart", "redis": "restart"}[self.kind])
+        self.server({"etcd": "start", "zk": "restart", "redis": "restart",
+                     "mysql": "start"}[self.kind])
 
     def kill_leader(self):
         """SIGKILLs the Raft/Zab leader of a cluster; returns what restart_member needs."""

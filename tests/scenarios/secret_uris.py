@@ -36,7 +36,8 @@ def private_chroot(uri):
 def uris(store_uri):
     """The store under test with wrong credentials of that shape (file:// refuses user info); on a
     file:// run, also every scheme against a closed port, with a malformed port, and with the
-    password where a scheme's `//` was forgotten."""
+    password where a scheme's `//` was forgotten, and with a password whose tail after an `@` is
+    taken for the host."""
     if store_uri.startswith("zk:"):
         # ZooKeeper takes any digest identity, so these runs succeed and create their nodes with
         # that identity's ACL: under the run's shared root they would lock every later test out.
@@ -50,7 +51,11 @@ def uris(store_uri):
                     f"{s}://{USER}:{PASSWORD}@127.0.0.1:99999{path}",
                     f"{s}:{USER}:{PASSWORD}@127.0.0.1:1{path}",
                     f"{s}:/{PASSWORD}://127.0.0.1:1{path}",
-                    f"{s}://{USER}:{PASSWORD}"]
+                    f"{s}://{USER}:{PASSWORD}",
+                    # A password with an `@` and no host list: its tail is taken for the host
+                    # (`redis://:p@ss`), and nothing may show it.
+                    f"{s}://:{PIECES[0]}@{PIECES[1]}",
+                    f"{s}://{USER}:{PIECES[0]}@{PIECES[1]}{path}"]
     return out
 
 

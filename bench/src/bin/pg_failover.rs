@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use elect_bench::failover::{header, measure, row, Case};
+use elect_bench::failover::{header, measure, row, Case, RoundsAndTtl};
 use elect_bench::runner;
 use elect_testkit::{Server, Store};
 
@@ -27,41 +27,12 @@ fn main() {
     runner::run(
         "pg_failover",
         "[--rounds N] [--ttl DURATION]",
-        Options::set,
+        RoundsAndTtl::set,
         bench,
     )
 }
 
-struct Options {
-    rounds: usize,
-    /// Lease ttl of the crash case.
-    ttl: String,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            rounds: 50,
-            ttl: "1s".into(),
-        }
-    }
-}
-
-impl Options {
-    fn set(&mut self, flag: &str, value: &str) -> Result<(), String> {
-        match flag {
-            "--rounds" => self.rounds = runner::positive(flag, value)?,
-            "--ttl" => {
-                elect_core::uri::parse_duration(value).map_err(|e| format!("--ttl: {e}"))?;
-                self.ttl = value.to_string()
-            }
-            _ => return Err(format!("unknown flag `{flag}`")),
-        }
-        Ok(())
-    }
-}
-
-fn bench(opts: &Options) -> Result<(), String> {
+fn bench(opts: &RoundsAndTtl) -> Result<(), String> {
     let pg = Server::start(Store::Postgres, "bench-failover");
     println!(
         "postgres failover: {} rounds per case, 3 candidate processes, PostgreSQL 15 on loopback",

@@ -9,7 +9,8 @@
 //! Module map: [`natives`] the methods Java calls, [`events`] the calls back into Java from the
 //! election's dispatcher thread, [`attach`] the daemon attachment of that thread, [`errors`] the
 //! mapping of errors and panics to Java exceptions, [`cache`] the load-time lookups, [`handle`]
-//! the `long` a Java `LeaderElection` holds.
+//! the `long` a Java `LeaderElection` holds, [`observe`] core's log records to
+//! `System.Logger` and the metrics snapshot, [`terms`] the `Term` methods.
 
 mod attach;
 mod cache;
@@ -17,6 +18,8 @@ mod errors;
 mod events;
 mod handle;
 mod natives;
+mod observe;
+mod terms;
 
 use std::ffi::c_void;
 
@@ -64,6 +67,7 @@ pub unsafe extern "system" fn JNI_OnLoad(
 
 fn load(env: &mut Env<'_>) -> Result<(), NativeError> {
     cache::init(env)?;
+    observe::init(env)?;
     natives::register(env)?;
     errors::verify_table(env)?;
     Ok(())

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use elect_core::{Config, Election, Error};
-use jni::objects::{JClass, JObject, JObjectArray, JString};
+use jni::objects::{JClass, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jboolean, jlong};
 use jni::{jni_sig, jni_str, native_method, Env, EnvUnowned, JValue, NativeMethod};
 
@@ -16,6 +16,10 @@ use crate::cache;
 use crate::errors::{NativeError, ThrowElect};
 use crate::events;
 use crate::handle::Slot;
+use crate::observe::{self, set_log_level};
+use crate::terms::{
+    lease_remaining_millis, term_begin, term_free, term_remaining_millis, term_token, term_wait,
+};
 
 type Res<T> = Result<T, NativeError>;
 
@@ -37,6 +41,14 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn version() -> JString },
     native_method! { static raw fn tables() -> JString },
     native_method! { static raw fn panic_for_tests() },
+    native_method! { static raw fn set_log_level(min_level: jint) },
+    native_method! { static raw fn stats(handle: jlong) -> jlong[] },
+    native_method! { static raw fn lease_remaining_millis(handle: jlong) -> jlong },
+    native_method! { static raw fn term_begin(handle: jlong, min_lease_millis: jlong) -> jlong },
+    native_method! { static raw fn term_token(term: jlong) -> jlong },
+    native_method! { static raw fn term_remaining_millis(term: jlong) -> jlong },
+    native_method! { static raw fn term_wait(term: jlong, timeout_millis: jlong) -> jboolean },
+    native_method! { static raw fn term_free(term: jlong) },
 ];
 
 /// Binds [`METHODS`], then checks that Java declares no native method beyond them: together,
@@ -99,7 +111,7 @@ fn java_natives(env: &mut Env<'_>, class: &JClass<'_>) -> Res<Vec<String>> {
 }
 
 /// Runs a native method body: errors and panics become exceptions, the method returns 0/null.
-fn entry<'local, T: Default>(
+pub(crate) fn entry<'local, T: Default>(
     mut env: EnvUnowned<'local>,
     body: impl FnOnce(&mut Env<'local>) -> Res<T>,
 ) -> T {
@@ -115,7 +127,7 @@ fn slot<'a>(handle: jlong) -> &'a Slot {
 }
 
 /// Runs `f` on the election behind `handle` (a `Closed` error after `close()`).
-fn with_election<'local, T: Default>(
+pub(crate) fn with_election<'local, T: Default>(
     env: EnvUnowned<'local>,
     handle: jlong,
     f: impl FnOnce(&mut Env<'local>, &Election) -> Res<T>,
@@ -306,6 +318,17 @@ fn free<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) 
         // no other call on it can happen any more.
         unsafe { Slot::free(handle) };
         Ok(())
+    })
+}
+
+/// The metrics snapshot (`observe::stats_array`): atomic loads, no store round trip.
+fn stats<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> JLongArray<'local> {
+    with_election(env, handle, |env, e| {
+        observe::to_java(env, &observe::stats_array(e))
     })
 }
 

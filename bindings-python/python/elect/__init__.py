@@ -34,6 +34,7 @@ from ._errors import (
     WrongStateError,
 )
 from ._leadership import Leadership, leader_only
+from ._observe import Health, Stats, healthz, log_records_dropped, set_log_level
 from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked
 
 __version__ = _native.VERSION
@@ -48,6 +49,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "EventStream",
+    "Health",
     "InternalError",
     "InvalidArgumentError",
     "LeaderChanged",
@@ -59,17 +61,23 @@ __all__ = [
     "NotLeaderError",
     "PermissionDeniedError",
     "Revoked",
+    "Stats",
     "StoreError",
     "TimeoutError",
     "UnreachableError",
     "UnsupportedError",
     "WrongStateError",
+    "healthz",
     "leader_only",
+    "log_records_dropped",
+    "set_log_level",
 ]
 
 
 # A library logs but leaves the output to the application (logging.basicConfig and the like).
 _logging.getLogger("elect").addHandler(_logging.NullHandler())
+# Core's records (leadership changes, store errors) reach the `elect` loggers from INFO up.
+set_log_level(_logging.INFO)
 
 
 def _after_fork_in_child() -> None:

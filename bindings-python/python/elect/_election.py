@@ -16,6 +16,7 @@ from . import _native
 from ._aio import EventStream, resolve
 from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
+from ._observe import Health, Stats, stats_from_native
 from ._options import Seconds, text, to_pairs
 from ._types import (Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked,
                      event_from_native, leader_info)
@@ -57,6 +58,7 @@ class Election:
         silence: Optional[Seconds] = None,
         connect_timeout: Optional[Seconds] = None,
         margin: Optional[Seconds] = None,
+        drain: Optional[Seconds] = None,
         options: Optional[Mapping[str, str]] = None,
         on_elected: Optional[Callable[[int], object]] = None,
         on_revoked: Optional[Callable[[int, str], object]] = None,
@@ -71,7 +73,7 @@ class Election:
             options,
             {"id": id, "value": value},
             {"ttl": ttl, "renew": renew, "retry": retry, "silence": silence,
-             "connect_timeout": connect_timeout, "margin": margin},
+             "connect_timeout": connect_timeout, "margin": margin, "drain": drain},
         )
         self._on_elected = on_elected
         self._on_revoked = on_revoked
@@ -117,6 +119,17 @@ class Election:
         (and nothing changes) when this candidate does not lead or its term ended."""
         self._native.proclaim(value)
 
+    def stats(self) -> Stats:
+        """This election's metrics: a few atomic loads, no lock, no store round trip."""
+        return stats_from_native(self._native.stats())
+
+    def health(self) -> Health:
+        """Whether this election is healthy, read locally (see :func:`elect.healthz`)."""
+        state = self._native.state
+        ok, leading, connected, lease = self._native.health()
+        return Health(ok=ok, state=state, leading=leading, store_connected=connected,
+                      lease_remaining=lease)
+
     def close(self) -> None:
         """Resigns, leaves the election and stops. Idempotent; safe inside a callback."""
         self._native.close()
@@ -154,6 +167,12 @@ class Election:
     def fencing_token(self) -> Optional[int]:
         """The fencing token of the current term, None when not leading."""
         return self._native.fencing_token()
+
+    @property
+    def lease_remaining(self) -> Optional[float]:
+        """Seconds of lease left before this leader stops believing it leads, None when not
+        leading. No I/O: check it before starting work that must finish within the term."""
+        return self._native.lease_remaining()
 
     @property
     def leader(self) -> Optional[LeaderInfo]:
@@ -288,7 +307,11 @@ class Election:
     def _term(self, token: int) -> Iterator[Leadership]:
         """One term's scope: listens for its end, and swallows a NotLeaderError raised once it
         is over, so that losing the leadership ends the block cleanly."""
-        lead = Leadership(self, token)
+        native_term = self._native.term()
+        if native_term is not None and native_term.token != token:
+            native_term.release()  # a later term: this one is over
+            native_term = None
+        lead = Leadership(self, token, native_term)
         with self._lock:
             self._leaderships.append(lead)
         if not lead.active:  # lost before we listened: the Revoked may already be gone
@@ -301,6 +324,8 @@ class Election:
             _log.info("%s: leadership of term %d lost; the block ended", self.name, token)
         finally:
             lead.end()
+            if native_term is not None:
+                native_term.release()  # what a draining resign()/close() waits for
             with self._lock:
                 with contextlib.suppress(ValueError):
                     self._leaderships.remove(lead)
@@ -312,7 +337,6 @@ class Election:
         if thread.name.startswith("Dummy-"):  # the dispatcher is a native thread: name it
             thread.name = f"elect-{self._native.name}"
         event = event_from_native(raw)
-        _log_event(self._native.name, event)
         with self._lock:
             streams = list(self._streams)
             leaderships = list(self._leaderships) if isinstance(event, Revoked) else []
@@ -351,20 +375,6 @@ class Election:
 
 def _left(deadline: Optional[float]) -> Optional[float]:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _log_event(name: str, event: Event) -> None:
-    if isinstance(event, Elected):
-        _log.info("%s: elected, fencing token %d", name, event.term)
-    elif isinstance(event, Revoked):
-        level = logging.INFO if event.reason in ("resigned", "closed") else logging.WARNING
-        _log.log(level, "%s: leadership of term %d revoked (%s)", name, event.term, event.reason)
-    elif isinstance(event, LeaderChanged):
-        _log.debug("%s: leader is now %s", name, event.leader)
-    elif isinstance(event, (MemberJoined, MemberLeft)):
-        _log.debug("%s: %s", name, event)
-    else:
-        _log.warning("%s: %s", name, event.message)
 
 
 @atexit.register

@@ -15,7 +15,7 @@ from ._errors import InvalidArgumentError
 
 Seconds = Union[float, int, datetime.timedelta]
 
-DURATIONS = ("ttl", "renew", "retry", "silence", "connect_timeout", "margin")
+DURATIONS = ("ttl", "renew", "retry", "silence", "connect_timeout", "margin", "drain")
 
 
 def duration(key: str, seconds: Seconds) -> str:

@@ -22,6 +22,7 @@ pub use registry::Scheme;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod file;
+pub mod limits;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
@@ -33,6 +34,9 @@ pub mod registry;
 mod rounds;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
+mod stable_hash;
+#[cfg(any(feature = "etcd", feature = "zookeeper", feature = "redis"))]
+mod tls;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;
 

@@ -11,10 +11,11 @@
 //! quotes nothing, since that text may be a password.
 //!
 //! Nothing from the user info's password is ever quoted in a message; the user name is shown
-//! (in `Display`) because it is not a secret. One case stays out of reach: user info holding an
-//! `@` with no host list after it (`redis://:p@ss`). The password's tail (`ss`) is then taken
-//! for the host; parse errors name hosts by position after user info, but a store's connect
-//! error names the host it tried.
+//! (in `Display`) because it is not a secret. When a password holds an `@` and the host list was
+//! left out (`redis://:p@ss`), the password's tail (`ss`) is taken for the host, and nothing
+//! tells it from a host name. So hosts after a password are never quoted: parse errors name them
+//! by position (`host 1 of 2`), and `Display` and the stores' messages by count
+//! ([`Config::hosts_shown`](super::Config::hosts_shown): `<2 hosts>`).
 
 use percent_encoding::percent_decode_str;
 
@@ -127,6 +128,22 @@ mod tests {
                 Ok(c) => assert_hidden(&format!("{c} {c:?}")),
                 Err(e) => assert_hidden(&format!("{e} {e:?}")),
             }
+        }
+    }
+
+    /// A password with an `@` and no host list: its tail is taken for the host, and must not
+    /// show in `Display`, `Debug` or in what the stores put in their messages.
+    #[test]
+    fn a_password_tail_taken_for_a_host_is_not_shown() {
+        for scheme in ["etcd", "zk", "redis", "rediss", "postgres"] {
+            let c = match Config::parse(&format!("{scheme}://u:{}@{}", PIECES[0], PIECES[1])) {
+                Ok(c) => c,
+                Err(e) if e.code() == crate::error::ErrorCode::Unsupported => continue,
+                Err(e) => panic!("{e}"),
+            };
+            assert_eq!(c.hosts[0].host, PIECES[1]);
+            assert_eq!(c.hosts_shown(), "<1 host>");
+            assert_hidden(&format!("{c} {c:?}"));
         }
     }
 

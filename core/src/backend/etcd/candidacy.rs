@@ -243,7 +243,10 @@ impl Candidacy for EtcdCandidacy {
             let rev = match self.rev {
                 Some(rev) => rev,
                 None => {
-                    let rev = self.create().await?;
+                    let rev = self
+                        .create()
+                        .await
+                        .map_err(|e| super::needs(&self.inner.prefix, e))?;
                     self.rev = Some(rev);
                     rev
                 }

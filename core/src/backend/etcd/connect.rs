@@ -6,6 +6,7 @@ use std::time::Duration;
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
 use super::options::EtcdOptions;
+use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -74,25 +75,14 @@ fn tls_options(config: &Config) -> Result<Option<TlsOptions>> {
     let Some(ca) = &options.ca else {
         return Ok(None);
     };
-    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(read_pem("ca", ca)?));
+    let mut tls = TlsOptions::new().ca_certificate(Certificate::from_pem(tls::read_pem("ca", ca)?));
     if let Some((cert, key)) = &options.identity {
         tls = tls.identity(Identity::from_pem(
-            read_pem("cert", cert)?,
-            read_pem("key", key)?,
+            tls::read_pem("cert", cert)?,
+            tls::read_pem("key", key)?,
         ));
     }
     Ok(Some(tls))
-}
-
-fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("option `{option}`: cannot read `{path}`: {e}")))?;
-    if !pem.starts_with(b"-----BEGIN") && !String::from_utf8_lossy(&pem).contains("-----BEGIN") {
-        return Err(Error::invalid(format!(
-            "option `{option}`: `{path}` is not a PEM file"
-        )));
-    }
-    Ok(pem)
 }
 
 /// gRPC status codes (fixed by the gRPC spec), so that core need not depend on tonic itself.

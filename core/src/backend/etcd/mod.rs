@@ -24,7 +24,7 @@ use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
 
 use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use connect::bounded;
@@ -81,7 +81,7 @@ impl Inner {
             Some(GetOptions::new().with_prefix().with_count_only()),
         )
         .await
-        .map_err(|e| connect::at_open(config, connect::map_err(e, "open")))?;
+        .map_err(|e| connect::at_open(config, needs(&prefix, connect::map_err(e, "open"))))?;
         Ok(Inner {
             client,
             prefix,
@@ -93,6 +93,21 @@ impl Inner {
             lease: Default::default(),
         })
     }
+}
+
+/// A `permission` error with what the user lacks (etcd itself says only "permission denied").
+fn needs(prefix: &str, e: Error) -> Error {
+    if e.code() != ErrorCode::Permission {
+        return e;
+    }
+    Error::new(
+        ErrorCode::Permission,
+        format!(
+            "{}: the user needs readwrite on the key prefix `{prefix}/` (`etcdctl role \
+             grant-permission <role> readwrite {prefix}/ --prefix`)",
+            e.message()
+        ),
+    )
 }
 
 impl Inner {

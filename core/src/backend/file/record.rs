@@ -161,12 +161,9 @@ fn write_ceiling(path: &Path, value: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// FNV-1a, 64 bits: enough to tell a torn write from a whole one. Written out rather than
-/// taken from a crate because it is six lines and guards nothing against an adversary.
+/// Enough to tell a torn write from a whole one.
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::backend::stable_hash::fnv1a(bytes)
 }
 
 #[cfg(test)]

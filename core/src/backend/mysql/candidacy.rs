@@ -19,7 +19,6 @@ use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::layout::check_key;
 use super::Shared;
 use crate::backend::rounds::Seen;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
@@ -72,22 +71,26 @@ enum Attempt {
 
 impl MysqlCandidacy {
     pub async fn join(shared: Arc<Shared>, spec: &CandidateSpec) -> Result<MysqlCandidacy> {
-        check_key("election", &spec.election)?;
-        check_key("id", &spec.id)?;
-        let (names, ttl_us) = (&shared.names, shared.ttl.as_micros() as u64);
-        let (seed, sweep, join) = (names.seed(), names.sweep(), names.join());
-        let s = spec.clone();
-        shared
-            .lease
-            .run("joining the election", move |c| {
-                Box::pin(async move {
-                    c.exec_drop(seed, (&s.election,)).await?;
-                    c.exec_drop(sweep, (&s.election,)).await?;
-                    c.exec_drop(join, (&s.election, &s.id, &s.value, ttl_us))
-                        .await
-                })
-            })
-            .await?;
+        let join = shared.names.join(
+            &spec.election,
+            &spec.id,
+            &spec.value,
+            shared.ttl.as_micros(),
+        );
+        let joining = shared.lease.run("joining the election", move |c| {
+            Box::pin(c.query_drop(join))
+        });
+        // The line's session is opened meanwhile, so that the first acquire need not wait for
+        // a connection (and its TLS handshake). Failing here is fine: acquire opens it later.
+        let opening = async {
+            if shared.lock_line {
+                shared.params.open().await.ok()
+            } else {
+                None
+            }
+        };
+        let (joined, line) = tokio::join!(joining, opening);
+        joined?;
         let member_key = shared
             .rounds
             .add_member(&spec.election, &spec.id, &spec.value);
@@ -96,7 +99,10 @@ impl MysqlCandidacy {
             lock_name: shared.names.lock(&spec.election),
             shared,
             spec: spec.clone(),
-            line: None,
+            line: line.map(|conn| Line {
+                conn,
+                holding: false,
+            }),
             member_key: Some(member_key),
             held: None,
         })
@@ -210,7 +216,8 @@ impl Candidacy for MysqlCandidacy {
         // Before the first attempt we do not know how long the lease has left: a ttl bounds it.
         let mut left = self.shared.ttl;
         loop {
-            let in_line = self.wait_in_line(left + EXPIRY_SLACK).await;
+            // Polling (`handover=poll`): as if first in line, waiting on the rounds alone.
+            let in_line = !self.shared.lock_line || self.wait_in_line(left + EXPIRY_SLACK).await;
             let sent_at = Instant::now();
             left = match self.attempt().await? {
                 Attempt::Won { term } => {

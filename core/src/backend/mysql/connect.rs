@@ -46,7 +46,8 @@ pub(super) struct Params {
     opts: OptsBuilder,
     mode: Mode,
     ssl: SslOpts,
-    /// For messages: user, host and database, never the password.
+    /// For messages: user, host (counted after a password, see `Config::hosts_shown`) and
+    /// database, never the password.
     pub user: String,
     pub database: String,
     pub host: String,
@@ -87,7 +88,7 @@ impl Params {
             ssl,
             user,
             database: config.path.clone(),
-            host: hp.to_string(),
+            host: config.hosts_shown(),
         })
     }
 
@@ -270,8 +271,11 @@ mod tests {
         assert!(e.message().starts_with("path:"), "{e}");
         let e = params("mysql://u@h1,h2/elect").err().unwrap();
         assert!(e.message().starts_with("hosts:"), "{e}");
-        let p = params("mariadb://u:secret@h1/elect").unwrap();
+        let p = params("mariadb://u@h1/elect").unwrap();
         assert_eq!(p.host, "h1:3306");
+        // After a password the host is counted, not quoted: it may be the password's tail.
+        let p = params("mariadb://u:secret@h1/elect").unwrap();
+        assert_eq!(p.host, "<1 host>");
         assert_eq!(p.database, "elect");
     }
 

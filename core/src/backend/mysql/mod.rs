@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     names: Names,
     lease: Session,
     rounds: Arc<Rounds>,
+    /// Waiters line up on the named lock (`handover=lock`), else they poll through the rounds.
+    lock_line: bool,
     ttl: Duration,
     renew: Duration,
     /// The server's clock (`UTC_TIMESTAMP(6)`) as the rounds read it.
@@ -78,10 +80,8 @@ impl MysqlBackend {
     /// missing privileges fail here, clearly.
     pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
         let params = Params::from_config(config)?;
-        let names = Names::new(
-            &config.store_options::<options::MysqlOptions>()?.table,
-            &config.path,
-        );
+        let options = config.store_options::<options::MysqlOptions>()?;
+        let names = Names::new(&options.table, &config.path);
         let mut conn = params.open().await?;
         names.ensure(&mut conn, &params).await?;
         warn_if_not_durable(&mut conn, &params).await;
@@ -90,6 +90,7 @@ impl MysqlBackend {
             params,
             names,
             rounds: Arc::default(),
+            lock_line: options.handover == options::Handover::Lock,
             ttl: config.ttl,
             renew: config.renew(),
             clock: ClockCheck::new("mysql", config.margin()),
@@ -161,7 +162,6 @@ impl Backend for MysqlBackend {
 
 /// The live members of `election`, by id.
 async fn read_members(shared: &Shared, election: &str) -> Result<Vec<Member>> {
-    layout::check_key("election", election)?;
     let (sql, election) = (shared.names.members(), election.to_string());
     let rows: Vec<(Vec<u8>, Vec<u8>)> = shared
         .lease

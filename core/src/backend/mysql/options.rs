@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::uri::Config;
 
 /// Option names, beyond the common ones.
-pub const NAMES: &[&str] = &["table", "sslmode", "sslrootcert"];
+pub const NAMES: &[&str] = &["table", "sslmode", "sslrootcert", "handover"];
 
 /// The table used when the `table` option is not given.
 const DEFAULT_TABLE: &str = "elect_leases";
@@ -24,6 +24,16 @@ pub enum SslMode {
     VerifyFull,
 }
 
+/// Values of `handover`: how a waiting candidate learns that the lease was released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// Waiters block in `GET_LOCK` on the election's named lock, which the leader releases.
+    Lock,
+    /// Waiters read the lease in the renewal rounds (every `renew`): for servers or proxies
+    /// without session-level named locks (some Galera versions, multiplexing proxies).
+    Poll,
+}
+
 #[derive(Debug, Clone)]
 pub struct MysqlOptions {
     /// `table`: name of the lease table in the connection's database. Default `elect_leases`.
@@ -32,6 +42,8 @@ pub struct MysqlOptions {
     pub sslmode: SslMode,
     /// `sslrootcert`: PEM file of the CA to verify the server with.
     pub sslrootcert: Option<String>,
+    /// `handover`, default `lock`.
+    pub handover: Handover,
 }
 
 pub fn parse(config: &Config) -> Result<StoreOptions> {
@@ -58,9 +70,19 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
             )))
         }
     };
+    let handover = match get("handover").unwrap_or("lock") {
+        "lock" => Handover::Lock,
+        "poll" => Handover::Poll,
+        other => {
+            return Err(Error::invalid(format!(
+                "option `handover`: bad value `{other}`: expected lock or poll"
+            )))
+        }
+    };
     Ok(Arc::new(MysqlOptions {
         table: table.to_string(),
         sslmode,
         sslrootcert: get("sslrootcert").map(str::to_string),
+        handover,
     }))
 }

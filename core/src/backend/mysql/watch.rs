@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 
-use super::layout::check_key;
 use super::Shared;
 use crate::backend::send_if_changed;
 use crate::error::Result;
@@ -18,7 +17,6 @@ type Sender = mpsc::Sender<Result<Option<LeaderInfo>>>;
 
 /// Reads the leader of `election` directly.
 pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Option<LeaderInfo>> {
-    check_key("election", election)?;
     let (sql, election) = (shared.names.leader(), election.to_string());
     let row: Option<(Vec<u8>, Vec<u8>, i64)> = shared
         .lease

@@ -62,13 +62,12 @@ impl Params {
             // Unacknowledged data (a renewal sent into a dead link) fails the connection
             // within a ttl, by which time the engine has stepped down anyway.
             .tcp_user_timeout(config.ttl);
-        let hosts: Vec<String> = config.hosts.iter().map(|h| h.to_string()).collect();
         Ok(Params {
             pg,
             tls,
             user,
             database: config.path.clone(),
-            hosts: hosts.join(","),
+            hosts: config.hosts_shown(),
         })
     }
 
@@ -246,8 +245,11 @@ mod tests {
         assert!(e.message().starts_with("path:"), "{e}");
         let e = params("postgres://u@db.example/a/b").err().unwrap();
         assert!(e.message().contains("`a/b`"), "{e}");
-        let p = params("postgresql://u:secret@h1,h2:6432/elect").unwrap();
+        let p = params("postgresql://u@h1,h2:6432/elect").unwrap();
         assert_eq!(p.hosts, "h1:5432,h2:6432");
+        // After a password, hosts are counted, not quoted: they may be the password's tail.
+        let p = params("postgresql://u:secret@h1,h2:6432/elect").unwrap();
+        assert_eq!(p.hosts, "<2 hosts>");
         assert_eq!(p.database, "elect");
     }
 }

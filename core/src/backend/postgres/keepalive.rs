@@ -70,7 +70,14 @@ impl RoundStore for Shared {
                     value: row.get(3),
                     term: term as u64,
                 };
-                answer.leaders.insert(election, (leader, left));
+                // One oversized row must not fail the round that renews every lease of the
+                // connection: its election's watchers get no leader from this round.
+                match crate::backend::limits::leader("postgres", &election, leader) {
+                    Ok(leader) => {
+                        answer.leaders.insert(election, (leader, left));
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
             }
         }
         Ok(answer)

@@ -46,7 +46,11 @@ impl Names {
         if plain.len() <= 63 {
             plain
         } else {
-            format!("{}:#{:016x}", self.leases, fnv1a(election.as_bytes()))
+            format!(
+                "{}:#{:016x}",
+                self.leases,
+                crate::backend::stable_hash::fnv1a(election.as_bytes())
+            )
         }
     }
 
@@ -175,13 +179,6 @@ async fn exists(client: &Client, table: &str, params: &Params) -> Result<bool> {
         .await
         .map_err(|e| params.error(e, &format!("looking up table `{table}`")))?;
     Ok(row.get(0))
-}
-
-/// FNV-1a, 64 bits: a stable hash (unlike std's, which is seeded per process).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// `LISTEN`/`UNLISTEN` take an identifier, not a parameter: quote it.

@@ -189,7 +189,8 @@ impl Backend for PgBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        members::read(&self.shared, election).await
+        let members = members::read(&self.shared, election).await?;
+        crate::backend::limits::members("postgres", election, members)
     }
 
     async fn watch_members(&self, election: &str) -> Result<MemberStream> {

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::uri::Config;
 
 /// Option names, beyond the common ones.
-pub const NAMES: &[&str] = &["table", "sslmode", "sslrootcert"];
+pub const NAMES: &[&str] = &["table", "sslmode", "sslrootcert", "sslcert", "sslkey"];
 
 /// The table used when the `table` option is not given.
 const DEFAULT_TABLE: &str = "elect_leases";
@@ -22,17 +22,29 @@ pub enum SslMode {
     Disable,
     Prefer,
     Require,
+    VerifyCa,
     VerifyFull,
+}
+
+/// Values of `sslrootcert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootCert {
+    /// A PEM file of trusted CAs.
+    File(String),
+    /// `system`: the system's trusted roots (then only `verify-full`, as in libpq).
+    System,
 }
 
 #[derive(Debug, Clone)]
 pub struct PgOptions {
     /// `table`: `name` or `schema.name` of the lease table. Default `elect_leases`.
     pub table: String,
-    /// `sslmode`, default `prefer`.
+    /// `sslmode`, default `prefer` (`verify-full` with `sslrootcert=system`).
     pub sslmode: SslMode,
-    /// `sslrootcert`: PEM file of the CA to verify the server with.
-    pub sslrootcert: Option<String>,
+    /// `sslrootcert`: the CAs to verify the server with.
+    pub sslrootcert: Option<RootCert>,
+    /// `sslcert` and `sslkey`: PEM files of a client certificate and its key; both or neither.
+    pub identity: Option<(String, String)>,
 }
 
 pub fn parse(config: &Config) -> Result<StoreOptions> {
@@ -48,21 +60,60 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
             "expected `name` or `schema.name` of lower-case letters, digits and `_`",
         ));
     }
-    let sslmode = match get("sslmode").unwrap_or("prefer") {
+    let sslrootcert = match get("sslrootcert") {
+        None => None,
+        Some("system") => Some(RootCert::System),
+        Some(path) => Some(RootCert::File(path.to_string())),
+    };
+    let default = match sslrootcert {
+        Some(RootCert::System) => "verify-full",
+        _ => "prefer",
+    };
+    let word = get("sslmode").unwrap_or(default);
+    let sslmode = match word {
         "disable" => SslMode::Disable,
         "prefer" => SslMode::Prefer,
         "require" => SslMode::Require,
+        "verify-ca" => SslMode::VerifyCa,
         "verify-full" => SslMode::VerifyFull,
         other => {
             return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require or verify-full"
+                "option `sslmode`: bad value `{other}`: expected disable, prefer, require, \
+                 verify-ca or verify-full"
             )))
         }
     };
+    if sslrootcert == Some(RootCert::System) && sslmode != SslMode::VerifyFull {
+        return Err(Error::invalid(format!(
+            "option `sslmode`: `{word}` with sslrootcert=system: the system's roots vouch for \
+             whatever host names they certified, so only verify-full checks enough (as in libpq)"
+        )));
+    }
+    if sslmode == SslMode::VerifyCa && sslrootcert.is_none() {
+        return Err(Error::invalid(
+            "option `sslmode`: verify-ca needs `sslrootcert` (the CA file that signed the \
+             server's certificate): against the system's roots, a check of the chain alone would \
+             accept any certificate a public CA issued",
+        ));
+    }
+    let identity =
+        match (get("sslcert"), get("sslkey")) {
+            (Some(cert), Some(key)) => Some((cert.to_string(), key.to_string())),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::invalid(
+                    "option `sslkey`: missing: `sslcert` needs the key file that goes with it",
+                ))
+            }
+            (None, Some(_)) => return Err(Error::invalid(
+                "option `sslcert`: missing: `sslkey` needs the certificate file that goes with it",
+            )),
+        };
     Ok(Arc::new(PgOptions {
         table: table.to_string(),
         sslmode,
-        sslrootcert: get("sslrootcert").map(str::to_string),
+        sslrootcert,
+        identity,
     }))
 }
 

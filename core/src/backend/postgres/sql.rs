@@ -3,6 +3,7 @@
 //! own deadline from when it sent the statement.
 
 use super::layout::Names;
+use crate::backend::limits::{MAX_FIELD, MAX_MEMBERS};
 
 /// `now() + ttl`, where `$1` is the ttl in milliseconds.
 const EXPIRY: &str = "now() + $1::bigint * interval '1 millisecond'";
@@ -48,6 +49,10 @@ pub(super) struct Statements {
 impl Statements {
     pub fn new(n: &Names) -> Statements {
         let (leases, members) = (&n.leases, &n.members);
+        // Holder and value of row alias `t` as read back, cut by the server one character past
+        // the bound, so that an oversized row is detected (`limits`) without being read whole.
+        let holder = format!("left(t.holder, {})", MAX_FIELD + 1);
+        let value = format!("left(t.value, {})", MAX_FIELD + 1);
         Statements {
             acquire: format!(
                 "WITH up AS (
@@ -78,7 +83,7 @@ impl Statements {
                     RETURNING t.election, t.holder, t.value, t.term, {REMAINING} AS ms)
                 SELECT 'renewed', election, holder, value, term, ms FROM l
                 UNION ALL
-                SELECT 'leader', t.election, t.holder, t.value, t.term, {REMAINING}
+                SELECT 'leader', t.election, {holder}, {value}, t.term, {REMAINING}
                     FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()
                 UNION ALL
                 SELECT 'members', k.election, '', '', count(*), 0::float8
@@ -107,7 +112,7 @@ impl Statements {
                 SELECT 1 FROM p, LATERAL (SELECT pg_notify($6, 'proclaimed')) AS n"
             ),
             leader: format!(
-                "SELECT t.holder, t.value, t.term, {REMAINING} FROM {leases} AS t
+                "SELECT {holder}, {value}, t.term, {REMAINING} FROM {leases} AS t
                     WHERE t.election = $1 AND t.expires_at > now()"
             ),
             join: format!(
@@ -127,7 +132,10 @@ impl Statements {
                 SELECT pg_notify($3, 'left') FROM gone"
             ),
             members: format!(
-                "SELECT id, value FROM {members} WHERE election = $1 AND expires_at > now() ORDER BY id"
+                "SELECT left(id, {cut}), left(value, {cut}) FROM {members}
+                    WHERE election = $1 AND expires_at > now() ORDER BY id LIMIT {limit}",
+                cut = MAX_FIELD + 1,
+                limit = MAX_MEMBERS + 1
             ),
         }
     }

@@ -1,26 +1,42 @@
-//! TLS for the postgres store, following libpq's `sslmode` where the words overlap.
+//! TLS for the postgres store, following libpq's `sslmode`, `sslrootcert`, `sslcert` and
+//! `sslkey`.
 //!
 //! - `disable`: plain TCP.
 //! - `prefer` (the default, as in libpq): TLS if the server offers it, plain otherwise.
 //! - `require`: TLS or no connection.
-//! - `verify-full`: TLS, and the server certificate must chain to a trusted root and name the host.
+//! - `verify-ca`: TLS, and the server certificate must chain to a CA of `sslrootcert`; its host
+//!   names are not checked.
+//! - `verify-full`: as `verify-ca`, and the certificate must also name the host connected to.
 //!
 //! As in libpq, `prefer` and `require` encrypt without authenticating the server (protection
-//! against passive eavesdropping only) unless `sslrootcert` names a CA file, in which case the
-//! certificate is verified as with `verify-full`. Unlike libpq, `prefer` with `sslrootcert`
-//! does not fall back to plain text when the server offers no TLS: it fails as `require` does. `verify-full` without `sslrootcert` trusts the
-//! system's root certificates.
+//! against passive eavesdropping only) unless `sslrootcert` names a CA file: then they verify
+//! the chain as `verify-ca` does. Unlike libpq, `prefer` with `sslrootcert` does not fall back
+//! to plain text when the server offers no TLS: it fails as `require` does.
+//!
+//! `sslrootcert=system` trusts the system's roots and, as in libpq, allows only `verify-full`
+//! (its default then): a public CA vouches for any host name it certified, so a chain check
+//! alone would accept any site's certificate. Unlike libpq (which reads
+//! `~/.postgresql/root.crt`), `verify-full` without `sslrootcert` also trusts the system roots;
+//! `verify-ca` without it is refused for the reason above.
+//!
+//! `sslcert` and `sslkey` (PEM files) present a client certificate. The key file is refused,
+//! as libpq refuses it, when group or others may read it: mode 0600 or less when it belongs to
+//! the current user, 0640 or less when it belongs to root.
 
+use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{self, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio_postgres::config::SslMode;
 
-use super::options::{PgOptions, SslMode as PgSslMode};
+use super::options::{PgOptions, RootCert, SslMode as PgSslMode};
 use crate::error::{Error, Result};
 
 /// What the connection string asks of TLS.
@@ -31,19 +47,33 @@ pub(super) struct Tls {
     pub client: Option<Arc<ClientConfig>>,
 }
 
+/// How much of the server's certificate is checked.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Check {
+    /// Nothing but the handshake signatures (libpq's `require` without a CA).
+    Nothing,
+    /// The chain up to a trusted root, not the host names (`verify-ca`).
+    Chain,
+    /// The chain and the host name (`verify-full`).
+    ChainAndName,
+}
+
 pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
-    let (mode, verify) = match options.sslmode {
-        PgSslMode::Disable => {
+    let (mode, check) = match (options.sslmode, &options.sslrootcert) {
+        (PgSslMode::Disable, _) => {
             return Ok(Tls {
                 mode: SslMode::Disable,
                 client: None,
             })
         }
         // A CA given is a request to authenticate the server: no plain-text fallback then.
-        PgSslMode::Prefer if options.sslrootcert.is_some() => (SslMode::Require, true),
-        PgSslMode::Prefer => (SslMode::Prefer, false),
-        PgSslMode::Require => (SslMode::Require, false),
-        PgSslMode::VerifyFull => (SslMode::Require, true),
+        (PgSslMode::Prefer | PgSslMode::Require, Some(RootCert::File(_))) => {
+            (SslMode::Require, Check::Chain)
+        }
+        (PgSslMode::Prefer, _) => (SslMode::Prefer, Check::Nothing),
+        (PgSslMode::Require, _) => (SslMode::Require, Check::Nothing),
+        (PgSslMode::VerifyCa, _) => (SslMode::Require, Check::Chain),
+        (PgSslMode::VerifyFull, _) => (SslMode::Require, Check::ChainAndName),
     };
     // Both of rustls' providers may be compiled in (other stores pull in ring); name one so
     // that rustls never has to guess at run time.
@@ -51,22 +81,90 @@ pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
-    let client = match options.sslrootcert.as_deref() {
-        Some(path) => builder
-            .with_root_certificates(roots_from_file(path)?)
-            .with_no_client_auth(),
-        None if verify => builder
-            .with_root_certificates(system_roots()?)
-            .with_no_client_auth(),
-        None => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
-            .with_no_client_auth(),
+    let verifier: Arc<dyn ServerCertVerifier> = if check == Check::Nothing {
+        Arc::new(Lenient {
+            provider,
+            chain: None,
+        })
+    } else {
+        let roots = match &options.sslrootcert {
+            Some(RootCert::File(path)) => roots_from_file(path)?,
+            Some(RootCert::System) | None => system_roots()?,
+        };
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
+        match check {
+            Check::Chain => Arc::new(Lenient {
+                provider,
+                chain: Some(webpki),
+            }),
+            _ => webpki,
+        }
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let client = match client_identity(options)? {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            Error::invalid(format!(
+                "options `sslcert` and `sslkey`: not usable as a client certificate and its \
+                     key: {e}"
+            ))
+        })?,
+        None => builder.with_no_client_auth(),
     };
     Ok(Tls {
         mode,
         client: Some(Arc::new(client)),
     })
+}
+
+/// The client certificate chain of `sslcert` and the key of `sslkey`, if given.
+fn client_identity(
+    options: &PgOptions,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>> {
+    let Some((cert, key)) = &options.identity else {
+        return Ok(None);
+    };
+    let bad = |option: &str, path: &str, why: String| {
+        Error::invalid(format!("option `{option}`: `{path}`: {why}"))
+    };
+    let bytes = std::fs::read(cert).map_err(|e| bad("sslcert", cert, e.to_string()))?;
+    let chain = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("sslcert", cert, format!("not a PEM certificate file: {e}")))?;
+    if chain.is_empty() {
+        return Err(bad("sslcert", cert, "contains no certificate".into()));
+    }
+    key_file_is_private(key)?;
+    let bytes = std::fs::read(key).map_err(|e| bad("sslkey", key, e.to_string()))?;
+    let key_der = PrivateKeyDer::from_pem_slice(&bytes)
+        .map_err(|e| bad("sslkey", key, format!("no PEM private key: {e}")))?;
+    Ok(Some((chain, key_der)))
+}
+
+/// libpq's rule for the key file: whoever else may read it holds the client's identity.
+fn key_file_is_private(path: &str) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::invalid(format!("option `sslkey`: `{path}`: {e}")))?;
+    let mode = meta.mode() & 0o777;
+    let too_open = if meta.uid() == rustix::process::geteuid().as_raw() {
+        mode & 0o077 != 0
+    } else if meta.uid() == 0 {
+        mode & 0o137 != 0
+    } else {
+        false
+    };
+    if too_open {
+        return Err(Error::new(
+            crate::error::ErrorCode::Permission,
+            format!(
+                "option `sslkey`: `{path}` has group or world access (mode {mode:o}): it must                  have permissions u=rw (0600) or less if owned by the current user, or u=rw,g=r                  (0640) or less if owned by root"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn roots_from_file(path: &str) -> Result<RootCertStore> {
@@ -91,27 +189,41 @@ fn system_roots() -> Result<RootCertStore> {
     roots.add_parsable_certificates(found.certs);
     if roots.is_empty() {
         return Err(Error::invalid(
-            "option `sslmode`: verify-full needs trusted roots, and the system has none: set `sslrootcert`",
+            "option `sslrootcert`: the system has no trusted roots: name a CA file",
         ));
     }
     Ok(roots)
 }
 
-/// libpq's `sslmode=require` without a root certificate: encrypt, accept any server
-/// certificate, but still check the handshake signatures so the session keys are sound.
+/// The checks short of `verify-full`: none of the certificate (libpq's `require` without a CA),
+/// or its chain without the host name (`verify-ca`). The handshake signatures are checked
+/// either way, so the session keys are sound.
 #[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    /// Checks the chain when set. rustls' verifier checks the host name last, after the chain
+    /// and its revocation data, so its name error means all else passed.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+}
 
-impl ServerCertVerifier for EncryptOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -124,7 +236,7 @@ impl ServerCertVerifier for EncryptOnly {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -138,11 +250,13 @@ impl ServerCertVerifier for EncryptOnly {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

@@ -22,11 +22,15 @@ pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Optio
         .query_typed_opt(&shared.sql.leader, &[(&election, Type::TEXT)])
         .await
         .map_err(|e| shared.params.error(e, "reading the leader"))?;
-    Ok(row.map(|r| LeaderInfo {
-        id: r.get(0),
-        value: r.get(1),
-        term: r.get::<_, i64>(2) as u64,
-    }))
+    row.map(|r| {
+        let leader = LeaderInfo {
+            id: r.get(0),
+            value: r.get(1),
+            term: r.get::<_, i64>(2) as u64,
+        };
+        crate::backend::limits::leader("postgres", election, leader)
+    })
+    .transpose()
 }
 
 /// Listens on `channel`, reporting failures to `tx` and trying again after `retry`; `None` once

@@ -142,12 +142,12 @@ fn client(config: &Config) -> Result<Client> {
     }
     let info = addr
         .into_connection_info()
-        .map_err(|e| Error::invalid(format!("host `{host}`: {e}")))?
+        .map_err(|e| Error::invalid(format!("host {}: {e}", config.hosts_shown())))?
         .set_redis_settings(redis_info)
         // Handover latency is a few round trips: do not let Nagle hold them back.
         .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
     if tls {
-        ensure_crypto_provider();
+        crate::backend::tls::ensure_crypto_provider();
     }
     let ca = config.store_options::<RedisOptions>()?.tls_ca.as_deref();
     let built = match ca {
@@ -166,16 +166,6 @@ fn client(config: &Config) -> Result<Client> {
         None => Client::open(info),
     };
     built.map_err(|e| Error::invalid(format!("{config}: {e}")))
-}
-
-/// The redis crate builds its rustls configuration from the process-wide default crypto
-/// provider, and this build links two (aws-lc-rs and ring, through different dependencies), so
-/// rustls cannot pick one by itself and would panic. Install aws-lc-rs unless the host process
-/// already chose one (then `install_default` fails and theirs stays).
-fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    }
 }
 
 /// The db index from the URI path: empty means 0.

@@ -73,6 +73,15 @@ pub async fn check_access(session: &Session, config: &Config, path: &str) -> Res
             "world" => world = true,
             "digest" => match (&ours, &config.user) {
                 (Some(ours), _) if acl.id() == ours => ours_listed = true,
+                // ZooKeeper shows digests as `user:x` to a session without ADMIN on the node.
+                // An entry of our user without ADMIN (least privilege) may be ours: the server
+                // judges. One with ADMIN is not ours, or we would have seen its digest.
+                (Some(_), Some(user))
+                    if acl.id() == format!("{user}:x")
+                        && !acl.permission().has(zk::Permission::ADMIN) =>
+                {
+                    ours_listed = true
+                }
                 (_, Some(user)) if acl.id().split(':').next() == Some(user.as_str()) => {
                     same_user_other_password = true
                 }

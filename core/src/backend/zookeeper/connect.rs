@@ -1,5 +1,5 @@
 //! One ZooKeeper session, shared by every election on the same store connection: opening it
-//! (timeout from `ttl`, digest credentials) and mapping ZooKeeper's errors onto elect's codes.
+//! (timeout from `ttl`, digest credentials, TLS) and mapping ZooKeeper's errors onto elect's codes.
 //! Its heartbeat and the record of its last confirmed contact are in [`super::keepalive`].
 
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use tokio::task::AbortHandle;
 use zookeeper_client as zk;
 
 use super::keepalive::{self, Contact, Link};
+use super::options::ZkOptions;
+use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
@@ -33,10 +35,16 @@ impl Session {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
         let started = Instant::now();
-        let client = connector
-            .connect(&hosts)
-            .await
-            .map_err(|e| connect_error(e, &hosts))?;
+        let client = match tls_options(config)? {
+            Some(tls) => match connector.with_tls(tls).secure_connect(&hosts).await {
+                Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
+                    return Err(tls_connect_error(e, config).await)
+                }
+                other => other,
+            },
+            None => connector.connect(&hosts).await,
+        }
+        .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
         let every = config.renew().min(timeout / 6);
         let (contact, tasks) = keepalive::start(&client, started, every, timeout);
@@ -89,6 +97,65 @@ pub fn is_terminal(e: &zk::Error) -> bool {
             | zk::Error::AuthFailed
             | zk::Error::SessionMoved
     )
+}
+
+/// TLS from options `ca`, `cert` and `key`, as for etcd: every server of the URI serves TLS,
+/// its certificate checked against `ca` and the host name.
+fn tls_options(config: &Config) -> Result<Option<zk::TlsOptions>> {
+    let options = config.store_options::<ZkOptions>()?;
+    let Some(ca) = &options.tls.ca else {
+        return Ok(None);
+    };
+    // The client makes a TLS server name of each host, and panics on one that is none.
+    for (i, h) in config.hosts.iter().enumerate() {
+        if rustls::pki_types::ServerName::try_from(h.host.as_str()).is_err() {
+            return Err(Error::invalid(format!(
+                "host {} of {}: not a name TLS can check a certificate against",
+                i + 1,
+                config.hosts.len()
+            )));
+        }
+    }
+    tls::ensure_crypto_provider();
+    let pem = |what: &str, path: &str| {
+        String::from_utf8(tls::read_pem(what, path)?)
+            .map_err(|_| Error::invalid(format!("option `{what}`: not a PEM file (not UTF-8)")))
+    };
+    let bad = |what: &str, e: zk::Error| Error::invalid(format!("option `{what}`: {e}"));
+    let mut options_tls = zk::TlsOptions::new()
+        .with_pem_ca(&pem("ca", ca)?)
+        .map_err(|e| bad("ca", e))?;
+    if let Some((cert, key)) = &options.tls.identity {
+        options_tls = options_tls
+            .with_pem_identity(&pem("cert", cert)?, &pem("key", key)?)
+            .map_err(|e| bad("key", e))?;
+    }
+    Ok(Some(options_tls))
+}
+
+/// [`connect_error`], with the reason a TLS handshake with the first server fails, if it does.
+async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
+    let error = connect_error(e, &config.hosts_shown());
+    let Ok(options) = config.store_options::<ZkOptions>() else {
+        return error;
+    };
+    let tls = options.tls.clone();
+    let first = config.hosts[0].clone();
+    let timeout = config.connect_timeout;
+    let probe = tokio::task::spawn_blocking(move || {
+        super::tls_probe::handshake_error(&tls, &first, timeout)
+    });
+    match probe.await {
+        Ok(Some(why)) => {
+            let which = if config.hosts.len() == 1 {
+                ""
+            } else {
+                " with the first server"
+            };
+            Error::new(error.code(), format!("{}; {why}{which}", error.message()))
+        }
+        _ => error,
+    }
 }
 
 fn connect_error(e: zk::Error, hosts: &str) -> Error {

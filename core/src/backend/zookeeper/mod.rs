@@ -18,6 +18,7 @@ mod connect;
 mod keepalive;
 mod layout;
 mod options;
+mod tls_probe;
 mod watch;
 
 #[cfg(feature = "testing")]

@@ -7,13 +7,16 @@ use crate::backend::registry::StoreOptions;
 use crate::error::{Error, Result};
 use crate::uri::Config;
 
-/// Option names, beyond the common ones.
-pub const NAMES: &[&str] = &["acl"];
+/// Option names, beyond the common ones: `acl`, and `ca`, `cert`, `key` (PEM files: TLS, as
+/// for etcd).
+pub const NAMES: &[&str] = &["acl", "ca", "cert", "key"];
 
 #[derive(Debug, Clone)]
 pub struct ZkOptions {
     /// `acl=open|read|private`; default `read` with credentials, `open` without.
     pub acl: AclMode,
+    /// `ca`, `cert`, `key`: TLS when `ca` is set.
+    pub tls: crate::backend::tls::PemOptions,
 }
 
 pub fn parse(config: &Config) -> Result<StoreOptions> {
@@ -34,5 +37,6 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
             )))
         }
     };
-    Ok(Arc::new(ZkOptions { acl }))
+    let tls = crate::backend::tls::pem_options(config, "ZooKeeper servers'")?;
+    Ok(Arc::new(ZkOptions { acl, tls }))
 }

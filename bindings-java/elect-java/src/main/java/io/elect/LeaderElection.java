@@ -206,6 +206,45 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
+     * The lease left before this candidate stops believing it leads; empty when not leading.
+     * No I/O: check it before starting work that must finish within the term.
+     */
+    public Optional<Duration> leaseRemaining() {
+        try {
+            long h = handle;
+            long ms = h == 0 ? -1 : NativeElection.leaseRemainingMillis(h);
+            return ms < 0 ? Optional.empty() : Optional.of(Duration.ofMillis(ms));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Begins work in the current term: a {@link Term} whose {@link Term#cancellation()}
+     * completes the moment the term ends; empty when not leading. Close it when the work ends.
+     */
+    public Optional<Term> term() {
+        return term(Duration.ZERO);
+    }
+
+    /**
+     * Like {@link #term()}, but empty unless at least {@code minLease} of lease is left, so
+     * that work which could not finish before the lease deadline is not started.
+     */
+    public Optional<Term> term(Duration minLease) {
+        Objects.requireNonNull(minLease, "minLease");
+        try {
+            long h = handle;
+            if (h == 0) {
+                return Optional.empty();
+            }
+            return Term.begin(h, minLease.toMillis(), name);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Waits, without a time limit, until this candidate leads.
      *
      * @throws InterruptedException if the thread is interrupted while waiting
@@ -306,6 +345,31 @@ public final class LeaderElection implements AutoCloseable {
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * This election's metrics: atomic loads in the library, no store round trip, so fit for
+     * every scrape and health probe.
+     *
+     * @throws ElectException.Unreachable before {@link Builder#connectInBackground} connected
+     */
+    public ElectionStats stats() {
+        try {
+            return ElectionStats.fromNative(NativeElection.stats(handle()));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The most verbose level of the library's records that reach the {@link System.Logger}
+     * {@code io.elect} (by default the most verbose one it had enabled when the library loaded,
+     * at least WARNING); {@link System.Logger.Level#OFF} for none. Records below it are never
+     * formatted. Elected, leader changes and resignations are INFO; lost leaderships and store
+     * errors WARNING.
+     */
+    public static void setLogLevel(System.Logger.Level level) {
+        NativeElection.setLogLevel(LogBridge.coreLevel(Objects.requireNonNull(level, "level")));
     }
 
     /** The live candidates of this election, read from the store. */
@@ -461,6 +525,15 @@ public final class LeaderElection implements AutoCloseable {
          */
         public Builder margin(Duration margin) {
             return duration("margin", margin);
+        }
+
+        /**
+         * How long {@link #resign()} and {@link #close()} wait for the term's work (its open
+         * {@link Term}s) to end before giving up the lease, never past the lease deadline
+         * (default 0: do not wait). The successor then starts after the last write of this one.
+         */
+        public Builder drain(Duration drain) {
+            return duration("drain", drain);
         }
 
         /** Limit on connecting to the store (default 5s). */

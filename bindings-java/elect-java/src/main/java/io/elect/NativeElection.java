@@ -10,6 +10,7 @@ package io.elect;
 final class NativeElection {
     static {
         NativeLibrary.load();
+        setLogLevel(LogBridge.coreLevel(LogBridge.enabledLevel()));
     }
 
     private NativeElection() {
@@ -64,4 +65,26 @@ final class NativeElection {
 
     /** Panics in Rust, to test that a panic surfaces as an exception. */
     static native void panicForTests();
+
+    /** Core's records from {@code minLevel} (1 error .. 5 trace) up go to {@link LogBridge}; 0: none. */
+    static native void setLogLevel(int minLevel);
+
+    /** The metrics snapshot, read by {@link ElectionStats#fromNative}. */
+    static native long[] stats(long handle);
+
+    /** Milliseconds of lease left, -1 when not leading. */
+    static native long leaseRemainingMillis(long handle);
+
+    /** A new term handle if leading with at least {@code minLeaseMillis} left, else 0. */
+    static native long termBegin(long handle, long minLeaseMillis);
+
+    static native long termToken(long term);
+
+    /** Milliseconds of lease left to the term, -1 once it is over. */
+    static native long termRemainingMillis(long term);
+
+    /** Waits up to {@code timeoutMillis} for the term's cancellation; whether it came. */
+    static native boolean termWait(long term, long timeoutMillis);
+
+    static native void termFree(long term);
 }

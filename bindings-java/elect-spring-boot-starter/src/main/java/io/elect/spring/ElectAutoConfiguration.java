@@ -48,6 +48,7 @@ public class ElectAutoConfiguration {
             set(properties.getRetry(), builder::retry);
             set(properties.getSilence(), builder::silence);
             set(properties.getMargin(), builder::margin);
+            set(properties.getDrain(), builder::drain);
             set(properties.getConnectTimeout(), builder::connectTimeout);
             properties.getOptions().forEach(builder::option);
             listeners.orderedStream().forEach(builder::listener);

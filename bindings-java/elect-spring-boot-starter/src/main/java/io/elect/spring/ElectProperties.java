@@ -43,6 +43,11 @@ public class ElectProperties {
      * covering clock-rate differences and renewal delay (default ttl/10).
      */
     private Duration margin;
+    /**
+     * How long resign and close wait for the term's work (running {@code @LeaderOnly} methods,
+     * open terms) to end before giving up the lease, never past the lease deadline (default 0).
+     */
+    private Duration drain;
     /** Limit on each attempt to connect to the store (default 5s); attempts repeat every retry. */
     private Duration connectTimeout;
     /** Further options by their URI names, e.g. TLS files. */
@@ -74,6 +79,8 @@ public class ElectProperties {
     public void setSilence(Duration silence) { this.silence = silence; }
     public Duration getMargin() { return margin; }
     public void setMargin(Duration margin) { this.margin = margin; }
+    public Duration getDrain() { return drain; }
+    public void setDrain(Duration drain) { this.drain = drain; }
     public Duration getConnectTimeout() { return connectTimeout; }
     public void setConnectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; }
     public Map<String, String> getOptions() { return options; }

@@ -18,7 +18,12 @@ import java.lang.annotation.Target;
  * }
  * }</pre>
  *
- * A parameter annotated {@link FencingToken} receives the current fencing token. On a class,
+ * A parameter annotated {@link FencingToken} receives the current fencing token.
+ *
+ * <p>The run holds the term ({@link io.elect.Term}): its thread is interrupted when the term
+ * ends, and with {@code elect.drain} set, resign and close wait for it to return (never past the
+ * lease deadline) before giving up the lease. {@link #minLease()} skips a run that could not
+ * finish before the lease deadline. On a class,
  * it applies to every public method. The bean is proxied (CGLIB), so self-invocation bypasses
  * it, as for {@code @Transactional}.
  */
@@ -26,4 +31,9 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface LeaderOnly {
+    /**
+     * The lease that must be left for a run to start, e.g. {@code "2s"} or {@code "PT2S"}
+     * (Spring's duration formats); empty: any.
+     */
+    String minLease() default "";
 }

@@ -3,12 +3,17 @@ package io.elect.spring;
 import io.elect.LeaderElection;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
-import java.util.OptionalLong;
+import io.elect.Term;
+import java.time.Duration;
+import java.util.Optional;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.aop.ProxyMethodInvocation;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.beans.factory.ObjectProvider;
 
 /** The advice behind {@link LeaderOnly}. */
@@ -34,22 +39,47 @@ public class LeaderOnlyInterceptor implements MethodInterceptor {
         if (e == null && runEverywhere) {
             return invocation.proceed();
         }
-        // One read of the token decides: it is empty unless the lease deadline is still ahead.
-        OptionalLong token = e == null ? OptionalLong.empty() : e.fencingToken();
         Method method = invocation.getMethod();
-        if (token.isEmpty()) {
+        Duration minLease = minLease(method, invocation.getThis());
+        // One read decides: a term is handed out only before the lease deadline (minus minLease).
+        Optional<Term> term = e == null ? Optional.empty() : e.term(minLease);
+        if (term.isEmpty()) {
             if (LOG.isTraceEnabled()) {
-                LOG.trace("skipping " + method + ": this instance does not lead");
+                LOG.trace("skipping " + method + ": this instance does not lead"
+                        + (minLease.isZero() ? "" : " with " + minLease + " of lease left"));
             }
             return skipped(method.getReturnType());
         }
-        long t = token.getAsLong();
-        injectToken(invocation, method, t);
-        Long previous = CurrentLeadership.enter(t);
+        try (Term t = term.get()) {
+            injectToken(invocation, method, t.token());
+            Long previous = CurrentLeadership.enter(t.token());
+            t.interruptOnCancel();
+            try {
+                return invocation.proceed();
+            } finally {
+                CurrentLeadership.exit(previous);
+                t.close();
+                if (t.isCancelled()) {
+                    Thread.interrupted(); // ours: the scheduler's thread goes back to its pool
+                }
+            }
+        }
+    }
+
+    /** The {@link LeaderOnly#minLease()} of the method, or of its class. */
+    private static Duration minLease(Method method, Object target) {
+        LeaderOnly on = AnnotatedElementUtils.findMergedAnnotation(method, LeaderOnly.class);
+        if (on == null && target != null) {
+            on = AnnotatedElementUtils.findMergedAnnotation(AopUtils.getTargetClass(target), LeaderOnly.class);
+        }
+        if (on == null || on.minLease().isEmpty()) {
+            return Duration.ZERO;
+        }
         try {
-            return invocation.proceed();
-        } finally {
-            CurrentLeadership.exit(previous);
+            return DurationStyle.detectAndParse(on.minLease());
+        } catch (IllegalArgumentException bad) {
+            throw new IllegalStateException("@LeaderOnly(minLease = \"" + on.minLease() + "\") on "
+                    + method + ": not a duration (e.g. \"2s\" or \"PT2S\")", bad);
         }
     }
 

@@ -84,18 +84,23 @@ class ElectAutoConfigurationTest {
                     HealthIndicator health = context.getBean("electHealthIndicator", HealthIndicator.class);
                     assertThat(health.health().getStatus()).isEqualTo(Status.UP);
                     assertThat(health.health().getDetails()).containsEntry("leader", true)
-                            .containsEntry("fencingToken", token).containsEntry("currentLeader", "node-a");
+                            .containsEntry("fencingToken", token).containsEntry("storeConnected", true);
 
                     SimpleMeterRegistry registry = new SimpleMeterRegistry();
                     context.getBean(ElectMetrics.class).bindTo(registry);
                     assertThat(registry.get("elect.leader").tag("name", name).gauge().value()).isEqualTo(1.0);
-                    assertThat(registry.get("elect.elections.won").functionCounter().count()).isEqualTo(1.0);
+                    assertThat(registry.get("elect.terms.won").functionCounter().count()).isEqualTo(1.0);
+                    assertThat(registry.get("elect.lease.remaining").gauge().value()).isGreaterThan(0.0);
+                    assertThat(registry.get("elect.revocations").tag("reason", "resigned").functionCounter().count())
+                            .isZero();
 
                     // Spring Integration's yield() resigns.
                     onGranted.getContext().yield();
                     OnRevokedEvent revoked = events.await(OnRevokedEvent.class);
                     assertThat(revoked.getRole()).isEqualTo(name);
                     assertThat(events.await(LeadershipRevokedEvent.class).reason()).isEqualTo(RevokeReason.RESIGNED);
+                    assertThat(registry.get("elect.revocations").tag("reason", "resigned").functionCounter().count())
+                            .isEqualTo(1.0);
                 });
     }
 
@@ -131,7 +136,7 @@ class ElectAutoConfigurationTest {
                         assertThat(election.awaitLeadership(WAIT)).isTrue();
                         context.getBean(EventCollector.class).await(LeadershipGrantedEvent.class);
                         assertThat(registry.get("elect.leader").gauge().value()).isEqualTo(1.0);
-                        assertThat(registry.get("elect.elections.won").functionCounter().count()).isEqualTo(1.0);
+                        assertThat(registry.get("elect.terms.won").functionCounter().count()).isEqualTo(1.0);
                         // The metrics listener runs first, so once this one saw `me`, it did too.
                         context.getBean(LeaderChanges.class).await("me");
                         assertThat(registry.get("elect.failovers").functionCounter().count()).isEqualTo(1.0);

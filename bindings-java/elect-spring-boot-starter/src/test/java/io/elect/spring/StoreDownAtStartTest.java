@@ -101,8 +101,17 @@ class StoreDownAtStartTest {
                     h = health.health();
                     assertThat(h.getStatus()).isEqualTo(Status.UP);
                     assertThat(h.getDetails()).containsEntry("state", "connected").containsEntry("leader", true)
-                            .containsEntry("currentLeader", "me");
+                            .containsEntry("storeConnected", true).containsKey("leaseRemainingMillis");
                     assertThat(job.run()).isEqualTo(1);
+
+                    // Losing the store shows without a store round trip by the probe.
+                    int seen = errors.count();
+                    server(true, "halt");
+                    errors.awaitMore(seen);
+                    h = health.health();
+                    assertThat(h.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat(h.getDetails()).containsEntry("state", "disconnected")
+                            .containsEntry("storeConnected", false).doesNotContainKey("leaseRemainingMillis");
                 });
     }
 
@@ -138,16 +147,25 @@ class StoreDownAtStartTest {
             notifyAll();
         }
 
+        synchronized int count() {
+            return messages.size();
+        }
+
         synchronized String awaitFirst() throws InterruptedException {
+            return awaitMore(0);
+        }
+
+        /** The first report after the {@code seen} first ones. */
+        synchronized String awaitMore(int seen) throws InterruptedException {
             long deadline = System.nanoTime() + WAIT.toNanos();
-            while (messages.isEmpty()) {
+            while (messages.size() <= seen) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
                     throw new AssertionError("no onError while the store is down");
                 }
                 wait(left);
             }
-            return messages.get(0);
+            return messages.get(seen);
         }
     }
 }

@@ -17,13 +17,8 @@ import org.springframework.web.servlet.HandlerInterceptor;
  * Register it for the paths that write the resource:
  *
  * <pre>{@code
- * @Bean
- * WebMvcConfigurer fencing() {
- *     return new WebMvcConfigurer() {
- *         public void addInterceptors(InterceptorRegistry registry) {
- *             registry.addInterceptor(new FencingInterceptor()).addPathPatterns("/jobs/**");
- *         }
- *     };
+ * public void addInterceptors(InterceptorRegistry registry) { // in a WebMvcConfigurer
+ *     registry.addInterceptor(new FencingInterceptor()).addPathPatterns("/jobs/**");
  * }
  * }</pre>
  *
@@ -39,7 +34,10 @@ public class FencingInterceptor implements HandlerInterceptor {
         this(new FenceGate(), false);
     }
 
-    /** @param gate shared by the interceptors of one resource; @param require refuse unfenced requests */
+    /**
+     * @param gate keeps the highest tokens; share one between the interceptors of one resource
+     * @param require refuse requests without the headers (428) instead of passing them
+     */
     public FencingInterceptor(FenceGate gate, boolean require) {
         this.gate = gate;
         this.require = require;

@@ -17,7 +17,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.servlet.DispatcherServletAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.servlet.ServletWebServerFactoryAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
@@ -30,15 +35,17 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /** The interceptor in a real Spring MVC application on an embedded Tomcat. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, classes = FencingInterceptorTest.App.class,
-        properties = "elect.enabled=false")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, classes = FencingInterceptorTest.App.class)
 class FencingInterceptorTest {
     /** Writes the handler accepted, as {@code token/path}; {@code /slow} waits for RELEASE. */
     static final List<String> WRITES = new CopyOnWriteArrayList<>();
     static volatile CountDownLatch entered = new CountDownLatch(1);
     static volatile CountDownLatch release = new CountDownLatch(1);
 
-    @SpringBootApplication
+    /** Only what serves Spring MVC on Tomcat: the test starts in seconds on a loaded machine. */
+    @SpringBootConfiguration
+    @ImportAutoConfiguration({ServletWebServerFactoryAutoConfiguration.class, DispatcherServletAutoConfiguration.class,
+            WebMvcAutoConfiguration.class, HttpMessageConvertersAutoConfiguration.class})
     @Import(Jobs.class)
     static class App {
         @Bean
