@@ -43,6 +43,12 @@ func copyEvent(ev *C.elect_event) Event {
 				Term:  uint64(ev.term),
 			}
 		}
+	case C.ELECT_EVENT_MEMBER_JOINED, C.ELECT_EVENT_MEMBER_LEFT:
+		e.Kind = MemberJoined
+		if ev.kind == C.ELECT_EVENT_MEMBER_LEFT {
+			e.Kind = MemberLeft
+		}
+		e.Member = &Member{ID: C.GoString(ev.member_id), Value: C.GoString(ev.member_value)}
 	default:
 		e.Kind = ErrorEvent
 		if ev.message != nil {

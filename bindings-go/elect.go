@@ -163,7 +163,8 @@ func (e *Election) Start() error {
 	return e.with(func(c *C.elect_election) C.elect_status { return C.elect_start(c) })
 }
 
-// Observe follows the leader without campaigning (LeaderChanged events only).
+// Observe follows the leader and the members without campaigning (LeaderChanged, MemberJoined
+// and MemberLeft events).
 func (e *Election) Observe() error {
 	return e.with(func(c *C.elect_election) C.elect_status { return C.elect_observe(c) })
 }
@@ -211,6 +212,19 @@ func (e *Election) WaitLeader(ctx context.Context) error {
 func (e *Election) Resign(ctx context.Context) error {
 	return await(ctx, func() error {
 		return e.with(func(c *C.elect_election) C.elect_status { return C.elect_resign(c) })
+	})
+}
+
+// Proclaim publishes value as this leader's value without a new election: observers get
+// LeaderChanged with the new value and the same term. The store writes it only while this
+// candidate holds the leadership; otherwise (not leading, term ended) it returns ErrNotLeader
+// and nothing changes. It returns ctx.Err() when ctx ends before the store answers (the
+// proclaim still completes in the background; proclaiming again is safe).
+func (e *Election) Proclaim(ctx context.Context, value string) error {
+	return await(ctx, func() error {
+		cvalue := C.CString(value)
+		defer C.free(unsafe.Pointer(cvalue))
+		return e.with(func(c *C.elect_election) C.elect_status { return C.elect_proclaim(c, cvalue) })
 	})
 }
 

@@ -18,6 +18,11 @@ const (
 	LeaderChanged
 	// ErrorEvent: something went wrong that the election recovers from by itself (Message).
 	ErrorEvent
+	// MemberJoined: Member joined the election (every member present when following starts is
+	// reported as joined first).
+	MemberJoined
+	// MemberLeft: Member left (closed, or its record expired after a crash).
+	MemberLeft
 )
 
 func (k EventKind) String() string {
@@ -30,6 +35,10 @@ func (k EventKind) String() string {
 		return "leader"
 	case ErrorEvent:
 		return "error"
+	case MemberJoined:
+		return "member_joined"
+	case MemberLeft:
+		return "member_left"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -47,6 +56,8 @@ type Event struct {
 	Leader *LeaderInfo
 	// Message for ErrorEvent.
 	Message string
+	// Member for MemberJoined and MemberLeft.
+	Member *Member
 }
 
 // LeaderInfo is who leads an election.

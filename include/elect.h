@@ -80,6 +80,12 @@ enum elect_event_kind
   ELECT_EVENT_LEADER_CHANGED = 3,
   // Something went wrong that the election recovers from by itself; see `message`.
   ELECT_EVENT_ERROR = 4,
+  // A candidate joined the election: `member_id`, `member_value`. Every member present when
+  // following starts is reported as joined first.
+  ELECT_EVENT_MEMBER_JOINED = 5,
+  // A candidate left (closed, or its record expired after a crash): `member_id`,
+  // `member_value`.
+  ELECT_EVENT_MEMBER_LEFT = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -180,6 +186,10 @@ typedef struct elect_event {
   const char *leader_value;
   // `ERROR`: what went wrong. Otherwise NULL.
   const char *message;
+  // `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's id. Otherwise NULL.
+  const char *member_id;
+  // `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's value ("" if it set none). Otherwise NULL.
+  const char *member_value;
 } elect_event;
 
 // The host's event function. Called on a thread owned by the library (one per election),
@@ -379,6 +389,19 @@ elect_status elect_wait_leader(struct elect_election *e, int64_t timeout_ms);
 // # Safety
 // `e` is NULL or a live election.
 elect_status elect_resign(struct elect_election *e);
+
+// Publishes `value` as this leader's value without a new election: observers get
+// `ELECT_EVENT_LEADER_CHANGED` with the new value and the same term. The store writes it only
+// while this candidate holds the leadership: otherwise (not leading, term ended)
+// `ELECT_ERR_NOT_LEADER` and nothing changes. `ELECT_ERR_TIMEOUT`/`ELECT_ERR_UNREACHABLE`:
+// unknown whether it was published; proclaiming again is safe.
+//
+// Threading: any thread, including a callback of another election. NULL `e` or `value`, or a
+// value with control characters, gives `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `e` is NULL or a live election; `value` is NULL or a NUL-terminated string.
+elect_status elect_proclaim(struct elect_election *e, const char *value);
 
 // This candidate's id (the `id` option, or the generated `hostname-pid-random`).
 //

@@ -2,7 +2,7 @@
 //! and its stubs small.
 //!
 //! `("elected", term)`, `("revoked", term, reason)`, `("leader_changed", (id, value, term) | None)`,
-//! `("error", message)`.
+//! `("error", message)`, `("member_joined", (id, value))`, `("member_left", (id, value))`.
 
 use elect_core::Event;
 use pyo3::prelude::*;
@@ -30,6 +30,10 @@ pub fn to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyTuple
         Event::Error { message } => vec![
             event.kind().name().into_bound_py_any(py)?,
             message.into_bound_py_any(py)?,
+        ],
+        Event::MemberJoined { member } | Event::MemberLeft { member } => vec![
+            event.kind().name().into_bound_py_any(py)?,
+            (member.id.as_str(), member.value.as_str()).into_bound_py_any(py)?,
         ],
     };
     PyTuple::new(py, items)

@@ -101,6 +101,10 @@ impl Election {
         check(py, py.detach(|| self.inner.resign()))
     }
 
+    fn proclaim(&self, py: Python<'_>, value: &str) -> PyResult<()> {
+        check(py, py.detach(|| self.inner.proclaim(value)))
+    }
+
     /// `(id, value, term)` of the leader as the store sees it, or `None`.
     fn leader(&self, py: Python<'_>) -> PyResult<Option<(String, String, u64)>> {
         let leader = check(py, py.detach(|| self.inner.leader()))?;

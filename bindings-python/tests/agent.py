@@ -27,7 +27,15 @@ def emit(line: str) -> None:
 
 
 def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
-    emit("event leader -" if leader is None else f"event leader {leader.id} {leader.term}")
+    if leader is None:
+        emit("event leader -")
+    else:
+        value = f" {leader.value}" if leader.value else ""
+        emit(f"event leader {leader.id} {leader.term}{value}")
+
+
+def member_line(kind: str, member: elect.Member) -> str:
+    return f"event {kind} {member.id}" + (f" {member.value}" if member.value else "")
 
 
 def ok(action: Callable[[], None]) -> str:
@@ -46,6 +54,7 @@ class Agent:
             "token": lambda _: f"ok {self.need().fencing_token or 0}",
             "wait_leader": self.wait_leader,
             "resign": lambda _: ok(self.need().resign),
+            "proclaim": self.proclaim,
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
             "work": self.work,
@@ -69,6 +78,8 @@ class Agent:
             on_revoked=lambda term, reason: emit(f"event revoked {term} {reason}"),
             on_leader_changed=on_leader_changed,
             on_error=lambda message: emit(f"event error {message}"),
+            on_member_joined=lambda m: emit(member_line("member_joined", m)),
+            on_member_left=lambda m: emit(member_line("member_left", m)),
         )
         return "ok"
 
@@ -78,6 +89,12 @@ class Agent:
         ms = int(args[0])
         led = self.need().wait_leader(None if ms < 0 else ms / 1000)
         return f"ok {str(led).lower()}"
+
+    def proclaim(self, args: List[str]) -> str:
+        if len(args) != 1:
+            raise elect.InvalidArgumentError("usage: proclaim <value>")
+        self.need().proclaim(args[0])
+        return "ok"
 
     def leader(self, _: List[str]) -> str:
         info = self.need().leader

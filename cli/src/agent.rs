@@ -4,11 +4,14 @@
 //!
 //! ```text
 //! requests: open <uri> <name> | start | observe | is_leader | token | wait_leader <timeout_ms>
-//!           | resign | leader | members | work <host:port> <interval_ms> <label> | close | quit
+//!           | resign | proclaim <value> | leader | members | work <host:port> <interval_ms> <label>
+//!           | close | quit
 //! replies:  ok | ok true|false | ok <n> | ok <id> <term> | ok - | ok <id>,<id>,...
 //!           | err <code_name> <message>
-//! events:   event elected <term> | event revoked <term> <reason> | event leader <id> <term>
-//!           | event leader - | event error <message>
+//! events:   event elected <term> | event revoked <term> <reason>
+//!           | event leader <id> <term> [<value>] (the value when not empty) | event leader -
+//!           | event error <message> | event member_joined <id> [<value>]
+//!           | event member_left <id> [<value>]
 //!           | event sample <true|false> <token> <t0_ns> <t1_ns>
 //!           | event write <token> <ok|stale|error> <t0_ns> <t1_ns>
 //! ```
@@ -83,9 +86,25 @@ pub fn event_line(ev: &Event) -> String {
     match ev {
         Event::Elected { term } => format!("event elected {term}"),
         Event::Revoked { term, reason } => format!("event revoked {term} {reason}"),
-        Event::LeaderChanged { leader: Some(l) } => format!("event leader {} {}", l.id, l.term),
+        Event::LeaderChanged { leader: Some(l) } if l.value.is_empty() => {
+            format!("event leader {} {}", l.id, l.term)
+        }
+        Event::LeaderChanged { leader: Some(l) } => {
+            format!("event leader {} {} {}", l.id, l.term, l.value)
+        }
         Event::LeaderChanged { leader: None } => "event leader -".to_string(),
         Event::Error { message } => format!("event error {message}"),
+        Event::MemberJoined { member } => member_line("member_joined", member),
+        Event::MemberLeft { member } => member_line("member_left", member),
+    }
+}
+
+/// `event member_joined <id> [<value>]`, the value when it is not empty.
+fn member_line(kind: &str, m: &elect_core::Member) -> String {
+    if m.value.is_empty() {
+        format!("event {kind} {}", m.id)
+    } else {
+        format!("event {kind} {} {}", m.id, m.value)
     }
 }
 
@@ -109,11 +128,11 @@ impl Agent {
         let (command, args) = (words[0], &words[1..]);
         let expected = match command {
             "open" => 2,
-            "wait_leader" => 1,
+            "wait_leader" | "proclaim" => 1,
             "work" => 3,
             "start" | "observe" | "is_leader" | "token" | "resign" | "leader" | "members"
             | "close" | "quit" => 0,
-            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, leader, members, work, close or quit)")),
+            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, close or quit)")),
         };
         if args.len() != expected {
             return invalid(format!(
@@ -174,6 +193,7 @@ fn call(e: &Election, command: &str, args: &[&str]) -> String {
         "start" => done(e.start()),
         "observe" => done(e.observe()),
         "resign" => done(e.resign()),
+        "proclaim" => done(e.proclaim(args[0])),
         "close" => {
             e.close();
             "ok".to_string()

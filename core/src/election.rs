@@ -137,13 +137,20 @@ impl Election {
         Ok(())
     }
 
+    /// The leader and the members, followed by one task (so `close` aborts both at once).
     fn spawn_follow(&self) -> JoinHandle<()> {
-        runtime::handle().spawn(engine::follow(
+        let (backend, name, retry, events) = (
             self.backend.clone(),
             self.name.clone(),
             self.config.retry,
             self.events.clone(),
-        ))
+        );
+        runtime::handle().spawn(async move {
+            tokio::join!(
+                engine::follow(backend.clone(), name.clone(), retry, events.clone()),
+                engine::follow_members(backend, name, retry, events),
+            );
+        })
     }
 
     /// Whether this candidate leads now: its state is leading and the lease deadline has not
@@ -249,6 +256,42 @@ impl Election {
     /// after `silence`. Returns once the store has the leadership back. A no-op when not leading.
     pub fn resign(&self) -> Result<()> {
         self.command(Command::Resign)
+    }
+
+    /// Publishes `value` as this leader's value without a new election: observers receive
+    /// `LeaderChanged` with the new value and the same term, and later terms of this candidate
+    /// carry it too. The store writes it only while this candidacy holds the leadership (a
+    /// check in the same store operation as the write), so a candidate that does not lead, or
+    /// whose term ended, gets `NotLeader` and nothing changes. `NotLeader` from the store also
+    /// ends the term (`Revoked{session_lost}`). `Timeout`/`Unreachable`: unknown whether the
+    /// value was published; the leadership goes on, and proclaiming again is safe.
+    pub fn proclaim(&self, value: &str) -> Result<()> {
+        let mut checked = self.config.clone();
+        checked.set("value", value)?;
+        let commands = {
+            let control = self.usable()?;
+            control.commands.clone()
+        };
+        let Some(commands) = commands else {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!(
+                    "proclaim: election `{}` is not campaigning (call start() first); nothing was changed",
+                    self.name
+                ),
+            ));
+        };
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        commands
+            .send(Command::Proclaim(checked.value, ack))
+            .map_err(|_| Error::closed())?;
+        done.recv_timeout(self.config.connect_timeout * 2)
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::Timeout,
+                    "proclaim: the store did not confirm in time",
+                )
+            })?
     }
 
     /// Who leads now, read from the store.

@@ -27,6 +27,8 @@ use crate::uri::Config;
 pub(crate) enum Command {
     Resign(std::sync::mpsc::SyncSender<()>),
     Close(std::sync::mpsc::SyncSender<()>),
+    /// Publish a new value for the current term; answered with the store's verdict.
+    Proclaim(String, std::sync::mpsc::SyncSender<Result<()>>),
 }
 
 pub(crate) struct Engine {
@@ -54,15 +56,16 @@ struct Ending {
 
 impl Engine {
     pub async fn run(mut self) {
-        let spec = CandidateSpec {
-            election: self.name.clone(),
-            id: self.config.id.clone(),
-            value: self.config.value.clone(),
-        };
         let mut candidacy: Option<Box<dyn Candidacy>> = None;
         let mut failures = 0u32;
         loop {
             self.lease.set_state(State::Campaigning);
+            // Built afresh each round: a proclaimed value is the one a new membership carries.
+            let spec = CandidateSpec {
+                election: self.name.clone(),
+                id: self.config.id.clone(),
+                value: self.config.value.clone(),
+            };
             let wake = tokio::select! {
                 c = self.commands.recv() => Wake::Command(c),
                 r = acquire(&*self.backend, &spec, &mut candidacy) => Wake::Done(r),
@@ -70,6 +73,10 @@ impl Engine {
             let grant = match wake {
                 Wake::Command(Some(Command::Resign(ack))) => {
                     let _ = ack.send(()); // not leading: nothing to give up
+                    continue;
+                }
+                Wake::Command(Some(Command::Proclaim(_, ack))) => {
+                    let _ = ack.send(Err(self.not_leading()));
                     continue;
                 }
                 Wake::Command(Some(Command::Close(ack))) => {
@@ -161,6 +168,25 @@ impl Engine {
                         reason: RevokeReason::Closed,
                         ack: Some(ack),
                     };
+                }
+                Wake::Command(Some(Command::Proclaim(value, ack))) => {
+                    match self.proclaim(cand, &value, deadline).await {
+                        Ok(()) => {
+                            self.config.value = value;
+                            let _ = ack.send(Ok(()));
+                        }
+                        Err(e) if e.code() == ErrorCode::NotLeader => {
+                            let _ = ack.send(Err(e.clone()));
+                            self.error(format!("proclaim in `{}`: {e}", self.name));
+                            break Ending {
+                                reason: RevokeReason::SessionLost,
+                                ack: None,
+                            };
+                        }
+                        Err(e) => {
+                            let _ = ack.send(Err(e));
+                        }
+                    }
                 }
                 Wake::Command(None) => {
                     break Ending {
@@ -257,6 +283,36 @@ impl Engine {
         self.clock.nanos_at(renewal.sent_at).saturating_add(valid)
     }
 
+    /// Asks the store to publish `value` for the current term, bounded by the lease deadline and
+    /// by `connect_timeout`. The store writes it only while this candidacy holds the
+    /// leadership; a deadline already past is `NotLeader` without asking.
+    async fn proclaim(&self, cand: &mut dyn Candidacy, value: &str, deadline: u64) -> Result<()> {
+        if clock::now_nanos() >= deadline {
+            return Err(self.not_leading());
+        }
+        let left = Duration::from_nanos(deadline - clock::now_nanos());
+        match tokio::time::timeout(self.config.connect_timeout.min(left), cand.proclaim(value))
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(crate::Error::new(
+                ErrorCode::Timeout,
+                "proclaim: the store did not confirm in time (the value may or may not be \
+                 published; proclaim again to be sure)",
+            )),
+        }
+    }
+
+    fn not_leading(&self) -> crate::Error {
+        crate::Error::new(
+            ErrorCode::NotLeader,
+            format!(
+                "proclaim: this candidate does not lead election `{}`; nothing was changed",
+                self.name
+            ),
+        )
+    }
+
     /// Gives the leadership back to the store, bounded by `connect_timeout` so that a stuck
     /// store cannot hold up the campaign (the store's TTL then frees the lock).
     async fn release(&self, cand: &mut dyn Candidacy) -> Result<()> {
@@ -278,6 +334,7 @@ impl Engine {
                 _ = &mut until => return None,
                 c = self.commands.recv() => match c {
                     Some(Command::Resign(ack)) => { let _ = ack.send(()); }
+                    Some(Command::Proclaim(_, ack)) => { let _ = ack.send(Err(self.not_leading())); }
                     Some(Command::Close(ack)) => return Some(Some(ack)),
                     None => return Some(None),
                 },
@@ -365,6 +422,47 @@ pub(crate) async fn follow(
             }
             Err(e) => events.send(Event::Error {
                 message: format!("watching `{name}`: {e}"),
+            }),
+        }
+        sleep(retry).await;
+    }
+}
+
+/// Follows the members of an election and reports each arrival and departure (by id) as
+/// `MemberJoined` / `MemberLeft`. Runs beside [`follow`], until aborted by `close`.
+pub(crate) async fn follow_members(
+    backend: Arc<dyn Backend>,
+    name: String,
+    retry: Duration,
+    events: Arc<Dispatcher>,
+) {
+    let mut known: Vec<crate::event::Member> = Vec::new();
+    loop {
+        match backend.watch_members(&name).await {
+            Ok(mut stream) => {
+                while let Some(item) = stream.recv().await {
+                    match item {
+                        Ok(now) => {
+                            for gone in known.iter().filter(|k| !now.iter().any(|m| m.id == k.id)) {
+                                events.send(Event::MemberLeft {
+                                    member: gone.clone(),
+                                });
+                            }
+                            for new in now.iter().filter(|m| !known.iter().any(|k| k.id == m.id)) {
+                                events.send(Event::MemberJoined {
+                                    member: new.clone(),
+                                });
+                            }
+                            known = now;
+                        }
+                        Err(e) => events.send(Event::Error {
+                            message: format!("watching the members of `{name}`: {e}"),
+                        }),
+                    }
+                }
+            }
+            Err(e) => events.send(Event::Error {
+                message: format!("watching the members of `{name}`: {e}"),
             }),
         }
         sleep(retry).await;

@@ -45,6 +45,9 @@ impl Backend for Arc<Scripted> {
     async fn members(&self, _: &str) -> Result<Vec<Member>> {
         Ok(Vec::new())
     }
+    async fn watch_members(&self, _: &str) -> Result<crate::backend::MemberStream> {
+        std::future::pending().await
+    }
 }
 
 #[async_trait]
@@ -55,6 +58,9 @@ impl Candidacy for ScriptedCandidacy {
             Some(grant) => Ok(grant),
             None => std::future::pending().await,
         }
+    }
+    async fn proclaim(&mut self, _: &str) -> Result<()> {
+        Ok(())
     }
     async fn renew(&mut self) -> Result<Renewal> {
         Ok(Renewal {

@@ -65,15 +65,19 @@ pub enum EventKind {
     Revoked = 2,
     LeaderChanged = 3,
     Error = 4,
+    MemberJoined = 5,
+    MemberLeft = 6,
 }
 
 impl EventKind {
     /// Every kind, in numeric order.
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::Elected,
         EventKind::Revoked,
         EventKind::LeaderChanged,
         EventKind::Error,
+        EventKind::MemberJoined,
+        EventKind::MemberLeft,
     ];
 
     /// Short stable name.
@@ -83,6 +87,8 @@ impl EventKind {
             EventKind::Revoked => "revoked",
             EventKind::LeaderChanged => "leader_changed",
             EventKind::Error => "error",
+            EventKind::MemberJoined => "member_joined",
+            EventKind::MemberLeft => "member_left",
         }
     }
 
@@ -119,6 +125,11 @@ pub enum Event {
     /// Something went wrong that the election recovers from by itself (a failed renewal, a
     /// store error while campaigning, a callback that panicked).
     Error { message: String },
+    /// A candidate joined the election (every member present when following starts is
+    /// reported as joined first). Changes of a member's value are no membership event.
+    MemberJoined { member: Member },
+    /// A candidate left: it closed, or its record expired (a crash: within about a ttl).
+    MemberLeft { member: Member },
 }
 
 impl Event {
@@ -128,6 +139,8 @@ impl Event {
             Event::Revoked { .. } => EventKind::Revoked,
             Event::LeaderChanged { .. } => EventKind::LeaderChanged,
             Event::Error { .. } => EventKind::Error,
+            Event::MemberJoined { .. } => EventKind::MemberJoined,
+            Event::MemberLeft { .. } => EventKind::MemberLeft,
         }
     }
 }

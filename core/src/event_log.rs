@@ -68,6 +68,14 @@ impl EventLog {
                 0 => tracing::warn!(election, id, store, "{message}"),
                 term => tracing::warn!(election, id, store, term, "{message}"),
             },
+            Event::MemberJoined { member } => {
+                let member = member.id.as_str();
+                tracing::debug!(election, id, store, member, "member joined")
+            }
+            Event::MemberLeft { member } => {
+                let member = member.id.as_str();
+                tracing::debug!(election, id, store, member, "member left")
+            }
         }
     }
 }

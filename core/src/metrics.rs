@@ -57,6 +57,7 @@ impl Metrics {
                 }
                 *last = Some(leader.id.clone());
             }
+            Event::MemberJoined { .. } | Event::MemberLeft { .. } => {}
         }
     }
 

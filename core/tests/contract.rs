@@ -33,6 +33,16 @@ macro_rules! contract {
             }
 
             #[test]
+            fn proclaim() {
+                contract::proclaim(&$subject)
+            }
+
+            #[test]
+            fn membership() {
+                contract::membership(&$subject)
+            }
+
+            #[test]
             fn bad_input() {
                 contract::bad_input(&$subject)
             }

@@ -37,6 +37,12 @@ static void on_event(const elect_event *ev, void *user_data) {
     case ELECT_EVENT_ERROR:
         printf("error: %s\n", ev->message);
         break;
+    case ELECT_EVENT_MEMBER_JOINED:
+        printf("%s joined\n", ev->member_id);
+        break;
+    case ELECT_EVENT_MEMBER_LEFT:
+        printf("%s left\n", ev->member_id);
+        break;
     }
     fflush(stdout);
 }

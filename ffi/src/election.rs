@@ -236,6 +236,29 @@ pub unsafe extern "C" fn elect_resign(e: *mut elect_election) -> elect_status {
     guard::status("elect_resign", || unsafe { election_ref(e) }?.resign())
 }
 
+/// Publishes `value` as this leader's value without a new election: observers get
+/// `ELECT_EVENT_LEADER_CHANGED` with the new value and the same term. The store writes it only
+/// while this candidate holds the leadership: otherwise (not leading, term ended)
+/// `ELECT_ERR_NOT_LEADER` and nothing changes. `ELECT_ERR_TIMEOUT`/`ELECT_ERR_UNREACHABLE`:
+/// unknown whether it was published; proclaiming again is safe.
+///
+/// Threading: any thread, including a callback of another election. NULL `e` or `value`, or a
+/// value with control characters, gives `ELECT_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `e` is NULL or a live election; `value` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn elect_proclaim(
+    e: *mut elect_election,
+    value: *const c_char,
+) -> elect_status {
+    guard::status("elect_proclaim", || {
+        // SAFETY: NULL or live / NUL-terminated per the contract.
+        let (e, value) = unsafe { (election_ref(e)?, str_arg(value, "value")?) };
+        e.proclaim(value)
+    })
+}
+
 /// This candidate's id (the `id` option, or the generated `hostname-pid-random`).
 ///
 /// Ownership: the string belongs to the election and is valid until `elect_close`. Threading:

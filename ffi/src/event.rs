@@ -23,6 +23,12 @@ pub enum elect_event_kind {
     ELECT_EVENT_LEADER_CHANGED = 3,
     /// Something went wrong that the election recovers from by itself; see `message`.
     ELECT_EVENT_ERROR = 4,
+    /// A candidate joined the election: `member_id`, `member_value`. Every member present when
+    /// following starts is reported as joined first.
+    ELECT_EVENT_MEMBER_JOINED = 5,
+    /// A candidate left (closed, or its record expired after a crash): `member_id`,
+    /// `member_value`.
+    ELECT_EVENT_MEMBER_LEFT = 6,
 }
 
 /// Why a leadership ended (`ELECT_EVENT_REVOKED`); `ELECT_REASON_NONE` for other events.
@@ -51,6 +57,8 @@ impl From<EventKind> for elect_event_kind {
             EventKind::Revoked => ELECT_EVENT_REVOKED,
             EventKind::LeaderChanged => ELECT_EVENT_LEADER_CHANGED,
             EventKind::Error => ELECT_EVENT_ERROR,
+            EventKind::MemberJoined => ELECT_EVENT_MEMBER_JOINED,
+            EventKind::MemberLeft => ELECT_EVENT_MEMBER_LEFT,
         }
     }
 }
@@ -88,6 +96,10 @@ pub struct elect_event {
     pub leader_value: *const c_char,
     /// `ERROR`: what went wrong. Otherwise NULL.
     pub message: *const c_char,
+    /// `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's id. Otherwise NULL.
+    pub member_id: *const c_char,
+    /// `MEMBER_JOINED`/`MEMBER_LEFT`: the candidate's value ("" if it set none). Otherwise NULL.
+    pub member_value: *const c_char,
 }
 
 /// The host's event function. Called on a thread owned by the library (one per election),
@@ -159,6 +171,8 @@ struct OwnedEvent {
     leader_id: Option<CString>,
     leader_value: Option<CString>,
     message: Option<CString>,
+    member_id: Option<CString>,
+    member_value: Option<CString>,
 }
 
 impl OwnedEvent {
@@ -170,6 +184,8 @@ impl OwnedEvent {
             leader_id: None,
             leader_value: None,
             message: None,
+            member_id: None,
+            member_value: None,
         };
         match event {
             Event::Elected { term } => owned.term = *term,
@@ -185,6 +201,10 @@ impl OwnedEvent {
                 }
             }
             Event::Error { message } => owned.message = Some(crate::cstring(message)),
+            Event::MemberJoined { member } | Event::MemberLeft { member } => {
+                owned.member_id = Some(crate::cstring(&member.id));
+                owned.member_value = Some(crate::cstring(&member.value));
+            }
         }
         owned
     }
@@ -198,6 +218,8 @@ impl OwnedEvent {
             leader_id: ptr(&self.leader_id),
             leader_value: ptr(&self.leader_value),
             message: ptr(&self.message),
+            member_id: ptr(&self.member_id),
+            member_value: ptr(&self.member_value),
         }
     }
 }

@@ -363,3 +363,132 @@ pub fn restart(s: &Subject) {
     let t2 = next.fencing_token().unwrap();
     assert!(t2 > t1, "tokens never go backwards: {t1} then {t2}");
 }
+
+/// `proclaim`: the leader publishes a new value in the same term, and observers see it as a
+/// leader change; a candidate that does not lead, or whose term ended, gets `NotLeader` and
+/// nothing changes; a bad value is refused naming it.
+pub fn proclaim(s: &Subject) {
+    let name = name();
+    let (obs, ro) = s.open(&name, "watcher");
+    obs.observe().unwrap();
+    let (a, _ra) = s.open(&name, "a");
+    let (b, _rb) = s.open(&name, "b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    b.start().unwrap();
+    wait::members(&obs, 2);
+
+    let refused = b.proclaim("from-b").expect_err("b does not lead");
+    assert_eq!(refused.code(), ErrorCode::NotLeader, "{refused:?}");
+    assert_eq!(
+        obs.leader().unwrap().map(|l| (l.id, l.value)),
+        Some(("a".into(), "".into()))
+    );
+    let bad = a.proclaim("two\nlines").expect_err("a control character");
+    assert_eq!(bad.code(), ErrorCode::InvalidArgument, "{bad:?}");
+    assert!(bad.message().contains("value"), "{bad:?}");
+
+    a.proclaim("v2").unwrap();
+    let seen = expect_within(
+        &ro,
+        WAIT,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.value == "v2"),
+    );
+    let Event::LeaderChanged { leader: Some(l) } = seen else {
+        unreachable!()
+    };
+    assert_eq!((l.id.as_str(), l.term), ("a", t1), "same leader, same term");
+    assert!(
+        a.is_leader() && a.fencing_token() == Some(t1),
+        "no new election"
+    );
+    assert_eq!(obs.leader().unwrap().map(|l| l.value), Some("v2".into()));
+    let values: Vec<_> = obs
+        .members()
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.value))
+        .collect();
+    assert!(
+        values.contains(&("a".into(), "v2".into())),
+        "the member carries the value: {values:?}"
+    );
+
+    a.resign().unwrap();
+    let next = sole_leader(&[&a, &b], WAIT);
+    assert_eq!(next.id(), "b");
+    let late = a.proclaim("late").expect_err("a's term ended");
+    assert_eq!(late.code(), ErrorCode::NotLeader, "{late:?}");
+    let now = obs.leader().unwrap().expect("b leads");
+    assert_eq!((now.id.as_str(), now.value.as_str()), ("b", ""));
+    b.close();
+    expect_within(
+        &ro,
+        WAIT,
+        |e| matches!(e, Event::LeaderChanged { leader: Some(l) } if l.id == "a"),
+    );
+    let back = obs.leader().unwrap().expect("a leads again");
+    assert_eq!(
+        back.value, "v2",
+        "a's later terms carry its proclaimed value"
+    );
+    while let Ok(e) = ro.try_recv() {
+        assert!(
+            !matches!(&e, Event::LeaderChanged { leader: Some(l) } if l.value.contains("from-b") || l.value == "late"),
+            "a refused proclaim changed nothing: {e:?}"
+        );
+    }
+}
+
+/// Membership events: an observer is told of each candidate that joins (those present when it
+/// starts first), of one that closes, and of a killed one once its record expires (within the
+/// crash bound); a candidate sees the others come and go too.
+pub fn membership(s: &Subject) {
+    let name = name();
+    let (a, ra) = s.open(&name, "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let (obs, ro) = s.open(&name, "watcher");
+    obs.observe().unwrap();
+    let joined = |rx: &std::sync::mpsc::Receiver<Event>, id: &str, within: Duration| {
+        expect_within(
+            rx,
+            within,
+            |e| matches!(e, Event::MemberJoined { member } if member.id == id),
+        )
+    };
+    let left = |rx: &std::sync::mpsc::Receiver<Event>, id: &str, within: Duration| {
+        expect_within(
+            rx,
+            within,
+            |e| matches!(e, Event::MemberLeft { member } if member.id == id),
+        )
+    };
+    joined(&ro, "a", WAIT);
+
+    let mut fleet = s.fleet();
+    let p = fleet.join(&s.uri, &name, "p0").unwrap();
+    joined(&ro, "p0", WAIT);
+    joined(&ra, "p0", WAIT);
+    fleet.kill(p);
+    let killed = Instant::now();
+    left(&ro, "p0", s.crash_bound());
+    assert!(
+        killed.elapsed() < s.crash_bound(),
+        "the killed member's record expired in time"
+    );
+
+    let (b, _rb) = s.open(&name, "b");
+    b.start().unwrap();
+    joined(&ro, "b", WAIT);
+    b.close();
+    left(&ro, "b", WAIT);
+    left(&ra, "b", WAIT);
+    drop(a);
+    left(&ro, "a", WAIT);
+    assert!(
+        obs.members().unwrap().is_empty(),
+        "an observer is no member"
+    );
+}

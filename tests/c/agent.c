@@ -1,7 +1,7 @@
 /* The shared-scenario agent over the C ABI: reads requests on stdin, one per line, and writes
  * one reply line per request plus event lines from the callback (see tests/scenarios and the
- * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/leader/members/close/
- * quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
+ * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/proclaim/leader/members/
+ * close/quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
 #define _POSIX_C_SOURCE 200809L
 #include "elect.h"
 
@@ -48,7 +48,9 @@ static void on_event(const elect_event *ev, void *user_data) {
         say("event revoked %" PRIu64 " %s", ev->term, elect_reason_name(ev->reason));
         break;
     case ELECT_EVENT_LEADER_CHANGED:
-        if (ev->leader_id) {
+        if (ev->leader_id && ev->leader_value && ev->leader_value[0]) {
+            say("event leader %s %" PRIu64 " %s", ev->leader_id, ev->term, ev->leader_value);
+        } else if (ev->leader_id) {
             say("event leader %s %" PRIu64, ev->leader_id, ev->term);
         } else {
             say("event leader -");
@@ -56,6 +58,11 @@ static void on_event(const elect_event *ev, void *user_data) {
         break;
     case ELECT_EVENT_ERROR:
         say("event error %s", ev->message ? ev->message : "");
+        break;
+    case ELECT_EVENT_MEMBER_JOINED:
+    case ELECT_EVENT_MEMBER_LEFT:
+        say("event %s %s%s%s", ev->kind == ELECT_EVENT_MEMBER_JOINED ? "member_joined" : "member_left",
+            ev->member_id, ev->member_value[0] ? " " : "", ev->member_value);
         break;
     }
 }
@@ -157,6 +164,8 @@ static int handle(char *line) {
         do_wait(arg1);
     } else if (strcmp(cmd, "resign") == 0) {
         reply_status(elect_resign(election));
+    } else if (strcmp(cmd, "proclaim") == 0) {
+        reply_status(elect_proclaim(election, arg1));
     } else if (strcmp(cmd, "leader") == 0) {
         do_leader();
     } else if (strcmp(cmd, "members") == 0) {

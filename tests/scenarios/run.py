@@ -106,14 +106,36 @@ class Case:
         elif "secrets_kept" in step:
             for a in self.targets(step["secrets_kept"]):
                 secret_uris.check(a, self.uri, self.name, Failure)
+        elif "await_event" in step:
+            pattern = self.fill(step["matches"])
+            deadline = time.monotonic() + self.ms(step.get("within", "5000")) / 1000
+            for a in self.targets(step["await_event"]):
+                while not any(re.fullmatch(pattern, " ".join(w)) for _, w in a.events):
+                    if time.monotonic() > deadline:
+                        raise Failure(f"agent {a.index}: no event matching /{pattern}/ "
+                                      f"within {step.get('within')}")
+                    time.sleep(0.005)
+        elif "expect_no_event" in step:
+            pattern = self.fill(step["matches"])
+            for a in self.targets(step["expect_no_event"]):
+                bad = [" ".join(w) for _, w in a.events if re.fullmatch(pattern, " ".join(w))]
+                if bad:
+                    raise Failure(f"agent {a.index}: unexpected event `{bad[0]}`")
         elif "expect_reply" in step:
             for a in self.targets(step.get("to", 0)):
-                reply = a.request(step["expect_reply"])
-                if not re.fullmatch(step["matches"], reply):
+                reply = a.request(self.fill(step["expect_reply"]))
+                if not re.fullmatch(self.fill(step["matches"]), reply):
                     raise Failure(f"agent {a.index}: `{step['expect_reply']}` gave `{reply}`, "
                                   f"expected /{step['matches']}/")
         else:
             raise Failure(f"unknown step {step}")
+
+    def fill(self, text):
+        """Replaces `{id:<saved>}` and `{term:<saved>}` by a saved agent's id and term."""
+        def sub(m):
+            agent, term = self.saved[m.group(2)]
+            return f"a{agent.index}" if m.group(1) == "id" else str(term)
+        return re.sub(r"\{(id|term):([a-z_]+)\}", sub, text)
 
     def await_leader(self, step):
         """Waits for an `elected` event that arrived after the previous await_leader."""

@@ -83,6 +83,10 @@ func (a *agent) handle(words []string) bool {
 		a.waitLeader(args)
 	case cmd == "resign":
 		a.reply(a.election.Resign(context.Background()))
+	case cmd == "proclaim" && len(args) == 1:
+		a.reply(a.election.Proclaim(context.Background(), args[0]))
+	case cmd == "proclaim":
+		a.out.say("err invalid_argument agent: usage: proclaim <value>")
 	case cmd == "leader":
 		a.leader()
 	case cmd == "members":
@@ -124,11 +128,19 @@ func (a *agent) writeEvents(events <-chan elect.Event, done chan<- struct{}) {
 		case elect.LeaderChanged:
 			if ev.Leader == nil {
 				a.out.say("event leader -")
+			} else if ev.Leader.Value != "" {
+				a.out.say("event leader %s %d %s", ev.Leader.ID, ev.Leader.Term, ev.Leader.Value)
 			} else {
 				a.out.say("event leader %s %d", ev.Leader.ID, ev.Leader.Term)
 			}
 		case elect.ErrorEvent:
 			a.out.say("event error %s", ev.Message)
+		case elect.MemberJoined, elect.MemberLeft:
+			value := ""
+			if ev.Member.Value != "" {
+				value = " " + ev.Member.Value
+			}
+			a.out.say("event %s %s%s", ev.Kind, ev.Member.ID, value)
 		}
 	}
 }

@@ -78,6 +78,9 @@ fn dispatch(
         Event::LeaderChanged { leader: Some(l) } => (l.term, Some(&l.id), Some(&l.value)),
         Event::LeaderChanged { leader: None } => (0, None, None),
         Event::Error { message } => (0, Some(message), None),
+        Event::MemberJoined { member } | Event::MemberLeft { member } => {
+            (0, Some(&member.id), Some(&member.value))
+        }
     };
     let a = optional_string(env, a)?;
     let b = optional_string(env, b)?;
@@ -155,5 +158,7 @@ fn describe(event: &Event) -> String {
         Event::LeaderChanged { leader: Some(l) } => format!("leader {} {}", l.id, l.term),
         Event::LeaderChanged { leader: None } => "leader -".to_string(),
         Event::Error { .. } => "error".to_string(),
+        Event::MemberJoined { member } => format!("member_joined {}", member.id),
+        Event::MemberLeft { member } => format!("member_left {}", member.id),
     }
 }

@@ -32,6 +32,7 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn fencing_token(handle: jlong) -> jlong },
     native_method! { static raw fn wait_leader(handle: jlong, timeout_millis: jlong) -> jboolean },
     native_method! { static raw fn resign(handle: jlong) },
+    native_method! { static raw fn proclaim(handle: jlong, value: JString) },
     native_method! { static raw fn leader(handle: jlong) -> io.elect.LeaderInfo },
     native_method! { static raw fn members(handle: jlong) -> io.elect.Member[] },
     native_method! { static raw fn close(handle: jlong) },
@@ -242,6 +243,18 @@ fn wait_leader<'local>(
 
 fn resign<'local>(env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) {
     with_election(env, handle, |_, e| Ok(e.resign()?))
+}
+
+fn proclaim<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    value: JString<'local>,
+) {
+    with_election(env, handle, |env, e| {
+        let value = required(env, &value, "value")?;
+        Ok(e.proclaim(&value)?)
+    })
 }
 
 fn leader<'local>(

@@ -35,7 +35,7 @@ from ._errors import (
 )
 from ._leadership import Leadership, leader_only
 from ._observe import Health, Stats, healthz, log_records_dropped, set_log_level
-from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked
+from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked
 
 __version__ = _native.VERSION
 
@@ -56,6 +56,8 @@ __all__ = [
     "LeaderInfo",
     "Leadership",
     "Member",
+    "MemberJoined",
+    "MemberLeft",
     "NotLeaderError",
     "PermissionDeniedError",
     "Revoked",

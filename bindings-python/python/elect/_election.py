@@ -18,7 +18,8 @@ from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
 from ._observe import Health, Stats, stats_from_native
 from ._options import Seconds, text, to_pairs
-from ._types import Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, Revoked, event_from_native, leader_info
+from ._types import (Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked,
+                     event_from_native, leader_info)
 
 _log = logging.getLogger("elect")
 
@@ -36,7 +37,7 @@ class Election:
     URI. Durations are seconds or ``timedelta``. ``options`` sets store-specific options (TLS
     files...). Callbacks run in order on the election's own thread, with the GIL:
     ``on_elected(term)``, ``on_revoked(term, reason)``, ``on_leader_changed(LeaderInfo | None)``,
-    ``on_error(message)``. An exception in a callback is logged (logger ``elect``) and sent to
+    ``on_error(message)``, ``on_member_joined(Member)``, ``on_member_left(Member)``. An exception in a callback is logged (logger ``elect``) and sent to
     ``sys.unraisablehook``; the election carries on.
 
     Every method may be called from any thread. After :meth:`close` they raise
@@ -63,6 +64,8 @@ class Election:
         on_revoked: Optional[Callable[[int, str], object]] = None,
         on_leader_changed: Optional[Callable[[Optional[LeaderInfo]], object]] = None,
         on_error: Optional[Callable[[str], object]] = None,
+        on_member_joined: Optional[Callable[[Member], object]] = None,
+        on_member_left: Optional[Callable[[Member], object]] = None,
     ) -> None:
         text("uri", uri)
         text("name", name)
@@ -76,6 +79,8 @@ class Election:
         self._on_revoked = on_revoked
         self._on_leader_changed = on_leader_changed
         self._on_error = on_error
+        self._on_member_joined = on_member_joined
+        self._on_member_left = on_member_left
         self._lock = threading.Lock()
         self._streams: List[EventStream] = []
         self._waiters: List[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[bool]"]] = []
@@ -99,13 +104,20 @@ class Election:
         self._native.start()
 
     def observe(self) -> None:
-        """Follows the leader without campaigning (``on_leader_changed`` only)."""
+        """Follows the leader and the members without campaigning (``on_leader_changed``,
+        ``on_member_joined``, ``on_member_left``)."""
         self._native.observe()
 
     def resign(self) -> None:
         """Gives up the leadership now and campaigns again after ``silence``; returns once the
         store has it back. A no-op when not leading."""
         self._native.resign()
+
+    def proclaim(self, value: str) -> None:
+        """Publishes ``value`` as this leader's value without a new election: observers get
+        ``on_leader_changed`` with the new value and the same term. Raises :class:`NotLeaderError`
+        (and nothing changes) when this candidate does not lead or its term ended."""
+        self._native.proclaim(value)
 
     def stats(self) -> Stats:
         """This election's metrics: a few atomic loads, no lock, no store round trip."""
@@ -346,6 +358,10 @@ class Election:
             callback, args = self._on_revoked, (event.term, event.reason)
         elif isinstance(event, LeaderChanged):
             callback, args = self._on_leader_changed, (event.leader,)
+        elif isinstance(event, MemberJoined):
+            callback, args = self._on_member_joined, (event.member,)
+        elif isinstance(event, MemberLeft):
+            callback, args = self._on_member_left, (event.member,)
         else:
             callback, args = self._on_error, (event.message,)
         if callback is None:

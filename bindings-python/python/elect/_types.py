@@ -51,7 +51,21 @@ class ErrorEvent:
     message: str
 
 
-Event = Union[Elected, Revoked, LeaderChanged, ErrorEvent]
+@dataclass(frozen=True)
+class MemberJoined:
+    """A candidate joined (every member present when following starts is reported first)."""
+
+    member: Member
+
+
+@dataclass(frozen=True)
+class MemberLeft:
+    """A candidate left: it closed, or its record expired after a crash."""
+
+    member: Member
+
+
+Event = Union[Elected, Revoked, LeaderChanged, ErrorEvent, MemberJoined, MemberLeft]
 
 
 def leader_info(raw: Optional[Tuple[str, str, int]]) -> Optional[LeaderInfo]:
@@ -68,6 +82,8 @@ FROM_NATIVE: Dict[str, Callable[[Tuple[object, ...]], Event]] = {
     "revoked": lambda raw: Revoked(int(raw[1]), str(raw[2])),  # type: ignore[call-overload]
     "leader_changed": lambda raw: LeaderChanged(leader_info(raw[1])),  # type: ignore[arg-type]
     "error": lambda raw: ErrorEvent(str(raw[1])),
+    "member_joined": lambda raw: MemberJoined(Member(*raw[1])),  # type: ignore[misc]
+    "member_left": lambda raw: MemberLeft(Member(*raw[1])),  # type: ignore[misc]
 }
 
 

@@ -67,6 +67,10 @@ pub struct CandidateSpec {
 /// its watch when the receiver is dropped. Errors are reported and the watch carries on.
 pub type LeaderStream = mpsc::Receiver<Result<Option<LeaderInfo>>>;
 
+/// The live candidates of one election, sent whenever they may have changed (the first item is
+/// the current list). Same rules as [`LeaderStream`].
+pub type MemberStream = mpsc::Receiver<Result<Vec<Member>>>;
+
 /// One store connection, shared by all elections on it.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -78,6 +82,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>>;
     /// The live candidates of `election`, in line order where the store has one.
     async fn members(&self, election: &str) -> Result<Vec<Member>>;
+    /// Follows the live candidates of `election`: joins at once, departures by close at once,
+    /// crashed candidates once the store expires their record.
+    async fn watch_members(&self, election: &str) -> Result<MemberStream>;
 }
 
 /// One candidate in one election.
@@ -92,10 +99,32 @@ pub trait Candidacy: Send + 'static {
     /// else leads or the lease/session is gone; `ErrorCode::Unreachable` when the connection
     /// failed. Any other error is retried until the deadline.
     async fn renew(&mut self) -> Result<Renewal>;
+    /// Publishes `value` as the leader's (and this member's) value for the current term, in one
+    /// store operation that first checks this candidacy still holds the leadership
+    /// (`ErrorCode::NotLeader` when it does not, and nothing is written). Observers see it as a
+    /// leader change with the same term.
+    async fn proclaim(&mut self, value: &str) -> Result<()>;
     /// Gives up the leadership so the next candidate takes over now; stays a member.
     async fn release(&mut self) -> Result<()>;
     /// Leaves the election: releases and removes the membership.
     async fn leave(self: Box<Self>) -> Result<()>;
+}
+
+/// Sends `item` to a follower's receiver unless it is an `Ok` equal to the last one sent (an
+/// unchanged leader or member list is no news; errors always go out). Returns `false` once the
+/// receiver is gone.
+pub(crate) async fn send_if_changed<T: PartialEq + Clone>(
+    tx: &mpsc::Sender<Result<T>>,
+    last: &mut Option<T>,
+    item: Result<T>,
+) -> bool {
+    if let Ok(now) = &item {
+        if last.as_ref() == Some(now) {
+            return true;
+        }
+        *last = Some(now.clone());
+    }
+    tx.send(item).await.is_ok()
 }
 
 /// Open connections, so that elections on the same store share one (one etcd lease, one

@@ -78,6 +78,8 @@ pub(crate) struct Seen {
     /// The live leader, and an upper bound on when its lease runs out (the server's remaining
     /// time, counted from when the answer arrived).
     pub leader: Option<(LeaderInfo, Instant)>,
+    /// The number of live members.
+    pub members: u64,
 }
 
 struct MemberRow {
@@ -135,6 +137,13 @@ impl Rounds {
             },
         );
         key
+    }
+
+    /// The value `key`'s heartbeats carry from now on.
+    pub fn set_member_value(&self, key: u64, value: &str) {
+        if let Some(m) = self.lock().members.get_mut(&key) {
+            m.value = value.to_string();
+        }
     }
 
     pub fn remove_member(&self, key: u64) {
@@ -247,6 +256,7 @@ impl Rounds {
                     renewed,
                     leaders,
                     server_ms,
+                    counts,
                 }) => {
                     let arrived = Instant::now();
                     let jumped = server_ms.and_then(|ms| shared.clock().check(start, arrived, ms));
@@ -281,6 +291,7 @@ impl Rounds {
                                 leader: leaders
                                     .get(election)
                                     .map(|(l, left)| (l.clone(), arrived + *left)),
+                                members: counts.get(election).copied().unwrap_or(0),
                             });
                         }
                     }
@@ -321,6 +332,8 @@ pub(crate) struct Answer {
     pub leaders: HashMap<String, (LeaderInfo, Duration)>,
     /// The server's clock in milliseconds since the epoch, as the round read it.
     pub server_ms: Option<f64>,
+    /// Watched election -> its number of live members (absent: none).
+    pub counts: HashMap<String, u64>,
 }
 
 impl Batch {

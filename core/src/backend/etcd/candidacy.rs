@@ -24,6 +24,8 @@ pub struct EtcdCandidacy {
     /// `<dir><lease id hex>-<n>`: fixed for the life of the candidacy, so a retried create
     /// finds the key an earlier, unanswered attempt may have made.
     key: String,
+    /// The candidate id, and `<id>\t<value>` as stored in the key.
+    id: String,
     value: String,
     /// Create revision of our key, while we believe it exists.
     rev: Option<i64>,
@@ -46,6 +48,7 @@ impl EtcdCandidacy {
             inner,
             dir,
             key,
+            id: spec.id.clone(),
             value: encode_value(spec),
             rev: None,
             stale: None,
@@ -272,6 +275,37 @@ impl Candidacy for EtcdCandidacy {
         let renewal = self.lease()?.renewed_after(self.last_sent, false).await?;
         self.last_sent = renewal.sent_at;
         Ok(renewal)
+    }
+
+    /// One transaction: rewrite our key (same lease, so same create revision and term) only if
+    /// it is still the one created at our leading revision.
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        let not_leader = || Error::new(ErrorCode::NotLeader, "etcd proclaim: our key is gone");
+        let rev = self.rev.ok_or_else(not_leader)?;
+        let lease_id = self.lease()?.id;
+        let encoded = encode_value(&CandidateSpec {
+            election: String::new(),
+            id: self.id.clone(),
+            value: value.to_string(),
+        });
+        let txn = Txn::new()
+            .when([Compare::create_revision(
+                self.key.as_str(),
+                CompareOp::Equal,
+                rev,
+            )])
+            .and_then([TxnOp::put(
+                self.key.as_str(),
+                encoded.as_str(),
+                Some(PutOptions::new().with_lease(lease_id)),
+            )]);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, "proclaim", kv.txn(txn)).await?;
+        if !resp.succeeded() {
+            return Err(not_leader());
+        }
+        self.value = encoded;
+        Ok(())
     }
 
     async fn release(&mut self) -> Result<()> {

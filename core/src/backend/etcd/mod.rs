@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
 
 use super::registry::Driver;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -182,6 +182,13 @@ impl Backend for EtcdBackend {
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
         let (kvs, _) = self.inner.line(election, 1).await?;
         Ok(kvs.first().map(decode))
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        Ok(watch::spawn_members(
+            self.inner.clone(),
+            election.to_string(),
+        ))
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {

@@ -13,20 +13,34 @@ use tokio::sync::mpsc;
 use super::connect::{bounded, map_err};
 use super::layout::decode;
 use super::Inner;
-use crate::backend::LeaderStream;
+use crate::backend::{LeaderStream, MemberStream};
 use crate::error::{Error, Result};
-use crate::event::LeaderInfo;
+use crate::event::{LeaderInfo, Member};
 
-type Sender = mpsc::Sender<Result<Option<LeaderInfo>>>;
+type Sender<T> = mpsc::Sender<Result<T>>;
 
-/// Starts following `election`; the task ends when the receiver is dropped.
+/// Starts following the leader of `election`; the task ends when the receiver is dropped.
 pub fn spawn(inner: Arc<Inner>, election: String) -> LeaderStream {
+    spawn_view(inner, election, Line::head)
+}
+
+/// Starts following the candidates of `election` (everyone in line, in line order).
+pub fn spawn_members(inner: Arc<Inner>, election: String) -> MemberStream {
+    spawn_view(inner, election, Line::members)
+}
+
+/// Follows the line and sends `view` of it whenever that changes.
+fn spawn_view<T: PartialEq + Clone + Send + 'static>(
+    inner: Arc<Inner>,
+    election: String,
+    view: fn(&Line) -> T,
+) -> mpsc::Receiver<Result<T>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let closed = tx.clone();
         tokio::select! {
             _ = closed.closed() => {}
-            _ = follow(&inner, &election, &tx) => {}
+            _ = follow(&inner, &election, &tx, view) => {}
         }
     });
     rx
@@ -55,14 +69,29 @@ impl Line {
     fn head(&self) -> Option<LeaderInfo> {
         self.by_rev.values().next().cloned()
     }
+
+    fn members(&self) -> Vec<Member> {
+        self.by_rev
+            .values()
+            .map(|l| Member {
+                id: l.id.clone(),
+                value: l.value.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Reads the line, then follows it through the watch. A broken watch is reported and
 /// re-opened after `retry`, with a fresh read so that nothing that happened meanwhile is missed.
-async fn follow(inner: &Inner, election: &str, tx: &Sender) {
-    let mut last: Option<Option<LeaderInfo>> = None;
+async fn follow<T: PartialEq + Clone>(
+    inner: &Inner,
+    election: &str,
+    tx: &Sender<T>,
+    view: fn(&Line) -> T,
+) {
+    let mut last: Option<T> = None;
     loop {
-        if let Err(e) = watch_once(inner, election, tx, &mut last).await {
+        if let Err(e) = watch_once(inner, election, tx, &mut last, view).await {
             if tx.send(Err(e)).await.is_err() {
                 return;
             }
@@ -71,11 +100,12 @@ async fn follow(inner: &Inner, election: &str, tx: &Sender) {
     }
 }
 
-async fn watch_once(
+async fn watch_once<T: PartialEq + Clone>(
     inner: &Inner,
     election: &str,
-    tx: &Sender,
-    last: &mut Option<Option<LeaderInfo>>,
+    tx: &Sender<T>,
+    last: &mut Option<T>,
+    view: fn(&Line) -> T,
 ) -> Result<()> {
     // The watch first, from the current revision, and the line read once it exists: nothing
     // is missed in between. Not a read first and a watch from its revision: etcd serves
@@ -120,7 +150,7 @@ async fn watch_once(
                 }
             }
         }
-        publish(&line, tx, last).await;
+        publish(view(&line), tx, last).await;
     }
 }
 
@@ -134,12 +164,11 @@ async fn read(inner: &Inner, election: &str) -> Result<(Line, i64)> {
     Ok((line, at))
 }
 
-/// Sends the head of the line if it changed.
-async fn publish(line: &Line, tx: &Sender, last: &mut Option<Option<LeaderInfo>>) {
-    let leader = line.head();
-    if last.as_ref() != Some(&leader) {
-        *last = Some(leader.clone());
-        // A closed receiver ends the task through `spawn`'s select.
-        let _ = tx.send(Ok(leader)).await;
+/// Sends the view of the line if it changed.
+async fn publish<T: PartialEq + Clone>(now: T, tx: &Sender<T>, last: &mut Option<T>) {
+    if last.as_ref() != Some(&now) {
+        *last = Some(now.clone());
+        // A closed receiver ends the task through `spawn_view`'s select.
+        let _ = tx.send(Ok(now)).await;
     }
 }

@@ -37,6 +37,30 @@ pub(super) struct FileCandidacy {
 }
 
 impl FileCandidacy {
+    /// The lock we hold, still the one at the lock path: the lock cannot be taken from us, but
+    /// the directory can be deleted or replaced under us, and then someone else may lock a new
+    /// file at the same path.
+    fn still_held(&self) -> Result<&Held> {
+        let held = self
+            .held
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorCode::NotLeader, "not holding the lock"))?;
+        let same = fs::metadata(self.paths.lock())
+            .and_then(|m| Ok((m, held.lock.metadata()?)))
+            .map(|(a, b)| {
+                use std::os::unix::fs::MetadataExt;
+                a.ino() == b.ino() && a.dev() == b.dev()
+            })
+            .unwrap_or(false);
+        if !same {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                "the lock file was removed or replaced",
+            ));
+        }
+        Ok(held)
+    }
+
     /// Enters the election: publishes the member file (refused if `spec.id` is already live).
     pub fn join(
         paths: Paths,
@@ -140,29 +164,24 @@ impl Candidacy for FileCandidacy {
 
     async fn renew(&mut self) -> Result<Renewal> {
         let sent_at = Instant::now();
-        let held = self
-            .held
-            .as_ref()
-            .ok_or_else(|| Error::new(ErrorCode::NotLeader, "not holding the lock"))?;
-        // The lock cannot be taken from us, but the directory can be deleted or replaced under
-        // us; then someone else may lock a new file at the same path.
-        let same = fs::metadata(self.paths.lock())
-            .and_then(|m| Ok((m, held.lock.metadata()?)))
-            .map(|(a, b)| {
-                use std::os::unix::fs::MetadataExt;
-                a.ino() == b.ino() && a.dev() == b.dev()
-            })
-            .unwrap_or(false);
-        if !same {
-            return Err(Error::new(
-                ErrorCode::NotLeader,
-                "the lock file was removed or replaced",
-            ));
-        }
+        self.still_held()?;
         Ok(Renewal {
             sent_at,
             ttl: self.ttl,
         })
+    }
+
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        self.still_held()?;
+        let mut spec = self.spec.clone();
+        spec.value = value.to_string();
+        let member = write_member(&self.paths, &spec)?;
+        self.member = Some(member); // the old one, unlinked by the rename, unlocks on drop
+        self.spec = spec;
+        let held = self.held.as_mut().expect("checked by still_held");
+        held.record.leader.value = value.to_string();
+        held.record.write_to(&held.leader_file)?;
+        Ok(())
     }
 
     async fn release(&mut self) -> Result<()> {
@@ -210,6 +229,13 @@ fn publish_member(paths: &Paths, spec: &CandidateSpec) -> Result<File> {
             )));
         }
     }
+    write_member(paths, spec)
+}
+
+/// Writes this candidate's member file, locked, under a temporary name and renames it into
+/// place (replacing an earlier one of ours atomically: readers see the old or the new value).
+fn write_member(paths: &Paths, spec: &CandidateSpec) -> Result<File> {
+    let path = paths.member(&spec.id);
     let tmp = paths
         .members()
         .join(format!(".{}.{}.tmp", std::process::id(), next_tmp_id()));

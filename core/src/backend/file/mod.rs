@@ -27,7 +27,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::registry::Driver;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::Result;
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -146,5 +146,9 @@ impl Backend for FileBackend {
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
         Ok(live_members(&self.paths(election))?)
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        Ok(watch::spawn_members(self.paths(election))?)
     }
 }

@@ -16,10 +16,10 @@ use inotify::{EventMask, EventStream, Inotify, WatchMask};
 use tokio::sync::mpsc;
 
 use super::record::{self, Read};
-use super::{lock_is_held, Paths};
-use crate::backend::LeaderStream;
+use super::{live_members, lock_is_held, Paths};
+use crate::backend::{send_if_changed, LeaderStream, MemberStream};
 use crate::error::Result;
-use crate::event::LeaderInfo;
+use crate::event::{LeaderInfo, Member};
 
 /// What one look at the files says.
 #[derive(Debug, PartialEq)]
@@ -62,17 +62,8 @@ async fn follow(
     let mut last: Option<Option<LeaderInfo>> = None;
     loop {
         let item = settle(&paths, last.as_ref()).await.map_err(Into::into);
-        let changed = match &item {
-            Ok(leader) => last.as_ref() != Some(leader),
-            Err(_) => true,
-        };
-        if changed {
-            if let Ok(leader) = &item {
-                last = Some(leader.clone());
-            }
-            if tx.send(item).await.is_err() {
-                return;
-            }
+        if !send_if_changed(&tx, &mut last, item).await {
+            return;
         }
         // Wait for the next event on one of this election's files.
         loop {
@@ -86,6 +77,53 @@ async fn follow(
                 }
             }
         }
+    }
+}
+
+/// Follows the member files: a candidate's file is created (renamed into place) when it joins,
+/// removed when it leaves, and closed, which unlocks it, when its process dies; each event on
+/// the members directory is answered with a fresh listing of the locked files.
+pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
+    super::safe_open::prepare_dir(&paths.members())?;
+    let inotify = Inotify::init()?;
+    inotify.watches().add(
+        paths.members(),
+        WatchMask::CLOSE_WRITE | WatchMask::MOVED_TO | WatchMask::DELETE,
+    )?;
+    let mut stream = inotify.into_event_stream(vec![0u8; 4096])?;
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut last: Option<Vec<Member>> = None;
+        loop {
+            let item = settle_members(&paths, last.as_ref()).await;
+            if !send_if_changed(&tx, &mut last, item.map_err(Into::into)).await {
+                return;
+            }
+            tokio::select! {
+                _ = tx.closed() => return,
+                ev = next_event(&mut stream) => match ev {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
+                    None => return,
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// The members after an event. A dying process's files are closed (waking us) a moment before
+/// its locks are released, so an unchanged listing is taken again after a short backoff
+/// (about 60 ms in all), as [`settle`] does for the leader.
+async fn settle_members(paths: &Paths, previous: Option<&Vec<Member>>) -> io::Result<Vec<Member>> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let now = live_members(paths)?;
+        if previous != Some(&now) || pause > Duration::from_millis(32) {
+            return Ok(now);
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
     }
 }
 
@@ -122,10 +160,18 @@ async fn settle(
 /// Whether the next inotify event calls for a new look at election `base` (a minimal
 /// `StreamExt::next`, so that we need no `futures` dependency).
 async fn next_wakes(s: &mut EventStream<Vec<u8>>, base: &str) -> Option<io::Result<bool>> {
+    next_event(s)
+        .await
+        .map(|r| r.map(|(mask, name)| wakes(mask, name.as_deref(), base)))
+}
+
+async fn next_event(
+    s: &mut EventStream<Vec<u8>>,
+) -> Option<io::Result<(EventMask, Option<std::ffi::OsString>)>> {
     use futures_core::Stream;
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx))
         .await
-        .map(|r| r.map(|ev| wakes(ev.mask, ev.name.as_deref(), base)))
+        .map(|r| r.map(|ev| (ev.mask, ev.name)))
 }
 
 /// An event on one of the election's files (`<base>.lock`, `<base>.leader`...), or a queue

@@ -278,6 +278,27 @@ impl Candidacy for MysqlCandidacy {
         Ok(renewal)
     }
 
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        let term = match &self.held {
+            Some(held) => held.term as i64,
+            None => return Err(Error::new(ErrorCode::NotLeader, "not holding the lease")),
+        };
+        if !self.publish_value(term, value).await? {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!(
+                    "election `{}`: our lease expired or another candidate holds it",
+                    self.spec.election
+                ),
+            ));
+        }
+        self.spec.value = value.to_string();
+        if let Some(key) = self.member_key {
+            self.shared.rounds.set_member_value(key, value);
+        }
+        Ok(())
+    }
+
     async fn release(&mut self) -> Result<()> {
         let Some(held) = self.held.take() else {
             return Ok(());
@@ -316,6 +337,29 @@ impl Candidacy for MysqlCandidacy {
 }
 
 impl MysqlCandidacy {
+    /// Publishes `value` on our lease of `term` if it is still live; `false` when it is not.
+    async fn publish_value(&self, term: i64, value: &str) -> Result<bool> {
+        let names = &self.shared.names;
+        let (proclaim, holds, member) = (names.proclaim(), names.holds(), names.member_value());
+        let (s, owner, value) = (self.spec.clone(), self.owner.clone(), value.to_string());
+        self.shared
+            .lease
+            .run("proclaiming a value", move |c| {
+                Box::pin(async move {
+                    let lease = (&s.election, &s.id, term, &owner);
+                    c.exec_drop(proclaim, (&value, lease.0, lease.1, lease.2, lease.3))
+                        .await?;
+                    let ours = c.affected_rows() == 1
+                        || c.exec_first::<i64, _, _>(holds, lease).await?.is_some();
+                    if ours {
+                        c.exec_drop(member, (&value, &s.election, &s.id)).await?;
+                    }
+                    Ok(ours)
+                })
+            })
+            .await
+    }
+
     /// Ends our lease of `term` (any term of ours if `None`).
     async fn give_up(&self, term: Option<i64>) -> Result<()> {
         let release = self.shared.names.release();

@@ -6,7 +6,7 @@
 //! multi-statement text query) around one reading of the server's clock, `@elect_now`: extend
 //! each lease still ours and unexpired at `@elect_now`, upsert the memberships, then select the
 //! leases still live after that under our term and owner (renewed), the watched
-//! leaders and the clock. Values travel as hex literals (see [`hex`]).
+//! leaders, the number of live members of each watched election, and the clock. Values travel as hex literals (see [`hex`]).
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -71,6 +71,9 @@ impl RoundStore for Shared {
                 "now" => answer.server_ms = Some(us as f64 / 1000.0),
                 "renewed" => {
                     answer.renewed.insert((election, term), left);
+                }
+                "members" => {
+                    answer.counts.insert(election, term.max(0) as u64);
                 }
                 _ => {
                     let leader = LeaderInfo {
@@ -146,6 +149,12 @@ fn round_sql(shared: &Shared, b: &Batch) -> String {
             "SELECT 'leader', t.election, t.holder, t.value, t.term,
                 TIMESTAMPDIFF(MICROSECOND, @elect_now, t.expires_at)
              FROM {leases} AS t WHERE t.election IN ({}) AND t.expires_at > @elect_now",
+            list.join(", ")
+        ));
+        selects.push(format!(
+            "SELECT 'members', m.election, X'', X'', COUNT(*), 0
+             FROM {members} AS m WHERE m.election IN ({}) AND m.expires_at > @elect_now
+             GROUP BY m.election",
             list.join(", ")
         ));
     }

@@ -165,6 +165,33 @@ impl Names {
         )
     }
 
+    /// `value, election, holder, term, owner`: publishes a new value on our live lease. MySQL
+    /// counts changed rows, so an unchanged value affects none: [`Names::holds`] then tells.
+    pub fn proclaim(&self) -> String {
+        format!(
+            "UPDATE {} SET value = ?
+             WHERE election = ? AND holder = ? AND term = ? AND owner = ? AND expires_at > {NOW}",
+            self.leases
+        )
+    }
+
+    /// `election, holder, term, owner` -> a row when that lease is live.
+    pub fn holds(&self) -> String {
+        format!(
+            "SELECT 1 FROM {} WHERE election = ? AND holder = ? AND term = ? AND owner = ?
+                AND expires_at > {NOW}",
+            self.leases
+        )
+    }
+
+    /// `value, election, id`: a member's new value.
+    pub fn member_value(&self) -> String {
+        format!(
+            "UPDATE {} SET value = ? WHERE election = ? AND id = ?",
+            self.members
+        )
+    }
+
     /// `election` -> `(holder, value, term)` of the live leader, if any.
     pub fn leader(&self) -> String {
         format!(

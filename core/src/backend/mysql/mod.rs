@@ -39,7 +39,7 @@ use tokio::task::AbortHandle;
 use super::registry::Driver;
 use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::Result;
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -146,20 +146,34 @@ impl Backend for MysqlBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let (sql, election) = (self.shared.names.members(), election.to_string());
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = self
-            .shared
-            .lease
-            .run("reading the members", move |c| {
-                Box::pin(c.exec(sql, (election,)))
-            })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, value)| Member {
-                id: String::from_utf8_lossy(&id).into_owned(),
-                value: String::from_utf8_lossy(&value).into_owned(),
-            })
-            .collect())
+        read_members(&self.shared, election).await
     }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(watch::watch_members(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+        ));
+        Ok(rx)
+    }
+}
+
+/// The live members of `election`, by id.
+async fn read_members(shared: &Shared, election: &str) -> Result<Vec<Member>> {
+    let (sql, election) = (shared.names.members(), election.to_string());
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = shared
+        .lease
+        .run("reading the members", move |c| {
+            Box::pin(c.exec(sql, (election,)))
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, value)| Member {
+            id: String::from_utf8_lossy(&id).into_owned(),
+            value: String::from_utf8_lossy(&value).into_owned(),
+        })
+        .collect())
 }

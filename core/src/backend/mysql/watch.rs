@@ -9,8 +9,9 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 
 use super::Shared;
+use crate::backend::send_if_changed;
 use crate::error::Result;
-use crate::event::LeaderInfo;
+use crate::event::{LeaderInfo, Member};
 
 type Sender = mpsc::Sender<Result<Option<LeaderInfo>>>;
 
@@ -63,6 +64,35 @@ pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
             // A round is due every renewal period; if none came for a long while (store
             // down), read directly, which also reports the error.
             _ = tokio::time::sleep(shared.ttl.max(Duration::from_secs(1))) => direct = true,
+        }
+    }
+}
+
+/// Sends the members of `election` when the watch starts and whenever a round counts a number
+/// of live members that differs from the list last read (a join, a leave, an expired
+/// heartbeat), until the receiver is dropped. Like the leader, a change is seen within a
+/// renewal period.
+pub(super) async fn watch_members(
+    shared: Arc<Shared>,
+    election: String,
+    tx: mpsc::Sender<Result<Vec<Member>>>,
+) {
+    let _watching = shared.rounds.watch(&election);
+    let mut rounds = shared.rounds.subscribe_done();
+    let mut last: Option<Vec<Member>> = None;
+    let mut failed = true;
+    loop {
+        let counted = shared.rounds.seen_after(&election, None).map(|s| s.members);
+        if failed || counted != last.as_ref().map(|l| l.len() as u64) {
+            let item = super::read_members(&shared, &election).await;
+            failed = item.is_err();
+            if !send_if_changed(&tx, &mut last, item).await {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tx.closed() => return,
+            r = rounds.changed() => if r.is_err() { return },
         }
     }
 }

@@ -57,6 +57,7 @@ impl PgCandidacy {
                     (&spec.election, Type::TEXT),
                     (&spec.id, Type::TEXT),
                     (&spec.value, Type::TEXT),
+                    (&shared.names.channel(&spec.election), Type::TEXT),
                 ],
             )
             .await
@@ -180,6 +181,42 @@ impl Candidacy for PgCandidacy {
         Ok(renewal)
     }
 
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        let term = match &self.held {
+            Some(held) => held.term as i64,
+            None => return Err(Error::new(ErrorCode::NotLeader, "not holding the lease")),
+        };
+        let client = self.shared.lease.client().await?;
+        let rows = client
+            .query_typed(
+                &self.shared.sql.proclaim,
+                &[
+                    (&self.spec.election, Type::TEXT),
+                    (&self.spec.id, Type::TEXT),
+                    (&term, Type::INT8),
+                    (&self.owner, Type::TEXT),
+                    (&value, Type::TEXT),
+                    (&self.channel, Type::TEXT),
+                ],
+            )
+            .await
+            .map_err(|e| self.shared.params.error(e, "proclaiming a value"))?;
+        if rows.is_empty() {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!(
+                    "election `{}`: our lease expired or another candidate holds it",
+                    self.spec.election
+                ),
+            ));
+        }
+        self.spec.value = value.to_string();
+        if let Some(key) = self.member_key {
+            self.shared.rounds.set_member_value(key, value);
+        }
+        Ok(())
+    }
+
     async fn release(&mut self) -> Result<()> {
         let Some(held) = self.held.take() else {
             return Ok(());
@@ -206,6 +243,7 @@ impl Candidacy for PgCandidacy {
                     &[
                         (&self.spec.election, Type::TEXT),
                         (&self.spec.id, Type::TEXT),
+                        (&self.channel, Type::TEXT),
                     ],
                 )
                 .await

@@ -62,6 +62,8 @@ impl RoundStore for Shared {
                 answer.server_ms = Some(ms);
             } else if kind == "renewed" {
                 answer.renewed.insert((election, term), left);
+            } else if kind == "members" {
+                answer.counts.insert(election, term.max(0) as u64);
             } else {
                 let leader = LeaderInfo {
                     id: row.get(2),

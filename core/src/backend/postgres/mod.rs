@@ -24,6 +24,7 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
+mod members;
 mod notify;
 mod options;
 mod sql;
@@ -41,7 +42,7 @@ use tokio_postgres::types::Type;
 use super::registry::Driver;
 use super::rounds::Rounds;
 use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -188,18 +189,17 @@ impl Backend for PgBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let client = self.shared.lease.client().await?;
-        let rows = client
-            .query_typed(&self.shared.sql.members, &[(&election, Type::TEXT)])
-            .await
-            .map_err(|e| self.shared.params.error(e, "reading the members"))?;
-        let members = rows
-            .iter()
-            .map(|r| Member {
-                id: r.get(0),
-                value: r.get(1),
-            })
-            .collect();
+        let members = members::read(&self.shared, election).await?;
         crate::backend::limits::members("postgres", election, members)
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(members::watch(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+        ));
+        Ok(rx)
     }
 }

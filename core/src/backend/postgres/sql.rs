@@ -23,19 +23,24 @@ pub(super) struct Statements {
     /// `$1 ttl_ms, $2 elections[], $3 holders[], $4 terms[], $5 m_elections[], $6 m_ids[],
     /// $7 m_values[], $8 watched[], $9 owners[]` -> rows `(kind, election, holder, value, term,
     /// ms)`: kind `renewed` for each lease still ours (ms = granted ttl), kind `leader` for each
-    /// watched election that has a live leader, and one row of kind `now` whose ms is the
+    /// watched election that has a live leader, kind `members` (term = their number) for each
+    /// watched election with live members, and one row of kind `now` whose ms is the
     /// server's clock (`now()`, milliseconds since the epoch). The one statement per renewal
     /// period that keeps every lease, membership and observer of this connection alive.
     pub round: String,
     /// `$1 election, $2 holder, $3 term (NULL: any), $4 channel, $5 owner` -> one row if
     /// released (and notified).
     pub release: String,
+    /// `$1 election, $2 holder, $3 term, $4 owner, $5 value, $6 channel` -> one row if the
+    /// caller's lease of `term` is live and now carries `value` (its member row too; listeners
+    /// told), no row (and nothing written) otherwise.
+    pub proclaim: String,
     /// `$1 election` -> `(holder, value, term, ms)` of the live leader, if any.
     pub leader: String,
-    /// `$1 ttl_ms, $2 election, $3 id, $4 value`: registers a candidate (and drops members of
-    /// the election that stopped heartbeating long ago).
+    /// `$1 ttl_ms, $2 election, $3 id, $4 value, $5 channel`: registers a candidate (and drops
+    /// members of the election that stopped heartbeating long ago), and tells listeners.
     pub join: String,
-    /// `$1 election, $2 id`
+    /// `$1 election, $2 id, $3 channel`: removes a candidate, and tells listeners.
     pub leave: String,
     /// `$1 election` -> `(id, value)` of live members, by id.
     pub members: String,
@@ -81,6 +86,10 @@ impl Statements {
                 SELECT 'leader', t.election, {holder}, {value}, t.term, {REMAINING}
                     FROM {leases} AS t WHERE t.election = ANY($8::text[]) AND t.expires_at > now()
                 UNION ALL
+                SELECT 'members', k.election, '', '', count(*), 0::float8
+                    FROM {members} AS k WHERE k.election = ANY($8::text[]) AND k.expires_at > now()
+                    GROUP BY k.election
+                UNION ALL
                 SELECT 'now', '', '', '', 0::bigint, (extract(epoch FROM now()) * 1000)::float8"
             ),
             release: format!(
@@ -91,6 +100,17 @@ impl Statements {
                     RETURNING 1)
                 SELECT 1 FROM r, LATERAL (SELECT pg_notify($4, 'released')) AS n"
             ),
+            proclaim: format!(
+                "WITH p AS (
+                    UPDATE {leases} SET value = $5
+                    WHERE election = $1 AND holder = $2 AND term = $3 AND owner = $4
+                        AND expires_at > now()
+                    RETURNING 1),
+                m AS (
+                    UPDATE {members} SET value = $5
+                    WHERE election = $1 AND id = $2 AND EXISTS (SELECT FROM p))
+                SELECT 1 FROM p, LATERAL (SELECT pg_notify($6, 'proclaimed')) AS n"
+            ),
             leader: format!(
                 "SELECT {holder}, {value}, t.term, {REMAINING} FROM {leases} AS t
                     WHERE t.election = $1 AND t.expires_at > now()"
@@ -98,12 +118,19 @@ impl Statements {
             join: format!(
                 "WITH gone AS (
                     DELETE FROM {members}
-                    WHERE election = $2 AND expires_at < now() - interval '1 hour')
-                INSERT INTO {members} (election, id, value, expires_at) VALUES ($2, $3, $4, {EXPIRY})
-                ON CONFLICT (election, id) DO UPDATE
-                    SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at"
+                    WHERE election = $2 AND expires_at < now() - interval '1 hour'),
+                up AS (
+                    INSERT INTO {members} (election, id, value, expires_at)
+                    VALUES ($2, $3, $4, {EXPIRY})
+                    ON CONFLICT (election, id) DO UPDATE
+                        SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at
+                    RETURNING 1)
+                SELECT pg_notify($5, 'joined') FROM up"
             ),
-            leave: format!("DELETE FROM {members} WHERE election = $1 AND id = $2"),
+            leave: format!(
+                "WITH gone AS (DELETE FROM {members} WHERE election = $1 AND id = $2 RETURNING 1)
+                SELECT pg_notify($3, 'left') FROM gone"
+            ),
             members: format!(
                 "SELECT left(id, {cut}), left(value, {cut}) FROM {members}
                     WHERE election = $1 AND expires_at > now() ORDER BY id LIMIT {limit}",

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_postgres::types::Type;
 
+use super::notify::Subscription;
 use super::Shared;
 use crate::error::Result;
 use crate::event::LeaderInfo;
@@ -32,6 +33,29 @@ pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Optio
     .transpose()
 }
 
+/// Listens on `channel`, reporting failures to `tx` and trying again after `retry`; `None` once
+/// the receiver is gone.
+pub(super) async fn subscribe<T>(
+    shared: &Arc<Shared>,
+    channel: &str,
+    tx: &mpsc::Sender<Result<T>>,
+) -> Option<Subscription> {
+    loop {
+        match shared.listener.subscribe(channel).await {
+            Ok(s) => return Some(s),
+            Err(e) => {
+                if tx.send(Err(e)).await.is_err() {
+                    return None;
+                }
+                tokio::select! {
+                    _ = tx.closed() => return None,
+                    _ = tokio::time::sleep(shared.retry) => {}
+                }
+            }
+        }
+    }
+}
+
 /// Sends the leader of `election` each time it may have changed, until the receiver is dropped.
 pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
     let _watching = shared.rounds.watch(&election);
@@ -42,17 +66,8 @@ pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
     let mut fresh: Option<Instant> = None;
     let mut direct = true;
     loop {
-        let mut sub = match shared.listener.subscribe(&channel).await {
-            Ok(s) => s,
-            Err(e) => {
-                if tx.send(Err(e)).await.is_err() {
-                    return;
-                }
-                tokio::select! {
-                    _ = tx.closed() => return,
-                    _ = tokio::time::sleep(shared.retry) => continue,
-                }
-            }
+        let Some(mut sub) = subscribe(&shared, &channel, &tx).await else {
+            return;
         };
         loop {
             if direct {

@@ -42,7 +42,11 @@ impl RedisCandidacy {
         };
         shared.registry.insert(key, entry.clone());
         // Visible as a member at once, not only from the next tick.
-        if let Err(e) = keepalive::send(&shared, &[(key, entry)], true, &[]).await {
+        let joined = async {
+            keepalive::send(&shared, &[(key, entry)], true, &[]).await?;
+            super::members::announce(&shared, &spec.election, "joined").await
+        };
+        if let Err(e) = joined.await {
             shared.registry.remove(key);
             return Err(e);
         }
@@ -193,6 +197,36 @@ impl Candidacy for RedisCandidacy {
                 },
             )),
         }
+    }
+
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        let token = match (&self.token, self.leading) {
+            (Some(t), true) => t.clone(),
+            _ => return Err(Error::new(ErrorCode::NotLeader, "not leading")),
+        };
+        // Heartbeats carry the new value from now on; one already in flight with the old value
+        // lands before the script below, so the member's value does not flip back.
+        self.shared.registry.set_value(self.key, value);
+        drop(self.shared.registry.in_flight.lock().await);
+        let (k, e) = (&self.shared.keys, self.spec.election.as_str());
+        let mut inv = scripts::PROCLAIM.prepare_invoke();
+        inv.key(k.lock(e))
+            .key(k.leader(e))
+            .key(k.values(e))
+            .arg(&token)
+            .arg(&self.spec.id)
+            .arg(value)
+            .arg(k.channel(e));
+        let written: i64 = self.shared.invoke(&inv).await?;
+        if written != 1 {
+            self.shared.registry.set_value(self.key, &self.spec.value);
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!("election `{e}`: the lock expired or another candidate holds it"),
+            ));
+        }
+        self.spec.value = value.to_string();
+        Ok(())
     }
 
     async fn release(&mut self) -> Result<()> {

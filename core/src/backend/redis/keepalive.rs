@@ -54,6 +54,12 @@ impl Registry {
             e.confirmed = None;
         }
     }
+    /// The value `key`'s heartbeats carry from now on.
+    pub fn set_value(&self, key: u64, value: &str) {
+        if let Some(e) = self.lock().get_mut(&key) {
+            e.value = value.to_string();
+        }
+    }
     /// The verdict of the last tick for `key`'s lock, if it was sent within `fresh`.
     pub fn confirmed(&self, key: u64, fresh: Duration) -> Option<(Instant, bool)> {
         let (sent_at, ok) = self.lock().get(&key)?.confirmed?;
@@ -73,14 +79,15 @@ impl Registry {
 }
 
 /// Sends one keep-alive for `entries` (each: its lock if it holds one, its heartbeat if
-/// `members`) and reads the terms of the `watched` elections; records the verdicts. Returns the
-/// verdicts in the order of the locks, and the terms in the order of `watched`.
+/// `members`) and reads the term and the number of live members of the `watched` elections;
+/// records the verdicts. Returns the verdicts in the order of the locks, and the
+/// `(term, members)` pairs in the order of `watched`.
 pub async fn send(
     shared: &Shared,
     entries: &[(u64, Entry)],
     members: bool,
     watched: &[String],
-) -> Result<(Vec<bool>, Vec<u64>)> {
+) -> Result<(Vec<bool>, Vec<(u64, u64)>)> {
     let keys = &shared.keys;
     let locks: Vec<(u64, &Entry, &str)> = entries
         .iter()
@@ -105,7 +112,7 @@ pub async fn send(
             .arg(&e.value);
     }
     for election in watched {
-        inv.key(keys.leader(election));
+        inv.key(keys.leader(election)).key(keys.members(election));
     }
     let sent_at = Instant::now();
     let mut out: Vec<u64> = shared.invoke(&inv).await?;
@@ -124,16 +131,18 @@ pub async fn send(
     for ((key, _, token), ok) in locks.iter().zip(&verdicts) {
         shared.registry.record(*key, token, sent_at, *ok);
     }
-    Ok((verdicts, terms.to_vec()))
+    let seen = terms.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    Ok((verdicts, seen))
 }
 
 /// The tick loop; runs until the store closes (the task is aborted then). Wakes the watchers of
-/// an election whose term changed since the previous tick: that is how observers learn of a
-/// leader whose lock expired (a crash publishes nothing), without polling per election.
+/// an election whose term or number of live members changed since the previous tick: that is
+/// how observers learn of a leader whose lock expired, or a member whose heartbeat expired (a
+/// crash publishes nothing), without polling per election.
 pub async fn run(shared: Arc<Shared>) {
     let mut ticks = tokio::time::interval(shared.keepalive_every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_terms: HashMap<String, u64> = HashMap::new();
+    let mut last_terms: HashMap<String, (u64, u64)> = HashMap::new();
     loop {
         ticks.tick().await;
         let _flight = shared.registry.in_flight.lock().await;

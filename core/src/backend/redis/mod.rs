@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use super::registry::Driver;
 use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -40,6 +40,7 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
+mod members;
 mod notify;
 mod options;
 mod scripts;
@@ -235,7 +236,12 @@ impl Backend for RedisBackend {
 
     async fn watch(&self, election: &str) -> Result<LeaderStream> {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch::follow(self.shared.clone(), election.to_string(), tx));
+        tokio::spawn(watch::follow(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+            |s, e| async move { s.leader(&e).await },
+        ));
         Ok(rx)
     }
 
@@ -244,16 +250,17 @@ impl Backend for RedisBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let mut inv = scripts::MEMBERS.prepare_invoke();
-        inv.key(self.shared.keys.members(election))
-            .key(self.shared.keys.values(election));
-        let flat: Vec<String> = self.shared.invoke(&inv).await?;
-        Ok(flat
-            .chunks_exact(2)
-            .map(|p| Member {
-                id: p[0].clone(),
-                value: p[1].clone(),
-            })
-            .collect())
+        members::read(&self.shared, election).await
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(watch::follow(
+            self.shared.clone(),
+            election.to_string(),
+            tx,
+            |s, e| async move { members::read(&s, &e).await },
+        ));
+        Ok(rx)
     }
 }

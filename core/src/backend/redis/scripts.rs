@@ -86,11 +86,14 @@ return {1, term, hold}
 /// interval, however many elections it runs or follows. It also raises the prefix's longest
 /// ttl to the one this process knows, and reads it back (see [`ACQUIRE`]'s restart guard).
 ///
-/// KEYS: max ttl, `n` pairs (lock, leader), `m` pairs (members, values), then `w` leader keys.
+/// KEYS: max ttl, `n` pairs (lock, leader), `m` pairs (members, values), then `w` pairs
+/// (leader, members) of watched elections.
 /// ARGV: ttl ms, n, m, the longest ttl this process knows, the `n` tokens, then `m` pairs
 /// (id, value).
-/// Returns `n` verdicts (1: still ours and extended, 0: not), then `w` terms (0: no leader),
-/// then the longest ttl under the prefix and the server's time in milliseconds.
+/// Returns `n` verdicts (1: still ours and extended, 0: not), then for each watched election
+/// its term (0: no leader) and its number of unexpired members, then the longest ttl under the
+/// prefix and the server's time in milliseconds. (A member whose heartbeat expired announces
+/// nothing; the count is how its followers notice, without a read per election.)
 pub static KEEPALIVE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -121,8 +124,9 @@ for j = 1, m do
   redis.call('PEXPIRE', members, 2 * ttl)
   redis.call('PEXPIRE', values, 2 * ttl)
 end
-for k = 2 * (n + m) + 2, #KEYS do
+for k = 2 * (n + m) + 2, #KEYS, 2 do
   out[#out + 1] = tonumber(redis.call('HGET', KEYS[k], 'term')) or 0
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[k + 1], '(' .. now_ms, '+inf')
 end
 out[#out + 1] = hold
 out[#out + 1] = now_ms
@@ -132,7 +136,7 @@ return out
 });
 
 /// Gives the lock up if the caller holds it, announcing it so that waiters try at once; with
-/// ARGV[3] (an id) also removes that member.
+/// ARGV[3] (an id) also removes that member (announced as `left`).
 ///
 /// KEYS: lock, leader, members, values. ARGV: token, channel, [id]. Returns 1 if it released.
 pub static RELEASE: Lazy<Script> = Lazy::new(|| {
@@ -145,13 +149,38 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   released = 1
 end
 if ARGV[3] then
-  redis.call('ZREM', KEYS[3], ARGV[3])
+  if redis.call('ZREM', KEYS[3], ARGV[3]) == 1 then
+    redis.call('PUBLISH', ARGV[2], 'left')
+  end
   redis.call('HDEL', KEYS[4], ARGV[3])
 end
 return released
 "#,
     )
 });
+
+/// Publishes a new value for the caller's leadership, if it still holds the lock, and announces
+/// it so that watchers read the leader again.
+///
+/// KEYS: lock, leader, values. ARGV: token, id, value, channel. Returns 1 if written, 0 if the
+/// lock is not the caller's (nothing written).
+pub static PROCLAIM: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'value', ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], 'proclaimed')
+return 1
+"#,
+    )
+});
+
+/// Publishes ARGV[2] on channel ARGV[1] (a membership change, for the followers).
+pub static ANNOUNCE: Lazy<Script> =
+    Lazy::new(|| Script::new("return redis.call('PUBLISH', ARGV[1], ARGV[2])"));
 
 /// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term}`.
 pub static LEADER: Lazy<Script> = Lazy::new(|| {

@@ -1,41 +1,39 @@
-//! Observing the leader of an election on Redis.
+//! Observing an election on Redis: followers of its leader and of its members, woken by the election's messages
+//! (grants, releases, joins, leaves) and by the keep-alive when a watched election's term or
+//! number of live members changed without a message (an expired lock or heartbeat). No timer per
+//! election: the keep-alive's one command covers every watched election, and a resubscription
+//! wakes everyone. Only a failed read is retried after `retry`.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::Shared;
+use crate::backend::send_if_changed;
 use crate::error::Result;
-use crate::event::LeaderInfo;
 
-/// Sends the leader whenever it changes: woken by the election's messages (grants and
-/// releases), and by the keep-alive when the term changed without a message (an expired lock).
-/// No timer per election: the keep-alive's one command covers every watched election, and a
-/// resubscription wakes everyone. Only a failed read is retried after `retry`.
-pub(super) async fn follow(
+/// Sends `read(shared, election)` whenever it may have changed, until the receiver is dropped.
+pub(super) async fn follow<T, F, Fut>(
     shared: Arc<Shared>,
     election: String,
-    tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
-) {
+    tx: mpsc::Sender<Result<T>>,
+    read: F,
+) where
+    T: PartialEq + Clone,
+    F: Fn(Arc<Shared>, String) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
     let mut messages = shared.wakers.subscribe(&election);
     let mut ticks = shared.tick_wakers.subscribe(&election);
-    let mut last: Option<Option<LeaderInfo>> = None;
+    let mut last = None;
     loop {
         messages.borrow_and_update();
         ticks.borrow_and_update();
-        let item = shared.leader(&election).await;
+        let item = read(shared.clone(), election.clone()).await;
         let failed = item.is_err();
-        let changed = match &item {
-            Ok(l) => last.as_ref() != Some(l),
-            Err(_) => true,
-        };
-        if changed {
-            if let Ok(l) = &item {
-                last = Some(l.clone());
-            }
-            if tx.send(item).await.is_err() {
-                return;
-            }
+        if !send_if_changed(&tx, &mut last, item).await {
+            return;
         }
         let retry = async {
             if failed {

@@ -376,7 +376,7 @@ impl Candidacy for ZkCandidacy {
                         self.node = Node::None;
                         return Err(not_leader("our candidate node was deleted"));
                     }
-                    // A data change (nobody writes our node, but be safe): watch again.
+                    // A data change (our own proclaim): watch again.
                     let own = match &self.node {
                         Node::Known { name, .. } => self.path(name),
                         _ => return Err(not_leader("no candidate node")),
@@ -394,6 +394,26 @@ impl Candidacy for ZkCandidacy {
                     }
                 }
             }
+        }
+    }
+
+    /// Rewrites our own node's data. Only a leading candidacy does, and its node, first in
+    /// line, lives exactly as long as its claim: gone (session ended, deleted) is `NotLeader`.
+    async fn proclaim(&mut self, value: &str) -> Result<()> {
+        self.check_session()?;
+        let (Some(_), Node::Known { name, .. }) = (&self.leading, &self.node) else {
+            return Err(not_leader("not leading"));
+        };
+        let path = self.path(name);
+        let id = self.data.split(|b| *b == b'\n').next().unwrap_or_default();
+        let data = super::watch::encode(&String::from_utf8_lossy(id), value);
+        match self.client().set_data(&path, &data, None).await {
+            Ok(_) => {
+                self.data = data;
+                Ok(())
+            }
+            Err(zk::Error::NoNode) => Err(not_leader("our candidate node is gone")),
+            Err(e) => Err(connect::at(&path)(e)),
         }
     }
 

@@ -34,7 +34,7 @@ use self::acl::AclMode;
 use self::connect::Session;
 use self::options::ZkOptions;
 use super::registry::Driver;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream};
+use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -65,7 +65,8 @@ pub(crate) struct Shared {
     retry: Duration,
     current: tokio::sync::Mutex<Option<Arc<Session>>>,
     tasks: Mutex<Vec<AbortHandle>>,
-    followers: watch::Followers,
+    followers: watch::Followers<Option<LeaderInfo>>,
+    member_followers: watch::Followers<Vec<Member>>,
 }
 
 impl Shared {
@@ -119,7 +120,8 @@ impl ZkBackend {
                 retry: config.retry,
                 current: tokio::sync::Mutex::new(Some(session)),
                 tasks: Mutex::new(Vec::new()),
-                followers: watch::Followers::default(),
+                followers: watch::Followers::leaders(),
+                member_followers: watch::Followers::members(),
             }),
         }))
     }
@@ -202,5 +204,12 @@ impl Backend for ZkBackend {
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
         let session = self.shared.session().await?;
         watch::members(&session, &self.shared.dir(election)).await
+    }
+
+    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
+        Ok(self
+            .shared
+            .member_followers
+            .subscribe(&self.shared, self.shared.dir(election)))
     }
 }

@@ -12,7 +12,6 @@ use zookeeper_client as zk;
 use super::connect::{self, Session};
 use super::layout;
 use super::Shared;
-use crate::backend::LeaderStream;
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
 
@@ -32,23 +31,48 @@ fn decode(data: &[u8]) -> Member {
 
 /// The leader in `dir` now: the first node in line, with its czxid as the term.
 pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> {
+    Ok(head(session, dir, false).await?.0)
+}
+
+/// The leader, and with `watch` a data watch on its node, which fires when the leader
+/// proclaims a new value (or its node goes away).
+async fn head(
+    session: &Session,
+    dir: &str,
+    watch: bool,
+) -> Result<(Option<LeaderInfo>, Option<zk::OneshotWatcher>)> {
     let at = connect::at(dir);
     loop {
         let children = match session.client.list_children(dir).await {
-            Err(zk::Error::NoNode) => return Ok(None),
+            Err(zk::Error::NoNode) => return Ok((None, None)),
             other => other.map_err(&at)?,
         };
         let Some(first) = layout::in_line(children).into_iter().next() else {
-            return Ok(None);
+            return Ok((None, None));
         };
-        match session.client.get_data(&format!("{dir}/{first}")).await {
-            Ok((data, stat)) => {
+        let path = format!("{dir}/{first}");
+        let read = if watch {
+            session
+                .client
+                .get_and_watch_data(&path)
+                .await
+                .map(|(d, s, w)| (d, s, Some(w)))
+        } else {
+            session
+                .client
+                .get_data(&path)
+                .await
+                .map(|(d, s)| (d, s, None))
+        };
+        match read {
+            Ok((data, stat, watcher)) => {
                 let m = decode(&data);
-                return Ok(Some(LeaderInfo {
+                let leader = LeaderInfo {
                     id: m.id,
                     value: m.value,
                     term: stat.czxid as u64,
-                }));
+                };
+                return Ok((Some(leader), watcher));
             }
             Err(zk::Error::NoNode) => continue, // left meanwhile: read the line again
             Err(e) => return Err(at(e)),
@@ -81,16 +105,49 @@ pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
         .collect())
 }
 
-type Latest = Option<std::result::Result<Option<LeaderInfo>, Error>>;
+type Latest<T> = Option<std::result::Result<T, Error>>;
 
-/// One follower task per election name; subscribers get its latest value.
-#[derive(Default)]
-pub struct Followers {
-    map: Mutex<HashMap<String, watch::Sender<Latest>>>,
+/// What a shared follower runs while it has subscribers: it publishes into the sender.
+type Body<T> = fn(
+    std::sync::Weak<Shared>,
+    String,
+    watch::Sender<Latest<T>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// One follower task per election name and per kind (the leader, the members); subscribers
+/// get its latest value, so that many local elections following the same name cost the server
+/// one watch.
+pub struct Followers<T> {
+    map: Mutex<HashMap<String, watch::Sender<Latest<T>>>>,
+    /// Where the backend keeps this registry (for the task to remove itself).
+    this: fn(&Shared) -> &Followers<T>,
+    body: Body<T>,
 }
 
-impl Followers {
-    pub fn subscribe(&self, shared: &Arc<Shared>, dir: String) -> LeaderStream {
+impl Followers<Option<LeaderInfo>> {
+    pub fn leaders() -> Self {
+        Followers {
+            map: Mutex::default(),
+            this: |s| &s.followers,
+            body: |shared, dir, tx| {
+                Box::pin(async move { follow_while_subscribed(&shared, &dir, &tx).await })
+            },
+        }
+    }
+}
+
+impl Followers<Vec<Member>> {
+    pub fn members() -> Self {
+        Followers {
+            map: Mutex::default(),
+            this: |s| &s.member_followers,
+            body: |shared, dir, tx| Box::pin(follow_members(shared, dir, tx)),
+        }
+    }
+}
+
+impl<T: Clone + PartialEq + Send + Sync + 'static> Followers<T> {
+    pub fn subscribe(&self, shared: &Arc<Shared>, dir: String) -> mpsc::Receiver<Result<T>> {
         let rx = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
             match map.get(&dir) {
@@ -98,7 +155,13 @@ impl Followers {
                 None => {
                     let (tx, rx) = watch::channel(None);
                     map.insert(dir.clone(), tx.clone());
-                    shared.spawn(follow(Arc::downgrade(shared), dir, tx));
+                    shared.spawn(follow(
+                        Arc::downgrade(shared),
+                        dir,
+                        tx,
+                        self.this,
+                        self.body,
+                    ));
                     rx
                 }
             }
@@ -110,7 +173,7 @@ impl Followers {
 }
 
 /// Copies each new value of the shared follower to one subscriber, until either side is gone.
-async fn forward(mut rx: watch::Receiver<Latest>, out: mpsc::Sender<Result<Option<LeaderInfo>>>) {
+async fn forward<T: Clone>(mut rx: watch::Receiver<Latest<T>>, out: mpsc::Sender<Result<T>>) {
     loop {
         let latest = rx.borrow_and_update().clone();
         if let Some(item) = latest {
@@ -125,14 +188,19 @@ async fn forward(mut rx: watch::Receiver<Latest>, out: mpsc::Sender<Result<Optio
     }
 }
 
-/// Watches the children of `dir` and publishes the leader after each change. Ends when the
-/// last subscriber is gone (checked under the map's lock, so no new subscriber is stranded) or
-/// the backend closes.
-async fn follow(shared: std::sync::Weak<Shared>, dir: String, tx: watch::Sender<Latest>) {
+/// Runs `body` while the follower has subscribers. Ends when the last subscriber is gone
+/// (checked under the map's lock, so no new subscriber is stranded) or the backend closes.
+async fn follow<T>(
+    shared: std::sync::Weak<Shared>,
+    dir: String,
+    tx: watch::Sender<Latest<T>>,
+    this: fn(&Shared) -> &Followers<T>,
+    body: Body<T>,
+) {
     loop {
-        follow_while_subscribed(&shared, &dir, &tx).await;
+        body(shared.clone(), dir.clone(), tx.clone()).await;
         let Some(s) = shared.upgrade() else { return };
-        let mut map = s.followers.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = this(&s).map.lock().unwrap_or_else(|e| e.into_inner());
         if tx.receiver_count() == 0 {
             map.remove(&dir);
             return;
@@ -143,7 +211,7 @@ async fn follow(shared: std::sync::Weak<Shared>, dir: String, tx: watch::Sender<
 async fn follow_while_subscribed(
     shared: &std::sync::Weak<Shared>,
     dir: &str,
-    tx: &watch::Sender<Latest>,
+    tx: &watch::Sender<Latest<Option<LeaderInfo>>>,
 ) {
     loop {
         let Some(s) = shared.upgrade() else { return };
@@ -173,12 +241,23 @@ async fn follow_while_subscribed(
         };
         match watched {
             Ok(watcher) => {
-                let now = leader(&session, dir).await;
+                let now = head(&session, dir, true).await;
                 drop(session);
+                let (now, data_watch) = match now {
+                    Ok((l, w)) => (Ok(l), w),
+                    Err(e) => (Err(e), None),
+                };
                 publish(tx, now);
+                let proclaimed = async {
+                    match data_watch {
+                        Some(w) => drop(w.changed().await),
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     _ = tx.closed() => return,
                     _ = watcher.changed() => {}
+                    _ = proclaimed => {}
                 }
             }
             Err(e) => {
@@ -193,7 +272,7 @@ async fn follow_while_subscribed(
 }
 
 /// Publishes a change (an unchanged leader is not news).
-fn publish(tx: &watch::Sender<Latest>, now: Result<Option<LeaderInfo>>) {
+fn publish<T: PartialEq>(tx: &watch::Sender<Latest<T>>, now: Result<T>) {
     tx.send_if_modified(|latest| {
         let same = matches!((&*latest, &now), (Some(Ok(a)), Ok(b)) if a == b);
         if !same {
@@ -203,9 +282,85 @@ fn publish(tx: &watch::Sender<Latest>, now: Result<Option<LeaderInfo>>) {
     });
 }
 
-async fn pause_or_closed(tx: &watch::Sender<Latest>, d: Duration) -> bool {
+async fn pause_or_closed<T>(tx: &watch::Sender<Latest<T>>, d: Duration) -> bool {
     tokio::select! {
         _ = tx.closed() => true,
         _ = tokio::time::sleep(d) => false,
     }
+}
+
+/// Publishes the members in `dir` after each change of its children (a candidate joined, left,
+/// or its session expired), until the last subscriber is gone or the backend closes. Candidate
+/// nodes are named once and never renamed, so each node's data is read once, when it appears.
+async fn follow_members(
+    shared: std::sync::Weak<Shared>,
+    dir: String,
+    tx: watch::Sender<Latest<Vec<Member>>>,
+) {
+    let mut known: HashMap<String, Member> = HashMap::new();
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        let retry = s.retry;
+        let session = s.session().await;
+        drop(s);
+        let read = match session {
+            Ok(session) => members_watched(&session, &dir, &mut known).await,
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(None) => continue, // the directory appeared meanwhile: list it again
+            Ok(Some((now, watcher))) => {
+                publish(&tx, Ok(now));
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    _ = watcher.changed() => {}
+                }
+            }
+            Err(e) => {
+                publish(&tx, Err(e));
+                if pause_or_closed(&tx, retry).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The members in line order, read after setting a watch on the children of `dir` (or, while
+/// it does not exist, on its creation); only nodes not in `known` are read. `None` when the
+/// directory appeared between the two requests.
+async fn members_watched(
+    session: &Session,
+    dir: &str,
+    known: &mut HashMap<String, Member>,
+) -> Result<Option<(Vec<Member>, zk::OneshotWatcher)>> {
+    let at = connect::at(dir);
+    let (children, watcher) = match session.client.list_and_watch_children(dir).await {
+        Ok((children, watcher)) => (children, watcher),
+        Err(zk::Error::NoNode) => match session.client.check_and_watch_stat(dir).await {
+            Ok((Some(_), _)) => return Ok(None),
+            Ok((None, watcher)) => (Vec::new(), watcher),
+            Err(e) => return Err(at(e)),
+        },
+        Err(e) => return Err(at(e)),
+    };
+    let line = layout::in_line(children);
+    known.retain(|name, _| line.contains(name));
+    let mut members = Vec::with_capacity(line.len());
+    for name in line {
+        if let Some(m) = known.get(&name) {
+            members.push(m.clone());
+            continue;
+        }
+        match session.client.get_data(&format!("{dir}/{name}")).await {
+            Ok((data, _)) => {
+                let m = decode(&data);
+                known.insert(name, m.clone());
+                members.push(m);
+            }
+            Err(zk::Error::NoNode) => {} // left meanwhile; the watch fires for it
+            Err(e) => return Err(at(e)),
+        }
+    }
+    Ok(Some((members, watcher)))
 }

@@ -18,6 +18,8 @@ final class EventSink {
     static final int REVOKED = 2;
     static final int LEADER_CHANGED = 3;
     static final int ERROR = 4;
+    static final int MEMBER_JOINED = 5;
+    static final int MEMBER_LEFT = 6;
 
     private static final System.Logger LOG = System.getLogger("io.elect");
 
@@ -51,6 +53,8 @@ final class EventSink {
                     case LEADER_CHANGED -> listener.onLeaderChanged(
                             a == null ? Optional.empty() : Optional.of(new LeaderInfo(a, b, term)));
                     case ERROR -> listener.onError(a);
+                    case MEMBER_JOINED -> listener.onMemberJoined(new Member(a, b));
+                    case MEMBER_LEFT -> listener.onMemberLeft(new Member(a, b));
                     default -> throw new IllegalArgumentException("unknown event kind " + kind);
                 }
             } catch (Throwable t) {

@@ -154,7 +154,7 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
-    /** Follows the leader without campaigning: only {@code onLeaderChanged} events. */
+    /** Follows the leader and the members without campaigning: {@code onLeaderChanged}, {@code onMemberJoined} and {@code onMemberLeft}. */
     public void observe() {
         if (begin(Intent.OBSERVE)) {
             return;
@@ -404,6 +404,28 @@ public final class LeaderElection implements AutoCloseable {
     /** Same as {@link #resign()}, on the common pool. */
     public CompletableFuture<Void> resignAsync() {
         return CompletableFuture.runAsync(this::resign);
+    }
+
+    /**
+     * Publishes {@code value} as this leader's value without a new election: observers get
+     * {@code onLeaderChanged} with the new value and the same term, and later terms of this
+     * candidate carry it. The store writes it only while this candidate holds the leadership;
+     * otherwise (not leading, term ended, not yet connected) it throws
+     * {@link ElectException.NotLeader} and nothing changes.
+     */
+    public void proclaim(String value) {
+        long h = handle;
+        if (h == 0) {
+            if (closed.get()) {
+                handle(); // ElectException.Closed, as from the native side
+            }
+            throw new ElectException.NotLeader("proclaim: not connected yet, so not leading; nothing was changed");
+        }
+        try {
+            NativeElection.proclaim(h, value);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**

@@ -29,4 +29,15 @@ public interface LeadershipListener {
     /** Something went wrong that the election recovers from by itself. */
     default void onError(String message) {
     }
+
+    /**
+     * A candidate joined the election; every member present when following starts is reported
+     * as joined first. Observers receive these too.
+     */
+    default void onMemberJoined(Member member) {
+    }
+
+    /** A candidate left: it closed, or its record expired after a crash. */
+    default void onMemberLeft(Member member) {
+    }
 }

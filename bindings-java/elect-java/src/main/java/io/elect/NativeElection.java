@@ -39,6 +39,9 @@ final class NativeElection {
 
     static native void resign(long handle);
 
+    /** Publishes a new value for the current term; ElectException.NotLeader when not leading. */
+    static native void proclaim(long handle, String value);
+
     /** Who leads, or null. */
     static native LeaderInfo leader(long handle);
 

@@ -17,11 +17,11 @@ import java.util.stream.Collectors;
  * written as they happen, all on stdout, one flushed line at a time.
  *
  * <pre>
- * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign
+ * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE
  *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
- * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM
- *           | event leader - | event error MESSAGE
+ * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM [VALUE]
+ *           | event leader - | event error MESSAGE | event member_joined|member_left ID [VALUE]
  *           | event sample true|false TOKEN T0 T1 | event write TOKEN ok|stale|error T0 T1
  * </pre>
  * Times are {@link System#nanoTime()}, which is CLOCK_MONOTONIC on Linux (tests/scenarios/README.md).
@@ -78,11 +78,11 @@ public final class ScenarioAgent implements LeadershipListener {
     private static int arguments(String request) {
         return switch (request) {
             case "open" -> 2;
-            case "wait_leader" -> 1;
+            case "wait_leader", "proclaim" -> 1;
             case "work" -> 3;
             case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
             default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
-                    + " open, start, observe, is_leader, token, wait_leader, resign, leader, members, work, close or quit)");
+                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, close or quit)");
         };
     }
 
@@ -109,6 +109,7 @@ public final class ScenarioAgent implements LeadershipListener {
             case "token" -> "ok " + election.fencingToken().orElse(0);
             case "wait_leader" -> "ok " + waitLeader(w[1]);
             case "resign" -> { election.resign(); yield "ok"; }
+            case "proclaim" -> { election.proclaim(w[1]); yield "ok"; }
             case "work" -> startWork(w[1], Long.parseLong(w[2]), w[3]);
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");
@@ -209,8 +210,19 @@ public final class ScenarioAgent implements LeadershipListener {
     }
 
     @Override
+    public void onMemberJoined(Member m) {
+        write("event member_joined " + m.id() + (m.value().isEmpty() ? "" : " " + m.value()));
+    }
+
+    @Override
+    public void onMemberLeft(Member m) {
+        write("event member_left " + m.id() + (m.value().isEmpty() ? "" : " " + m.value()));
+    }
+
+    @Override
     public void onLeaderChanged(Optional<LeaderInfo> leader) {
-        write(leader.map(l -> "event leader " + l.id() + " " + l.term()).orElse("event leader -"));
+        write(leader.map(l -> "event leader " + l.id() + " " + l.term() + (l.value().isEmpty() ? "" : " " + l.value()))
+                .orElse("event leader -"));
     }
 
     @Override

@@ -31,6 +31,8 @@ class TablesTest {
         java.put("revoked", EventSink.REVOKED);
         java.put("leader_changed", EventSink.LEADER_CHANGED);
         java.put("error", EventSink.ERROR);
+        java.put("member_joined", EventSink.MEMBER_JOINED);
+        java.put("member_left", EventSink.MEMBER_LEFT);
         Map<String, Integer> core = new LinkedHashMap<>();
         for (String[] r : rows("event")) {
             core.put(r[2], Integer.parseInt(r[1]));
