@@ -234,7 +234,8 @@ fn bad_input_gets_clear_errors_without_the_password() {
     let table = format!("{}?table=Bad;Name", my.uri());
     open_fails(&table, &pw, ErrorCode::InvalidArgument, &["option `table`"]);
     let closed = format!("mysql://elect:{pw}@127.0.0.1:1/elect?connect_timeout=2s");
-    open_fails(&closed, &pw, ErrorCode::Unreachable, &["127.0.0.1:1"]);
+    // Hosts after a password are named by count (a password's tail could pass for a host).
+    open_fails(&closed, &pw, ErrorCode::Unreachable, &["<1 host>"]);
 }
 
 #[test]

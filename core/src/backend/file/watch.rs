@@ -80,6 +80,11 @@ async fn follow(
     }
 }
 
+/// How often the members are listed again without an event. A dying member's files are closed
+/// (our last event) before its lock is released, and the release itself makes no event: on a
+/// loaded machine it can come after [`settle_members`] stopped looking.
+const MEMBERS_RESYNC: Duration = Duration::from_millis(500);
+
 /// Follows the member files: a candidate's file is created (renamed into place) when it joins,
 /// removed when it leaves, and closed, which unlocks it, when its process dies; each event on
 /// the members directory is answered with a fresh listing of the locked files.
@@ -94,15 +99,21 @@ pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut last: Option<Vec<Member>> = None;
+        let mut woken = true;
         loop {
-            let item = settle_members(&paths, last.as_ref()).await;
+            let item = if woken {
+                settle_members(&paths, last.as_ref()).await
+            } else {
+                live_members(&paths)
+            };
             if !send_if_changed(&tx, &mut last, item.map_err(Into::into)).await {
                 return;
             }
             tokio::select! {
                 _ = tx.closed() => return,
+                _ = tokio::time::sleep(MEMBERS_RESYNC) => woken = false,
                 ev = next_event(&mut stream) => match ev {
-                    Some(Ok(_)) => {}
+                    Some(Ok(_)) => woken = true,
                     Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
                     None => return,
                 }
