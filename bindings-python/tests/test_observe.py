@@ -96,7 +96,8 @@ def test_leadership_changes_reach_logging_with_election_id_and_term(
         assert r.fields["reason"] == "resigned"  # type: ignore[attr-defined]
         assert e.stats().revocations["resigned"] == 1
         status, body = elect.healthz([e])
-        assert status == 200 and body[name]["ok"] is True
+        entry = body[name]
+        assert status == 200 and isinstance(entry, dict) and entry["ok"] is True
     assert e.health().ok is False
     assert elect.healthz([e])[0] == 503
 

@@ -104,6 +104,9 @@ fn java_natives(env: &mut Env<'_>, class: &JClass<'_>) -> Res<Vec<String>> {
             // SAFETY: `getName` returns a non-null String.
             let name = unsafe { JString::from_raw(env, name.into_raw()) };
             names.push(name.try_to_string(env)?);
+            // One local reference per native method would outgrow the frame's 32 (-Xcheck:jni
+            // warns on stdout, and the loop runs once per declared method).
+            env.delete_local_ref(name);
         }
         env.delete_local_ref(method);
     }
