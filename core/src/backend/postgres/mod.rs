@@ -131,7 +131,11 @@ impl Drop for PgBackend {
 /// server connection that is handed to someone else after the statement, so the notification
 /// never arrives: refuse that setup now rather than hand over leadership by timeouts only.
 async fn check_notifications(shared: &Shared, limit: Duration) -> Result<()> {
-    let channel = format!("{}:probe-{:016x}", shared.names.leases, rand_u64());
+    let channel = format!(
+        "{}:probe-{:016x}",
+        shared.names.leases,
+        crate::random::u64()
+    );
     let probe = async {
         let mut sub = shared.listener.subscribe(&channel).await?;
         sub.mark_seen();
@@ -161,13 +165,6 @@ async fn check_notifications(shared: &Shared, limit: Duration) -> Result<()> {
                 ),
             ))
         })
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
 }
 
 #[async_trait]
