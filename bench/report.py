@@ -27,7 +27,7 @@ STORES = {"zk": "ZooKeeper", "zookeeper": "ZooKeeper", "etcd": "etcd", "redis": 
           "postgres": "PostgreSQL", "postgresql": "PostgreSQL", "mysql": "MariaDB",
           "file": "file"}
 STORE_ORDER = ["ZooKeeper", "etcd", "Redis", "PostgreSQL", "MariaDB", "file"]
-LANGS = {"python": "Python", "go": "Go", "java": "Java", "c": "C", "rust": "Rust"}
+LANGS = {"c": "C", "java": "Java", "go": "Go", "python": "Python", "rust": "Rust"}
 
 
 def store_name(row: Row) -> str:
@@ -107,12 +107,14 @@ HANDOVER = Goal(
 
 # -- is_leader ------------------------------------------------------------------------------
 
-IS_LEADER_TARGET_NS = {"c": 20, "java": 100, "go": 100, "python": 300}
+# The issue's bounds, for the call each language's users make.
+IS_LEADER_TARGET_NS = {("c", "elect_is_leader"): 20, ("java", "isLeader()"): 100,
+                       ("go", "Election.IsLeader()"): 100, ("python", "e.is_leader (property)"): 300}
 
 
 def derive_is_leader(rows: List[Row]) -> None:
     for r in rows:
-        t = IS_LEADER_TARGET_NS.get(r.get("lang", ""))
+        t = IS_LEADER_TARGET_NS.get((r.get("lang", ""), r.get("what", "")))
         if r.get("lib") == "elect" and t and "p50_ns" in r:
             r["target"] = f"{'met' if r['p50_ns'] <= t else 'MISSED'} (≤ {t} ns)"
 
@@ -134,10 +136,12 @@ IS_LEADER = Goal(
 
 
 def derive_idle(rows: List[Row]) -> None:
+    """The issue's bounds: 1,000 elections in 50 MB, 10,000 (with callbacks) in 100 MB."""
     for r in rows:
         n = r.get("elections", 0)
-        limit = 50 if n <= 1000 else 100
-        r["target"] = f"{'met' if r.get('rss_mib', 1e9) <= limit else 'MISSED'} (RSS ≤ {limit} MB)"
+        limit = {1000: 50, 10000: 100}.get(n)
+        if limit:
+            r["target"] = f"{'met' if r.get('rss_mib', 1e9) <= limit else 'MISSED'} (RSS ≤ {limit} MB)"
 
 
 IDLE = Goal(
@@ -202,7 +206,12 @@ def markdown(rows: List[Row], meta: Row) -> str:
     for g in goals:
         rs = sorted(by_goal[g.key], key=g.sort)
         g.derive(rs)
-        lines += [f"## {g.title}", "", g.intro, ""] + table(g.columns, rs) + [""]
+        lines += [f"## {g.title}", "", g.intro, ""]
+        if g.key == "is_leader" and "debug" in str(meta.get("profile", "")):
+            lines += ["**Debug build**: these figures are several times a release build's (no "
+                      "inlining across the FFI, JNI and PyO3 layers); compare them only with "
+                      "other debug runs, or run with `ELECT_BENCH_PROFILE=release`.", ""]
+        lines += table(g.columns, rs) + [""]
     return "\n".join(lines)
 
 

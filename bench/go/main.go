@@ -33,7 +33,7 @@ func main() {
 	rounds := flag.Int("rounds", 50, "graceful handovers per library")
 	crashRounds := flag.Int("crash-rounds", 20, "SIGKILL handovers per library (each waits for the ttl on etcd)")
 	ttl := flag.Duration("ttl", 3*time.Second, "lease ttl for the failover rounds (whole seconds: etcd sessions)")
-	idleN := flag.Int("idle", 20, "elections held by the idle process")
+	idleN := flag.Int("idle", 20, "elections held by the idle process (0: no idle measurement)")
 	idleFor := flag.Duration("idle-for", 20*time.Second, "how long the idle CPU is measured")
 	idleTTL := flag.Duration("idle-ttl", 10*time.Second, "lease ttl of the idle elections (elect's default)")
 	stores := flag.String("stores", "file,etcd", "stores of the failover rounds")
@@ -102,14 +102,14 @@ func main() {
 				resultLine("handover", crash, lib, s.lib, s.store, "crash", *ttl)
 			}
 		}
-		if *idleN == 0 {
-			// no idle measurement asked for
-		} else if cpu, resolution, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
-			fmt.Fprintf(os.Stderr, "%s on %s: idle: %v\n", s.lib, s.store, err)
-		} else if cpu == 0 {
-			row[4] = fmt.Sprintf("< %.2f", resolution) // below what /proc can show
-		} else {
-			row[4] = fmt.Sprintf("%.2f", cpu)
+		if *idleN > 0 {
+			if cpu, resolution, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
+				fmt.Fprintf(os.Stderr, "%s on %s: idle: %v\n", s.lib, s.store, err)
+			} else if cpu == 0 {
+				row[4] = fmt.Sprintf("< %.2f", resolution) // below what /proc can show
+			} else {
+				row[4] = fmt.Sprintf("%.2f", cpu)
+			}
 		}
 		fmt.Fprintf(out, "| %-26s | %-5s | %13s | %13s | %13s | %13s | %22s |\n", s.lib, s.store,
 			row[0], row[1], row[2], row[3], row[4])

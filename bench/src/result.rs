@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-/// Prints one result line: `goal`, then `fields` in order.
+/// Prints one result line: `goal` and `fields` (keys come out sorted; readers go by key).
 pub fn print(goal: &str, fields: Vec<(&str, Value)>) {
     let mut line = Map::new();
     line.insert("goal".into(), goal.into());

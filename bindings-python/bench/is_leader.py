@@ -48,16 +48,18 @@ def per_call_ns(fn: Callable[[], object], batch: int = BATCH) -> List[float]:
     return samples
 
 
-# With --json, the elect rows also go out as JSON lines (scripts/bench collects them).
+# With --json, the rows go out as JSON lines (scripts/bench collects them), the table to stderr.
 JSON = False
 
 
 def report(what: str, samples: List[float]) -> None:
     median, p99 = median_p99(samples)
     print(f"{what:<44} median {median:9.1f} ns   p99 {p99:9.1f} ns", file=sys.stderr if JSON else sys.stdout)
-    if JSON and what.startswith("elect:"):
-        print(result_line("is_leader", samples, "ns", lang="python", lib="elect",
-                          what=what.split(": ", 1)[1], store="file"), flush=True)
+    if JSON:
+        lib, call = what.split(": ", 1)
+        store = lib.split("/")[1] if "/" in lib else "file"
+        print(result_line("is_leader", samples, "ns", lang="python", lib=lib.split("/")[0],
+                          what=call, store=store), flush=True)
 
 
 class Flag:
