@@ -421,6 +421,58 @@ impl Candidacy for ZkCandidacy {
         self.delete_node().await
     }
 
+    /// One `multi`: the successor's node still exists (a version check any version passes),
+    /// the nodes in line between ours and the successor's are deleted (their candidates,
+    /// finding their node gone, stand in line again at its end) and so is ours. The
+    /// successor, woken by its predecessor's deletion, is then first in line.
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        self.check_session()?;
+        let (Some(_), Node::Known { name, .. }) = (&self.leading, &self.node) else {
+            return Err(not_leader("not leading"));
+        };
+        let name = name.clone();
+        let at = connect::at(&self.dir);
+        let line = self.line().await?;
+        let Some(pos) = line.iter().position(|c| *c == name) else {
+            return Err(not_leader("our candidate node is gone"));
+        };
+        let behind = &line[pos + 1..];
+        let mut reader = self.client().new_multi_reader();
+        for n in behind {
+            reader.add_get_data(&self.path(n)).map_err(&at)?;
+        }
+        let read = reader.commit().await.map_err(&at)?;
+        let Some(k) = read.iter().position(|r| {
+            matches!(r, zk::MultiReadResult::Data { data, .. }
+                if super::watch::decode(data).id == successor)
+        }) else {
+            return Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not in line in `{}`",
+                self.dir
+            )));
+        };
+        let mut w = self.client().new_multi_writer();
+        w.add_check_version(&self.path(&behind[k]), -1)
+            .map_err(&at)?;
+        for n in &behind[..k] {
+            w.add_delete(&self.path(n), None).map_err(&at)?;
+        }
+        w.add_delete(&self.path(&name), None).map_err(&at)?;
+        match w.commit().await {
+            Ok(_) => {
+                self.leading = None;
+                self.node = Node::None;
+                Ok(())
+            }
+            Err(zk::MultiWriteError::OperationFailed { index, source }) => Err(if index == 0 {
+                Error::invalid(format!("hand-over: `{successor}` left the line meanwhile"))
+            } else {
+                not_leader(&format!("hand-over refused by ZooKeeper: {source}"))
+            }),
+            Err(e) => Err(at(zk::Error::from(e))),
+        }
+    }
+
     async fn leave(mut self: Box<Self>) -> Result<()> {
         self.delete_node().await
     }
