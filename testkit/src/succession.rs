@@ -68,9 +68,17 @@ pub fn priority_preemption(s: &Subject) {
     let stop = AtomicBool::new(false);
     let (overlap, gap) = std::thread::scope(|scope| {
         let sampler = scope.spawn(|| sample(&[&a, &b, &c], &stop));
+        // Stops the sampler also when a check below fails (the scope would wait for it).
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let stopping = Stop(&stop);
         b.start().unwrap();
         let term = elected(&rb);
-        stop.store(true, Ordering::Relaxed);
+        drop(stopping);
         assert!(term > t1, "tokens grow: {t1} then {term}");
         sampler.join().unwrap()
     });

@@ -17,7 +17,7 @@ from ._aio import EventStream, resolve
 from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
 from ._observe import Health, Stats, stats_from_native
-from ._options import Seconds, text, to_pairs
+from ._options import Seconds, flag, integer, text, to_pairs
 from ._types import (Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked,
                      event_from_native, leader_info)
 
@@ -59,6 +59,10 @@ class Election:
         connect_timeout: Optional[Seconds] = None,
         margin: Optional[Seconds] = None,
         drain: Optional[Seconds] = None,
+        priority: Optional[int] = None,
+        preempt: Optional[bool] = None,
+        holdoff: Optional[Seconds] = None,
+        sticky: Optional[Seconds] = None,
         options: Optional[Mapping[str, str]] = None,
         on_elected: Optional[Callable[[int], object]] = None,
         on_revoked: Optional[Callable[[int, str], object]] = None,
@@ -71,9 +75,11 @@ class Election:
         text("name", name)
         pairs = to_pairs(
             options,
-            {"id": id, "value": value},
+            {"id": id, "value": value, "priority": integer("priority", priority),
+             "preempt": flag("preempt", preempt)},
             {"ttl": ttl, "renew": renew, "retry": retry, "silence": silence,
-             "connect_timeout": connect_timeout, "margin": margin, "drain": drain},
+             "connect_timeout": connect_timeout, "margin": margin, "drain": drain,
+             "holdoff": holdoff, "sticky": sticky},
         )
         self._on_elected = on_elected
         self._on_revoked = on_revoked
