@@ -28,6 +28,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::Params;
+use crate::backend::limits::{MAX_FIELD, MAX_MEMBERS};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Width of the key columns, in bytes: room for any election name and candidate id (core
@@ -250,8 +251,10 @@ impl Names {
     /// `election` -> `(holder, value, term)` of the live leader, if any.
     pub fn leader(&self) -> String {
         format!(
-            "SELECT holder, value, term FROM {} WHERE election = ? AND expires_at > {NOW}",
-            self.leases
+            "SELECT LEFT(holder, {cut}), LEFT(value, {cut}), term FROM {} \
+             WHERE election = ? AND expires_at > {NOW}",
+            self.leases,
+            cut = MAX_FIELD + 1,
         )
     }
 
@@ -280,8 +283,11 @@ impl Names {
     /// `election` -> `(id, value)` of live members, by id.
     pub fn members(&self) -> String {
         format!(
-            "SELECT id, value FROM {} WHERE election = ? AND expires_at > {NOW} ORDER BY id",
-            self.members
+            "SELECT LEFT(id, {cut}), LEFT(value, {cut}) FROM {} \
+             WHERE election = ? AND expires_at > {NOW} ORDER BY id LIMIT {limit}",
+            self.members,
+            cut = MAX_FIELD + 1,
+            limit = MAX_MEMBERS + 1,
         )
     }
 }

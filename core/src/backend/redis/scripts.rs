@@ -247,7 +247,9 @@ return 1
 pub static ANNOUNCE: Lazy<Script> =
     Lazy::new(|| Script::new("return redis.call('PUBLISH', ARGV[1], ARGV[2])"));
 
-/// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term}`.
+/// The current leader. KEYS: lock, leader. ARGV: the longest id or value to return whole
+/// (longer ones are cut there, so that `limits` refuses them without the client reading them
+/// whole). Returns `{}` or `{id, value, term}`.
 pub static LEADER: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -255,12 +257,15 @@ local holder = redis.call('GET', KEYS[1])
 if not holder then return {} end
 local h = redis.call('HMGET', KEYS[2], 'id', 'value', 'term', 'token')
 if h[4] ~= holder then return {} end
-return {h[1], h[2], h[3]}
+local cut = tonumber(ARGV[1])
+return {string.sub(h[1] or '', 1, cut), string.sub(h[2] or '', 1, cut), h[3]}
 "#,
     )
 });
 
-/// The live members, expired heartbeats trimmed. KEYS: members, values.
+/// The live members, expired heartbeats trimmed. KEYS: members, values. ARGV: the longest id
+/// or value to return whole, the most members to return (both one past `limits`' bounds, so
+/// that the client refuses what is longer without reading it whole).
 /// Returns a flat list `id, value, id, value, ...` in id order.
 pub static MEMBERS: Lazy<Script> = Lazy::new(|| {
     Script::new(
@@ -272,12 +277,13 @@ if #gone > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
   redis.call('HDEL', KEYS[2], unpack(gone))
 end
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local cut = tonumber(ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 table.sort(ids)
 local out = {}
 for _, id in ipairs(ids) do
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('HGET', KEYS[2], id) or ''
+  out[#out + 1] = string.sub(id, 1, cut)
+  out[#out + 1] = string.sub(redis.call('HGET', KEYS[2], id) or '', 1, cut)
 end
 return out
 "#,

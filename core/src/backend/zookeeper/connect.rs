@@ -46,7 +46,12 @@ impl Session {
                 }
                 other => other,
             },
-            None => connector.connect(&hosts).await,
+            None => match connector.connect(&hosts).await {
+                Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
+                    return Err(plain_connect_error(e, config).await)
+                }
+                other => other,
+            },
         }
         .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
@@ -163,6 +168,25 @@ async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
             };
             Error::new(error.code(), format!("{}; {why}{which}", error.message()))
         }
+        _ => error,
+    }
+}
+
+/// [`connect_error`], saying so when the first server answers TLS: a plain client of a server
+/// that serves TLS only (`secureClientPort`) is otherwise told only "no available hosts".
+async fn plain_connect_error(e: zk::Error, config: &Config) -> Error {
+    let error = connect_error(e, &config.hosts_shown());
+    let first = config.hosts[0].clone();
+    let timeout = config.connect_timeout;
+    match tokio::task::spawn_blocking(move || tls::speaks_tls(&first, timeout)).await {
+        Ok(Some(true)) => Error::new(
+            error.code(),
+            format!(
+                "{}; the first server answers TLS: give the CA that signed its certificate with \
+                 option `ca` (and a client certificate with `cert` and `key` if it requires one)",
+                error.message()
+            ),
+        ),
         _ => error,
     }
 }
