@@ -1,12 +1,16 @@
 """Builds bench/RESULTS.md and bench/results.png from the result lines of one scripts/bench run.
 
-    python bench/report.py RESULTS.jsonl --out bench/
+    python bench/report.py RESULTS.jsonl --out bench/ [--before bench/baseline.jsonl]
 
 Every benchmark prints its results as JSON lines (one object per line): `goal` names the table
 the row goes to, the other keys say what was measured (`lang`, `lib`, `store`, `mode`, ...) and
 its figures (`n`, `p50_<unit>`, `p99_<unit>`, `max_<unit>` by the one percentile definition of
 bench/README.md, or plain values such as `rss_mib`). The `meta` line of scripts/bench describes
 the run (machine, versions, command).
+
+With --before, every row also shows the figures of the same measurement (same goal, language,
+library, store, mode, call, size) in an earlier run, e.g. bench/baseline.jsonl, the run before
+the engine work of issue 24.
 
 One section per goal, in the order of GOALS; a goal missing from GOALS still gets a section, a
 table of all its keys, so a new benchmark shows up before anyone writes a layout for it. To give
@@ -49,6 +53,8 @@ class Goal:
     sort: Callable[[Row], Any] = lambda r: 0
     # Adds derived keys to the rows (e.g. ratios), given all rows of the goal.
     derive: Callable[[List[Row]], None] = lambda rows: None
+    # The figures of a row that a "before" column repeats from an earlier run.
+    figures: Callable[[Row], str] = lambda r: "-"
     notes: List[str] = field(default_factory=list)
 
 
@@ -103,7 +109,8 @@ HANDOVER = Goal(
      ("library", library), ("rounds", lambda r: number(r.get("n"))),
      ("median ms", lambda r: number(r.get("p50_ms"))), ("p99 ms", lambda r: number(r.get("p99_ms"))),
      ("ratio to best peer", lambda r: r.get("ratio", "-")), ("target", lambda r: r.get("target", "-"))],
-    sort=handover_sort, derive=derive_ratios)
+    sort=handover_sort, derive=derive_ratios,
+    figures=lambda r: f"{number(r.get('p50_ms'))} / {number(r.get('p99_ms'))}")
 
 # -- is_leader ------------------------------------------------------------------------------
 
@@ -130,7 +137,8 @@ IS_LEADER = Goal(
      ("target", lambda r: r.get("target", "-"))],
     sort=lambda r: (list(LANGS).index(r["lang"]) if r.get("lang") in LANGS else 9, r.get("lib") != "elect",
                     r.get("what", ""), r.get("threads", 1)),
-    derive=derive_is_leader)
+    derive=derive_is_leader,
+    figures=lambda r: f"{number(r.get('p50_ns'), 1)} / {number(r.get('p99_ns'), 1)}")
 
 # -- idle elections -------------------------------------------------------------------------
 
@@ -159,9 +167,34 @@ IDLE = Goal(
      ("target", lambda r: r.get("target", "-"))],
     sort=lambda r: (r.get("elections", 0), r.get("callbacks", False),
                     STORE_ORDER.index(store_name(r)) if store_name(r) in STORE_ORDER else 99),
-    derive=derive_idle)
+    derive=derive_idle,
+    figures=lambda r: f"{number(r.get('rss_mib'), 1)} MiB, {number(r.get('threads'))} threads")
 
-GOALS = [HANDOVER, IS_LEADER, IDLE]
+MANY = Goal(
+    "many_elections", "Many elections with callbacks in one process",
+    "`many_elections` (bench/src/bin/many_elections.rs): N elections with an event handler each, "
+    "all led by one process on a server of its own; threads and RSS once idle, and the requests "
+    "the server counted per renew interval (the goal: O(1), not O(N)).",
+    [("store", store_name), ("elections", lambda r: number(r.get("elections"))),
+     ("threads", lambda r: number(r.get("threads"))), ("RSS MiB", lambda r: number(r.get("rss_mib"), 1)),
+     ("requests per renew interval", lambda r: number(r.get("requests_per_renew"), 1)),
+     ("all led after s", lambda r: number(r.get("led_after_s"), 1)),
+     ("target", lambda r: r.get("target", "-"))],
+    sort=lambda r: (r.get("elections", 0), STORE_ORDER.index(store_name(r)) if store_name(r) in STORE_ORDER else 99),
+    derive=derive_idle,
+    figures=lambda r: f"{number(r.get('threads'))} threads, {number(r.get('rss_mib'), 1)} MiB")
+
+GOALS = [HANDOVER, IS_LEADER, IDLE, MANY]
+
+# What makes two rows the same measurement, across runs.
+IDENTITY = ("goal", "lang", "lib", "store", "mode", "what", "threads", "elections", "callbacks")
+
+
+def identity(r: Row) -> Tuple[str, ...]:
+    # Thread counts are a figure of the idle goals, part of the identity only of is_leader. Runs
+    # before many_elections existed measured elections with callbacks as idle rows.
+    r = {**r, "goal": "idle"} if r.get("goal") == "many_elections" else r
+    return tuple(str(r.get(k)) for k in IDENTITY if k != "threads" or r.get("goal") == "is_leader")
 
 
 def table(columns: Sequence[Tuple[str, Callable[[Row], str]]], rows: List[Row]) -> List[str]:
@@ -179,7 +212,7 @@ def generic_goal(key: str, rows: List[Row]) -> Goal:
                 [(k, (lambda k: lambda r: number(r.get(k)))(k)) for k in keys])
 
 
-def markdown(rows: List[Row], meta: Row) -> str:
+def markdown(rows: List[Row], meta: Row, before: List[Row], before_meta: Row) -> str:
     lines = ["# Benchmark results", "",
              "Generated by `scripts/bench` from one run: every store against every peer in its "
              "own language, on the same servers. Do not edit by hand; run the command again.", ""]
@@ -196,6 +229,10 @@ def markdown(rows: List[Row], meta: Row) -> str:
         lines.append("- peer libraries: " + ", ".join(libs))
     if meta.get("missing"):
         lines.append("- not measured: " + "; ".join(meta["missing"]))
+    if before:
+        lines.append(f"- `before` columns: the same measurements in an earlier run (commit "
+                     f"{before_meta.get('commit', '?')}, {before_meta.get('date', '?')}, "
+                     f"{before_meta.get('rounds', '?')})")
     lines += ["", "![hand-over times](results.png)", ""]
     by_goal: Dict[str, List[Row]] = {}
     for r in rows:
@@ -203,9 +240,15 @@ def markdown(rows: List[Row], meta: Row) -> str:
     known = {g.key for g in GOALS}
     goals = [g for g in GOALS if g.key in by_goal]
     goals += [generic_goal(k, v) for k, v in by_goal.items() if k not in known]
+    earlier = {identity(r): r for r in before}
     for g in goals:
         rs = sorted(by_goal[g.key], key=g.sort)
         g.derive(rs)
+        if before and g in GOALS:
+            for r in rs:
+                b = earlier.get(identity(r))
+                r["before"] = g.figures(b) if b else "-"
+            g.columns = g.columns + [("before", lambda r: r.get("before", "-"))]
         lines += [f"## {g.title}", "", g.intro, ""]
         if g.key == "is_leader" and "debug" in str(meta.get("profile", "")):
             lines += ["**Debug build**: these figures are several times a release build's (no "
@@ -256,14 +299,11 @@ def chart(rows: List[Row], path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("results", help="the JSON lines of one run")
-    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="directory of RESULTS.md and results.png")
-    args = ap.parse_args()
+def read(path: str) -> Tuple[List[Row], Row]:
+    """The result lines of one run, and its meta line."""
     rows: List[Row] = []
     meta: Row = {}
-    with open(args.results) as f:
+    with open(path) as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if not line:
@@ -271,15 +311,26 @@ def main() -> None:
             try:
                 r = json.loads(line)
             except json.JSONDecodeError as e:
-                raise SystemExit(f"{args.results}:{n}: not a JSON line ({e}): {line[:80]}")
+                raise SystemExit(f"{path}:{n}: not a JSON line ({e}): {line[:80]}")
             if not isinstance(r, dict) or "goal" not in r:
-                raise SystemExit(f"{args.results}:{n}: a result line needs a \"goal\": {line[:80]}")
+                raise SystemExit(f"{path}:{n}: a result line needs a \"goal\": {line[:80]}")
             if r["goal"] == "meta":
                 meta.update(r)
             else:
                 rows.append(r)
+    return rows, meta
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", help="the JSON lines of one run")
+    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="directory of RESULTS.md and results.png")
+    ap.add_argument("--before", help="the JSON lines of an earlier run, shown in `before` columns")
+    args = ap.parse_args()
+    rows, meta = read(args.results)
+    before, before_meta = read(args.before) if args.before else ([], {})
     with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
-        f.write(markdown(rows, meta))
+        f.write(markdown(rows, meta, before, before_meta))
     chart(rows, os.path.join(args.out, "results.png"))
 
 

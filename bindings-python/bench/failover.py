@@ -197,8 +197,9 @@ def tooz_url(uri: str, ttl: float) -> str:
     return f"{scheme}://{parts.netloc}?timeout={max(1, round(ttl))}"
 
 
-def one_round(case: str, uri: str, args: argparse.Namespace, crash: bool) -> float:
-    """One hand-over among `args.candidates` fresh processes of one case, in ms."""
+def one_round(case: str, uri: str, args: argparse.Namespace, crash: bool) -> Optional[float]:
+    """One hand-over among `args.candidates` fresh processes of one case, in ms; None when
+    leadership moved before the leader was ended (e.g. its lease ran out under load)."""
     lib = case.split("/")[0]
     name = f"bench-{uuid.uuid4().hex[:8]}"
     lines: "queue.Queue[Tuple[subprocess.Popen[str], str]]" = queue.Queue()
@@ -246,7 +247,8 @@ def one_round(case: str, uri: str, args: argparse.Namespace, crash: bool) -> flo
         while True:
             p, line = next_line()
             if p is not leader and line.startswith("elected "):
-                return (int(line.split()[1]) - start) / 1e6
+                at = int(line.split()[1])
+                return (at - start) / 1e6 if at >= start else None
     finally:
         for p in procs:
             if p.poll() is None:
@@ -305,7 +307,12 @@ def main() -> None:
         rounds = args.crash_rounds or args.rounds if mode == "sigkill" else args.rounds
         for _ in range(rounds):
             for case, uri in cases.items():
-                samples[case].append(one_round(case, uri, args, crash=mode == "sigkill"))
+                took = None
+                while took is None:
+                    took = one_round(case, uri, args, crash=mode == "sigkill")
+                    if took is None:
+                        print(f"{case}: leadership moved before the round; round repeated", file=table)
+                samples[case].append(took)
         # Each store's elect figures, to give the peers on that store as ratios.
         elect_on: Dict[str, Tuple[float, float]] = {}
         for case in cases:

@@ -186,6 +186,7 @@ public final class CuratorComparison {
             int wonBack = 0;
             for (int r = 0; r < gracefulRounds; ) {
                 Thread.sleep(SETTLE_MS);
+                leader = latestLeader(leader);
                 long t0 = System.nanoTime();
                 leader.send("resign");
                 Proc resigner = leader;
@@ -204,7 +205,7 @@ public final class CuratorComparison {
             long[] crash = new long[crashRounds];
             for (int r = 0; r < crashRounds; r++) {
                 Thread.sleep(SETTLE_MS);
-                Proc victim = leader;
+                Proc victim = latestLeader(leader);
                 long t0 = System.nanoTime();
                 victim.kill();
                 Line elected = awaitLine(l -> l.from != victim && l.text.startsWith("elected ")
@@ -226,6 +227,26 @@ public final class CuratorComparison {
 
     private Proc start(String c, String name, String id) throws IOException {
         return new Proc(command(c, name, id), lines);
+    }
+
+    /**
+     * The candidate that announced its election last, or {@code leader} if none did since:
+     * leadership can move between rounds without a request (a lease lost under load and won by
+     * another candidate), and a round must end the candidate that leads now.
+     */
+    private Proc latestLeader(Proc leader) {
+        lines.drainTo(backlog);
+        Line latest = null;
+        for (Iterator<Line> it = backlog.iterator(); it.hasNext(); ) {
+            Line l = it.next();
+            if (l.text.startsWith("elected ")) {
+                if (latest == null || stamp(l) > stamp(latest)) {
+                    latest = l;
+                }
+                it.remove();
+            }
+        }
+        return latest == null ? leader : latest.from;
     }
 
     private static long stamp(Line l) {
