@@ -41,8 +41,12 @@ final class Fleet implements AutoCloseable {
         ProcessBuilder candidate(String id);
     }
 
-    /** Samples in nanoseconds, and how many step-downs the same candidate won back. */
-    record Result(long[] nanos, int wonBack) {
+    /**
+     * Samples in nanoseconds, how many step-downs the same candidate won back, and how many
+     * times leadership changed between rounds without being asked to (a lease lost to a late
+     * renewal).
+     */
+    record Result(long[] nanos, int wonBack, int unprompted) {
     }
 
     record Line(Proc from, String text) {
@@ -76,8 +80,9 @@ final class Fleet implements AutoCloseable {
     Result graceful(int rounds) throws Exception {
         long[] out = new long[rounds];
         int wonBack = 0;
+        int unprompted = 0;
         for (int r = 0; r < rounds; ) {
-            Thread.sleep(SETTLE_MS);
+            unprompted += settle();
             Proc resigner = leader;
             long t0 = System.nanoTime();
             resigner.send("resign");
@@ -90,7 +95,7 @@ final class Fleet implements AutoCloseable {
             }
             out[r++] = stamp(elected) - t0;
         }
-        return new Result(out, wonBack);
+        return new Result(out, wonBack, unprompted);
     }
 
     Result crash(int rounds) throws Exception {
@@ -103,8 +108,9 @@ final class Fleet implements AutoCloseable {
 
     private Result replaceLeader(int rounds, boolean kill) throws Exception {
         long[] out = new long[rounds];
+        int unprompted = 0;
         for (int r = 0; r < rounds; r++) {
-            Thread.sleep(SETTLE_MS);
+            unprompted += settle();
             Proc victim = leader;
             long t0 = System.nanoTime();
             if (kill) {
@@ -120,7 +126,31 @@ final class Fleet implements AutoCloseable {
             procs.add(replacement);
             awaitLine(l -> l.from == replacement && l.text.equals("ready"));
         }
-        return new Result(out, 0);
+        return new Result(out, 0, unprompted);
+    }
+
+    /**
+     * Waits {@link #SETTLE_MS}, then takes the latest leader from any {@code elected} line that
+     * came meanwhile (a leadership that changed hands on its own, which the next round must not
+     * mistake for its own doing); returns how many such lines there were.
+     */
+    private int settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MS);
+        lines.drainTo(backlog);
+        int changes = 0;
+        long latest = Long.MIN_VALUE;
+        for (Iterator<Line> it = backlog.iterator(); it.hasNext(); ) {
+            Line l = it.next();
+            if (l.text.startsWith("elected ")) {
+                changes++;
+                if (stamp(l) > latest) {
+                    latest = stamp(l);
+                    leader = l.from;
+                }
+                it.remove();
+            }
+        }
+        return changes;
     }
 
     private Proc start() throws IOException {

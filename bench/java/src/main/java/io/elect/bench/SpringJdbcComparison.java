@@ -31,7 +31,7 @@ import java.util.UUID;
  * stderr. Starts no server.
  *
  * <pre>java -cp ... io.elect.bench.SpringJdbcComparison [--graceful 100] [--crash 20]
- *     [--crash-ttl-ms 1000] [--libs elect,spring-jdbc] [--stores mysql,postgres]</pre>
+ *     [--crash-ttl-ms 2000] [--libs elect,spring-jdbc] [--stores mysql,postgres]</pre>
  */
 public final class SpringJdbcComparison {
     /** The default lease of both libraries (elect's {@code ttl}, Spring's lock time-to-live). */
@@ -40,7 +40,7 @@ public final class SpringJdbcComparison {
             "mysql", "ELECT_MYSQL_URI", "postgres", "ELECT_POSTGRES_URI");
 
     private record Row(String store, String library, String kind, double medianMs, double p99Ms, int rounds,
-            int ttlMs, int wonBack) {
+            int ttlMs, int wonBack, int unprompted) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -48,7 +48,7 @@ public final class SpringJdbcComparison {
     public static void main(String[] args) throws Exception {
         int graceful = 100;
         int crash = 20;
-        int crashTtl = 1000;
+        int crashTtl = 2000;
         List<String> libs = List.of("elect", "spring-jdbc");
         List<String> stores = List.of("mysql", "postgres");
         for (int i = 0; i < args.length; i += 2) {
@@ -138,11 +138,13 @@ public final class SpringJdbcComparison {
 
     private void add(String store, String lib, String kind, Fleet.Result result, int ttlMs) {
         double[] m = Stats.medianP99(result.nanos(), 1e6);
-        Row row = new Row(store, lib, kind, m[0], m[1], result.nanos().length, ttlMs, result.wonBack());
+        Row row = new Row(store, lib, kind, m[0], m[1], result.nanos().length, ttlMs, result.wonBack(),
+                result.unprompted());
         rows.add(row);
         System.out.printf(Locale.ROOT, "{\"store\":\"%s\",\"library\":\"%s\",\"kind\":\"%s\",\"median_ms\":%.3f,"
-                + "\"p99_ms\":%.3f,\"rounds\":%d,\"ttl_ms\":%d,\"won_back\":%d}%n",
-                row.store, row.library, row.kind, row.medianMs, row.p99Ms, row.rounds, row.ttlMs, row.wonBack);
+                + "\"p99_ms\":%.3f,\"rounds\":%d,\"ttl_ms\":%d,\"won_back\":%d,\"unprompted\":%d}%n",
+                row.store, row.library, row.kind, row.medianMs, row.p99Ms, row.rounds, row.ttlMs, row.wonBack,
+                row.unprompted);
         System.out.flush();
     }
 
