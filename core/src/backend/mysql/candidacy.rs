@@ -21,7 +21,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::Shared;
-use crate::backend::sql::{Attempt, CandidacyStore, Line};
+use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Line};
 use crate::backend::CandidateSpec;
 use crate::error::Result;
 
@@ -60,22 +60,38 @@ impl CandidacyStore for Shared {
         self.lease
             .run("acquiring the lease", move |c| {
                 Box::pin(async move {
+                    let (holdoff_us, sticky_us) =
+                        (s.holdoff.as_micros() as u64, s.sticky.as_micros() as u64);
                     c.exec_drop(
                         acquire,
-                        (&s.id, &s.value, ttl_us, &owner, &s.election, &owner),
+                        (
+                            &s.id,
+                            &s.value,
+                            ttl_us,
+                            &owner,
+                            holdoff_us,
+                            sticky_us,
+                            &s.election,
+                            &owner,
+                            &s.id,
+                            &s.id,
+                        ),
                     )
                     .await?;
                     if c.affected_rows() == 1 {
                         let term = c.last_insert_id().unwrap_or_default();
                         return Ok(Attempt::Won { term, ttl });
                     }
-                    let left: Option<i64> = c.exec_first(remaining, (&s.election,)).await?;
-                    if left.is_none() {
+                    let row: Option<(i64, Option<i64>)> =
+                        c.exec_first(remaining, (&s.id, &s.election)).await?;
+                    if row.is_none() {
                         // The row was deleted by hand: put it back and try again at once.
                         c.exec_drop(seed, (&s.election,)).await?;
                     }
+                    let (left, others_first) = row.unwrap_or((0, None));
                     Ok(Attempt::Lost {
-                        left: Duration::from_micros(left.unwrap_or(0).max(0) as u64),
+                        left: Duration::from_micros(left.max(0) as u64),
+                        others_first: others_first.unwrap_or(0) != 0,
                     })
                 })
             })
@@ -117,6 +133,47 @@ impl CandidacyStore for Shared {
         self.lease
             .run("releasing the lease", move |c| {
                 Box::pin(c.exec_drop(release, (s.election, s.id, term, term, owner)))
+            })
+            .await
+    }
+
+    async fn hand_over(
+        &self,
+        spec: &CandidateSpec,
+        term: i64,
+        owner: &str,
+        successor: &str,
+    ) -> Result<HandOver> {
+        let (hand_over, is_member) = (self.names.hand_over(), self.names.is_member());
+        let (s, owner, to) = (spec.clone(), owner.to_string(), successor.to_string());
+        let ttl_us = self.round.ttl.as_micros() as u64;
+        self.lease
+            .run("handing the lease over", move |c| {
+                Box::pin(async move {
+                    c.exec_drop(
+                        hand_over,
+                        (
+                            &to,
+                            ttl_us,
+                            &s.election,
+                            &s.id,
+                            term,
+                            &owner,
+                            &s.election,
+                            &to,
+                        ),
+                    )
+                    .await?;
+                    if c.affected_rows() == 1 {
+                        return Ok(HandOver::Handed);
+                    }
+                    let member: Option<i64> = c.exec_first(is_member, (&s.election, &to)).await?;
+                    Ok(if member.is_some() {
+                        HandOver::NotLeader
+                    } else {
+                        HandOver::NotMember
+                    })
+                })
             })
             .await
     }

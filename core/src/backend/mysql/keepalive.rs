@@ -138,6 +138,8 @@ fn round_sql(shared: &Shared, b: &Batch) -> String {
     }
     if !b.watched.is_empty() {
         let list: Vec<String> = b.watched.iter().map(|e| hex(e)).collect();
+        // Cut on the server one byte past the bound, so that an oversized row is refused
+        // (`limits`) without being read whole.
         selects.push(format!(
             "SELECT 'leader', t.election, LEFT(t.holder, {cut}), LEFT(t.value, {cut}), t.term,
                 TIMESTAMPDIFF(MICROSECOND, @elect_now, t.expires_at)

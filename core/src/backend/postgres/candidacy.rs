@@ -12,7 +12,7 @@ use tokio_postgres::types::Type;
 
 use super::notify::{Subscription, NOTIFICATIONS};
 use super::Shared;
-use crate::backend::sql::{Attempt, CandidacyStore, Line};
+use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Line};
 use crate::backend::CandidateSpec;
 use crate::error::Result;
 
@@ -50,6 +50,8 @@ impl CandidacyStore for Shared {
                     (&spec.value, Type::TEXT),
                     (&self.names.channel(&spec.election), Type::TEXT),
                     (&owner, Type::TEXT),
+                    (&(spec.holdoff.as_millis() as i64), Type::INT8),
+                    (&(spec.sticky.as_millis() as i64), Type::INT8),
                 ],
             )
             .await
@@ -59,6 +61,7 @@ impl CandidacyStore for Shared {
         let Some(row) = rows.first() else {
             return Ok(Attempt::Lost {
                 left: Duration::ZERO,
+                others_first: false,
             });
         };
         let (won, term, ms): (bool, i64, f64) = (row.get(0), row.get(1), row.get(2));
@@ -69,7 +72,10 @@ impl CandidacyStore for Shared {
                 ttl: d,
             }
         } else {
-            Attempt::Lost { left: d }
+            Attempt::Lost {
+                left: d,
+                others_first: false,
+            }
         })
     }
 
@@ -115,6 +121,37 @@ impl CandidacyStore for Shared {
             .await
             .map_err(|e| self.params.error(e, "releasing the lease"))?;
         Ok(())
+    }
+
+    async fn hand_over(
+        &self,
+        spec: &CandidateSpec,
+        term: i64,
+        owner: &str,
+        successor: &str,
+    ) -> Result<HandOver> {
+        let client = self.lease.client().await?;
+        let row = client
+            .query_typed_one(
+                &self.sql.hand_over,
+                &[
+                    (&spec.election, Type::TEXT),
+                    (&spec.id, Type::TEXT),
+                    (&term, Type::INT8),
+                    (&owner, Type::TEXT),
+                    (&successor, Type::TEXT),
+                    (&self.ttl_ms(), Type::INT8),
+                    (&self.names.channel(&spec.election), Type::TEXT),
+                ],
+            )
+            .await
+            .map_err(|e| self.params.error(e, "handing the lease over"))?;
+        let (member, handed): (bool, bool) = (row.get(0), row.get(1));
+        Ok(match (member, handed) {
+            (false, _) => HandOver::NotMember,
+            (true, false) => HandOver::NotLeader,
+            (true, true) => HandOver::Handed,
+        })
     }
 
     async fn leave(&self, spec: &CandidateSpec) -> Result<()> {

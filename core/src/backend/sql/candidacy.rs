@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Attempt, Line, SqlStore};
+use super::{Attempt, HandOver, Line, SqlStore};
 use crate::backend::rounds::Seen;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
@@ -82,7 +82,18 @@ impl<S: SqlStore> SqlCandidacy<S> {
                         renewal: Renewal { sent_at, ttl },
                     });
                 }
-                Attempt::Lost { left } => left,
+                Attempt::Lost {
+                    left,
+                    others_first: true,
+                } => {
+                    // Reserved for someone else (a hand-off, a sticky leader): let that one
+                    // have our place in line, and wait for a leader or the reservation's end.
+                    self.line.pass().await;
+                    wait_for_leader(&*self.shared, &self.spec.election, &mut done, sent_at, left)
+                        .await?;
+                    left
+                }
+                Attempt::Lost { left, .. } => left,
             };
             if !in_line {
                 continue; // the wait timed out or failed; the lease was renewed meanwhile
@@ -174,7 +185,47 @@ impl<S: SqlStore> Candidacy for SqlCandidacy<S> {
         released
     }
 
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        let Some(held) = &self.held else {
+            return Err(Error::new(ErrorCode::NotLeader, "not holding the lease"));
+        };
+        let (term, key) = (held.term as i64, held.key);
+        let handed = self
+            .shared
+            .hand_over(&self.spec, term, &self.owner, successor)
+            .await?;
+        match handed {
+            HandOver::Handed => {}
+            HandOver::NotLeader => {
+                return Err(Error::new(
+                    ErrorCode::NotLeader,
+                    format!(
+                        "election `{}`: our lease expired or another candidate holds it",
+                        self.spec.election
+                    ),
+                ))
+            }
+            HandOver::NotMember => {
+                return Err(Error::invalid(format!(
+                    "hand-over: `{successor}` is not a live member of election `{}`",
+                    self.spec.election
+                )))
+            }
+        }
+        self.held = None;
+        self.shared.config().rounds.remove_lease(key);
+        self.line.pass().await;
+        Ok(())
+    }
+
+    /// The membership goes first, then the lease: a successor that looks at the members once
+    /// it leads no longer finds this candidate (see `succession`).
     async fn leave(mut self: Box<Self>) -> Result<()> {
+        let mut left = Ok(());
+        if let Some(key) = self.member_key.take() {
+            self.shared.config().rounds.remove_member(key);
+            left = self.shared.leave(&self.spec).await;
+        }
         let released = if self.held.is_some() {
             self.release().await
         } else {
@@ -183,11 +234,33 @@ impl<S: SqlStore> Candidacy for SqlCandidacy<S> {
             self.shared.release(&self.spec, None, &self.owner).await
         };
         self.line.close().await;
-        if let Some(key) = self.member_key.take() {
-            self.shared.config().rounds.remove_member(key);
-            self.shared.leave(&self.spec).await?;
+        left.and(released)
+    }
+}
+
+/// Waits until a round after `sent_at` sees a leader of `election`, or `left` passes.
+async fn wait_for_leader<S: SqlStore>(
+    shared: &S,
+    election: &str,
+    done: &mut tokio::sync::watch::Receiver<u64>,
+    sent_at: Instant,
+    left: Duration,
+) -> Result<()> {
+    let until = Instant::now() + left + EXPIRY_SLACK;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until.into()) => return Ok(()),
+            r = done.changed() => {
+                if r.is_err() {
+                    return Err(Error::closed());
+                }
+                if let Some(Seen { leader: Some(_), .. }) =
+                    shared.config().rounds.seen_after(election, Some(sent_at))
+                {
+                    return Ok(());
+                }
+            }
         }
-        released
     }
 }
 

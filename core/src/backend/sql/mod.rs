@@ -35,8 +35,19 @@ use candidacy::SqlCandidacy;
 pub(crate) enum Attempt {
     /// Ours, under a new `term`, for `ttl` from when the statement was sent.
     Won { term: u64, ttl: Duration },
-    /// Someone else holds the lease for about this long.
-    Lost { left: Duration },
+    /// The lease may be ours in about this long at the earliest; `others_first` when another
+    /// candidate may be granted before (a hand-off or stickiness for someone else).
+    Lost { left: Duration, others_first: bool },
+}
+
+/// The outcome of a hand-over statement.
+pub(crate) enum HandOver {
+    /// Our lease is released, reserved for the successor alone for a ttl.
+    Handed,
+    /// Nothing changed: our lease is not live.
+    NotLeader,
+    /// Nothing changed: the successor is not a live member.
+    NotMember,
 }
 
 /// A SQL store, as the state one store connection shares: its rounds ([`RoundStore`], in
@@ -71,6 +82,15 @@ pub(crate) trait CandidacyStore: Send + Sync + 'static {
     /// Ends `owner`'s lease of `term` (of any term if `None`) and wakes the line where the
     /// statement can.
     async fn release(&self, spec: &CandidateSpec, term: Option<i64>, owner: &str) -> Result<()>;
+    /// Ends `owner`'s live lease of `term` reserved for the live member `successor` alone for a
+    /// ttl, in one statement, and wakes the line where the statement can.
+    async fn hand_over(
+        &self,
+        spec: &CandidateSpec,
+        term: i64,
+        owner: &str,
+        successor: &str,
+    ) -> Result<HandOver>;
     /// Removes `spec`'s member row.
     async fn leave(&self, spec: &CandidateSpec) -> Result<()>;
     /// A place in the line of `election` for a new candidacy. Infallible: a line that cannot

@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,11 +28,16 @@ import java.util.UUID;
  * {@code LockRegistryLeaderInitiator.stop()}), with the same default lease;</li>
  * <li>SIGKILL of the leader's JVM with the same lease for both ({@code --crash-ttl-ms}).</li>
  * </ul>
- * Prints one JSON line per (store, library, kind) on stdout, and a table with the ratios on
- * stderr. Starts no server.
+ * Prints one JSON line per (store, library, kind) on stdout ({@link ResultLine}, what
+ * scripts/bench collects), and a table with the ratios on stderr. Starts no server.
  *
  * <pre>java -cp ... io.elect.bench.SpringJdbcComparison [--graceful 100] [--crash 20]
  *     [--crash-ttl-ms 2000] [--libs elect,spring-jdbc] [--stores mysql,postgres]</pre>
+ *
+ * scripts/bench's peer-hook flags {@code --rounds N --crash-rounds N --ttl-ms MS} set the
+ * graceful and crash (and shutdown) rounds and one lease for every kind, and make Spring the
+ * only library measured unless {@code --libs} says otherwise: that run measures elect from Java
+ * on the same servers itself (CuratorComparison's elect/postgres and elect/mysql cases).
  */
 public final class SpringJdbcComparison {
     /** The default lease of both libraries (elect's {@code ttl}, Spring's lock time-to-live). */
@@ -49,7 +55,9 @@ public final class SpringJdbcComparison {
         int graceful = 100;
         int crash = 20;
         int crashTtl = 2000;
-        List<String> libs = List.of("elect", "spring-jdbc");
+        int gracefulTtl = DEFAULT_TTL_MS;
+        List<String> libs = null;
+        boolean hook = false;
         List<String> stores = List.of("mysql", "postgres");
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
@@ -59,10 +67,22 @@ public final class SpringJdbcComparison {
                 case "--graceful" -> graceful = Integer.parseInt(args[i + 1]);
                 case "--crash" -> crash = Integer.parseInt(args[i + 1]);
                 case "--crash-ttl-ms" -> crashTtl = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> {
+                    graceful = Integer.parseInt(args[i + 1]);
+                    hook = true;
+                }
+                case "--crash-rounds" -> crash = Integer.parseInt(args[i + 1]);
+                case "--ttl-ms" -> {
+                    crashTtl = Integer.parseInt(args[i + 1]);
+                    gracefulTtl = crashTtl;
+                }
                 case "--libs" -> libs = List.of(args[i + 1].split(","));
                 case "--stores" -> stores = List.of(args[i + 1].split(","));
                 default -> throw new IllegalArgumentException("unknown flag " + args[i]);
             }
+        }
+        if (libs == null) {
+            libs = hook ? List.of("spring-jdbc") : List.of("elect", "spring-jdbc");
         }
         SpringJdbcComparison run = new SpringJdbcComparison();
         for (String store : stores) {
@@ -77,24 +97,24 @@ public final class SpringJdbcComparison {
             }
             StoreUri uri = StoreUri.parse(raw);
             for (String lib : libs) {
-                run.measure(store, uri, lib, graceful, crash, crashTtl);
+                run.measure(store, uri, lib, graceful, crash, gracefulTtl, crashTtl);
             }
         }
         run.ratios();
         System.exit(0);
     }
 
-    private void measure(String store, StoreUri uri, String lib, int gracefulRounds, int crashRounds, int crashTtl)
-            throws Exception {
+    private void measure(String store, StoreUri uri, String lib, int gracefulRounds, int crashRounds,
+            int gracefulTtl, int crashTtl) throws Exception {
         SpringJdbcSide.Jdbc jdbc = SpringJdbcSide.Jdbc.of(uri);
         if (lib.equals("spring-jdbc")) {
             createLockTable(store, jdbc);
         }
         System.err.printf("%s on %s: %d graceful rounds and %d shutdowns (ttl %d ms), %d SIGKILL rounds (ttl %d ms)%n",
-                lib, uri, gracefulRounds, crashRounds, DEFAULT_TTL_MS, crashRounds, crashTtl);
-        try (Fleet fleet = new Fleet(launcher(lib, uri, jdbc, DEFAULT_TTL_MS))) {
-            add(store, lib, "graceful", fleet.graceful(gracefulRounds), DEFAULT_TTL_MS);
-            add(store, lib, "shutdown", fleet.shutdown(crashRounds), DEFAULT_TTL_MS);
+                lib, uri, gracefulRounds, crashRounds, gracefulTtl, crashRounds, crashTtl);
+        try (Fleet fleet = new Fleet(launcher(lib, uri, jdbc, gracefulTtl))) {
+            add(store, lib, "graceful", fleet.graceful(gracefulRounds), gracefulTtl);
+            add(store, lib, "shutdown", fleet.shutdown(crashRounds), gracefulTtl);
         }
         try (Fleet fleet = new Fleet(launcher(lib, uri, jdbc, crashTtl))) {
             add(store, lib, "crash", fleet.crash(crashRounds), crashTtl);
@@ -141,24 +161,24 @@ public final class SpringJdbcComparison {
         Row row = new Row(store, lib, kind, m[0], m[1], result.nanos().length, ttlMs, result.wonBack(),
                 result.unprompted());
         rows.add(row);
-        System.out.printf(Locale.ROOT, "{\"store\":\"%s\",\"library\":\"%s\",\"kind\":\"%s\",\"median_ms\":%.3f,"
-                + "\"p99_ms\":%.3f,\"rounds\":%d,\"ttl_ms\":%d,\"won_back\":%d,\"unprompted\":%d}%n",
-                row.store, row.library, row.kind, row.medianMs, row.p99Ms, row.rounds, row.ttlMs, row.wonBack,
-                row.unprompted);
+        long[] sorted = result.nanos().clone();
+        Arrays.sort(sorted);
+        String what = kind.equals("crash") ? "SIGKILL failover" : kind + " failover";
+        System.out.println(ResultLine.of(lib, store, what, sorted, 1e6, ttlMs, 3));
         System.out.flush();
     }
 
     /** The table, with each row's median and p99 over elect's on the same store and kind. */
     private void ratios() {
-        System.err.printf("%-9s %-12s %-9s %11s %11s %8s %8s%n", "store", "library", "kind", "median ms", "p99 ms",
-                "x elect", "p99 x");
+        System.err.printf("%-9s %-12s %-9s %11s %11s %8s %8s %9s %10s%n", "store", "library", "kind", "median ms",
+                "p99 ms", "x elect", "p99 x", "won back", "unprompted");
         for (Row r : rows) {
             Row elect = rows.stream().filter(e -> e.library.equals("elect") && e.store.equals(r.store)
                     && e.kind.equals(r.kind)).findFirst().orElse(null);
             String ratio = elect == null ? "" : String.format(Locale.ROOT, "%.2f", r.medianMs / elect.medianMs);
             String p99Ratio = elect == null ? "" : String.format(Locale.ROOT, "%.2f", r.p99Ms / elect.p99Ms);
-            System.err.printf(Locale.ROOT, "%-9s %-12s %-9s %11.3f %11.3f %8s %8s%n", r.store, r.library, r.kind,
-                    r.medianMs, r.p99Ms, ratio, p99Ratio);
+            System.err.printf(Locale.ROOT, "%-9s %-12s %-9s %11.3f %11.3f %8s %8s %9d %10d%n", r.store, r.library,
+                    r.kind, r.medianMs, r.p99Ms, ratio, p99Ratio, r.wonBack, r.unprompted);
         }
     }
 }
