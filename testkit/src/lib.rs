@@ -5,6 +5,7 @@
 //! - [`fleet`] and [`agent`]: candidates in other processes, driven over the agent protocol;
 //! - [`wait`]: waiting on elections of this process;
 //! - [`contract`]: the behaviour every store must show, run against each of them;
+//! - [`group`]: the group (many elections spread over instances), on any store;
 //! - [`fenced`]: a resource that only takes writes with the highest fencing token.
 
 pub mod agent;
@@ -12,6 +13,7 @@ pub mod clock;
 pub mod contract;
 pub mod fenced;
 pub mod fleet;
+pub mod group;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
