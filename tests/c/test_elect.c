@@ -5,6 +5,7 @@
  * Every check prints what failed and exits 1; waits are event-driven with a time limit. */
 #define _GNU_SOURCE
 #include "elect.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,18 +22,7 @@
 #define WAIT_MS 10000
 
 static char dir[256];
-static int checks;
 
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        checks++;                                                                         \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fprintf(stderr, " (last error: %s)\n", elect_last_error());                  \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
 
 /* A call that must fail with `want` and a message containing `part`. */
 #define CHECK_ERR(call, want, part)                                                       \
@@ -44,7 +34,6 @@ static int checks;
               #call, (part));                                                             \
     } while (0)
 
-#define CHECK_OK(call) CHECK((call) == ELECT_OK, "%s failed", #call)
 
 static char *uri_for(const char *id, const char *extra) {
     static char buf[8][512];

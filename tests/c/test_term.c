@@ -6,6 +6,7 @@
  * Usage: test_term            (uses a fresh directory under /tmp, removed at the end) */
 #define _GNU_SOURCE
 #include "elect.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,20 +19,8 @@
 #define WAIT_MS 10000
 
 static char dir[256];
-static int checks;
 
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        checks++;                                                                         \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fprintf(stderr, " (last error: %s)\n", elect_last_error());                  \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
 
-#define CHECK_OK(call) CHECK((call) == ELECT_OK, "%s failed", #call)
 
 static elect_election *open_leader(const char *name, const char *extra) {
     char uri[512];
