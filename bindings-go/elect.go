@@ -45,28 +45,10 @@ type Election struct {
 // Connecting waits up to the connect_timeout option; when ctx ends first, Open returns
 // ctx.Err() at once and the election, should the connection still succeed, is closed.
 func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, error) {
-	if err := noNUL("uri", uri); err != nil {
+	cOpts, err := nativeOptions(uri, name, opts)
+	if err != nil {
 		return nil, err
 	}
-	if err := noNUL("name", name); err != nil {
-		return nil, err
-	}
-	var kvs []keyValue
-	for _, opt := range opts {
-		opt(&kvs)
-	}
-	cOpts := C.elect_options_new()
-	for _, kv := range kvs {
-		err := noNUL("option "+kv.key, kv.key+kv.value)
-		if err == nil {
-			err = setOption(cOpts, kv.key, kv.value)
-		}
-		if err != nil {
-			C.elect_options_free(cOpts)
-			return nil, err
-		}
-	}
-
 	q := newQueue()
 	e := &Election{queue: q, handle: cgo.NewHandle(q)}
 	cURI, cName := C.CString(uri), C.CString(name)
@@ -117,6 +99,33 @@ func await(ctx context.Context, f func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// nativeOptions checks uri and name for NUL bytes and builds the options list (the caller
+// frees it with elect_options_free).
+func nativeOptions(uri, name string, opts []Option) (*C.elect_options, error) {
+	if err := noNUL("uri", uri); err != nil {
+		return nil, err
+	}
+	if err := noNUL("name", name); err != nil {
+		return nil, err
+	}
+	var kvs []keyValue
+	for _, opt := range opts {
+		opt(&kvs)
+	}
+	cOpts := C.elect_options_new()
+	for _, kv := range kvs {
+		err := noNUL("option "+kv.key, kv.key+kv.value)
+		if err == nil {
+			err = setOption(cOpts, kv.key, kv.value)
+		}
+		if err != nil {
+			C.elect_options_free(cOpts)
+			return nil, err
+		}
+	}
+	return cOpts, nil
 }
 
 func setOption(opts *C.elect_options, key, value string) error {
