@@ -52,8 +52,7 @@ func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, err
 	q := newQueue()
 	e := &Election{queue: q, handle: cgo.NewHandle(q)}
 	cURI, cName := C.CString(uri), C.CString(name)
-	opened := make(chan error, 1)
-	go func() {
+	err = openOrAbandon(ctx, func() error {
 		defer C.free(unsafe.Pointer(cURI))
 		defer C.free(unsafe.Pointer(cName))
 		defer C.elect_options_free(cOpts)
@@ -65,22 +64,30 @@ func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, err
 		} else {
 			e.id = C.GoString(C.elect_id(e.c))
 		}
-		opened <- err
-	}()
+		return err
+	}, func() { e.Close() })
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// openOrAbandon runs open (a native open, which waits up to connect_timeout) on a goroutine of
+// its own and returns its error, or ctx.Err() as soon as ctx ends; then nobody will get what
+// open opens, so abandon closes it once open succeeds after all.
+func openOrAbandon(ctx context.Context, open func() error, abandon func()) error {
+	opened := make(chan error, 1)
+	go func() { opened <- open() }()
 	select {
 	case err := <-opened:
-		if err != nil {
-			return nil, err
-		}
-		return e, nil
+		return err
 	case <-ctx.Done():
-		// Nobody will get this election: close it once the connection attempt is over.
 		go func() {
 			if <-opened == nil {
-				e.Close()
+				abandon()
 			}
 		}()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 

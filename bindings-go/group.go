@@ -50,8 +50,7 @@ func OpenGroup(ctx context.Context, uri, name string, shards, capacity int, opts
 	q := newQueue()
 	g := &Group{queue: q, handle: cgo.NewHandle(q), shards: shards}
 	cURI, cName := C.CString(uri), C.CString(name)
-	opened := make(chan error, 1)
-	go func() {
+	err = openOrAbandon(ctx, func() error {
 		defer C.free(unsafe.Pointer(cURI))
 		defer C.free(unsafe.Pointer(cName))
 		defer C.elect_options_free(cOpts)
@@ -62,22 +61,12 @@ func OpenGroup(ctx context.Context, uri, name string, shards, capacity int, opts
 		if err != nil {
 			g.handle.Delete()
 		}
-		opened <- err
-	}()
-	select {
-	case err := <-opened:
-		if err != nil {
-			return nil, err
-		}
-		return g, nil
-	case <-ctx.Done():
-		go func() {
-			if <-opened == nil {
-				g.Close()
-			}
-		}()
-		return nil, ctx.Err()
+		return err
+	}, func() { g.Close() })
+	if err != nil {
+		return nil, err
 	}
+	return g, nil
 }
 
 // IsLeader reports whether this instance leads shard now (no I/O).
