@@ -99,6 +99,16 @@ impl Election {
 
     /// Begins campaigning in the background.
     pub fn start(&self) -> Result<()> {
+        self.start_with(true)
+    }
+
+    /// Campaigns without following the leader and the members (no `LeaderChanged` or member
+    /// events): for a group's candidacies, whose shard an observer of the group follows already.
+    pub(crate) fn campaign_only(&self) -> Result<()> {
+        self.start_with(false)
+    }
+
+    fn start_with(&self, follow: bool) -> Result<()> {
         let mut control = self.usable()?;
         if control.commands.is_some() || control.follow.is_some() {
             return Err(Error::new(
@@ -119,7 +129,7 @@ impl Election {
         self.lease.set_state(State::Campaigning);
         control.commands = Some(tx);
         control.campaign = Some(runtime::handle().spawn(engine.run()));
-        control.follow = Some(self.spawn_follow());
+        control.follow = follow.then(|| self.spawn_follow());
         Ok(())
     }
 

@@ -383,7 +383,7 @@ impl Inner {
             &self.shard_name(shard),
             Some(candidate_handler(Arc::downgrade(self), shard)),
         )
-        .and_then(|e| e.start().map(|()| e));
+        .and_then(|e| e.campaign_only().map(|()| e));
         match opened {
             Ok(e) => {
                 *self.candidates[shard]
