@@ -48,6 +48,7 @@ func OpenGroup(ctx context.Context, uri, name string, shards, capacity int, opts
 		return nil, err
 	}
 	q := newQueue()
+	q.events() // the group campaigns from the start: queue its first events too
 	g := &Group{queue: q, handle: cgo.NewHandle(q), shards: shards}
 	cURI, cName := C.CString(uri), C.CString(name)
 	err = openOrAbandon(ctx, func() error {
@@ -106,8 +107,9 @@ func (g *Group) Leading() []int {
 	return out
 }
 
-// Events returns the group's events in order, each with its Shard; the channel is closed after
-// Close. Call it before anything happens you want to see, and keep reading until it is closed.
+// Events returns the group's events in order, each with its Shard, from the first one (the
+// group campaigns from OpenGroup on); the channel is closed after Close. Keep reading it until
+// it is closed: events wait in memory until read.
 func (g *Group) Events() <-chan Event {
 	return g.queue.events()
 }

@@ -9,7 +9,8 @@
 //! - **Leave the line** as soon as it is no longer among the least loaded.
 //! - **Hand over** one shard while it leads at least two more than some live instance that is
 //!   in line for that shard (or more than the cap). The successor is already waiting, so the
-//!   shard moves without a gap; the store still allows one leader at a time.
+//!   shard moves without a gap; the store still allows one leader at a time. (The control
+//!   thread acts on it once the same successor was named for a renewal period.)
 //!
 //! This converges to loads that differ by at most one (`ceil(K/n)` and `floor(K/n)`), and,
 //! with every load equal, nothing moves.

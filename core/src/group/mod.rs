@@ -309,6 +309,12 @@ impl Inner {
         // that include its last move.
         let mut in_flight: Option<(usize, u64, Instant)> = None;
         let settle = self.config.ttl + self.config.retry;
+        // The successor the plan names and since when it has named it without a break: a
+        // shard is handed over only once that lasted a renewal period, because an instance
+        // that just closed or died is still seen in line for a moment (its records go after
+        // its leaderships), and a shard released to it would wait for whoever rejoins.
+        let mut wanted: Option<(String, Instant)> = None;
+        let dwell = self.config.renew();
         loop {
             let view = {
                 let mut state = self.lock_state();
@@ -354,7 +360,17 @@ impl Inner {
             for shard in plan.join {
                 self.campaign(shard);
             }
-            if let (None, Some((shard, successor))) = (in_flight, plan.hand_over) {
+            let named = plan.hand_over.as_ref().and_then(|(_, s)| s.clone());
+            match (&wanted, named) {
+                (Some((w, _)), Some(n)) if *w == n => {}
+                (_, n) => wanted = n.map(|n| (n, Instant::now())),
+            }
+            let steady = match (&plan.hand_over, &wanted) {
+                (Some((_, None)), _) => true, // above the cap: no successor to wait for
+                (Some(_), Some((_, since))) => since.elapsed() >= dwell,
+                _ => false,
+            };
+            if let (None, true, Some((shard, successor))) = (in_flight, steady, plan.hand_over) {
                 let taken = self.candidates[shard]
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
