@@ -34,6 +34,7 @@ class Leads:
         def revoked(shard: int, term: int, reason: str) -> None:
             with self.cond:
                 self.held[who].discard(shard)
+                self.terms.append((who, shard, -term))
                 self.cond.notify_all()
 
         return {"on_elected": elected, "on_revoked": revoked}
@@ -57,7 +58,7 @@ def test_two_instances_share_the_shards_and_one_takes_all_when_the_other_leaves(
             assert a.fencing_token(shard) is not None and b.fencing_token(shard) is None
         b.close()
         leads.wait({"a": 4})
-        assert a.leading == [0, 1, 2, 3]
+        assert a.leading == [0, 1, 2, 3], leads.terms
         assert (a.id, a.name, a.shards) == ("a", "jobs", 4)
     finally:
         a.close()

@@ -194,9 +194,20 @@ impl Group {
         {
             let _ = control.join();
         }
-        for slot in &self.inner.candidates {
-            if let Some(e) = slot.write().unwrap_or_else(|e| e.into_inner()).take() {
-                e.close();
+        // Out of every line first, so that no instance hands this one a shard while its
+        // leaderships are being released; then the rest, each leadership to an instance in line.
+        for all in [false, true] {
+            for slot in &self.inner.candidates {
+                let taken = {
+                    let mut slot = slot.write().unwrap_or_else(|e| e.into_inner());
+                    match slot.as_ref() {
+                        Some(e) if all || !e.is_leader() => slot.take(),
+                        _ => None,
+                    }
+                };
+                if let Some(e) = taken {
+                    e.close();
+                }
             }
         }
         for observer in self.inner.lock_observers().drain(..) {
