@@ -52,6 +52,16 @@ class LeaderGroupTest {
             notifyAll();
         }
 
+        synchronized void awaitTrue(java.util.function.BooleanSupplier condition)
+                throws InterruptedException {
+            long end = System.currentTimeMillis() + WAIT_MILLIS;
+            while (!condition.getAsBoolean()) {
+                long left = end - System.currentTimeMillis();
+                assertTrue(left > 0, "condition not met; leads " + held);
+                wait(left);
+            }
+        }
+
         synchronized void await(String who, int count) throws InterruptedException {
             long end = System.currentTimeMillis() + WAIT_MILLIS;
             while (held.get(who).size() != count) {
@@ -80,6 +90,8 @@ class LeaderGroupTest {
             assertEquals(4, a.leading().length + b.leading().length);
             b.close();
             leads.await("a", 4);
+            // A shard may still be moving from a hand-over begun before b left.
+            leads.awaitTrue(() -> a.leading().length == 4);
             assertArrayEquals(new int[] {0, 1, 2, 3}, a.leading());
             assertEquals("jobs", a.name());
             assertEquals(4, a.shards());
