@@ -17,7 +17,6 @@
 #define SHARDS 6
 #define WAIT_S 15
 
-static char dir[256];
 
 
 
@@ -113,16 +112,9 @@ static void test_bad_input(void) {
 }
 
 int main(void) {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    snprintf(dir, sizeof dir, "/tmp/elect-c-group-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    scratch_open("elect-c-group");
     test_bad_input();
     test_share_and_take_over();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-    }
-    printf("all C group tests passed (%d checks)\n", checks);
+    scratch_close("group tests");
     return 0;
 }
