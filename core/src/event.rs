@@ -113,8 +113,7 @@ pub struct Member {
     pub value: String,
 }
 
-/// One event of one election, delivered in order, one at a time, on a callback thread of the
-/// library (see `dispatcher`).
+/// One event of one election, delivered in order on the election's dispatcher thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// This candidate leads, with fencing token `term`.
