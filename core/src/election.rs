@@ -44,8 +44,8 @@ struct Control {
 
 impl Election {
     /// Parses `uri`, connects to its store (sharing an open connection to the same store) and
-    /// returns an idle election named `name`. `handler` receives the events, in order, on a
-    /// thread of the election's own.
+    /// returns an idle election named `name`. `handler` receives the events, in order and one
+    /// at a time, on the library's callback threads (see `dispatcher`).
     pub fn open(uri: &str, name: &str, handler: Option<Handler>) -> Result<Election> {
         Election::open_with(Config::parse(uri)?, name, handler)
     }
@@ -64,8 +64,7 @@ impl Election {
             store: config.to_string(),
             lease: lease.clone(),
         };
-        let events = Dispatcher::spawn(log, handler)
-            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
+        let events = Dispatcher::new(log, handler);
         Ok(Election {
             name: name.to_string(),
             config,
@@ -440,7 +439,7 @@ impl Election {
 impl Drop for Election {
     fn drop(&mut self) {
         if self.forked() {
-            // The parent's election: its tasks, connection and event thread belong to the
+            // The parent's election: its tasks, connection and event queue belong to the
             // parent's runtime, and dropping them here could wait on locks that a thread of the
             // parent held at fork time. Leak them.
             std::mem::forget(std::mem::take(

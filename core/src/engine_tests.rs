@@ -105,7 +105,7 @@ fn run(grants: Vec<Grant>) -> (Receiver<Event>, Arc<Mutex<u32>>) {
         name: "job".into(),
         config: Config::parse("file:///unused?ttl=1s").unwrap(),
         lease,
-        events: Arc::new(Dispatcher::spawn(log, Some(handler)).unwrap()),
+        events: Arc::new(Dispatcher::new(log, Some(handler))),
         backend: Arc::new(backend),
         commands: rx,
         clock: BootClock::new(),

@@ -35,8 +35,8 @@ class Election:
     ``uri`` selects the store and may carry every option as query parameters
     (``file:///var/lib/elect?ttl=5s``); the keywords set the same options and win over the
     URI. Durations are seconds or ``timedelta``. ``options`` sets store-specific options (TLS
-    files...). Callbacks run in order on the election's own thread, with the GIL:
-    ``on_elected(term)``, ``on_revoked(term, reason)``, ``on_leader_changed(LeaderInfo | None)``,
+    files...). Callbacks run in order, one at a time, on the library's callback threads (a
+    bounded pool shared by every election), with the GIL: ``on_elected(term)``, ``on_revoked(term, reason)``, ``on_leader_changed(LeaderInfo | None)``,
     ``on_error(message)``, ``on_member_joined(Member)``, ``on_member_left(Member)``. An exception in a callback is logged (logger ``elect``) and sent to
     ``sys.unraisablehook``; the election carries on.
 
@@ -336,12 +336,12 @@ class Election:
                 with contextlib.suppress(ValueError):
                     self._leaderships.remove(lead)
 
-    # ----- events (dispatcher thread) --------------------------------------------------------
+    # ----- events (callback threads) ---------------------------------------------------------
 
     def _dispatch(self, raw: Tuple[object, ...]) -> None:
         thread = threading.current_thread()
-        if thread.name.startswith("Dummy-"):  # the dispatcher is a native thread: name it
-            thread.name = f"elect-{self._native.name}"
+        if thread.name.startswith("Dummy-"):  # a native callback thread of the library: name it
+            thread.name = "elect-events"
         event = event_from_native(raw)
         with self._lock:
             streams = list(self._streams)
