@@ -63,18 +63,25 @@ pub fn measure(
             Case::HandOver => {
                 // The candidate that has waited least: last in line on etcd and ZooKeeper.
                 let to = fleet.id(last_in_line).to_string();
-                let at = elect_testkit::clock::monotonic_ns();
-                let reply = fleet.request(leader, &format!("hand_over {to}"))?;
-                if reply != "ok" {
-                    return Err(format!("hand_over {to}: {reply}"));
+                // The leader names only members its follower has seen (on MySQL within a
+                // renewal period of their joining): ask again until it has.
+                let patience = std::time::Instant::now() + PATIENCE;
+                loop {
+                    let at = elect_testkit::clock::monotonic_ns();
+                    match fleet.request(leader, &format!("hand_over {to}")) {
+                        Ok(_) => break at,
+                        Err(e) if e.contains("invalid_argument") && std::time::Instant::now() < patience => {
+                            std::thread::sleep(Duration::from_millis(20))
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                at
             }
         };
         let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
         if let Case::HandOver = case {
             if next != last_in_line {
-                return Err(format!("handed to {} but {} was elected", fleet.id(last_in_line), fleet.id(next)));
+                return Err(format!("{} handed to {} but {} was elected", fleet.id(leader), fleet.id(last_in_line), fleet.id(next)));
             }
             last_in_line = leader; // it campaigns again after its silence, at the end of the line
         }

@@ -2,7 +2,7 @@
 //! named candidate, enforced by the store) next to the graceful resign, on every store.
 //!
 //! ```text
-//! cargo run -p elect-bench --bin handoff_failover [-- --rounds 50]
+//! cargo run -p elect-bench --bin handoff_failover [-- --rounds 50 --store zk]
 //! ```
 //!
 //! Three candidates run as separate processes (`src/failover.rs`). Each round the leader either
@@ -25,11 +25,16 @@ const SETTLE: Duration = Duration::from_millis(60);
 
 struct Opts {
     rounds: usize,
+    /// Only this store (`file`, `etcd`, `zk`, `redis`, `postgres`, `mysql`), or all.
+    store: Option<String>,
 }
 
 impl Default for Opts {
     fn default() -> Opts {
-        Opts { rounds: 50 }
+        Opts {
+            rounds: 50,
+            store: None,
+        }
     }
 }
 
@@ -37,10 +42,14 @@ fn main() {
     elect_bench::failover::run_agent_if_asked();
     runner::run(
         "handoff_failover",
-        "[--rounds N]",
+        "[--rounds N] [--store NAME]",
         |o: &mut Opts, flag, value| match flag {
             "--rounds" => {
                 o.rounds = runner::positive(flag, value)?;
+                Ok(())
+            }
+            "--store" => {
+                o.store = Some(value.to_string());
                 Ok(())
             }
             _ => Err(format!("unknown flag `{flag}`")),
@@ -60,10 +69,15 @@ fn bench(opts: &Opts) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("elect-handoff-bench-{}", std::process::id()));
     let mut stores = vec![("file".to_string(), format!("file://{}", dir.display()), None)];
     for store in [Store::Etcd, Store::Zk, Store::Redis, Store::Postgres, Store::Mysql] {
+        if opts.store.as_deref().is_some_and(|s| s != format!("{store:?}").to_lowercase()) {
+            continue;
+        }
         let server = Server::shared(store);
         stores.push((format!("{store:?}").to_lowercase(), server.uri(), Some(server)));
     }
     let options = "ttl=10s&retry=1s&silence=10ms";
+    let wanted = |label: &str| opts.store.as_deref().is_none_or(|s| s == label);
+    stores.retain(|(label, _, _)| wanted(label));
     for (label, base, _server) in &stores {
         let sep = if base.contains('?') { '&' } else { '?' };
         let uri = format!("{base}{sep}{options}");
