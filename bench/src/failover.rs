@@ -70,7 +70,10 @@ pub fn measure(
                     let at = elect_testkit::clock::monotonic_ns();
                     match fleet.request(leader, &format!("hand_over {to}")) {
                         Ok(_) => break at,
-                        Err(e) if e.contains("invalid_argument") && std::time::Instant::now() < patience => {
+                        Err(e)
+                            if e.contains("invalid_argument")
+                                && std::time::Instant::now() < patience =>
+                        {
                             std::thread::sleep(Duration::from_millis(20))
                         }
                         Err(e) => return Err(e),
@@ -81,7 +84,12 @@ pub fn measure(
         let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
         if let Case::HandOver = case {
             if next != last_in_line {
-                return Err(format!("{} handed to {} but {} was elected", fleet.id(leader), fleet.id(last_in_line), fleet.id(next)));
+                return Err(format!(
+                    "{} handed to {} but {} was elected",
+                    fleet.id(leader),
+                    fleet.id(last_in_line),
+                    fleet.id(next)
+                ));
             }
             last_in_line = leader; // it campaigns again after its silence, at the end of the line
         }

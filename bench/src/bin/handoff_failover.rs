@@ -67,13 +67,31 @@ fn bench(opts: &Opts) -> Result<(), String> {
     println!("measured from the request to the new leader's Elected event (CLOCK_MONOTONIC)\n");
     header("store");
     let dir = std::env::temp_dir().join(format!("elect-handoff-bench-{}", std::process::id()));
-    let mut stores = vec![("file".to_string(), format!("file://{}", dir.display()), None)];
-    for store in [Store::Etcd, Store::Zk, Store::Redis, Store::Postgres, Store::Mysql] {
-        if opts.store.as_deref().is_some_and(|s| s != format!("{store:?}").to_lowercase()) {
+    let mut stores = vec![(
+        "file".to_string(),
+        format!("file://{}", dir.display()),
+        None,
+    )];
+    for store in [
+        Store::Etcd,
+        Store::Zk,
+        Store::Redis,
+        Store::Postgres,
+        Store::Mysql,
+    ] {
+        if opts
+            .store
+            .as_deref()
+            .is_some_and(|s| s != format!("{store:?}").to_lowercase())
+        {
             continue;
         }
         let server = Server::shared(store);
-        stores.push((format!("{store:?}").to_lowercase(), server.uri(), Some(server)));
+        stores.push((
+            format!("{store:?}").to_lowercase(),
+            server.uri(),
+            Some(server),
+        ));
     }
     let options = "ttl=10s&retry=1s&silence=10ms";
     let wanted = |label: &str| opts.store.as_deref().is_none_or(|s| s == label);
@@ -81,7 +99,10 @@ fn bench(opts: &Opts) -> Result<(), String> {
     for (label, base, _server) in &stores {
         let sep = if base.contains('?') { '&' } else { '?' };
         let uri = format!("{base}{sep}{options}");
-        for (case, kind) in [("graceful resign", Case::Resign), ("hand-off", Case::HandOver)] {
+        for (case, kind) in [
+            ("graceful resign", Case::Resign),
+            ("hand-off", Case::HandOver),
+        ] {
             let name = format!("handoff-bench-{}", elect_testkit::server::unique());
             let samples = measure(&uri, &name, kind, opts.rounds, SETTLE)?;
             row(case, label, &samples, "-");
