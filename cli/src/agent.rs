@@ -137,13 +137,13 @@ impl Agent {
         let (command, args) = (words[0], &words[1..]);
         let expected = match command {
             "open" => 2,
-            "wait_leader" | "proclaim" => 1,
+            "wait_leader" | "proclaim" | "hand_over" => 1,
             "work" => 3,
             "group" => 4,
             "leading" => 0,
             "start" | "observe" | "is_leader" | "token" | "resign" | "leader" | "members"
             | "close" | "quit" => 0,
-            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, group, leading, close or quit)")),
+            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, proclaim, hand_over, leader, members, work, group, leading, close or quit)")),
         };
         if args.len() != expected {
             return invalid(format!(
@@ -220,6 +220,7 @@ fn call(e: &Election, command: &str, args: &[&str]) -> String {
         "observe" => done(e.observe()),
         "resign" => done(e.resign()),
         "proclaim" => done(e.proclaim(args[0])),
+        "hand_over" => done(e.hand_over_to(args[0])),
         "close" => {
             e.close();
             "ok".to_string()
