@@ -123,7 +123,8 @@ fn name() -> String {
     format!("job-{}", unique())
 }
 
-fn elected(rx: &std::sync::mpsc::Receiver<Event>) -> u64 {
+/// Waits for the next `Elected` on `rx` and returns its term.
+pub fn elected(rx: &std::sync::mpsc::Receiver<Event>) -> u64 {
     match expect_within(rx, WAIT, |e| matches!(e, Event::Elected { .. })) {
         Event::Elected { term } => term,
         _ => unreachable!(),

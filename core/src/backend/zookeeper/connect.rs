@@ -11,6 +11,7 @@ use zookeeper_client as zk;
 
 use super::keepalive::{self, Contact, Link};
 use super::options::ZkOptions;
+use super::tick;
 use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
@@ -24,18 +25,21 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a session: timeout from `ttl`, digest credentials from the URI's user info.
+    /// Opens a session: timeout from `ttl` less the servers' tick (see [`tick`]), digest
+    /// credentials from the URI's user info.
     pub async fn connect(config: &Config) -> Result<Arc<Session>> {
         let hosts: Vec<String> = config.hosts.iter().map(|h| h.to_string()).collect();
         let hosts = hosts.join(",");
-        let mut connector = zk::Client::connector()
-            .with_session_timeout(config.ttl)
-            .with_fail_eagerly();
+        let mut connector = zk::Client::connector().with_fail_eagerly();
         if let Some(secret) = digest_secret(config)? {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
+        let tls = tls_options(config)?;
+        let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
+        let asked = tick::session_timeout(config.ttl, tick);
+        let connector = connector.with_session_timeout(asked);
         let started = Instant::now();
-        let client = match tls_options(config)? {
+        let client = match tls {
             Some(tls) => match connector.with_tls(tls).secure_connect(&hosts).await {
                 Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
                     return Err(tls_connect_error(e, config).await)
@@ -51,6 +55,11 @@ impl Session {
         }
         .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
+        #[cfg(feature = "testing")]
+        {
+            let mut sessions = tick::SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
+            sessions.push((tick, asked, timeout));
+        }
         let every = config.renew().min(timeout / 6);
         let (contact, tasks) = keepalive::start(&client, started, every, timeout);
         Ok(Arc::new(Session {

@@ -24,7 +24,7 @@ pub fn encode(id: &str, value: &str) -> Vec<u8> {
     format!("{id}\n{value}").into_bytes()
 }
 
-fn decode(data: &[u8]) -> Member {
+pub(super) fn decode(data: &[u8]) -> Member {
     let s = String::from_utf8_lossy(data);
     let (id, value) = s.split_once('\n').unwrap_or((&s, ""));
     Member {
