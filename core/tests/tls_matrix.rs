@@ -175,7 +175,11 @@ fn etcd() {
         uri,
         ca_option: "ca",
         cert_options: &["cert", "key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `cert` and `key`",
+        ],
     });
 }
 
@@ -207,7 +211,11 @@ fn zookeeper() {
         uri,
         ca_option: "ca",
         cert_options: &["cert", "key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `cert` and `key`",
+        ],
     });
 }
 
@@ -244,7 +252,11 @@ fn redis() {
         uri,
         ca_option: "tls_ca",
         cert_options: &["tls_cert", "tls_key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `tls_cert` and `tls_key`",
+        ],
     });
 }
 
