@@ -329,4 +329,5 @@ fn mysql() {
         ),
     );
     says("mysql", "verify-ca, wrong CA", &e, &["UnknownIssuer"]);
+    let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }
