@@ -41,16 +41,6 @@ enum Node {
 /// reached through `&mut`, with `get_mut`, so the lock is never taken).
 type Deleted = std::sync::Mutex<Pin<Box<dyn Future<Output = zk::WatchedEvent> + Send>>>;
 
-/// Whether the watch on our node has fired already (without waiting for it).
-async fn fired(watch: &mut Deleted) -> bool {
-    let fut = watch.get_mut().unwrap_or_else(|e| e.into_inner());
-    tokio::select! {
-        biased;
-        _ = fut.as_mut() => true,
-        _ = std::future::ready(()) => false,
-    }
-}
-
 fn deleted(watcher: zk::OneshotWatcher) -> Deleted {
     std::sync::Mutex::new(Box::pin(watcher.changed()))
 }
@@ -282,7 +272,7 @@ impl Candidacy for ZkCandidacy {
         loop {
             self.check_session()?;
             let (name, czxid) = self.ensure_node().await?;
-            let mut own_watch = match self.own_watch.take() {
+            let own_watch = match self.own_watch.take() {
                 Some((n, w)) if n == name => w,
                 _ => {
                     let Some(watcher) = self.watch_node(&self.path(&name)).await? else {
@@ -292,14 +282,6 @@ impl Candidacy for ZkCandidacy {
                     deleted(watcher)
                 }
             };
-            // A hand-off deletes, in one transaction, the predecessor and the nodes ahead of
-            // the successor, ours among them, ours first: our own watch has then fired by the
-            // time the predecessor's deletion wakes us, and the shortcut below must not take
-            // us for first. Look at the line again (and watch our node afresh).
-            if first && fired(&mut own_watch).await {
-                first = false;
-                continue;
-            }
             let epoch = self.session.contact().borrow().epoch;
             let line = self.line().await?;
             self.delete_orphans(&line, &name);
