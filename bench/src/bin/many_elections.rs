@@ -238,7 +238,13 @@ fn redis_requests(server: &Server) -> u64 {
         .filter_map(|l| {
             let (name, stats) = l.strip_prefix("cmdstat_")?.split_once(':')?;
             SENT.contains(&name).then_some(())?;
-            stats.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok()
+            stats
+                .split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
         })
         .sum()
 }
