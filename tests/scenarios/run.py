@@ -213,6 +213,11 @@ def main():
     p.add_argument("--agent", required=True, help="command that starts one agent")
     p.add_argument("--uri", required=True, help="store connection string, without election options")
     p.add_argument("--case", action="append", help="run only these cases (file names without .json)")
+    p.add_argument(
+        "--skip-store-only",
+        action="store_true",
+        help="skip the cases marked store_only (run once, from the Rust agent)",
+    )
     args = p.parse_args()
     cases_dir = os.path.join(HERE, "cases")
     names = sorted(f[:-5] for f in os.listdir(cases_dir) if f.endswith(".json"))
@@ -224,6 +229,9 @@ def main():
             spec = json.load(f)
         spec.setdefault("name", name)
         scheme = args.uri.split("://", 1)[0]
+        if args.skip_store_only and spec.get("store_only"):
+            print(f"skip  {name} (store_only: run from the Rust agent)", flush=True)
+            continue
         if "stores" in spec and scheme not in spec["stores"]:
             print(f"skip  {name} (not on {scheme}://)", flush=True)
             continue
