@@ -12,3 +12,8 @@ void electGoLog(const elect_log_record *record, void *user_data) {
     (void)user_data;
     goElectLog((elect_log_record *)record);
 }
+
+// The C callback of a group: forwards the shard and the event to Go.
+void electGoGroupCallback(size_t shard, const elect_event *ev, void *user_data) {
+    goElectGroupEvent(shard, (elect_event *)ev, (uintptr_t)user_data);
+}

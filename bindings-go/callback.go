@@ -4,6 +4,7 @@ package elect
 // files), so the C helpers live in elect.go.
 
 /*
+#include <stddef.h>
 #include <stdint.h>
 #include <elect.h>
 */
@@ -24,6 +25,19 @@ func goElectEvent(ev *C.elect_event, handle C.uintptr_t) {
 		return
 	}
 	q.push(copyEvent(ev))
+}
+
+// goElectGroupEvent is goElectEvent for a Group: the event of one shard.
+//
+//export goElectGroupEvent
+func goElectGroupEvent(shard C.size_t, ev *C.elect_event, handle C.uintptr_t) {
+	q, ok := cgo.Handle(handle).Value().(*queue)
+	if !ok {
+		return
+	}
+	e := copyEvent(ev)
+	e.Shard = int(shard)
+	q.push(e)
 }
 
 func copyEvent(ev *C.elect_event) Event {

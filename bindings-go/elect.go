@@ -45,6 +45,72 @@ type Election struct {
 // Connecting waits up to the connect_timeout option; when ctx ends first, Open returns
 // ctx.Err() at once and the election, should the connection still succeed, is closed.
 func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, error) {
+	cOpts, err := nativeOptions(uri, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	q := newQueue()
+	e := &Election{queue: q, handle: cgo.NewHandle(q)}
+	cURI, cName := C.CString(uri), C.CString(name)
+	err = openOrAbandon(ctx, func() error {
+		defer C.free(unsafe.Pointer(cURI))
+		defer C.free(unsafe.Pointer(cName))
+		defer C.elect_options_free(cOpts)
+		err := call(func() C.elect_status {
+			return C.elect_go_open(cURI, cName, cOpts, C.uintptr_t(e.handle), &e.c)
+		})
+		if err != nil {
+			e.handle.Delete()
+		} else {
+			e.id = C.GoString(C.elect_id(e.c))
+		}
+		return err
+	}, func() { e.Close() })
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// openOrAbandon runs open (a native open, which waits up to connect_timeout) on a goroutine of
+// its own and returns its error, or ctx.Err() as soon as ctx ends; then nobody will get what
+// open opens, so abandon closes it once open succeeds after all.
+func openOrAbandon(ctx context.Context, open func() error, abandon func()) error {
+	opened := make(chan error, 1)
+	go func() { opened <- open() }()
+	select {
+	case err := <-opened:
+		return err
+	case <-ctx.Done():
+		go func() {
+			if <-opened == nil {
+				abandon()
+			}
+		}()
+		return ctx.Err()
+	}
+}
+
+// await runs f, which waits on the store, on a goroutine of its own and returns its error, or
+// ctx.Err() as soon as ctx ends. A C call cannot be interrupted, so f then runs to its end in
+// the background (bounded by the election's own timeouts) and its result is dropped.
+func await(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// nativeOptions checks uri and name for NUL bytes and builds the options list (the caller
+// frees it with elect_options_free).
+func nativeOptions(uri, name string, opts []Option) (*C.elect_options, error) {
 	if err := noNUL("uri", uri); err != nil {
 		return nil, err
 	}
@@ -66,57 +132,7 @@ func Open(ctx context.Context, uri, name string, opts ...Option) (*Election, err
 			return nil, err
 		}
 	}
-
-	q := newQueue()
-	e := &Election{queue: q, handle: cgo.NewHandle(q)}
-	cURI, cName := C.CString(uri), C.CString(name)
-	opened := make(chan error, 1)
-	go func() {
-		defer C.free(unsafe.Pointer(cURI))
-		defer C.free(unsafe.Pointer(cName))
-		defer C.elect_options_free(cOpts)
-		err := call(func() C.elect_status {
-			return C.elect_go_open(cURI, cName, cOpts, C.uintptr_t(e.handle), &e.c)
-		})
-		if err != nil {
-			e.handle.Delete()
-		} else {
-			e.id = C.GoString(C.elect_id(e.c))
-		}
-		opened <- err
-	}()
-	select {
-	case err := <-opened:
-		if err != nil {
-			return nil, err
-		}
-		return e, nil
-	case <-ctx.Done():
-		// Nobody will get this election: close it once the connection attempt is over.
-		go func() {
-			if <-opened == nil {
-				e.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
-}
-
-// await runs f, which waits on the store, on a goroutine of its own and returns its error, or
-// ctx.Err() as soon as ctx ends. A C call cannot be interrupted, so f then runs to its end in
-// the background (bounded by the election's own timeouts) and its result is dropped.
-func await(ctx context.Context, f func() error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return cOpts, nil
 }
 
 func setOption(opts *C.elect_options, key, value string) error {

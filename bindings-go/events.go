@@ -58,6 +58,8 @@ type Event struct {
 	Message string
 	// Member for MemberJoined and MemberLeft.
 	Member *Member
+	// Shard is the shard of a Group's event (0 for an Election's).
+	Shard int
 }
 
 // LeaderInfo is who leads an election.

@@ -152,6 +152,12 @@ typedef int32_t elect_log_level;
 // call may be made with it after (or during) `elect_close`.
 typedef struct elect_election elect_election;
 
+// One instance of a group of elections.
+//
+// Opaque. Created by `elect_group_open`, freed by `elect_group_close`. Every function taking
+// it may be called from any thread, concurrently, until `elect_group_close`.
+typedef struct elect_group elect_group;
+
 // A list of `key=value` options for `elect_open_with`, applied after the URI's own query
 // parameters (so they win), with exactly the validation of the query parameter of that name.
 //
@@ -197,6 +203,12 @@ typedef struct elect_event {
 // for the same election, in order. It may call any elect function,
 // including `elect_close` on its own election.
 typedef void (*elect_callback)(const struct elect_event *ev, void *user_data);
+
+// The host's event function for a group: `shard` (0 to shards-1) and one event of that
+// shard's election (`ELECTED`, `REVOKED`, `LEADER_CHANGED`, `ERROR`). Called on one thread
+// owned by the library, never concurrently with itself. A shard handed over to another
+// instance arrives as `REVOKED` with `ELECT_REASON_CLOSED`.
+typedef void (*elect_group_callback)(size_t shard, const struct elect_event *ev, void *user_data);
 
 // Who leads an election, filled by `elect_leader`.
 //
@@ -444,6 +456,60 @@ const char *elect_status_name(int32_t status);
 //
 // Ownership: a static string; never free it. Never NULL. Thread-safe.
 const char *elect_reason_name(int32_t reason);
+
+// Joins group `name` on the store of `uri` with `shards` elections (named `<name>/<i>`) and
+// starts campaigning at once: the group's live instances share the shards' leaderships
+// evenly and hand them over without a gap as instances come and go. `cap` is the most
+// leaderships this instance takes (0: no cap). `opts` (may be NULL) as in `elect_open_with`.
+//
+// Ownership: `uri`, `name` and `opts` stay the caller's. The caller owns `*out` and frees it
+// with `elect_group_close`; `user_data` must stay valid until then. On failure `*out` is NULL:
+// NULL `uri`, `name` or `out`, `shards` of 0 or above 1024, and every error of `elect_open`
+// give its status with a message naming the bad part.
+//
+// # Safety
+// `uri` and `name` are NULL or NUL-terminated strings; `opts` is NULL or a live list; `out` is
+// NULL or writable; `cb`, if not NULL, may be called with `user_data` from another thread.
+elect_status elect_group_open(const char *uri,
+                              const char *name,
+                              size_t shards,
+                              size_t cap,
+                              const struct elect_options *opts,
+                              elect_group_callback cb,
+                              void *user_data,
+                              struct elect_group **out);
+
+// Whether this instance leads `shard` now (lease deadline checked, no I/O). False for NULL
+// `g` or a shard out of range. Threading: any thread.
+//
+// # Safety
+// `g` is NULL or a live group.
+bool elect_group_is_leader(const struct elect_group *g, size_t shard);
+
+// The fencing token of this instance's term in `shard`; 0 when it does not lead it (or `g`
+// is NULL, or the shard is out of range). Threading: any thread.
+//
+// # Safety
+// `g` is NULL or a live group.
+uint64_t elect_group_fencing_token(const struct elect_group *g, size_t shard);
+
+// The shards this instance leads now: writes up to `capacity` of them, in order, to `shards`
+// (may be NULL when `capacity` is 0) and returns how many it leads (which may exceed
+// `capacity`). 0 for NULL `g`. Threading: any thread.
+//
+// # Safety
+// `g` is NULL or a live group; `shards` is NULL or has room for `capacity` values.
+size_t elect_group_leading(const struct elect_group *g, size_t *shards, size_t capacity);
+
+// Leaves every shard (each leadership goes at once to an instance waiting for it), stops and
+// frees `g`. No callback starts after this began. NULL is a no-op.
+//
+// Threading: any thread, including the group's callback. No other call with `g` may run
+// concurrently or follow.
+//
+// # Safety
+// `g` is NULL or a live group, not used again after this call.
+void elect_group_close(struct elect_group *g);
 
 // Reads who leads the election now from the store and fills `*out`; `out->id` is NULL when
 // nobody leads. Blocks for at most the `connect_timeout` option.

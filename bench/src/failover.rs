@@ -26,6 +26,9 @@ pub fn run_agent_if_asked() {
 pub enum Case {
     Resign,
     Kill,
+    /// The leader hands the leadership to the candidate last in line (`hand_over <id>`, the
+    /// mechanism of priority preemption), passing over the one ahead of it.
+    HandOver,
 }
 
 /// Failover times in nanoseconds, one per round, of election `name` on `uri` (which should set
@@ -50,14 +53,46 @@ pub fn measure(
         join(&mut fleet)?;
     }
     let (mut leader, _, _) = fleet.wait_elected(None, PATIENCE, |_, _| {})?;
+    let mut last_in_line = if leader == 2 { 1 } else { 2 };
     let mut samples = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         std::thread::sleep(settle);
         let from = match case {
             Case::Resign => fleet.resign(leader)?,
             Case::Kill => fleet.kill(leader),
+            Case::HandOver => {
+                // The candidate that has waited least: last in line on etcd and ZooKeeper.
+                let to = fleet.id(last_in_line).to_string();
+                // The leader names only members its follower has seen (on MySQL within a
+                // renewal period of their joining): ask again until it has.
+                let patience = std::time::Instant::now() + PATIENCE;
+                loop {
+                    let at = elect_testkit::clock::monotonic_ns();
+                    match fleet.request(leader, &format!("hand_over {to}")) {
+                        Ok(_) => break at,
+                        Err(e)
+                            if e.contains("invalid_argument")
+                                && std::time::Instant::now() < patience =>
+                        {
+                            std::thread::sleep(Duration::from_millis(20))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
         };
         let (next, _, at) = fleet.wait_elected(Some(leader), PATIENCE, |_, _| {})?;
+        if let Case::HandOver = case {
+            if next != last_in_line {
+                return Err(format!(
+                    "{} handed to {} but {} was elected",
+                    fleet.id(leader),
+                    fleet.id(last_in_line),
+                    fleet.id(next)
+                ));
+            }
+            last_in_line = leader; // it campaigns again after its silence, at the end of the line
+        }
         samples.push(at.saturating_sub(from));
         if let Case::Kill = case {
             join(&mut fleet)?;

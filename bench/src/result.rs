@@ -15,4 +15,3 @@ pub fn print(goal: &str, fields: Vec<(&str, Value)>) {
     }
     println!("{}", Value::Object(line));
 }
-

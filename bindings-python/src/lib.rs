@@ -6,6 +6,7 @@
 
 mod errors;
 mod events;
+mod group;
 mod native;
 mod observe;
 mod signals;
@@ -29,6 +30,9 @@ mod _native {
 
     #[pymodule_export]
     use crate::native::Election;
+
+    #[pymodule_export]
+    use crate::group::Group;
 
     #[pymodule_export]
     use crate::observe::{log_records_dropped, set_log_sink};

@@ -90,7 +90,10 @@ pub fn stats_tuple(s: &Stats) -> StatsTuple {
             .to_vec(),
         s.store_errors,
         s.reconnects,
-        secs(s.last_failover.and_then(|t| t.duration_since(UNIX_EPOCH).ok())),
+        secs(
+            s.last_failover
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok()),
+        ),
         secs(s.lease_remaining),
         secs(s.store_rtt),
         s.store_connected,

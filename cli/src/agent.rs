@@ -5,7 +5,7 @@
 //! ```text
 //! requests: open <uri> <name> | start | observe | is_leader | token | wait_leader <timeout_ms>
 //!           | resign | proclaim <value> | leader | members | work <host:port> <interval_ms> <label>
-//!           | close | quit
+//!           | close | quit | group <uri> <name> <shards> <cap|-> | leading
 //! replies:  ok | ok true|false | ok <n> | ok <id> <term> | ok - | ok <id>,<id>,...
 //!           | err <code_name> <message>
 //! events:   event elected <term> | event revoked <term> <reason>
@@ -14,6 +14,8 @@
 //!           | event member_left <id> [<value>]
 //!           | event sample <true|false> <token> <t0_ns> <t1_ns>
 //!           | event write <token> <ok|stale|error> <t0_ns> <t1_ns>
+//!           | event shard <i> <event> | event shard <i> began|ended <token> <ns>
+//!             (a group's shard, see agent/group.rs)
 //! ```
 //!
 //! Lines are written under one lock and flushed one by one, so replies and events never
@@ -25,9 +27,10 @@ use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod group;
 mod work;
 
-use elect_core::{Election, Error, ErrorCode, Event};
+use elect_core::{Election, Error, ErrorCode, Event, Group};
 
 use crate::clock;
 
@@ -37,6 +40,7 @@ pub fn main(stamp: bool) -> i32 {
     let mut agent = Agent {
         out: out.clone(),
         election: None,
+        group: None,
     };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
@@ -71,12 +75,16 @@ impl Output {
     }
 
     fn event(&self, ev: &Event) {
+        self.event_text(&event_line(ev));
+    }
+
+    /// An event line, stamped when asked to.
+    fn event_text(&self, text: &str) {
         let at = clock::monotonic_ns();
-        let text = event_line(ev);
         if self.stamp {
             self.line(&format!("{text} @{at}"));
         } else {
-            self.line(&text);
+            self.line(text);
         }
     }
 }
@@ -111,6 +119,7 @@ fn member_line(kind: &str, m: &elect_core::Member) -> String {
 struct Agent {
     out: Arc<Output>,
     election: Option<Arc<Election>>,
+    group: Option<Arc<Group>>,
 }
 
 fn err(e: &Error) -> String {
@@ -128,11 +137,13 @@ impl Agent {
         let (command, args) = (words[0], &words[1..]);
         let expected = match command {
             "open" => 2,
-            "wait_leader" | "proclaim" => 1,
+            "wait_leader" | "proclaim" | "hand_over" => 1,
             "work" => 3,
+            "group" => 4,
+            "leading" => 0,
             "start" | "observe" | "is_leader" | "token" | "resign" | "leader" | "members"
             | "close" | "quit" => 0,
-            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, close or quit)")),
+            _ => return invalid(format!("request `{command}`: unknown (expected open, start, observe, is_leader, token, wait_leader, resign, proclaim, hand_over, leader, members, work, group, leading, close or quit)")),
         };
         if args.len() != expected {
             return invalid(format!(
@@ -142,6 +153,18 @@ impl Agent {
         }
         match command {
             "open" => self.open(args[0], args[1]),
+            "group" if self.group.is_some() => err(&Error::new(
+                ErrorCode::WrongState,
+                "request `group`: a group is open",
+            )),
+            "group" => match group::open(&self.out, args) {
+                Ok(g) => {
+                    self.group = Some(g);
+                    "ok".to_string()
+                }
+                Err(e) => e,
+            },
+            "leading" => group::leading(self.group.as_ref()),
             "quit" => {
                 self.close();
                 "ok".to_string()
@@ -183,6 +206,9 @@ impl Agent {
         if let Some(e) = self.election.take() {
             e.close();
         }
+        if let Some(g) = self.group.take() {
+            g.close();
+        }
     }
 }
 
@@ -194,6 +220,7 @@ fn call(e: &Election, command: &str, args: &[&str]) -> String {
         "observe" => done(e.observe()),
         "resign" => done(e.resign()),
         "proclaim" => done(e.proclaim(args[0])),
+        "hand_over" => done(e.hand_over_to(args[0])),
         "close" => {
             e.close();
             "ok".to_string()

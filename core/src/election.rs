@@ -98,6 +98,18 @@ impl Election {
 
     /// Begins campaigning in the background.
     pub fn start(&self) -> Result<()> {
+        self.start_with(true)
+    }
+
+    /// Campaigns without following the leader (no `LeaderChanged` events; the members are
+    /// followed, for succession and hand-overs): for a group's candidacies, whose shard an
+    /// observer of the group follows already.
+    pub(crate) fn campaign_only(&self) -> Result<()> {
+        self.start_with(false)
+    }
+
+    /// Campaigns; `follow_leader` also follows the leader.
+    fn start_with(&self, follow_leader: bool) -> Result<()> {
         let mut control = self.usable()?;
         if control.commands.is_some() || control.follow.is_some() {
             return Err(Error::new(
@@ -122,7 +134,7 @@ impl Election {
         self.lease.set_state(State::Campaigning);
         control.commands = Some(tx);
         control.campaign = Some(runtime::handle().spawn(engine.run()));
-        control.follow = Some(self.spawn_follow(seen));
+        control.follow = Some(self.spawn_follow(seen, follow_leader));
         Ok(())
     }
 
@@ -136,14 +148,16 @@ impl Election {
             ));
         }
         self.lease.set_state(State::Observing);
-        control.follow = Some(self.spawn_follow(tokio::sync::watch::channel(Vec::new()).0));
+        control.follow = Some(self.spawn_follow(tokio::sync::watch::channel(Vec::new()).0, true));
         Ok(())
     }
 
-    /// The leader and the members, followed by one task (so `close` aborts both at once).
+    /// The leader (with `leader`) and the members, followed by one task (so `close` aborts both
+    /// at once).
     fn spawn_follow(
         &self,
         seen: tokio::sync::watch::Sender<Vec<crate::succession::Seen>>,
+        leader: bool,
     ) -> JoinHandle<()> {
         let (backend, name, retry, events) = (
             self.backend.clone(),
@@ -152,9 +166,14 @@ impl Election {
             self.events.clone(),
         );
         runtime::handle().spawn(async move {
+            let follow_leader = async {
+                if leader {
+                    engine::follow(backend.clone(), name.clone(), retry, events.clone()).await;
+                }
+            };
             tokio::join!(
-                engine::follow(backend.clone(), name.clone(), retry, events.clone()),
-                engine::follow_members(backend, name, retry, events, seen),
+                follow_leader,
+                engine::follow_members(backend.clone(), name.clone(), retry, events.clone(), seen),
             );
         })
     }

@@ -98,3 +98,25 @@ contract!(zk, Subject::shared(Store::Zk), Store::Zk);
 contract!(redis, Subject::shared(Store::Redis), Store::Redis; lease);
 contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres; lease);
 contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql; lease);
+
+/// Groups (many elections spread over instances): 3 instances x 12 shards, one SIGKILLed and
+/// brought back, on the embedded store and two server stores.
+mod group {
+    use super::*;
+    use elect_testkit::group::spread_kill_return;
+
+    #[test]
+    fn file() {
+        spread_kill_return(&Subject::file())
+    }
+
+    #[test]
+    fn etcd() {
+        spread_kill_return(&Subject::shared(Store::Etcd))
+    }
+
+    #[test]
+    fn redis() {
+        spread_kill_return(&Subject::shared(Store::Redis))
+    }
+}

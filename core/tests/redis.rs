@@ -52,7 +52,11 @@ fn settle(n: u64) {
 fn quiet() {
     let end = Instant::now() + WAIT;
     while stats().waiting > 0 {
-        assert!(Instant::now() < end, "candidates still waiting: {:?}", stats());
+        assert!(
+            Instant::now() < end,
+            "candidates still waiting: {:?}",
+            stats()
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }

@@ -175,7 +175,11 @@ fn etcd() {
         uri,
         ca_option: "ca",
         cert_options: &["cert", "key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `cert` and `key`",
+        ],
     });
 }
 
@@ -207,7 +211,11 @@ fn zookeeper() {
         uri,
         ca_option: "ca",
         cert_options: &["cert", "key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `cert` and `key`",
+        ],
     });
 }
 
@@ -244,7 +252,11 @@ fn redis() {
         uri,
         ca_option: "tls_ca",
         cert_options: &["tls_cert", "tls_key"],
-        no_cert_says: &["BadCertificate", "CertificateRequired"],
+        no_cert_says: &[
+            "BadCertificate",
+            "CertificateRequired",
+            "give `tls_cert` and `tls_key`",
+        ],
     });
 }
 
@@ -284,7 +296,7 @@ fn mysql() {
         server.var("ELECT_MYSQL_CLIENT_CERT"),
         server.var("ELECT_MYSQL_CLIENT_KEY"),
     );
-    check(&Row {
+    let row = Row {
         store: Store::Mysql,
         plain: with_option(&uri, "sslmode", "disable"),
         plain_says: &["requires TLS"],
@@ -294,5 +306,28 @@ fn mysql() {
         ca_option: "sslrootcert",
         cert_options: &["sslcert", "sslkey"],
         no_cert_says: &["REQUIRE X509"],
-    });
+    };
+    check(&row);
+    // verify-ca checks the chain only: a name the certificate lacks does not matter.
+    let localhost = row.uri.replacen("127.0.0.1", "localhost", 1);
+    outcome(&format!(
+        "{}&{OPTIONS}",
+        with_option(&localhost, "sslmode", "verify-ca")
+    ))
+    .expect("verify-ca elects under a name the certificate lacks");
+    let ca = foreign_ca("mysql-verify-ca");
+    let e = refused(
+        "mysql",
+        "verify-ca, wrong CA",
+        &format!(
+            "{}&{OPTIONS}",
+            with_option(
+                &with_option(&localhost, "sslmode", "verify-ca"),
+                "sslrootcert",
+                &ca
+            )
+        ),
+    );
+    says("mysql", "verify-ca, wrong CA", &e, &["UnknownIssuer"]);
+    let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }

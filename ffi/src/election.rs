@@ -115,16 +115,8 @@ unsafe fn open(
         guard::non_null(out, "out")?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write(ptr::null_mut()) };
-        // SAFETY: NULL or NUL-terminated per the contract.
-        let (uri, name) = unsafe { (str_arg(uri, "uri")?, str_arg(name, "name")?) };
-        crate::fork::register_handler();
-        let pairs = if opts.is_null() {
-            &[][..]
-        } else {
-            // SAFETY: non-NULL and a live elect_options per the contract.
-            unsafe { &*opts }.pairs()
-        };
-        let config = Config::parse_with(uri, pairs.iter().map(|(k, v)| (k, v)))?;
+        // SAFETY: same contract.
+        let (config, name) = unsafe { config_of(uri, name, opts) }?;
         let muted = Arc::new(AtomicBool::new(false));
         let handler = cb.map(|cb| event::handler(cb, user_data, muted.clone()));
         let inner =
@@ -135,6 +127,31 @@ unsafe fn open(
         unsafe { out.write(Box::into_raw(handle)) };
         Ok(())
     })
+}
+
+/// The config of `uri` with `opts` applied, and `name`; registers the fork handler (every
+/// open does).
+///
+/// # Safety
+/// `uri` and `name` are NULL or NUL-terminated strings; `opts` is NULL or a live list.
+pub(crate) unsafe fn config_of<'a>(
+    uri: *const c_char,
+    name: *const c_char,
+    opts: *const elect_options,
+) -> Result<(Config, &'a str)> {
+    // SAFETY: NULL or NUL-terminated per the contract.
+    let (uri, name) = unsafe { (str_arg(uri, "uri")?, str_arg(name, "name")?) };
+    crate::fork::register_handler();
+    let pairs = if opts.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: non-NULL and a live elect_options per the contract.
+        unsafe { &*opts }.pairs()
+    };
+    Ok((
+        Config::parse_with(uri, pairs.iter().map(|(k, v)| (k, v)))?,
+        name,
+    ))
 }
 
 /// Begins campaigning in the background; `ELECT_EVENT_ELECTED` tells when this candidate leads.

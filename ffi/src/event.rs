@@ -128,7 +128,7 @@ pub extern "C" fn elect_reason_name(reason: i32) -> *const c_char {
 }
 
 /// The caller's `user_data`, handed back to its callback on a callback thread.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 
 // SAFETY: the pointer is opaque to us and only passed back to the host's callback; the host
 // promises (in `elect_open`'s docs) that it may be used from the library's callback thread.
@@ -136,7 +136,7 @@ unsafe impl Send for UserData {}
 
 impl UserData {
     /// A method (not `.0`) so closures capture the whole `Send` wrapper, not the raw field.
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }
@@ -165,7 +165,7 @@ pub(crate) fn handler(
 }
 
 /// An event with its strings as C strings, alive while the callback runs.
-struct OwnedEvent {
+pub(crate) struct OwnedEvent {
     kind: elect_event_kind,
     term: u64,
     reason: elect_revoke_reason,
@@ -177,7 +177,7 @@ struct OwnedEvent {
 }
 
 impl OwnedEvent {
-    fn new(event: &Event) -> OwnedEvent {
+    pub(crate) fn new(event: &Event) -> OwnedEvent {
         let mut owned = OwnedEvent {
             kind: event.kind().into(),
             term: 0,
@@ -210,7 +210,7 @@ impl OwnedEvent {
         owned
     }
 
-    fn as_c(&self) -> elect_event {
+    pub(crate) fn as_c(&self) -> elect_event {
         let ptr = |s: &Option<CString>| s.as_ref().map_or(ptr::null(), |s| s.as_ptr());
         elect_event {
             kind: self.kind,

@@ -2,7 +2,7 @@
 //!
 //! One file per C "class": `election` (the handle), `event` (callbacks), `leader` (leader and
 //! member lists), `options`, `error` (status codes and `elect_last_error`), `logger` (the
-//! library's log records), `stats` (metrics snapshots), `term` (work in a term). Every entry point
+//! library's log records), `stats` (metrics snapshots), `term` (work in a term), `group` (many elections spread over instances). Every entry point
 //! runs its body through `guard`, so no panic crosses into C and NULL pointers are errors.
 //! The header is generated from these files by cbindgen; `tests/header.rs` fails when the
 //! committed header differs.
@@ -15,6 +15,7 @@ pub mod election;
 pub mod error;
 pub mod event;
 mod fork;
+pub mod group;
 mod guard;
 pub mod leader;
 pub mod logger;

@@ -27,6 +27,15 @@ pub enum AgentEvent {
     Revoked(u64, String),
     Leader(Option<(String, u64)>),
     Error(String),
+    /// An event of one shard of the agent's group (`event shard <i> <event>`).
+    Shard(usize, Box<AgentEvent>),
+    /// A group agent's sampler: it believed it led with `term` from `at_ns` (`began`) or until
+    /// `at_ns` (`ended`, the start of the last true sample), `CLOCK_MONOTONIC`.
+    Sampled {
+        began: bool,
+        term: u64,
+        at_ns: u64,
+    },
     /// The agent's stdout ended: it exited.
     Gone,
     /// The driver was asked to stop (a signal forwarded with [`Fleet::interrupter`]).
@@ -112,6 +121,34 @@ impl Fleet {
     /// Starts an agent, opens the election `name` on `uri` in it and starts campaigning.
     /// Returns the agent's index.
     pub fn join(&mut self, uri: &str, name: &str, id: &str) -> Result<usize> {
+        let index = self.launch(id)?;
+        self.request(index, &format!("open {} {name}", with_id(uri, id)))?;
+        self.request(index, "start")?;
+        Ok(index)
+    }
+
+    /// Starts an agent that joins group `name` of `shards` elections on `uri` with candidate
+    /// id `id` and at most `cap` leaderships (see `elect agent`'s `group` request). Returns the
+    /// agent's index.
+    pub fn join_group(
+        &mut self,
+        uri: &str,
+        name: &str,
+        id: &str,
+        shards: usize,
+        cap: Option<usize>,
+    ) -> Result<usize> {
+        let index = self.launch(id)?;
+        let cap = cap.map_or("-".to_string(), |c| c.to_string());
+        self.request(
+            index,
+            &format!("group {} {name} {shards} {cap}", with_id(uri, id)),
+        )?;
+        Ok(index)
+    }
+
+    /// Starts an agent process that has not opened anything yet; returns its index.
+    pub fn launch(&mut self, id: &str) -> Result<usize> {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
@@ -142,8 +179,6 @@ impl Fleet {
             alive: true,
         });
         self.views.push(None);
-        self.request(index, &format!("open {} {name}", with_id(uri, id)))?;
-        self.request(index, "start")?;
         Ok(index)
     }
 
@@ -352,10 +387,25 @@ fn parse_event(rest: &str) -> (AgentEvent, u64) {
         },
         None => (rest, clock::monotonic_ns()),
     };
+    (parse_body(body), at_ns)
+}
+
+/// Parses an event line's body, `<kind> <args...>`.
+fn parse_body(body: &str) -> AgentEvent {
     let words: Vec<&str> = body.split(' ').collect();
+    if let (["shard", shard, ..], Some((_, rest))) = (&words[..], body.split_once(' ')) {
+        if let (Ok(shard), Some((_, inner))) = (shard.parse(), rest.split_once(' ')) {
+            return AgentEvent::Shard(shard, Box::new(parse_body(inner)));
+        }
+    }
     let term = |i: usize| words.get(i).and_then(|t| t.parse::<u64>().ok());
-    let event = match (words[0], term(1)) {
+    match (words[0], term(1)) {
         ("elected", Some(t)) => AgentEvent::Elected(t),
+        ("began" | "ended", Some(t)) if term(2).is_some() => AgentEvent::Sampled {
+            began: words[0] == "began",
+            term: t,
+            at_ns: term(2).unwrap_or_default(),
+        },
         ("revoked", Some(t)) => AgentEvent::Revoked(t, words.get(2).unwrap_or(&"").to_string()),
         ("leader", _) if words.get(1) == Some(&"-") => AgentEvent::Leader(None),
         ("leader", _) => match (words.get(1), term(2)) {
@@ -363,8 +413,7 @@ fn parse_event(rest: &str) -> (AgentEvent, u64) {
             _ => AgentEvent::Error(format!("unreadable event: {body}")),
         },
         _ => AgentEvent::Error(body.strip_prefix("error ").unwrap_or(body).to_string()),
-    };
-    (event, at_ns)
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +432,19 @@ mod tests {
             (AgentEvent::Leader(Some(("node-1".into(), 4))), 9)
         );
         assert_eq!(parse_event("leader - @1"), (AgentEvent::Leader(None), 1));
+        assert_eq!(
+            parse_event("shard 11 elected 4 @3"),
+            (AgentEvent::Shard(11, Box::new(AgentEvent::Elected(4))), 3)
+        );
+        let began = AgentEvent::Sampled {
+            began: true,
+            term: 4,
+            at_ns: 77,
+        };
+        assert_eq!(
+            parse_event("shard 2 began 4 77 @3"),
+            (AgentEvent::Shard(2, Box::new(began)), 3)
+        );
         assert_eq!(
             parse_event("error boom @ home @5"),
             (AgentEvent::Error("boom @ home".into()), 5)

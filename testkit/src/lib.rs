@@ -6,6 +6,7 @@
 //! - [`wait`]: waiting on elections of this process;
 //! - [`contract`]: the behaviour every store must show, run against each of them ([`succession`]:
 //!   who leads next: priority, hand-off, hold-off, stickiness);
+//! - [`group`]: the group (many elections spread over instances), on any store;
 //! - [`fenced`]: a resource that only takes writes with the highest fencing token.
 
 pub mod agent;
@@ -13,6 +14,7 @@ pub mod clock;
 pub mod contract;
 pub mod fenced;
 pub mod fleet;
+pub mod group;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;

@@ -43,6 +43,10 @@ fn sample(es: &[&Election], stop: &AtomicBool) -> (bool, Duration) {
         led |= n > 0;
         std::hint::spin_loop();
     }
+    // Stopped before a pass saw the new leader: the gap lasted at least until now.
+    if let Some(since) = none_since {
+        gap = gap.max(since.elapsed());
+    }
     (overlap, gap)
 }
 

@@ -32,6 +32,7 @@ class Case:
         self.saved = {}
         self.marks = {}
         self.log = []
+        self.killed_at = None
 
     def ms(self, expr):
         total = 0
@@ -52,9 +53,9 @@ class Case:
             return [a for a in self.agents if a is not skip and a.alive()]
         return [self.saved[to][0]]
 
-    def uri_for(self, agent):
+    def uri_for(self, agent, extra=""):
         sep = "&" if "?" in self.uri else "?"
-        opts = "&".join(x for x in [self.options, f"id=a{agent.index}"] if x)
+        opts = "&".join(x for x in [self.options, f"id=a{agent.index}", extra] if x)
         return f"{self.uri}{sep}{opts}"
 
     def run(self):
@@ -69,7 +70,8 @@ class Case:
     def step(self, step):
         if "open" in step:
             for a in self.targets(step["open"]):
-                expect(a, a.request(f"open {self.uri_for(a)} {self.name}"), "ok")
+                uri = self.uri_for(a, step.get("with", ""))
+                expect(a, a.request(f"open {uri} {self.name}"), "ok")
         elif "send" in step:
             for a in self.targets(step.get("to", "all")):
                 expect(a, a.request(step["send"]), step.get("expect", "ok"))
@@ -77,6 +79,7 @@ class Case:
             self.await_leader(step)
         elif "kill" in step:
             for a in self.targets(step["kill"]):
+                self.killed_at = time.monotonic_ns()
                 a.signal(signal.SIGKILL)
                 a.proc.wait()
         elif "pause" in step:
@@ -94,6 +97,8 @@ class Case:
         elif "expect_events_ordered" in step:
             for a in self.targets(step["expect_events_ordered"]):
                 check_order(a)
+        elif "expect_gap" in step:
+            self.expect_gap(step)
         elif "expect_error" in step:
             for a in self.targets(step.get("to", 0)):
                 args = step.get("args", "").replace("{uri}", self.uri_for(a)).replace("{name}", self.name)
@@ -136,6 +141,27 @@ class Case:
             agent, term = self.saved[m.group(2)]
             return f"a{agent.index}" if m.group(1) == "id" else str(term)
         return re.sub(r"\{(id|term):([a-z_]+)\}", sub, text)
+
+    def elected_at(self, saved):
+        agent, term = self.saved[saved]
+        return next(t for t, w in agent.events if w[:2] == ["elected", str(term)])
+
+    def expect_gap(self, step):
+        """`{"expect_gap": "second", "after": "revoked:first" | "kill", "below": ms,
+        "at_least": ms}`: the time from the first's `revoked` event (or the last kill) to the
+        saved agent's `elected` event, as this orchestrator received them."""
+        elected = self.elected_at(step["expect_gap"])
+        after = step.get("after", "kill")
+        if after == "kill":
+            since = self.killed_at
+        else:
+            agent, term = self.saved[after.split(":", 1)[1]]
+            since = next(t for t, w in agent.events if w[:2] == ["revoked", str(term)])
+        gap = (elected - since) / 1e6
+        if "below" in step and gap >= self.ms(step["below"]):
+            raise Failure(f"elected {gap:.0f} ms after {after}, not below {step['below']}")
+        if "at_least" in step and gap < self.ms(step["at_least"]):
+            raise Failure(f"elected {gap:.0f} ms after {after}, before {step['at_least']}")
 
     def await_leader(self, step):
         """Waits for an `elected` event that arrived after the previous await_leader."""
@@ -187,6 +213,11 @@ def main():
     p.add_argument("--agent", required=True, help="command that starts one agent")
     p.add_argument("--uri", required=True, help="store connection string, without election options")
     p.add_argument("--case", action="append", help="run only these cases (file names without .json)")
+    p.add_argument(
+        "--skip-store-only",
+        action="store_true",
+        help="skip the cases marked store_only (run once, from the Rust agent)",
+    )
     args = p.parse_args()
     cases_dir = os.path.join(HERE, "cases")
     names = sorted(f[:-5] for f in os.listdir(cases_dir) if f.endswith(".json"))
@@ -197,6 +228,13 @@ def main():
         with open(os.path.join(cases_dir, name + ".json")) as f:
             spec = json.load(f)
         spec.setdefault("name", name)
+        scheme = args.uri.split("://", 1)[0]
+        if args.skip_store_only and spec.get("store_only"):
+            print(f"skip  {name} (store_only: run from the Rust agent)", flush=True)
+            continue
+        if "stores" in spec and scheme not in spec["stores"]:
+            print(f"skip  {name} (not on {scheme}://)", flush=True)
+            continue
         start = time.monotonic()
         case = Case(spec, args.agent, args.uri)
         try:

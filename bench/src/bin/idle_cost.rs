@@ -112,7 +112,10 @@ fn bench(o: &Options) -> Result<(), String> {
                 "cpu_pct",
                 (((cpu1 - cpu0) as f64 / TICKS_PER_SEC / window * 1e4).round() / 100.0).into(),
             ),
-            ("ready_s", ((ready.as_secs_f64() * 10.0).round() / 10.0).into()),
+            (
+                "ready_s",
+                ((ready.as_secs_f64() * 10.0).round() / 10.0).into(),
+            ),
             ("window_s", window.round().into()),
         ],
     );

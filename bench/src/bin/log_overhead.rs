@@ -88,13 +88,24 @@ fn bench(o: &Options) -> Result<(), String> {
     let uri = format!("file://{}?ttl=1s&renew=5ms", o.dir.display());
     let e = Election::open(&uri, "log-overhead", None).map_err(|e| e.to_string())?;
     e.start().map_err(|e| e.to_string())?;
-    if !e.wait_leader(Some(Duration::from_secs(10))).map_err(|e| e.to_string())? {
+    if !e
+        .wait_leader(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?
+    {
         return Err("not elected within 10 s".into());
     }
-    println!("{} rounds; {CALLS} is_leader() calls per round; one renewal per sample", o.rounds);
+    println!(
+        "{} rounds; {CALLS} is_leader() calls per round; one renewal per sample",
+        o.rounds
+    );
     println!("| case                 | is_leader() p50 | p99        | renewal p50 | p99       |");
     println!("|----------------------|-----------------|------------|-------------|-----------|");
-    for mode in [Mode::Nobody, Mode::Sink(Level::Warn), Mode::Sink(Level::Trace), Mode::Nobody] {
+    for mode in [
+        Mode::Nobody,
+        Mode::Sink(Level::Warn),
+        Mode::Sink(Level::Trace),
+        Mode::Nobody,
+    ] {
         mode.apply();
         let calls = Summary::of_ns(&is_leader_rounds(&e, o.rounds));
         let renewals = Summary::of(&renewals(&e, o.rounds)?);

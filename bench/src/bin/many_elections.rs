@@ -14,14 +14,15 @@
 //! `zk_packets_received`, the commands Redis received from clients (`INFO commandstats` of the
 //! commands elect sends: scripts, `INFO`, subscriptions), the statements PostgreSQL logs
 //! (`log_statement = all`), MySQL's `Questions`; the probe's own request is subtracted.
-//! Besides the report, one JSON line per figure goes to stdout, prefixed by `json `.
+//! Besides the report, one result line (`src/result.rs`, goal `requests`) goes to stdout for
+//! `scripts/bench`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elect_bench::procfs::{rss_kib, threads};
-use elect_bench::runner;
+use elect_bench::{result, runner};
 use elect_core::{Election, Event};
 use elect_testkit::contract::with_options;
 use elect_testkit::{Server, Store};
@@ -167,18 +168,22 @@ fn bench(opts: &Options) -> Result<(), String> {
             opts.window
         );
     }
-    let json = |figure: &str, value: f64, unit: &str| {
-        println!(
-            "json {{\"bench\":\"many_elections\",\"store\":\"{}\",\"elections\":{n},\"figure\":\"{figure}\",\"value\":{value},\"unit\":\"{unit}\"}}",
-            opts.store
-        )
-    };
-    json("threads", threads_idle as f64, "threads");
-    json("rss", (rss_idle as f64 / 1024.0 * 10.0).round() / 10.0, "MiB");
-    json("led_after", (led_after.as_secs_f64() * 10.0).round() / 10.0, "s");
+    let round1 = |v: f64| (v * 10.0).round() / 10.0;
+    let mut fields = vec![
+        ("lang", "rust".into()),
+        ("lib", "elect".into()),
+        ("store", opts.store.clone().into()),
+        ("elections", n.into()),
+        ("callbacks", true.into()),
+        ("threads", threads_idle.into()),
+        ("rss_mib", round1(rss_idle as f64 / 1024.0).into()),
+        ("ready_s", round1(led_after.as_secs_f64()).into()),
+        ("renew_ms", (renew.as_millis() as u64).into()),
+    ];
     if let Some(rate) = rate {
-        json("requests_per_renew", (rate * 10.0).round() / 10.0, "requests");
+        fields.push(("requests_per_renew", round1(rate).into()));
     }
+    result::print("requests", fields);
     if delivered < n as u64 || still < n {
         return Err(format!(
             "{delivered} of {n} Elected callbacks delivered, {still} of {n} still leading"
@@ -233,7 +238,13 @@ fn redis_requests(server: &Server) -> u64 {
         .filter_map(|l| {
             let (name, stats) = l.strip_prefix("cmdstat_")?.split_once(':')?;
             SENT.contains(&name).then_some(())?;
-            stats.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok()
+            stats
+                .split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
         })
         .sum()
 }

@@ -46,6 +46,7 @@ fn failovers(uri: &str, case: Case, rounds: usize) {
     let what = match case {
         Case::Resign => "graceful resign",
         Case::Kill => "SIGKILL of leader",
+        Case::HandOver => "hand-off",
     };
     header("store");
     row(what, "zookeeper (elect)", &samples, "-");

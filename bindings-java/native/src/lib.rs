@@ -10,12 +10,13 @@
 //! election's dispatcher thread, [`attach`] the daemon attachment of that thread, [`errors`] the
 //! mapping of errors and panics to Java exceptions, [`cache`] the load-time lookups, [`handle`]
 //! the `long` a Java `LeaderElection` holds, [`observe`] core's log records to
-//! `System.Logger` and the metrics snapshot, [`terms`] the `Term` methods.
+//! `System.Logger` and the metrics snapshot, [`terms`] the `Term` methods, [`groups`] the `LeaderGroup` methods.
 
 mod attach;
 mod cache;
 mod errors;
 mod events;
+mod groups;
 mod handle;
 mod natives;
 mod observe;

@@ -15,6 +15,7 @@ use jni::{jni_sig, jni_str, native_method, Env, EnvUnowned, JValue, NativeMethod
 use crate::cache;
 use crate::errors::{NativeError, ThrowElect};
 use crate::events;
+use crate::groups::{group_fencing_token, group_free, group_is_leader, group_leading, group_open};
 use crate::handle::Slot;
 use crate::observe::{self, set_log_level};
 use crate::terms::{
@@ -49,6 +50,11 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn term_remaining_millis(term: jlong) -> jlong },
     native_method! { static raw fn term_wait(term: jlong, timeout_millis: jlong) -> jboolean },
     native_method! { static raw fn term_free(term: jlong) },
+    native_method! { static raw fn group_open(uri: JString, name: JString, shards: jint, cap: jint, options: JString[], sinks: io.elect.EventSink[]) -> jlong },
+    native_method! { static raw fn group_is_leader(handle: jlong, shard: jint) -> jboolean },
+    native_method! { static raw fn group_fencing_token(handle: jlong, shard: jint) -> jlong },
+    native_method! { static raw fn group_leading(handle: jlong) -> jint[] },
+    native_method! { static raw fn group_free(handle: jlong) },
 ];
 
 /// Binds [`METHODS`], then checks that Java declares no native method beyond them: together,
@@ -141,7 +147,7 @@ pub(crate) fn with_election<'local, T: Default>(
     })
 }
 
-fn required(env: &Env<'_>, s: &JString<'_>, what: &str) -> Res<String> {
+pub(crate) fn required(env: &Env<'_>, s: &JString<'_>, what: &str) -> Res<String> {
     if s.is_null() {
         return Err(Error::invalid(format!("{what}: must not be null")).into());
     }
@@ -150,7 +156,7 @@ fn required(env: &Env<'_>, s: &JString<'_>, what: &str) -> Res<String> {
 
 /// The store's config from a URI and the builder's key/value pairs, each `set` validated like
 /// a query parameter, with the election's name checked too.
-fn config<'local>(
+pub(crate) fn config<'local>(
     env: &mut Env<'local>,
     uri: &JString<'local>,
     name: &str,

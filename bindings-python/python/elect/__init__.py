@@ -18,6 +18,7 @@ import os as _os
 from . import _election, _native
 from ._aio import EventStream
 from ._election import Election
+from ._group import Group
 from ._errors import (
     AuthError,
     ClosedError,
@@ -49,6 +50,7 @@ __all__ = [
     "ErrorEvent",
     "Event",
     "EventStream",
+    "Group",
     "Health",
     "InternalError",
     "InvalidArgumentError",

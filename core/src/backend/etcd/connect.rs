@@ -56,10 +56,21 @@ pub async fn client(config: &Config) -> Result<Client> {
 
 /// An error from opening the connection, with the (redacted) URI and what to check.
 pub fn at_open(config: &Config, e: Error) -> Error {
+    let tls = config.store_options::<EtcdOptions>().ok();
     let hint = match e.code() {
-        ErrorCode::Unreachable => {
-            " (check the endpoints, and `ca`, `cert` and `key` if they serve TLS)"
-        }
+        // A server that wants a client certificate may just close the connection (TLS 1.3
+        // lets the client finish its handshake first), so say what it may want.
+        ErrorCode::Unreachable => match tls.map(|t| (t.ca.is_some(), t.identity.is_some())) {
+            Some((true, false)) => {
+                " (check the endpoints and `ca`; if the servers require client certificates \
+                 (`--client-cert-auth`), give `cert` and `key`)"
+            }
+            Some((false, _)) => {
+                " (check the endpoints; if they serve TLS, give their CA with `ca`, and `cert` \
+                 and `key` if they require client certificates)"
+            }
+            _ => " (check the endpoints, and `ca`, `cert` and `key` if they serve TLS)",
+        },
         ErrorCode::Auth if config.user.is_none() => {
             " (the server requires authentication: put `user:password@` in the URI)"
         }

@@ -21,15 +21,17 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::{ClientIdentity, Conn, Opts, OptsBuilder, SslOpts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
 
 use super::options::{MysqlOptions, SslMode};
 use crate::error::{Error, ErrorCode, Result};
-use crate::uri::Config;
+use crate::uri::{Config, HostPort};
 
 /// Statements every session runs after connecting.
 const SESSION_SETUP: [&str; 2] = [
@@ -55,6 +57,9 @@ pub(super) struct Params {
     pub user: String,
     pub database: String,
     pub host: String,
+    /// With `sslmode=verify-ca`: the server to probe for a name its certificate holds, the
+    /// roots its chain is checked against, and the probe's bound (see `cert_probe`).
+    verify_ca: Option<(HostPort, Arc<RootCertStore>, Duration)>,
 }
 
 impl Params {
@@ -75,7 +80,8 @@ impl Params {
                 config.hosts.len()
             )));
         };
-        let (mode, ssl) = tls(config.store_options::<MysqlOptions>()?)?;
+        let (mode, ssl, ca_roots) = tls(config.store_options::<MysqlOptions>()?)?;
+        let verify_ca = ca_roots.map(|roots| (hp.clone(), roots, config.connect_timeout));
         let opts = OptsBuilder::default()
             .ip_or_hostname(hp.host.clone())
             .tcp_port(hp.port)
@@ -93,7 +99,31 @@ impl Params {
             user,
             database: config.path.clone(),
             host: config.hosts_shown(),
+            verify_ca,
         })
+    }
+
+    /// The session's TLS options; with `verify-ca`, checking a name the probe found in the
+    /// server's certificate after checking its chain.
+    async fn ssl(&self) -> Result<SslOpts> {
+        let Some((host, roots, timeout)) = self.verify_ca.clone() else {
+            return Ok(self.ssl.clone());
+        };
+        let what = self.at();
+        let name = tokio::task::spawn_blocking(move || {
+            super::cert_probe::name_in_certificate(&host, roots, timeout, &what)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("verify-ca probe: {e}")))??;
+        Ok(self
+            .ssl
+            .clone()
+            .with_danger_tls_hostname_override(Some(name)))
+    }
+
+    /// The session named in messages: user, host (counted after a password) and database.
+    fn at(&self) -> String {
+        format!("mysql {}@{}/{}", self.user, self.host, self.database)
     }
 
     /// Opens a session.
@@ -107,7 +137,7 @@ impl Params {
         let with_tls = |ssl: Option<SslOpts>| Opts::from(self.opts.clone().ssl_opts(ssl));
         let opened = match self.mode {
             Mode::Disable => Conn::new(with_tls(None)).await,
-            Mode::Require => Conn::new(with_tls(Some(self.ssl.clone()))).await,
+            Mode::Require => Conn::new(with_tls(Some(self.ssl().await?))).await,
             Mode::Prefer => match Conn::new(with_tls(Some(self.ssl.clone()))).await {
                 Err(mysql_async::Error::Driver(
                     mysql_async::DriverError::NoClientSslFlagFromServer,
@@ -122,7 +152,7 @@ impl Params {
     /// (the driver's and the server's messages do not, and we only add user, host and database).
     pub fn error(&self, e: mysql_async::Error, what: &str) -> Error {
         use mysql_async::{DriverError, Error as E};
-        let at = format!("mysql {}@{}/{}", self.user, self.host, self.database);
+        let at = self.at();
         match e {
             E::Server(s) => match s.code {
                 // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR (no access to the database)
@@ -193,11 +223,12 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
+/// The TLS mode, the driver's options, and for `verify-ca` the roots the probe checks with.
+fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts, Option<Arc<RootCertStore>>)> {
     let root = options.sslrootcert.as_deref();
     // What is checked of the server's certificate: (chain, host name).
     let (mode, chain, name) = match options.sslmode {
-        SslMode::Disable => return Ok((Mode::Disable, SslOpts::default())),
+        SslMode::Disable => return Ok((Mode::Disable, SslOpts::default(), None)),
         // A CA given is a request to authenticate the server: no plain-text fallback then.
         SslMode::Prefer | SslMode::Require if root.is_some() => (Mode::Require, true, true),
         SslMode::Prefer => (Mode::Prefer, false, false),
@@ -206,16 +237,24 @@ fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
         SslMode::VerifyFull => (Mode::Require, true, true),
     };
     let mut ssl = SslOpts::default();
+    let mut ca_roots = None;
     if let Some(path) = root {
+        let pem = read_roots(path)?;
+        if chain && !name {
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(&pem).flatten() {
+                roots
+                    .add(cert)
+                    .map_err(|e| Error::invalid(format!("option `sslrootcert`: `{path}`: {e}")))?;
+            }
+            ca_roots = Some(Arc::new(roots));
+        }
         ssl = ssl
-            .with_root_certs(vec![read_roots(path)?.into()])
+            .with_root_certs(vec![pem.into()])
             .with_disable_built_in_roots(true);
     }
     if !chain {
         ssl = ssl.with_danger_accept_invalid_certs(true);
-    }
-    if !name {
-        ssl = ssl.with_danger_skip_domain_validation(true);
     }
     if let Some((cert, key)) = &options.identity {
         let pem = crate::backend::tls::read_client_pem(cert, key)?;
@@ -224,7 +263,7 @@ fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
             pem.key_pem.into(),
         )));
     }
-    Ok((mode, ssl))
+    Ok((mode, ssl, ca_roots))
 }
 
 /// The PEM file of `sslrootcert`, checked here so that a bad file is named now rather than as

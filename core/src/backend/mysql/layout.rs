@@ -144,7 +144,8 @@ impl Names {
 
     /// `holder, value, ttl_us, owner, holdoff_us, sticky_us, election, owner, holder, holder`
     /// -> one affected row when granted, and then the new term as `LAST_INSERT_ID()` (in the OK
-    /// packet: no second round trip). Takes the lease if it is already this candidacy's, or
+    /// packet: no second round trip). Takes the lease if it is already this candidacy's and
+    /// live (an earlier attempt whose answer was lost), or
     /// expired and the row's succession allows this candidate (a hand-off names nobody else or
     /// lapsed; a leader lost without a release, its lease run out at `expires_at`, holds
     /// everyone off until `expires_at + holdoff_us` and everyone but its `holder` until
@@ -155,7 +156,7 @@ impl Names {
             "UPDATE {} SET holder = ?, value = ?, term = LAST_INSERT_ID(term + 1),
                 expires_at = {NOW} + INTERVAL ? MICROSECOND, owner = ?, next_id = '',
                 next_until = {RELEASED}, holdoff_us = ?, sticky_us = ?
-             WHERE election = ? AND (owner = ? OR (expires_at < {NOW}
+             WHERE election = ? AND ((owner = ? AND expires_at > {NOW}) OR (expires_at < {NOW}
                 AND (next_id = '' OR next_id = ? OR next_until < {NOW})
                 AND (expires_at = {RELEASED}
                     OR (expires_at + INTERVAL holdoff_us MICROSECOND < {NOW}

@@ -22,6 +22,7 @@
 //! `docs/stores/mysql.md` has the user-facing side (server settings, privileges, TLS).
 
 mod candidacy;
+mod cert_probe;
 mod connect;
 mod keepalive;
 mod layout;

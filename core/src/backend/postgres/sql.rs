@@ -26,7 +26,8 @@ pub(super) struct Statements {
     /// `$1 ttl_ms, $2 election, $3 holder, $4 value, $5 channel, $6 owner, $7 holdoff_ms,
     /// $8 sticky_ms` -> `(won bool, term bigint, ms float8)`: on a win the granted ttl,
     /// otherwise how long until the lease may be ours at the earliest. One statement: take the
-    /// lease if it is already ours (same `owner`: this candidacy, not merely the same `id`), or
+    /// lease if it is already ours and live (same `owner`: this candidacy, not merely the same
+    /// `id`; an earlier attempt whose answer was lost), or
     /// expired and the row's succession allows us (a hand-off names nobody else or lapsed; a
     /// leader lost without a release, its lease run out at `expires_at`, holds everyone off
     /// until `expires_at + holdoff_ms` and everyone but its `holder` until
@@ -82,7 +83,8 @@ impl Statements {
                             term = t.term + 1, expires_at = EXCLUDED.expires_at,
                             owner = EXCLUDED.owner, next_id = '', next_until = '-infinity',
                             holdoff_ms = EXCLUDED.holdoff_ms, sticky_ms = EXCLUDED.sticky_ms
-                        WHERE t.owner = EXCLUDED.owner OR (t.expires_at < now()
+                        WHERE (t.owner = EXCLUDED.owner AND t.expires_at > now())
+                            OR (t.expires_at < now()
                             AND (t.next_id = '' OR t.next_id = EXCLUDED.holder
                                 OR t.next_until < now())
                             AND (t.expires_at = '-infinity'

@@ -30,9 +30,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{self, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres::config::SslMode;
 
 use super::options::{PgOptions, RootCert, SslMode as PgSslMode};
@@ -164,8 +162,7 @@ fn system_roots() -> Result<RootCertStore> {
 #[derive(Debug)]
 struct Lenient {
     provider: Arc<CryptoProvider>,
-    /// Checks the chain when set. rustls' verifier checks the host name last, after the chain
-    /// and its revocation data, so its name error means all else passed.
+    /// Checks the chain when set (not the name: `chain_verdict`).
     chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
@@ -181,12 +178,13 @@ impl ServerCertVerifier for Lenient {
         let Some(chain) = &self.chain else {
             return Ok(ServerCertVerified::assertion());
         };
-        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
+        crate::backend::tls::chain_verdict(chain.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ))
     }
 
     fn verify_tls12_signature(

@@ -85,10 +85,19 @@ pub async fn explain(e: Error, config: &Config) -> Error {
     let timeout = config.connect_timeout / 4;
     let speaks =
         tokio::task::spawn_blocking(move || crate::backend::tls::speaks_tls(&host, timeout));
+    let identity = config
+        .store_options::<RedisOptions>()
+        .is_ok_and(|o| o.tls_identity.is_some());
     let why = match (tls, speaks.await) {
         (true, Ok(Some(false))) => {
             "the server does not answer a TLS handshake: it may not serve TLS on this port \
              (redis:// connects without TLS)"
+        }
+        // A server that wants a client certificate may close the connection after the
+        // handshake (TLS 1.3 lets the client finish first).
+        (true, Ok(Some(true))) if !identity => {
+            "if the server requires client certificates (`tls-auth-clients yes`), give \
+             `tls_cert` and `tls_key`"
         }
         (false, Ok(Some(true))) => {
             "the server answers TLS: connect with rediss:// (and the CA in option `tls_ca`)"

@@ -269,11 +269,6 @@ impl ZkCandidacy {
 impl Candidacy for ZkCandidacy {
     async fn acquire(&mut self) -> Result<Grant> {
         self.leading = None;
-        // Our predecessor was the only node before ours and is now deleted: we are first
-        // without reading the line again (saves a round trip on every hand-over). Sequence
-        // numbers only grow, and a server that listed our node had applied every earlier
-        // create, so no node can have appeared before ours since.
-        let mut first = false;
         loop {
             self.check_session()?;
             let (name, czxid) = self.ensure_node().await?;
@@ -288,17 +283,12 @@ impl Candidacy for ZkCandidacy {
                 }
             };
             let epoch = self.session.contact().borrow().epoch;
-            let (pos, line) = if std::mem::take(&mut first) {
-                (0, Vec::new())
-            } else {
-                let line = self.line().await?;
-                self.delete_orphans(&line, &name);
-                let Some(pos) = line.iter().position(|c| *c == name) else {
-                    // Deleted under us while the session lives (an operator?): stand in line.
-                    self.node = Node::None;
-                    continue;
-                };
-                (pos, line)
+            let line = self.line().await?;
+            self.delete_orphans(&line, &name);
+            let Some(pos) = line.iter().position(|c| *c == name) else {
+                // Deleted under us while the session lives (an operator?): stand in line again.
+                self.node = Node::None;
+                continue;
             };
             if pos == 0 {
                 let sent_at = self.session.contact().borrow().sent_at;
@@ -337,8 +327,8 @@ impl Candidacy for ZkCandidacy {
                     "the ZooKeeper session ended while waiting in line",
                 ));
             }
-            // Any other event (a data change, a session event) has the line read again.
-            first = pos == 1 && event.event_type == zk::EventType::NodeDeleted;
+            // Whatever happened, the line is read again before claiming anything: a hand-over
+            // deletes our node together with our predecessor's, in one transaction.
         }
     }
 

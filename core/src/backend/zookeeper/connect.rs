@@ -148,10 +148,24 @@ fn tls_options(config: &Config) -> Result<Option<zk::TlsOptions>> {
 }
 
 /// [`connect_error`], with the reason a TLS handshake with the first server fails, if it does.
+/// A server that wants a client certificate may close the connection after the handshake
+/// (TLS 1.3 lets the client finish first), so without one the message says it may be wanted.
 async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
     let error = connect_error(e, &config.hosts_shown());
     let Ok(options) = config.store_options::<ZkOptions>() else {
         return error;
+    };
+    let error = if options.tls.identity.is_none() {
+        Error::new(
+            error.code(),
+            format!(
+                "{} (if the servers require client certificates, `ssl.clientAuth=need`, give \
+                 `cert` and `key`)",
+                error.message()
+            ),
+        )
+    } else {
+        error
     };
     let tls = options.tls.clone();
     let first = config.hosts[0].clone();

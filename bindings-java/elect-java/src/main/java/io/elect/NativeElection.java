@@ -87,4 +87,21 @@ final class NativeElection {
     static native boolean termWait(long term, long timeoutMillis);
 
     static native void termFree(long term);
+
+    /**
+     * Joins a group of {@code shards} elections (cap 0: none); shard {@code i}'s events go to
+     * {@code sinks[i]}. Returns the handle {@link LeaderGroup} owns.
+     */
+    static native long groupOpen(String uri, String name, int shards, int cap, String[] options,
+            EventSink[] sinks);
+
+    static native boolean groupIsLeader(long handle, int shard);
+
+    /** The shard's fencing token, 0 when not leading it. */
+    static native long groupFencingToken(long handle, int shard);
+
+    static native int[] groupLeading(long handle);
+
+    /** Closes if needed and frees the handle; called once. */
+    static native void groupFree(long handle);
 }

@@ -1,7 +1,16 @@
 package io.elect.spring;
 
+import io.elect.GroupListener;
 import io.elect.LeaderElection;
+import io.elect.LeaderGroup;
 import io.elect.LeadershipListener;
+import io.elect.LeaderInfo;
+import io.elect.RevokeReason;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -58,6 +67,29 @@ public class ElectAutoConfiguration {
             listeners.orderedStream().forEach(builder::listener);
             // The context starts while the store is down; health shows the connection state.
             return builder.connectInBackground();
+        }
+
+        /** With {@code elect.group.shards}: the group, campaigning from creation to shutdown. */
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        @ConditionalOnProperty(prefix = "elect.group", name = "shards")
+        LeaderGroup leaderGroup(ElectProperties properties, Environment environment,
+                ObjectProvider<GroupListener> listeners) {
+            Map<String, String> options = new LinkedHashMap<>(properties.getOptions());
+            set(properties.getId(), v -> options.put("id", v));
+            set(properties.getValue(), v -> options.put("value", v));
+            Map<String, Duration> durations = new LinkedHashMap<>();
+            durations.put("ttl", properties.getTtl());
+            durations.put("renew", properties.getRenew());
+            durations.put("retry", properties.getRetry());
+            durations.put("margin", properties.getMargin());
+            durations.put("drain", properties.getDrain());
+            durations.put("connect_timeout", properties.getConnectTimeout());
+            durations.forEach((k, d) -> set(d, v -> options.put(k, v.toMillis() + "ms")));
+            ElectProperties.GroupSettings group = properties.getGroup();
+            return LeaderGroup.open(properties.getUri(), electionName(properties, environment),
+                    group.getShards(), group.getCap(), options,
+                    fanOut(listeners.orderedStream().toList()));
         }
 
         @Bean
@@ -118,6 +150,31 @@ public class ElectAutoConfiguration {
             return application;
         }
         throw new IllegalStateException("elect: set elect.name (or spring.application.name) to name the election");
+    }
+
+    /** Every listener gets each event, in order. */
+    private static GroupListener fanOut(List<GroupListener> listeners) {
+        return new GroupListener() {
+            @Override
+            public void onElected(int shard, long term) {
+                listeners.forEach(l -> l.onElected(shard, term));
+            }
+
+            @Override
+            public void onRevoked(int shard, long term, RevokeReason reason) {
+                listeners.forEach(l -> l.onRevoked(shard, term, reason));
+            }
+
+            @Override
+            public void onLeaderChanged(int shard, Optional<LeaderInfo> leader) {
+                listeners.forEach(l -> l.onLeaderChanged(shard, leader));
+            }
+
+            @Override
+            public void onError(int shard, String message) {
+                listeners.forEach(l -> l.onError(shard, message));
+            }
+        };
     }
 
     private static <T> void set(T value, Consumer<T> setter) {

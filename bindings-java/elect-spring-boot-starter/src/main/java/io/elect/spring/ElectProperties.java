@@ -69,6 +69,8 @@ public class ElectProperties {
     private String role;
     /** What {@code @LeaderOnly} methods do without an election. */
     private final LeaderOnlySettings leaderOnly = new LeaderOnlySettings();
+    /** A {@code LeaderGroup} of this application's instances, beside the election. */
+    private final GroupSettings group = new GroupSettings();
 
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -109,6 +111,24 @@ public class ElectProperties {
     public String getRole() { return role; }
     public void setRole(String role) { this.role = role; }
     public LeaderOnlySettings getLeaderOnly() { return leaderOnly; }
+    public GroupSettings getGroup() { return group; }
+
+    /**
+     * {@code elect.group.*}: with {@code shards} set, a {@code LeaderGroup} bean named after the
+     * election ({@code <name>/<shard>}), with the election's store and options, whose events go
+     * to every {@code GroupListener} bean.
+     */
+    public static class GroupSettings {
+        /** How many shards (elections) the group has; no group when unset. */
+        private Integer shards;
+        /** The most shards this instance leads (0: no cap). */
+        private int cap;
+
+        public Integer getShards() { return shards; }
+        public void setShards(Integer shards) { this.shards = shards; }
+        public int getCap() { return cap; }
+        public void setCap(int cap) { this.cap = cap; }
+    }
 
     /** {@code elect.leader-only.*}. */
     public static class LeaderOnlySettings {

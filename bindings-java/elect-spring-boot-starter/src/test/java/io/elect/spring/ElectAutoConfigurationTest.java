@@ -3,7 +3,9 @@ package io.elect.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.elect.ElectException;
+import io.elect.GroupListener;
 import io.elect.LeaderElection;
+import io.elect.LeaderGroup;
 import io.elect.LeaderInfo;
 import io.elect.LeadershipListener;
 import io.elect.RevokeReason;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +61,35 @@ class ElectAutoConfigurationTest {
     void disabledMeansNoElection() {
         runner().withPropertyValues("elect.uri=" + uri(), "elect.name=" + name, "elect.enabled=false")
                 .run(context -> assertThat(context).doesNotHaveBean(LeaderElection.class));
+    }
+
+    @Test
+    void groupPropertiesMakeAGroupWhoseListenersHearEachShard() {
+        runner().withUserConfiguration(ShardCounter.class)
+                .withPropertyValues("elect.uri=" + uri(), "elect.name=" + name, "elect.id=node-a",
+                        "elect.ttl=3s", "elect.group.shards=3")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    LeaderGroup group = context.getBean(LeaderGroup.class);
+                    assertThat(group.shards()).isEqualTo(3);
+                    // Alone in the group, this instance leads every shard.
+                    assertThat(context.getBean(ShardCounter.class).elected.await(WAIT.toMillis(),
+                            TimeUnit.MILLISECONDS)).isTrue();
+                    assertThat(group.leading()).containsExactly(0, 1, 2);
+                });
+        runner().withPropertyValues("elect.uri=" + uri(), "elect.name=" + name)
+                .run(context -> assertThat(context).doesNotHaveBean(LeaderGroup.class));
+    }
+
+    /** Counts down once per shard elected. */
+    @Configuration(proxyBeanMethods = false)
+    static class ShardCounter implements GroupListener {
+        final CountDownLatch elected = new CountDownLatch(3);
+
+        @Override
+        public void onElected(int shard, long term) {
+            elected.countDown();
+        }
     }
 
     @Test
