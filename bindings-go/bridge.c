@@ -1,4 +1,4 @@
-// The C callback libelect calls on its dispatcher thread: it forwards the event to Go with the
+// The C callback libelect calls on its callback threads: it forwards the event to Go with the
 // cgo.Handle that user_data carries (an integer, not a Go pointer).
 #include <elect.h>
 #include "_cgo_export.h"

@@ -14,7 +14,7 @@ import (
 	"runtime/cgo"
 )
 
-// goElectEvent runs on the library's dispatcher thread for every event of one election: it
+// goElectEvent runs on one of the library's callback threads for every event of one election: it
 // copies the event (its strings live only during the callback) and queues it; it never blocks.
 //
 //export goElectEvent

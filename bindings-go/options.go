@@ -44,6 +44,24 @@ func WithConnectTimeout(d time.Duration) Option { return WithOption("connect_tim
 // do not wait). The successor then starts only after the predecessor's last write.
 func WithDrain(d time.Duration) Option { return WithOption("drain", millis(d)) }
 
+// WithPriority sets this candidate's priority (default 0; higher is preferred): a leader hands
+// over, without a gap or an overlap, to a candidate of higher priority that has been in the
+// election for one TTL. Equal priorities never preempt.
+func WithPriority(p int32) Option { return WithOption("priority", fmt.Sprint(p)) }
+
+// WithPreempt sets whether this candidate takes over from a leader of lower priority (default
+// true once a priority is set; false: it waits for its turn).
+func WithPreempt(on bool) Option { return WithOption("preempt", fmt.Sprint(on)) }
+
+// WithHoldoff makes the store elect nobody for d after this leader is lost without resigning
+// (crash, expiry); file, Redis, PostgreSQL and MySQL stores.
+func WithHoldoff(d time.Duration) Option { return WithOption("holdoff", millis(d)) }
+
+// WithSticky makes the store keep the leadership for this candidate's id alone for d after it
+// is lost without resigning, so it leads again if it comes back in time; file, Redis,
+// PostgreSQL and MySQL stores.
+func WithSticky(d time.Duration) Option { return WithOption("sticky", millis(d)) }
+
 // WithID sets this candidate's id (default hostname-pid-random).
 func WithID(id string) Option { return WithOption("id", id) }
 

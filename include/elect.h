@@ -192,8 +192,9 @@ typedef struct elect_event {
   const char *member_value;
 } elect_event;
 
-// The host's event function. Called on a thread owned by the library (one per election),
-// never concurrently for the same election, in order. It may call any elect function,
+// The host's event function. Called on a thread owned by the library (a bounded pool that serves
+// every election; one election's events may come on different threads), never concurrently
+// for the same election, in order. It may call any elect function,
 // including `elect_close` on its own election.
 typedef void (*elect_callback)(const struct elect_event *ev, void *user_data);
 
@@ -301,12 +302,13 @@ const char *elect_version(void);
 //
 // Ownership: `uri` and `name` are copied. The caller owns `*out` and frees it with
 // `elect_close`. `user_data` must stay valid until `elect_close` returns; the library never
-// frees it. Threading: `cb` runs on a thread owned by the library, one per election, never
-// concurrently with itself. The threads the library starts block SIGPIPE (a store connection
-// that breaks must not kill the host); the host's own threads and signal handling are left as
-// they are. On failure `*out` is set to NULL. NULL `uri`, `name` or `out`
-// give `ELECT_ERR_INVALID_ARGUMENT`; so do malformed URIs, unknown options, bad durations,
-// `renew >= ttl` and empty names, with a message naming the bad part.
+// frees it. Threading: `cb` runs on threads owned by the library (a pool of at most 64 that
+// serves every election), never concurrently with itself for one election, in order. The
+// threads the library starts block SIGPIPE (a store connection that breaks must not kill the
+// host); the host's own threads and signal handling are left as they are. On failure `*out`
+// is set to NULL. NULL `uri`, `name` or `out` give `ELECT_ERR_INVALID_ARGUMENT`; so do
+// malformed URIs, unknown options, bad durations, `renew >= ttl` and empty names, with a
+// message naming the bad part.
 //
 // # Safety
 // `uri` and `name` are NULL or NUL-terminated strings; `out` is NULL or writable; `cb`, if not

@@ -7,7 +7,11 @@
 //	ELECT_DIST_TARGETS=x86_64-unknown-linux-gnu ./scripts/dist   # the release libelect
 //	p=$(echo $PWD/dist/.build/x86_64-unknown-linux-gnu/stage/elect-*-x86_64-unknown-linux-gnu)
 //	cd bench/go && PKG_CONFIG_PATH=$p/lib/pkgconfig LD_LIBRARY_PATH=$p/lib \
-//	    go run . [-rounds 50] [-crash-rounds 20]
+//	    go run . [-rounds 50] [-crash-rounds 20] [-stores file,etcd] [-json] [-is-leader]
+//
+// -json prints one JSON line per library and case instead of the table (scripts/bench collects
+// them into bench/RESULTS.md); -is-leader measures Election.IsLeader() on a leading election
+// of the file store instead of the failover rounds.
 //
 // It uses ELECT_ETCD_URI (etcd://host:port) when set, else starts its own etcd on a free
 // loopback port in a temporary directory (stopped at the end).
@@ -29,10 +33,20 @@ func main() {
 	rounds := flag.Int("rounds", 50, "graceful handovers per library")
 	crashRounds := flag.Int("crash-rounds", 20, "SIGKILL handovers per library (each waits for the ttl on etcd)")
 	ttl := flag.Duration("ttl", 3*time.Second, "lease ttl for the failover rounds (whole seconds: etcd sessions)")
-	idleN := flag.Int("idle", 20, "elections held by the idle process")
+	idleN := flag.Int("idle", 20, "elections held by the idle process (0: no idle measurement)")
 	idleFor := flag.Duration("idle-for", 20*time.Second, "how long the idle CPU is measured")
 	idleTTL := flag.Duration("idle-ttl", 10*time.Second, "lease ttl of the idle elections (elect's default)")
+	stores := flag.String("stores", "file,etcd", "stores of the failover rounds")
+	jsonLines := flag.Bool("json", false, "JSON lines instead of the table")
+	isLeader := flag.Bool("is-leader", false, "measure IsLeader() instead of the failover rounds")
 	flag.Parse()
+
+	if *isLeader {
+		if err := isLeaderCost(); err != nil {
+			fail(err)
+		}
+		return
+	}
 
 	etcdURI := os.Getenv("ELECT_ETCD_URI")
 	if etcdURI == "" {
@@ -51,16 +65,25 @@ func main() {
 	defer os.RemoveAll(dir)
 
 	type setup struct{ lib, store, target string }
-	setups := []setup{
+	var setups []setup
+	for _, s := range []setup{
 		{"elect", "file", "file://" + dir},
 		{"elect", "etcd", etcdURI},
 		{"etcd concurrency.Election", "etcd", endpoint},
+	} {
+		if strings.Contains(","+*stores+",", ","+s.store+",") {
+			setups = append(setups, s)
+		}
 	}
-	fmt.Printf("failover: 2 candidate processes, ttl %v, %d graceful and %d SIGKILL rounds; idle: %d elections for %v, ttl %v\n\n",
+	out := os.Stdout
+	if *jsonLines {
+		out = os.Stderr
+	}
+	fmt.Fprintf(out, "failover: 2 candidate processes, ttl %v, %d graceful and %d SIGKILL rounds; idle: %d elections for %v, ttl %v\n\n",
 		*ttl, *rounds, *crashRounds, *idleN, *idleFor, *idleTTL)
-	fmt.Printf("| %-26s | %-5s | %13s | %13s | %13s | %13s | %22s |\n", "library", "store",
+	fmt.Fprintf(out, "| %-26s | %-5s | %13s | %13s | %13s | %13s | %22s |\n", "library", "store",
 		"resign p50 ms", "resign p99 ms", "kill p50 ms", "kill p99 ms", "idle CPU ms/min/elect.")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 28), strings.Repeat("-", 7),
+	fmt.Fprintf(out, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 28), strings.Repeat("-", 7),
 		strings.Repeat("-", 15), strings.Repeat("-", 15), strings.Repeat("-", 15), strings.Repeat("-", 15), strings.Repeat("-", 24))
 	for _, s := range setups {
 		lib := "elect"
@@ -74,15 +97,21 @@ func main() {
 		} else {
 			row[0], row[1] = ms(percentile(graceful, 50)), ms(percentile(graceful, 99))
 			row[2], row[3] = ms(percentile(crash, 50)), ms(percentile(crash, 99))
+			if *jsonLines {
+				resultLine("handover", graceful, lib, s.lib, s.store, "graceful", *ttl)
+				resultLine("handover", crash, lib, s.lib, s.store, "crash", *ttl)
+			}
 		}
-		if cpu, resolution, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
-			fmt.Fprintf(os.Stderr, "%s on %s: idle: %v\n", s.lib, s.store, err)
-		} else if cpu == 0 {
-			row[4] = fmt.Sprintf("< %.2f", resolution) // below what /proc can show
-		} else {
-			row[4] = fmt.Sprintf("%.2f", cpu)
+		if *idleN > 0 {
+			if cpu, resolution, err := idleCPU(lib, s.target, *idleN, *idleFor, *idleTTL); err != nil {
+				fmt.Fprintf(os.Stderr, "%s on %s: idle: %v\n", s.lib, s.store, err)
+			} else if cpu == 0 {
+				row[4] = fmt.Sprintf("< %.2f", resolution) // below what /proc can show
+			} else {
+				row[4] = fmt.Sprintf("%.2f", cpu)
+			}
 		}
-		fmt.Printf("| %-26s | %-5s | %13s | %13s | %13s | %13s | %22s |\n", s.lib, s.store,
+		fmt.Fprintf(out, "| %-26s | %-5s | %13s | %13s | %13s | %13s | %22s |\n", s.lib, s.store,
 			row[0], row[1], row[2], row[3], row[4])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,56 +75,93 @@ func (p *proc) expect(word string, within time.Duration) (time.Time, error) {
 	}
 }
 
+// candidates is how many candidate processes of one library take part in the failover rounds.
+const candidates = 3
+
+// elected waits for `elected <ns>` from any of procs but `not` and returns which one and when.
+func elected(procs []*proc, not *proc, within time.Duration) (*proc, time.Time, error) {
+	var cases []reflect.SelectCase
+	var from []*proc
+	for _, p := range procs {
+		if p != not {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(p.lines)})
+			from = append(from, p)
+		}
+	}
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(time.After(within))})
+	for {
+		i, v, ok := reflect.Select(cases)
+		if i == len(from) {
+			return nil, time.Time{}, fmt.Errorf("no successor elected within %v", within)
+		}
+		if !ok {
+			return nil, time.Time{}, fmt.Errorf("candidate %d exited", from[i].cmd.Process.Pid)
+		}
+		fields := strings.Fields(v.String())
+		if len(fields) == 2 && fields[0] == "elected" {
+			ns, err := strconv.ParseInt(fields[1], 10, 64)
+			return from[i], time.Unix(0, ns), err
+		}
+		if len(fields) > 0 && fields[0] == "error" {
+			return nil, time.Time{}, fmt.Errorf("candidate: %s", v.String())
+		}
+	}
+}
+
 // failover runs graceful rounds (the leader resigns) then crash rounds (the leader is
-// SIGKILLed and replaced by a fresh candidate), with two candidates of one library.
+// SIGKILLed and replaced by a fresh candidate), with three candidates of one library.
 func failover(lib, target string, ttl time.Duration, rounds, crashRounds int) (graceful, crash []time.Duration, err error) {
 	name := fmt.Sprintf("failover-%d-%s", os.Getpid(), lib)
 	args := []string{"-lib", lib, "-target", target, "-name", name, "-ttl", ttl.String()}
 	within := 5*ttl + 10*time.Second
-	var procs [2]*proc
+	procs := make([]*proc, 0, candidates)
 	defer func() {
 		for _, p := range procs {
-			if p != nil {
-				p.kill()
-			}
+			p.kill()
 		}
 	}()
-	if procs[0], err = spawn("candidate", args...); err != nil {
+	for i := 0; i < candidates; i++ {
+		p, err := spawn("candidate", args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		procs = append(procs, p)
+	}
+	leader, _, err := elected(procs, nil, within)
+	if err != nil {
 		return
 	}
-	if _, err = procs[0].expect("elected", within); err != nil {
-		return
-	}
-	if procs[1], err = spawn("candidate", args...); err != nil {
-		return
-	}
-	time.Sleep(500 * time.Millisecond) // lets the second candidate get in line before round 1
-	leader := 0
+	time.Sleep(500 * time.Millisecond) // lets the others get in line before round 1
 	for i := 0; i < rounds; i++ {
-		fmt.Fprintln(procs[leader].stdin, "resign")
+		fmt.Fprintln(leader.stdin, "resign")
 		var began, took time.Time
-		if began, err = procs[leader].expect("resigned", within); err != nil {
+		if began, err = leader.expect("resigned", within); err != nil {
 			return
 		}
-		if took, err = procs[1-leader].expect("elected", within); err != nil {
+		next := leader
+		if next, took, err = elected(procs, leader, within); err != nil {
 			return
 		}
 		graceful = append(graceful, took.Sub(began))
-		leader = 1 - leader
+		leader = next
 		time.Sleep(2 * repause) // the resigner is back in line
 	}
 	for i := 0; i < crashRounds; i++ {
 		began := time.Now()
-		procs[leader].kill()
-		var took time.Time
-		if took, err = procs[1-leader].expect("elected", within); err != nil {
-			return
+		leader.kill()
+		next, took, err := elected(procs, leader, within)
+		if err != nil {
+			return nil, nil, err
 		}
 		crash = append(crash, took.Sub(began))
-		if procs[leader], err = spawn("candidate", args...); err != nil {
-			return
+		for j, p := range procs {
+			if p == leader {
+				if procs[j], err = spawn("candidate", args...); err != nil {
+					return nil, nil, err
+				}
+			}
 		}
-		leader = 1 - leader
+		leader = next
 		// The replacement gets in line; then a random extra pause so that kills do not fall
 		// in step with etcd's 500 ms expiry loop (each round starts just after one of its runs,
 		// and a fixed pause would measure the same phase every time).

@@ -1,4 +1,5 @@
-//! What the idle benchmarks read about a process from `/proc`: resident memory and CPU time.
+//! What the idle benchmarks read about a process from `/proc`: resident memory, CPU time and
+//! threads.
 
 /// Resident set size of process `pid`, in KiB (0 when unreadable).
 pub fn rss_kib(pid: u32) -> u64 {
@@ -7,6 +8,16 @@ pub fn rss_kib(pid: u32) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Threads of process `pid` (0 when unreadable).
+pub fn threads(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
 }
 
@@ -22,3 +33,13 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 
 /// Clock ticks per second of [`cpu_ticks`].
 pub const TICKS_PER_SEC: f64 = 100.0;
+
+/// Threads of process `pid` (0 when unreadable).
+pub fn threads(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -3,6 +3,7 @@ bench/redis and bench/zookeeper, which import it)."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import List, Sequence, Tuple
 
@@ -19,3 +20,13 @@ def median_p99(samples: List[float]) -> Tuple[float, float]:
     """Median and 99th percentile (nearest rank; the largest sample for 100 or fewer)."""
     s = sorted(samples)
     return nearest_rank(s, 50), nearest_rank(s, 99)
+
+
+def result_line(goal: str, samples: List[float], unit: str, **fields: object) -> str:
+    """One result as the JSON line that scripts/bench collects into bench/RESULTS.md: the goal
+    (its table), what was measured (`fields`), and n, median, p99 and max in `unit` (keys
+    `p50_<unit>`, `p99_<unit>`, `max_<unit>`)."""
+    s = sorted(samples)
+    stats = {"n": len(s), f"p50_{unit}": round(nearest_rank(s, 50), 3),
+             f"p99_{unit}": round(nearest_rank(s, 99), 3), f"max_{unit}": round(s[-1], 3)}
+    return json.dumps({"goal": goal, **fields, **stats})

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, List, Tuple
 from urllib.parse import urlsplit
 
 import elect
-from _stats import median_p99
+from _stats import median_p99, result_line
 
 BATCH = 10_000
 BATCHES = 300
@@ -48,9 +48,18 @@ def per_call_ns(fn: Callable[[], object], batch: int = BATCH) -> List[float]:
     return samples
 
 
+# With --json, the rows go out as JSON lines (scripts/bench collects them), the table to stderr.
+JSON = False
+
+
 def report(what: str, samples: List[float]) -> None:
     median, p99 = median_p99(samples)
-    print(f"{what:<44} median {median:9.1f} ns   p99 {p99:9.1f} ns")
+    print(f"{what:<44} median {median:9.1f} ns   p99 {p99:9.1f} ns", file=sys.stderr if JSON else sys.stdout)
+    if JSON:
+        lib, call = what.split(": ", 1)
+        store = lib.split("/")[1] if "/" in lib else "file"
+        print(result_line("is_leader", samples, "ns", lang="python", lib=lib.split("/")[0],
+                          what=call, store=store), flush=True)
 
 
 class Flag:
@@ -86,14 +95,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zk-uri", default=os.environ.get("ELECT_ZK_URI"))
     parser.add_argument("--redis-uri", default=os.environ.get("ELECT_REDIS_URI"))
+    parser.add_argument("--json", action="store_true", help="elect's rows as JSON lines on stdout, the table on stderr")
     args = parser.parse_args()
+    global JSON
+    JSON = args.json
     with tempfile.TemporaryDirectory() as d, elect.Election(f"file://{d}", "bench") as e:
         e.start()
         assert e.wait_leader(10.0)
         native = e._native
         flag, event = Flag(), threading.Event()
         event.set()
-        print(f"python {sys.version.split()[0]}, {BATCHES} batches of {BATCH} calls")
+        print(f"python {sys.version.split()[0]}, {BATCHES} batches of {BATCH} calls", file=sys.stderr if JSON else sys.stdout)
         report("elect: e.is_leader (property)", per_call_ns(lambda: e.is_leader))
         report("elect: e._native.is_leader() (raw)", per_call_ns(native.is_leader))
         report("elect: e.fencing_token (property)", per_call_ns(lambda: e.fencing_token))

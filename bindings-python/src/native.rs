@@ -18,7 +18,7 @@ pub struct Election {
 impl Election {
     /// Opens the election: parses `uri`, applies `options` as `Config::set(key, value)` in order
     /// (the same validation as query parameters), connects, and sends every event to `handler`
-    /// as a tuple on the election's dispatcher thread with the GIL taken.
+    /// as a tuple on one of the library's callback threads with the GIL taken.
     #[new]
     #[pyo3(signature = (uri, name, options, handler=None))]
     fn new(
@@ -117,8 +117,8 @@ impl Election {
         Ok(members.into_iter().map(|m| (m.id, m.value)).collect())
     }
 
-    /// Idempotent. Without the GIL, because closing waits for the dispatcher thread, which may
-    /// be waiting for the GIL to run a callback.
+    /// Idempotent. Without the GIL, because closing waits for the election's queued callbacks,
+    /// whose thread may be waiting for the GIL to run one.
     fn close(&self, py: Python<'_>) {
         py.detach(|| self.inner.close())
     }
@@ -178,7 +178,7 @@ impl Drop for Election {
     }
 }
 
-/// Wraps the Python handler for the dispatcher thread. An exception that escapes it (the
+/// Wraps the Python handler for the library's callback threads. An exception that escapes it (the
 /// package catches callback errors itself, so this is a last resort) goes to
 /// `sys.unraisablehook`; at interpreter shutdown events are dropped.
 fn make_handler(handler: Py<PyAny>) -> elect_core::Handler {

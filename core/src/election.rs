@@ -44,8 +44,8 @@ struct Control {
 
 impl Election {
     /// Parses `uri`, connects to its store (sharing an open connection to the same store) and
-    /// returns an idle election named `name`. `handler` receives the events, in order, on a
-    /// thread of the election's own.
+    /// returns an idle election named `name`. `handler` receives the events, in order and one
+    /// at a time, on the library's callback threads (see `dispatcher`).
     pub fn open(uri: &str, name: &str, handler: Option<Handler>) -> Result<Election> {
         Election::open_with(Config::parse(uri)?, name, handler)
     }
@@ -64,8 +64,7 @@ impl Election {
             store: config.to_string(),
             lease: lease.clone(),
         };
-        let events = Dispatcher::spawn(log, handler)
-            .map_err(|e| Error::internal(format!("cannot start the event thread: {e}")))?;
+        let events = Dispatcher::new(log, handler);
         Ok(Election {
             name: name.to_string(),
             config,
@@ -107,6 +106,7 @@ impl Election {
             ));
         }
         let (tx, rx) = unbounded_channel();
+        let (seen, members) = tokio::sync::watch::channel(Vec::new());
         let engine = Engine {
             name: self.name.clone(),
             config: self.config.clone(),
@@ -115,11 +115,14 @@ impl Election {
             backend: self.backend.clone(),
             commands: rx,
             clock: crate::clock::BootClock::new(),
+            members,
+            passed: None,
+            join: 0,
         };
         self.lease.set_state(State::Campaigning);
         control.commands = Some(tx);
         control.campaign = Some(runtime::handle().spawn(engine.run()));
-        control.follow = Some(self.spawn_follow());
+        control.follow = Some(self.spawn_follow(seen));
         Ok(())
     }
 
@@ -133,12 +136,15 @@ impl Election {
             ));
         }
         self.lease.set_state(State::Observing);
-        control.follow = Some(self.spawn_follow());
+        control.follow = Some(self.spawn_follow(tokio::sync::watch::channel(Vec::new()).0));
         Ok(())
     }
 
     /// The leader and the members, followed by one task (so `close` aborts both at once).
-    fn spawn_follow(&self) -> JoinHandle<()> {
+    fn spawn_follow(
+        &self,
+        seen: tokio::sync::watch::Sender<Vec<crate::succession::Seen>>,
+    ) -> JoinHandle<()> {
         let (backend, name, retry, events) = (
             self.backend.clone(),
             self.name.clone(),
@@ -148,7 +154,7 @@ impl Election {
         runtime::handle().spawn(async move {
             tokio::join!(
                 engine::follow(backend.clone(), name.clone(), retry, events.clone()),
-                engine::follow_members(backend, name, retry, events),
+                engine::follow_members(backend, name, retry, events, seen),
             );
         })
     }
@@ -268,6 +274,59 @@ impl Election {
     pub fn proclaim(&self, value: &str) -> Result<()> {
         let mut checked = self.config.clone();
         checked.set("value", value)?;
+        self.ask(
+            "proclaim",
+            |ack| Command::Proclaim(checked.value, ack),
+            self.config.connect_timeout * 2,
+        )
+    }
+
+    /// Who leads now, read from the store.
+    pub fn leader(&self) -> Result<Option<LeaderInfo>> {
+        drop(self.usable()?);
+        let (backend, name) = (self.backend.clone(), self.name.clone());
+        let leader = self.store_call(async move { backend.leader(&name).await })?;
+        Ok(leader.map(engine::user_leader))
+    }
+
+    /// The live candidates of this election.
+    pub fn members(&self) -> Result<Vec<Member>> {
+        drop(self.usable()?);
+        let (backend, name) = (self.backend.clone(), self.name.clone());
+        let members = self.store_call(async move { backend.members(&name).await })?;
+        Ok(members.iter().map(engine::user_member).collect())
+    }
+
+    /// Hands the leadership to the member `successor` (its id) without a gap or an overlap:
+    /// the term's work is asked to stop (as by [`Election::resign`], with `drain`), then one
+    /// store operation gives the leadership up and reserves it for `successor` alone, which
+    /// takes it at once while the other candidates keep waiting; if it does not within one
+    /// ttl, the reservation lapses and anyone may be elected. This candidate then campaigns
+    /// again after `silence`. The primitive behind `priority` preemption (see
+    /// [`crate::succession`] and the `Candidacy::hand_over` of each store), open to callers
+    /// that decide who should lead by rules of their own.
+    ///
+    /// Returns once the store has the leadership back. `NotLeader` when this candidate does
+    /// not lead (nothing changed), `InvalidArgument` when `successor` is not a member as this
+    /// election's member follower sees them, or is this candidate. If the store refuses the
+    /// hand-off after the work was stopped, the leadership is released as by `resign` and the
+    /// store's error returned.
+    pub fn hand_over_to(&self, successor: &str) -> Result<()> {
+        self.ask(
+            "hand_over_to",
+            |ack| Command::HandOver(successor.to_string(), ack),
+            self.config.connect_timeout * 3 + self.config.drain,
+        )
+    }
+
+    /// Sends the engine a request that only a leader can carry out, and waits up to `limit`
+    /// for its verdict; `NotLeader` without asking when the election is not campaigning.
+    fn ask(
+        &self,
+        what: &str,
+        make: impl FnOnce(std::sync::mpsc::SyncSender<Result<()>>) -> Command,
+        limit: Duration,
+    ) -> Result<()> {
         let commands = {
             let control = self.usable()?;
             control.commands.clone()
@@ -276,36 +335,19 @@ impl Election {
             return Err(Error::new(
                 ErrorCode::NotLeader,
                 format!(
-                    "proclaim: election `{}` is not campaigning (call start() first); nothing was changed",
+                    "{what}: election `{}` is not campaigning (call start() first); nothing was changed",
                     self.name
                 ),
             ));
         };
         let (ack, done) = std::sync::mpsc::sync_channel(1);
-        commands
-            .send(Command::Proclaim(checked.value, ack))
-            .map_err(|_| Error::closed())?;
-        done.recv_timeout(self.config.connect_timeout * 2)
-            .map_err(|_| {
-                Error::new(
-                    ErrorCode::Timeout,
-                    "proclaim: the store did not confirm in time",
-                )
-            })?
-    }
-
-    /// Who leads now, read from the store.
-    pub fn leader(&self) -> Result<Option<LeaderInfo>> {
-        drop(self.usable()?);
-        let (backend, name) = (self.backend.clone(), self.name.clone());
-        self.store_call(async move { backend.leader(&name).await })
-    }
-
-    /// The live candidates of this election.
-    pub fn members(&self) -> Result<Vec<Member>> {
-        drop(self.usable()?);
-        let (backend, name) = (self.backend.clone(), self.name.clone());
-        self.store_call(async move { backend.members(&name).await })
+        commands.send(make(ack)).map_err(|_| Error::closed())?;
+        done.recv_timeout(limit).map_err(|_| {
+            Error::new(
+                ErrorCode::Timeout,
+                format!("{what}: the store did not confirm in time"),
+            )
+        })?
     }
 
     /// Resigns, leaves the election and stops. Idempotent; safe from inside this election's own
@@ -397,7 +439,7 @@ impl Election {
 impl Drop for Election {
     fn drop(&mut self) {
         if self.forked() {
-            // The parent's election: its tasks, connection and event thread belong to the
+            // The parent's election: its tasks, connection and event queue belong to the
             // parent's runtime, and dropping them here could wait on locks that a thread of the
             // parent held at fork time. Leak them.
             std::mem::forget(std::mem::take(

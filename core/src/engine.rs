@@ -12,14 +12,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until};
 
 use crate::backend::{Backend, Candidacy, CandidateSpec, Grant, Renewal};
 use crate::clock::{self, BootClock};
 use crate::dispatcher::Dispatcher;
 use crate::error::{ErrorCode, Result};
-use crate::event::{Event, RevokeReason};
+use crate::event::{Event, LeaderInfo, Member, RevokeReason};
 use crate::lease::{Lease, State};
+use crate::succession::{self, Choice, Rank, Seen};
 use crate::uri::Config;
 
 /// Requests from the [`crate::Election`] handle. Each carries an acknowledgement that is sent
@@ -29,6 +31,8 @@ pub(crate) enum Command {
     Close(std::sync::mpsc::SyncSender<()>),
     /// Publish a new value for the current term; answered with the store's verdict.
     Proclaim(String, std::sync::mpsc::SyncSender<Result<()>>),
+    /// Hand the leadership to the member with this id; answered once the store has it.
+    HandOver(String, std::sync::mpsc::SyncSender<Result<()>>),
 }
 
 pub(crate) struct Engine {
@@ -40,18 +44,43 @@ pub(crate) struct Engine {
     pub commands: UnboundedReceiver<Command>,
     /// Converts renewal send times to the deadline clock.
     pub clock: BootClock,
+    /// The members as the election's member follower sees them, with since when.
+    pub members: watch::Receiver<Vec<Seen>>,
+    /// The last member handed the leadership by preemption, and since when it had been a
+    /// member then: not chosen again until it rejoins (see [`crate::succession`]).
+    pub passed: Option<(String, Instant)>,
+    /// The tag of this candidate's current membership (see [`succession::wrap`]).
+    pub join: u32,
 }
 
 /// What ended a wait of the campaign or of the leadership.
 enum Wake<T> {
     Command(Option<Command>),
     Done(T),
+    /// Time to look at the members for a successor of higher priority.
+    Look,
 }
 
 /// How a leadership ended, and who is waiting to hear that it did.
 struct Ending {
     reason: RevokeReason,
     ack: Option<std::sync::mpsc::SyncSender<()>>,
+    /// Hand the leadership to this member instead of releasing it (and tell this waiter).
+    handoff: Option<(String, Option<std::sync::mpsc::SyncSender<Result<()>>>)>,
+    /// The host stepped aside (resign, hand-over): a candidate that preempts leaves and joins
+    /// again, so that it is preferred only after settling once more (see `succession`).
+    stepped_aside: bool,
+}
+
+impl Ending {
+    fn of(reason: RevokeReason, ack: Option<std::sync::mpsc::SyncSender<()>>) -> Ending {
+        Ending {
+            reason,
+            ack,
+            handoff: None,
+            stepped_aside: false,
+        }
+    }
 }
 
 impl Engine {
@@ -61,10 +90,15 @@ impl Engine {
         loop {
             self.lease.set_state(State::Campaigning);
             // Built afresh each round: a proclaimed value is the one a new membership carries.
+            if candidacy.is_none() {
+                self.join = crate::random::u64() as u32;
+            }
             let spec = CandidateSpec {
                 election: self.name.clone(),
                 id: self.config.id.clone(),
-                value: self.config.value.clone(),
+                value: succession::wrap(Rank::of(&self.config), self.join, &self.config.value),
+                holdoff: self.config.holdoff,
+                sticky: self.config.sticky,
             };
             let wake = tokio::select! {
                 c = self.commands.recv() => Wake::Command(c),
@@ -76,12 +110,17 @@ impl Engine {
                     continue;
                 }
                 Wake::Command(Some(Command::Proclaim(_, ack))) => {
-                    let _ = ack.send(Err(self.not_leading()));
+                    let _ = ack.send(Err(self.not_leading("proclaim")));
+                    continue;
+                }
+                Wake::Command(Some(Command::HandOver(_, ack))) => {
+                    let _ = ack.send(Err(self.not_leading("hand_over_to")));
                     continue;
                 }
                 Wake::Command(Some(Command::Close(ack))) => {
                     return self.finish(candidacy, Some(ack)).await
                 }
+                Wake::Look => continue,
                 Wake::Command(None) => return self.finish(candidacy, None).await,
                 Wake::Done(Err(e)) => {
                     failures += 1;
@@ -106,13 +145,46 @@ impl Engine {
             let Some(cand) = candidacy.as_mut() else {
                 continue;
             };
-            let ending = self.lead(grant, cand.as_mut()).await;
-            if let Err(e) = self.release(cand.as_mut()).await {
-                self.error(format!("release in `{}`: {e}", self.name));
+            let mut ending = self.lead(grant, cand.as_mut()).await;
+            match ending.handoff.take() {
+                Some((successor, ack)) => {
+                    let handed = self.hand_over(cand.as_mut(), &successor).await;
+                    if let Err(e) = &handed {
+                        self.error(format!(
+                            "hand-over to `{successor}` in `{}` (releasing instead): {e}",
+                            self.name
+                        ));
+                        if let Err(e) = self.release(cand.as_mut()).await {
+                            self.error(format!("release in `{}`: {e}", self.name));
+                        }
+                    }
+                    if let Some(ack) = ack {
+                        let _ = ack.send(handed);
+                    }
+                }
+                // A preferring candidate that steps aside leaves (membership first, then the
+                // lease) and joins again, so that it is preferred only once settled anew.
+                None if ending.stepped_aside
+                    && Rank::of(&self.config).is_some_and(|r| r.preempt) =>
+                {
+                    if let Some(c) = candidacy.take() {
+                        self.leave(c).await;
+                    }
+                }
+                None => {
+                    if let Err(e) = self.release(cand.as_mut()).await {
+                        self.error(format!("release in `{}`: {e}", self.name));
+                    }
+                }
             }
             match ending.reason {
                 RevokeReason::Closed => return self.finish(candidacy, ending.ack).await,
                 RevokeReason::SessionLost => candidacy = None,
+                _ if ending.stepped_aside && Rank::of(&self.config).is_some_and(|r| r.preempt) => {
+                    if let Some(c) = candidacy.take() {
+                        self.leave(c).await;
+                    }
+                }
                 _ => {}
             }
             if let Some(ack) = ending.ack {
@@ -139,38 +211,79 @@ impl Engine {
                  arrived (a slow store or a paused process): releasing it and campaigning again",
                 self.name
             ));
-            return Ending {
-                reason: RevokeReason::LeaseExpired,
-                ack: None,
-            };
+            return Ending::of(RevokeReason::LeaseExpired, None);
         }
         let mut next_renew = grant.renewal.sent_at + renew_every;
+        // Preemption: the members are looked at once now, then whenever they change or a
+        // candidate of higher priority settles.
+        let mut look_at = Some(Instant::now());
+        let mut following = true;
         self.lease.elect(term, deadline);
         self.events.send(Event::Elected { term });
         let ending = loop {
+            let look = async {
+                match look_at {
+                    Some(at) => sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let wake = tokio::select! {
                 biased;
                 c = self.commands.recv() => Wake::Command(c),
                 _ = sleep_until(clock::instant_at(deadline).into()) => Wake::Done(None),
+                changed = self.members.changed(), if following => {
+                    following = changed.is_ok();
+                    Wake::Look
+                }
+                _ = look => Wake::Look,
                 r = async { sleep_until(next_renew.into()).await; cand.renew().await } => Wake::Done(Some(r)),
             };
             match wake {
+                Wake::Look => match self.successor() {
+                    Choice::HandTo(id) if !self.still_there(&id).await => look_at = None,
+                    Choice::HandTo(id) => {
+                        self.drain(deadline).await;
+                        let since = self
+                            .members
+                            .borrow()
+                            .iter()
+                            .find(|m| m.id == id)
+                            .map(|m| m.since);
+                        self.passed = since.map(|s| (id.clone(), s));
+                        break Ending {
+                            handoff: Some((id, None)),
+                            ..Ending::of(RevokeReason::Resigned, None)
+                        };
+                    }
+                    Choice::LookAgainAt(at) => look_at = Some(at),
+                    Choice::Stay => look_at = None,
+                },
+                Wake::Command(Some(Command::HandOver(id, ack))) => {
+                    if let Err(e) = self.check_successor(&id) {
+                        let _ = ack.send(Err(e));
+                        continue;
+                    }
+                    self.drain(deadline).await;
+                    break Ending {
+                        handoff: Some((id, Some(ack))),
+                        stepped_aside: true,
+                        ..Ending::of(RevokeReason::Resigned, None)
+                    };
+                }
                 Wake::Command(Some(Command::Resign(ack))) => {
                     self.drain(deadline).await;
                     break Ending {
-                        reason: RevokeReason::Resigned,
-                        ack: Some(ack),
+                        stepped_aside: true,
+                        ..Ending::of(RevokeReason::Resigned, Some(ack))
                     };
                 }
                 Wake::Command(Some(Command::Close(ack))) => {
                     self.drain(deadline).await;
-                    break Ending {
-                        reason: RevokeReason::Closed,
-                        ack: Some(ack),
-                    };
+                    break Ending::of(RevokeReason::Closed, Some(ack));
                 }
                 Wake::Command(Some(Command::Proclaim(value, ack))) => {
-                    match self.proclaim(cand, &value, deadline).await {
+                    let stored = succession::wrap(Rank::of(&self.config), self.join, &value);
+                    match self.proclaim(cand, &stored, deadline).await {
                         Ok(()) => {
                             self.config.value = value;
                             let _ = ack.send(Ok(()));
@@ -178,35 +291,19 @@ impl Engine {
                         Err(e) if e.code() == ErrorCode::NotLeader => {
                             let _ = ack.send(Err(e.clone()));
                             self.error(format!("proclaim in `{}`: {e}", self.name));
-                            break Ending {
-                                reason: RevokeReason::SessionLost,
-                                ack: None,
-                            };
+                            break Ending::of(RevokeReason::SessionLost, None);
                         }
                         Err(e) => {
                             let _ = ack.send(Err(e));
                         }
                     }
                 }
-                Wake::Command(None) => {
-                    break Ending {
-                        reason: RevokeReason::Closed,
-                        ack: None,
-                    }
-                }
-                Wake::Done(None) => {
-                    break Ending {
-                        reason: RevokeReason::LeaseExpired,
-                        ack: None,
-                    }
-                }
+                Wake::Command(None) => break Ending::of(RevokeReason::Closed, None),
+                Wake::Done(None) => break Ending::of(RevokeReason::LeaseExpired, None),
                 // A timer that was due during a suspend fires only after it (the monotonic clock
                 // stood still): the deadline may have passed meanwhile.
                 Wake::Done(Some(Ok(_))) if clock::now_nanos() >= deadline => {
-                    break Ending {
-                        reason: RevokeReason::LeaseExpired,
-                        ack: None,
-                    }
+                    break Ending::of(RevokeReason::LeaseExpired, None)
                 }
                 Wake::Done(Some(Ok(renewal))) => {
                     let rtt = renewal.sent_at.elapsed();
@@ -222,17 +319,11 @@ impl Engine {
                 Wake::Done(Some(Err(e))) => match e.code() {
                     ErrorCode::NotLeader | ErrorCode::Closed => {
                         self.error(format!("renewal in `{}`: {e}", self.name));
-                        break Ending {
-                            reason: RevokeReason::SessionLost,
-                            ack: None,
-                        };
+                        break Ending::of(RevokeReason::SessionLost, None);
                     }
                     ErrorCode::Unreachable => {
                         self.error(format!("renewal in `{}`: {e}", self.name));
-                        break Ending {
-                            reason: RevokeReason::StoreUnreachable,
-                            ack: None,
-                        };
+                        break Ending::of(RevokeReason::StoreUnreachable, None);
                     }
                     _ => {
                         self.error(format!(
@@ -288,7 +379,7 @@ impl Engine {
     /// leadership; a deadline already past is `NotLeader` without asking.
     async fn proclaim(&self, cand: &mut dyn Candidacy, value: &str, deadline: u64) -> Result<()> {
         if clock::now_nanos() >= deadline {
-            return Err(self.not_leading());
+            return Err(self.not_leading("proclaim"));
         }
         let left = Duration::from_nanos(deadline - clock::now_nanos());
         match tokio::time::timeout(self.config.connect_timeout.min(left), cand.proclaim(value))
@@ -303,14 +394,76 @@ impl Engine {
         }
     }
 
-    fn not_leading(&self) -> crate::Error {
+    fn not_leading(&self, what: &str) -> crate::Error {
         crate::Error::new(
             ErrorCode::NotLeader,
             format!(
-                "proclaim: this candidate does not lead election `{}`; nothing was changed",
+                "{what}: this candidate does not lead election `{}`; nothing was changed",
                 self.name
             ),
         )
+    }
+
+    /// Whether a member of higher priority should lead instead (see [`crate::succession`]).
+    fn successor(&self) -> Choice {
+        let members = self.members.borrow();
+        succession::choose(
+            &self.config.id,
+            self.config.priority,
+            &members,
+            Instant::now(),
+            self.config.ttl,
+            self.passed.as_ref(),
+        )
+    }
+
+    /// Whether member `id` is still in the election as the follower saw it (same envelope),
+    /// read from the store now: the follower's list may predate this leadership, and a
+    /// candidate that just stepped aside (leaving before releasing) must not be handed it back.
+    async fn still_there(&self, id: &str) -> bool {
+        let seen = self
+            .members
+            .borrow()
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.envelope.clone());
+        let read = tokio::time::timeout(
+            self.config.connect_timeout,
+            self.backend.members(&self.name),
+        );
+        match read.await {
+            Ok(Ok(now)) => now
+                .iter()
+                .any(|m| m.id == id && Some(succession::envelope(&m.value)) == seen.as_deref()),
+            _ => false,
+        }
+    }
+
+    /// `successor` is a member other than this candidate, as the member follower sees them.
+    fn check_successor(&self, successor: &str) -> Result<()> {
+        if successor == self.config.id {
+            return Err(crate::Error::invalid(format!(
+                "hand_over_to: `{successor}` is this candidate's own id"
+            )));
+        }
+        if !self.members.borrow().iter().any(|m| m.id == successor) {
+            return Err(crate::Error::invalid(format!(
+                "hand_over_to: `{successor}` is not a member of election `{}`",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Hands the leadership to `successor` through the store, bounded like a release.
+    async fn hand_over(&self, cand: &mut dyn Candidacy, successor: &str) -> Result<()> {
+        match tokio::time::timeout(self.config.connect_timeout, cand.hand_over(successor)).await {
+            Ok(r) => r,
+            Err(_) => Err(crate::Error::new(
+                ErrorCode::Timeout,
+                "the store did not confirm the hand-over in time",
+            )),
+        }
     }
 
     /// Gives the leadership back to the store, bounded by `connect_timeout` so that a stuck
@@ -334,7 +487,8 @@ impl Engine {
                 _ = &mut until => return None,
                 c = self.commands.recv() => match c {
                     Some(Command::Resign(ack)) => { let _ = ack.send(()); }
-                    Some(Command::Proclaim(_, ack)) => { let _ = ack.send(Err(self.not_leading())); }
+                    Some(Command::Proclaim(_, ack)) => { let _ = ack.send(Err(self.not_leading("proclaim"))); }
+                    Some(Command::HandOver(_, ack)) => { let _ = ack.send(Err(self.not_leading("hand_over_to"))); }
                     Some(Command::Close(ack)) => return Some(Some(ack)),
                     None => return Some(None),
                 },
@@ -348,17 +502,22 @@ impl Engine {
         ack: Option<std::sync::mpsc::SyncSender<()>>,
     ) {
         if let Some(c) = candidacy {
-            match tokio::time::timeout(self.config.connect_timeout, c.leave()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => self.error(format!("leaving `{}`: {e}", self.name)),
-                Err(_) => self.error(format!(
-                    "leaving `{}`: the store did not answer in time",
-                    self.name
-                )),
-            }
+            self.leave(c).await;
         }
         if let Some(ack) = ack {
             let _ = ack.send(());
+        }
+    }
+
+    /// Leaves the election (releases and removes the membership), bounded by `connect_timeout`.
+    async fn leave(&self, c: Box<dyn Candidacy>) {
+        match tokio::time::timeout(self.config.connect_timeout, c.leave()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.error(format!("leaving `{}`: {e}", self.name)),
+            Err(_) => self.error(format!(
+                "leaving `{}`: the store did not answer in time",
+                self.name
+            )),
         }
     }
 
@@ -407,7 +566,7 @@ pub(crate) async fn follow(
         match backend.watch(&name).await {
             Ok(mut stream) => {
                 while let Some(item) = stream.recv().await {
-                    match item {
+                    match item.map(|l| l.map(user_leader)) {
                         Ok(leader) if last.as_ref() != Some(&leader) => {
                             events.metrics().store_answered(None);
                             last = Some(leader.clone());
@@ -428,15 +587,35 @@ pub(crate) async fn follow(
     }
 }
 
+/// A leader as the host sees it: the user's value, without the rank.
+pub(crate) fn user_leader(l: LeaderInfo) -> LeaderInfo {
+    LeaderInfo {
+        value: succession::user_value(&l.value),
+        ..l
+    }
+}
+
+/// A member as the host sees it: the user's value, without the rank.
+pub(crate) fn user_member(m: &Member) -> Member {
+    Member {
+        id: m.id.clone(),
+        value: succession::user_value(&m.value),
+    }
+}
+
 /// Follows the members of an election and reports each arrival and departure (by id) as
-/// `MemberJoined` / `MemberLeft`. Runs beside [`follow`], until aborted by `close`.
+/// `MemberJoined` / `MemberLeft`. Runs beside [`follow`], until aborted by `close`. Also
+/// publishes, for the engine's choice of a successor, each member's rank and since when it has
+/// been a member without a break (a member missing from one list starts again).
 pub(crate) async fn follow_members(
     backend: Arc<dyn Backend>,
     name: String,
     retry: Duration,
     events: Arc<Dispatcher>,
+    seen: watch::Sender<Vec<Seen>>,
 ) {
-    let mut known: Vec<crate::event::Member> = Vec::new();
+    let mut known: Vec<Member> = Vec::new();
+    let mut since: std::collections::HashMap<String, Instant> = Default::default();
     loop {
         match backend.watch_members(&name).await {
             Ok(mut stream) => {
@@ -444,15 +623,38 @@ pub(crate) async fn follow_members(
                     match item {
                         Ok(now) => {
                             for gone in known.iter().filter(|k| !now.iter().any(|m| m.id == k.id)) {
+                                since.remove(&gone.id);
                                 events.send(Event::MemberLeft {
-                                    member: gone.clone(),
+                                    member: user_member(gone),
                                 });
                             }
                             for new in now.iter().filter(|m| !known.iter().any(|k| k.id == m.id)) {
                                 events.send(Event::MemberJoined {
-                                    member: new.clone(),
+                                    member: user_member(new),
                                 });
                             }
+                            // A member is new (for the settle time) when its id is, or when it
+                            // joined again meanwhile (a new envelope), seen leaving or not.
+                            for m in &now {
+                                let again = known.iter().any(|k| {
+                                    k.id == m.id
+                                        && succession::envelope(&k.value)
+                                            != succession::envelope(&m.value)
+                                });
+                                if again || !since.contains_key(&m.id) {
+                                    since.insert(m.id.clone(), Instant::now());
+                                }
+                            }
+                            let list = now
+                                .iter()
+                                .map(|m| Seen {
+                                    id: m.id.clone(),
+                                    rank: succession::unwrap(&m.value).0,
+                                    since: since.get(&m.id).copied().unwrap_or_else(Instant::now),
+                                    envelope: succession::envelope(&m.value).to_string(),
+                                })
+                                .collect();
+                            seen.send_replace(list);
                             known = now;
                         }
                         Err(e) => events.send(Event::Error {

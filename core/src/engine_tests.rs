@@ -72,6 +72,9 @@ impl Candidacy for ScriptedCandidacy {
         *self.backend.releases.lock().unwrap() += 1;
         Ok(())
     }
+    async fn hand_over(&mut self, _successor: &str) -> Result<()> {
+        self.release().await
+    }
     async fn leave(self: Box<Self>) -> Result<()> {
         Ok(())
     }
@@ -102,10 +105,13 @@ fn run(grants: Vec<Grant>) -> (Receiver<Event>, Arc<Mutex<u32>>) {
         name: "job".into(),
         config: Config::parse("file:///unused?ttl=1s").unwrap(),
         lease,
-        events: Arc::new(Dispatcher::spawn(log, Some(handler)).unwrap()),
+        events: Arc::new(Dispatcher::new(log, Some(handler))),
         backend: Arc::new(backend),
         commands: rx,
         clock: BootClock::new(),
+        members: tokio::sync::watch::channel(Vec::new()).1,
+        passed: None,
+        join: 0,
     };
     crate::runtime::handle().spawn(engine.run());
     (events, releases)

@@ -113,7 +113,8 @@ pub struct Member {
     pub value: String,
 }
 
-/// One event of one election, delivered in order on the election's dispatcher thread.
+/// One event of one election, delivered in order, one at a time, on a callback thread of the
+/// library (see `dispatcher`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// This candidate leads, with fencing token `term`.

@@ -30,6 +30,7 @@ mod plain_text;
 mod random;
 pub mod runtime;
 mod secret;
+pub mod succession;
 mod term;
 pub mod uri;
 

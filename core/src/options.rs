@@ -9,6 +9,10 @@ pub enum OptionKind {
     Duration,
     /// Free text.
     Text,
+    /// A whole number such as `-3`, `0`, `10`.
+    Integer,
+    /// `true` or `false`.
+    Bool,
 }
 
 impl OptionKind {
@@ -16,6 +20,8 @@ impl OptionKind {
         match self {
             OptionKind::Duration => "duration",
             OptionKind::Text => "text",
+            OptionKind::Integer => "integer",
+            OptionKind::Bool => "bool",
         }
     }
 }
@@ -32,11 +38,15 @@ pub enum CommonOption {
     ConnectTimeout,
     Margin,
     Drain,
+    Priority,
+    Preempt,
+    Holdoff,
+    Sticky,
 }
 
 impl CommonOption {
     /// Every option, in the order the documentation lists them.
-    pub const ALL: [CommonOption; 9] = [
+    pub const ALL: [CommonOption; 13] = [
         CommonOption::Ttl,
         CommonOption::Renew,
         CommonOption::Retry,
@@ -46,6 +56,10 @@ impl CommonOption {
         CommonOption::ConnectTimeout,
         CommonOption::Margin,
         CommonOption::Drain,
+        CommonOption::Priority,
+        CommonOption::Preempt,
+        CommonOption::Holdoff,
+        CommonOption::Sticky,
     ];
 
     /// The names of [`CommonOption::ALL`], in the same order.
@@ -71,12 +85,18 @@ impl CommonOption {
             CommonOption::ConnectTimeout => "connect_timeout",
             CommonOption::Margin => "margin",
             CommonOption::Drain => "drain",
+            CommonOption::Priority => "priority",
+            CommonOption::Preempt => "preempt",
+            CommonOption::Holdoff => "holdoff",
+            CommonOption::Sticky => "sticky",
         }
     }
 
     pub fn kind(self) -> OptionKind {
         match self {
             CommonOption::Id | CommonOption::Value => OptionKind::Text,
+            CommonOption::Priority => OptionKind::Integer,
+            CommonOption::Preempt => OptionKind::Bool,
             _ => OptionKind::Duration,
         }
     }
@@ -93,6 +113,10 @@ impl CommonOption {
             CommonOption::ConnectTimeout => "5s",
             CommonOption::Margin => "ttl/10",
             CommonOption::Drain => "0s",
+            CommonOption::Priority => "0",
+            CommonOption::Preempt => "true when priority is set",
+            CommonOption::Holdoff => "0s",
+            CommonOption::Sticky => "0s",
         }
     }
 
@@ -112,6 +136,22 @@ impl CommonOption {
             CommonOption::Drain => {
                 "how long resign/close wait for the term's work to stop before giving up the \
                  lease (never past the lease deadline); 0s: do not wait"
+            }
+            CommonOption::Priority => {
+                "this candidate's priority; a leader hands over, without a gap or an overlap, to \
+                 a candidate of higher priority that has been in the election for one ttl"
+            }
+            CommonOption::Preempt => {
+                "whether this candidate takes over from a leader of lower priority (false: it \
+                 waits for its turn)"
+            }
+            CommonOption::Holdoff => {
+                "after a leader is lost without resigning (crash, expiry), nobody is elected \
+                 for this long; enforced by the store (file, Redis, PostgreSQL, MySQL)"
+            }
+            CommonOption::Sticky => {
+                "after this leader is lost without resigning, the store keeps the leadership \
+                 for it alone for this long (file, Redis, PostgreSQL, MySQL)"
             }
         }
     }
@@ -146,6 +186,13 @@ mod tests {
         assert_eq!(c.retry, d(CommonOption::Retry));
         assert_eq!(c.silence, d(CommonOption::Silence));
         assert_eq!(c.drain, d(CommonOption::Drain));
+        assert_eq!(c.holdoff, d(CommonOption::Holdoff));
+        assert_eq!(c.sticky, d(CommonOption::Sticky));
+        assert_eq!(
+            c.priority.to_string(),
+            CommonOption::Priority.default_text()
+        );
+        assert!(!c.preempt(), "no priority set: nobody preempts");
         assert_eq!(c.connect_timeout, d(CommonOption::ConnectTimeout));
         assert_eq!(c.renew(), c.ttl / 3);
         assert_eq!(c.margin(), c.ttl / 10);
@@ -160,6 +207,8 @@ mod tests {
             let value = match o.kind() {
                 OptionKind::Duration => "1s",
                 OptionKind::Text => "x",
+                OptionKind::Integer => "3",
+                OptionKind::Bool => "true",
             };
             c.set(o.name(), value)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", o.name()));

@@ -69,6 +69,19 @@ pub struct Config {
     /// How long `resign()`/`close()` wait for the term's work (its held [`crate::Term`]s) to
     /// end before giving up the lease, never past the lease deadline. Default 0 (no wait).
     pub drain: Duration,
+    /// This candidate's priority (higher is preferred). Default 0.
+    pub priority: i64,
+    /// Whether this candidate takes over from a leader of lower priority; `None` means "when
+    /// `priority` is set" (see [`Config::preempt`]).
+    preempt: Option<bool>,
+    /// Whether `priority` was given (a candidate without one never preempts by default).
+    priority_set: bool,
+    /// After a leader is lost without resigning, nobody is elected for this long (the store
+    /// enforces it from its own data). Default 0.
+    pub holdoff: Duration,
+    /// After a leader is lost without resigning, the store keeps the leadership for that
+    /// candidate (by id) alone for this long. Default 0.
+    pub sticky: Duration,
     /// This candidate's id. Default `hostname-pid-random`.
     pub id: String,
     /// What observers see next to the id (e.g. an address). Default empty.
@@ -133,6 +146,11 @@ impl Config {
             silence: Duration::ZERO,
             connect_timeout: Duration::from_secs(5),
             drain: Duration::ZERO,
+            priority: 0,
+            preempt: None,
+            priority_set: false,
+            holdoff: Duration::ZERO,
+            sticky: Duration::ZERO,
             id: default_id(),
             value: String::new(),
             params: BTreeMap::new(),
@@ -213,6 +231,27 @@ impl Config {
             }
             "connect_timeout" => self.connect_timeout = parse_positive(key, value)?,
             "drain" => self.drain = parse_duration(value).map_err(|m| opt_err(key, value, &m))?,
+            "priority" => {
+                self.priority = value.trim().parse::<i32>().map(i64::from).map_err(|_| {
+                    opt_err(
+                        key,
+                        value,
+                        "expected a whole number between -2147483648 and 2147483647",
+                    )
+                })?;
+                self.priority_set = true;
+            }
+            "preempt" => {
+                self.preempt = Some(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(opt_err(key, value, "expected `true` or `false`")),
+                })
+            }
+            "holdoff" => {
+                self.holdoff = parse_duration(value).map_err(|m| opt_err(key, value, &m))?
+            }
+            "sticky" => self.sticky = parse_duration(value).map_err(|m| opt_err(key, value, &m))?,
             "id" => self.id = non_empty_text(key, value)?,
             "value" => self.value = bounded_text(key, value, MAX_VALUE)?,
             _ if self.scheme.driver()?.options.contains(&key) => {
@@ -252,6 +291,19 @@ impl Config {
                 fmt_duration(self.ttl)
             )));
         }
+        if matches!(self.scheme, Scheme::Etcd | Scheme::Zk)
+            && !(self.holdoff.is_zero() && self.sticky.is_zero())
+        {
+            return Err(Error::new(
+                crate::ErrorCode::Unsupported,
+                format!(
+                    "options `holdoff` and `sticky`: not supported on {}:// (its leader is the \
+                     first in line, with no lease record to keep them in); file, redis, postgres \
+                     and mysql support them",
+                    self.scheme.as_str()
+                ),
+            ));
+        }
         self.store = (self.scheme.driver()?.parse)(self)?;
         Ok(())
     }
@@ -265,6 +317,12 @@ impl Config {
                 std::any::type_name::<T>()
             ))
         })
+    }
+
+    /// Whether this candidate takes over from a leader of lower priority: the `preempt`
+    /// option, by default true when `priority` is set and false otherwise.
+    pub fn preempt(&self) -> bool {
+        self.preempt.unwrap_or(self.priority_set)
     }
 
     /// Interval between lease renewals. Default `ttl / 3`.

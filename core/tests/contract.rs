@@ -6,14 +6,16 @@
 //! lead until it dies, and it has no server to restart.
 
 use elect_testkit::contract::{self, Subject};
+use elect_testkit::succession;
 use elect_testkit::Store;
 
 elect_testkit::agent_child!();
 
 /// The cases of one store; `$subject` makes a fresh subject for each case, `$server` (a server
-/// store) adds the cases that pause a leader or restart the server.
+/// store) adds the cases that pause a leader or restart the server, `lease` the cases of the
+/// stores that keep a lease record (hold-off, stickiness).
 macro_rules! contract {
-    ($store:ident, $subject:expr $(, $server:expr)?) => {
+    ($store:ident, $subject:expr $(, $server:expr)? $(; $lease:ident)?) => {
         mod $store {
             use super::*;
 
@@ -52,6 +54,29 @@ macro_rules! contract {
                 contract::sigkill(&$subject)
             }
 
+            #[test]
+            fn priority_preemption() {
+                succession::priority_preemption(&$subject)
+            }
+
+            #[test]
+            fn hand_over_to() {
+                succession::hand_over_to(&$subject)
+            }
+
+            $(
+                #[test]
+                fn holdoff() {
+                    let _ = stringify!($lease);
+                    succession::holdoff(&$subject)
+                }
+
+                #[test]
+                fn sticky() {
+                    succession::sticky(&$subject)
+                }
+            )?
+
             $(
                 #[test]
                 fn sigstop_fenced() {
@@ -67,9 +92,9 @@ macro_rules! contract {
     };
 }
 
-contract!(file, Subject::file());
+contract!(file, Subject::file(); lease);
 contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd);
 contract!(zk, Subject::shared(Store::Zk), Store::Zk);
-contract!(redis, Subject::shared(Store::Redis), Store::Redis);
-contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres);
-contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql);
+contract!(redis, Subject::shared(Store::Redis), Store::Redis; lease);
+contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres; lease);
+contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql; lease);

@@ -1,29 +1,53 @@
 //! TLS on every server store, against real servers that `scripts/servers/*` start serving TLS
-//! only, with certificates made by openssl for `IP:127.0.0.1` alone (`ELECT_TLS_SAN`):
+//! only and requiring a client certificate, with certificates made by openssl for
+//! `IP:127.0.0.1` alone (`ELECT_TLS_SAN`):
 //!
 //! | case | connection string | outcome |
 //! |---|---|---|
-//! | verified | as the script exported it (CA; etcd and PostgreSQL with a client certificate) | elected |
+//! | verified | CA and client certificate | elected |
 //! | wrong CA | the CA option naming a CA the test made | refused: an unknown issuer |
 //! | wrong host | `localhost` for `127.0.0.1`: the same server, a name its certificate lacks | refused: not valid for the name |
+//! | no client certificate | the client certificate options left out | refused, saying why |
 //! | plain text | the TLS options left out | refused |
+//! | TLS to a plain server | the TLS options, to a server of the store without TLS | refused, saying why |
 //!
-//! "Refused" is an error at `open` or the first event after `start`, never `Elected`, with a
-//! message that says what is wrong.
+//! "Refused" is an error at `open` or the first event after `start`, never `Elected` and never
+//! silence: a refusal that does not arrive within [`WAIT`] fails the case.
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use elect_testkit::wait::first_outcome;
 use elect_testkit::{Server, Store};
 
-/// How long a refused connection may take to be reported (a timeout of 3 s, and retries).
-const WAIT: Duration = Duration::from_secs(30);
+/// How long a refused connection may take to be reported (a timeout of 3 s, and retries on a
+/// loaded machine).
+const WAIT: Duration = Duration::from_secs(20);
 const OPTIONS: &str = "connect_timeout=3s&ttl=6s&id=a";
 
 /// What opening, starting and waiting for the first `Elected` or `Error` event came to.
 fn outcome(uri: &str) -> Result<(), String> {
     first_outcome(uri, "tls-matrix", WAIT).map(drop)
+}
+
+/// The error `uri` is refused with; fails the test if it elects or nothing comes (a hang).
+fn refused(name: &str, case: &str, uri: &str) -> String {
+    let started = Instant::now();
+    let e = outcome(uri).expect_err(&format!("{name}, {case}: elected"));
+    eprintln!("{name}, {case} ({:.1?}): {e}", started.elapsed());
+    assert!(
+        !e.starts_with("neither elected nor an error"),
+        "{name}, {case}: no error reported: {e}"
+    );
+    e
+}
+
+/// Asserts that `e` contains one of `words` (a clear reason, not just any failure).
+fn says(name: &str, case: &str, e: &str, words: &[&str]) {
+    assert!(
+        words.iter().any(|w| e.contains(w)),
+        "{name}, {case}: expected one of {words:?} in: {e}"
+    );
 }
 
 /// `uri` with option `key` set to `value` (replaced if present).
@@ -69,102 +93,166 @@ fn foreign_ca(tag: &str) -> String {
     ca.display().to_string()
 }
 
-/// One store's row: its TLS server, its verified connection string, the option that names the
-/// CA, the options that switch TLS on, and what its errors say in each refused case.
+/// One store's row: its TLS server (requiring a client certificate), its verified connection
+/// string, and the variants of it for the refused cases with the words their errors must hold.
 struct Row {
     store: Store,
-    server: Server,
+    _server: Server,
     uri: String,
+    /// The option that names the CA.
     ca_option: &'static str,
-    tls_options: &'static [&'static str],
-    /// The connection string of a plain-text client (default: `uri` without `tls_options`).
-    plain: Option<String>,
+    /// The options of the client certificate.
+    cert_options: &'static [&'static str],
+    /// What the error says when the client certificate is left out.
+    no_cert_says: &'static [&'static str],
+    /// A plain-text client of the TLS server, and what its error says.
+    plain: String,
+    plain_says: &'static [&'static str],
+    /// A TLS client of a plain server of the store, and what its error says (PostgreSQL's is in
+    /// `postgres_tls.rs`, against a listener that declines TLS).
+    to_plain: Option<(String, &'static [&'static str])>,
 }
 
-fn tls_server(store: Store, how: &str, extra: &[&str]) -> Server {
-    Server::launch_with_env(
-        store,
-        "tls",
-        how,
-        extra,
-        &[("ELECT_TLS_SAN", "IP:127.0.0.1")],
-    )
+fn tls_server(store: Store, how: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
+    let mut env = env.to_vec();
+    env.push(("ELECT_TLS_SAN", "IP:127.0.0.1"));
+    Server::launch_with_env(store, "tls", how, extra, &env)
 }
 
-fn check(row: Row) {
+fn check(row: &Row) {
     let name = row.store.script_name();
-    let uri = with_option(&row.uri, "connect_timeout", "3s");
-    let uri = format!("{uri}&{OPTIONS}");
+    let uri = format!(
+        "{}&{OPTIONS}",
+        with_option(&row.uri, "connect_timeout", "3s")
+    );
+    let with_timing = |u: &str| format!("{}&{OPTIONS}", with_option(u, "connect_timeout", "3s"));
 
     outcome(&uri).unwrap_or_else(|e| panic!("{name}: verified connection failed: {e}"));
 
     let ca = foreign_ca(name);
-    let e = outcome(&with_option(&uri, row.ca_option, &ca))
-        .expect_err(&format!("{name}: elected with a CA that signed nothing"));
-    eprintln!("{name}, wrong CA: {e}");
-    assert!(e.contains("UnknownIssuer"), "{name}, wrong CA: {e}");
+    let e = refused(name, "wrong CA", &with_option(&uri, row.ca_option, &ca));
+    says(name, "wrong CA", &e, &["UnknownIssuer"]);
 
-    let e = outcome(&uri.replacen("127.0.0.1", "localhost", 1)).expect_err(&format!(
-        "{name}: elected with a name the certificate lacks"
-    ));
-    eprintln!("{name}, wrong host: {e}");
-    assert!(e.contains("not valid for name"), "{name}, wrong host: {e}");
+    let localhost = uri.replacen("127.0.0.1", "localhost", 1);
+    let e = refused(name, "wrong host", &localhost);
+    says(name, "wrong host", &e, &["not valid for name"]);
 
-    let plain = row
-        .plain
-        .clone()
-        .unwrap_or_else(|| without_options(&uri, row.tls_options));
-    let e = outcome(&plain).expect_err(&format!("{name}: elected over plain text"));
-    eprintln!("{name}, plain text: {e}");
-    assert!(!e.is_empty(), "{name}, plain text: an empty message");
-    drop(row.server);
+    let e = refused(
+        name,
+        "no client certificate",
+        &without_options(&uri, row.cert_options),
+    );
+    says(name, "no client certificate", &e, row.no_cert_says);
+
+    let e = refused(name, "plain text", &with_timing(&row.plain));
+    says(name, "plain text", &e, row.plain_says);
+
+    if let Some((to_plain, words)) = &row.to_plain {
+        let e = refused(name, "TLS to a plain server", &with_timing(to_plain));
+        says(name, "TLS to a plain server", &e, words);
+    }
     let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }
 
-/// etcd and ZooKeeper take TLS from options `ca`, `cert` and `key`; `path` goes before the query.
-fn ca_cert_key(store: Store, how: &str, extra: &[&str], path: &str) {
-    let server = tls_server(store, how, extra);
-    let uri = server.uri().replacen('?', &format!("{path}?"), 1);
-    check(Row {
-        store,
-        server,
-        uri,
-        ca_option: "ca",
-        tls_options: &["ca", "cert", "key"],
-        plain: None,
-    });
+/// The TLS options of `uri` (everything after `?`).
+fn query(uri: &str) -> &str {
+    uri.split_once('?').map_or("", |(_, q)| q)
 }
 
 #[test]
 fn etcd() {
-    // start-tls: the server requires a client certificate, which the URI carries.
-    ca_cert_key(Store::Etcd, "start-tls", &[], "");
+    // start-tls: the server requires a client certificate (`--client-cert-auth`).
+    let server = tls_server(Store::Etcd, "start-tls", &[], &[]);
+    let uri = server.uri();
+    let plain_server = Server::shared(Store::Etcd);
+    let to_plain = format!("{}/tls-matrix?{}", plain_server.uri(), query(&uri));
+    check(&Row {
+        store: Store::Etcd,
+        plain: without_options(&uri, &["ca", "cert", "key"]),
+        plain_says: &["if they serve TLS"],
+        to_plain: Some((to_plain, &["tls handshake eof"])),
+        _server: server,
+        uri,
+        ca_option: "ca",
+        cert_options: &["cert", "key"],
+        no_cert_says: &["BadCertificate", "CertificateRequired"],
+    });
 }
 
 #[test]
 fn zookeeper() {
-    ca_cert_key(Store::Zk, "start", &["--tls"], "/tls-matrix");
+    let server = tls_server(
+        Store::Zk,
+        "start",
+        &["--tls"],
+        &[("ELECT_ZK_CLIENT_AUTH", "need")],
+    );
+    let uri = format!(
+        "{}&cert={}&key={}",
+        server.uri().replacen('?', "/tls-matrix?", 1),
+        server.var("ELECT_ZK_CLIENT_CERT"),
+        server.var("ELECT_ZK_CLIENT_KEY"),
+    );
+    let plain_server = Server::shared(Store::Zk);
+    let to_plain = format!("{}/tls-matrix?{}", plain_server.uri(), query(&uri));
+    check(&Row {
+        store: Store::Zk,
+        plain: without_options(&uri, &["ca", "cert", "key"]),
+        plain_says: &["the first server answers TLS"],
+        to_plain: Some((
+            to_plain,
+            &["closed the connection during the TLS handshake"],
+        )),
+        _server: server,
+        uri,
+        ca_option: "ca",
+        cert_options: &["cert", "key"],
+        no_cert_says: &["BadCertificate", "CertificateRequired"],
+    });
 }
 
 #[test]
 fn redis() {
-    let server = tls_server(Store::Redis, "start", &["--tls"]);
-    let uri = server.uri();
-    let plain = without_options(&uri.replacen("rediss://", "redis://", 1), &["tls_ca"]);
-    check(Row {
+    let server = tls_server(
+        Store::Redis,
+        "start",
+        &["--tls"],
+        &[("ELECT_REDIS_CLIENT_AUTH", "yes")],
+    );
+    let uri = format!(
+        "{}&tls_cert={}&tls_key={}",
+        server.uri(),
+        server.var("ELECT_REDIS_CLIENT_CERT"),
+        server.var("ELECT_REDIS_CLIENT_KEY"),
+    );
+    let plain_server = Server::shared(Store::Redis);
+    let to_plain = format!(
+        "{}?{}",
+        plain_server.uri().replacen("redis://", "rediss://", 1),
+        query(&uri)
+    );
+    let plain = without_options(
+        &uri.replacen("rediss://", "redis://", 1),
+        &["tls_ca", "tls_cert", "tls_key"],
+    );
+    check(&Row {
         store: Store::Redis,
-        server,
+        plain,
+        plain_says: &["the server answers TLS"],
+        to_plain: Some((to_plain, &["does not answer a TLS handshake"])),
+        _server: server,
         uri,
         ca_option: "tls_ca",
-        tls_options: &["tls_ca"],
-        plain: Some(plain),
+        cert_options: &["tls_cert", "tls_key"],
+        no_cert_says: &["BadCertificate", "CertificateRequired"],
     });
 }
 
 #[test]
 fn postgres() {
-    // Role `elect_cert` logs in with its client certificate, over TLS only (pg_hba.conf).
-    let server = tls_server(Store::Postgres, "start", &[]);
+    // Role `elect_cert` logs in with its client certificate only, over TLS only (pg_hba.conf
+    // `cert`, which implies `clientcert=verify-full`).
+    let server = tls_server(Store::Postgres, "start", &[], &[]);
     let uri = format!(
         "postgres://elect_cert@127.0.0.1:{}/elect?sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
         server.var("ELECT_POSTGRES_PORT"),
@@ -172,13 +260,39 @@ fn postgres() {
         server.var("ELECT_POSTGRES_CLIENT_CERT"),
         server.var("ELECT_POSTGRES_CLIENT_KEY"),
     );
-    let plain = with_option(&uri, "sslmode", "disable");
-    check(Row {
+    check(&Row {
         store: Store::Postgres,
-        server,
+        plain: with_option(&uri, "sslmode", "disable"),
+        plain_says: &["no encryption"],
+        to_plain: None,
+        _server: server,
         uri,
         ca_option: "sslrootcert",
-        tls_options: &[],
-        plain: Some(plain),
+        cert_options: &["sslcert", "sslkey"],
+        no_cert_says: &["requires a valid client certificate"],
+    });
+}
+
+#[test]
+fn mysql() {
+    // TLS only (`require_secure_transport`); user `elect_x509` is created `REQUIRE X509`.
+    let server = tls_server(Store::Mysql, "start", &[], &[("ELECT_MYSQL_TLS_ONLY", "1")]);
+    let uri = format!(
+        "{}?sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
+        server.var("ELECT_MYSQL_X509_URI"),
+        server.var("ELECT_MYSQL_CA"),
+        server.var("ELECT_MYSQL_CLIENT_CERT"),
+        server.var("ELECT_MYSQL_CLIENT_KEY"),
+    );
+    check(&Row {
+        store: Store::Mysql,
+        plain: with_option(&uri, "sslmode", "disable"),
+        plain_says: &["requires TLS"],
+        to_plain: None,
+        _server: server,
+        uri,
+        ca_option: "sslrootcert",
+        cert_options: &["sslcert", "sslkey"],
+        no_cert_says: &["REQUIRE X509"],
     });
 }

@@ -386,3 +386,27 @@ fn a_leader_keeps_leading_across_a_short_disconnection() {
         assert!(!matches!(ev, Event::Revoked { .. }), "{ev:?}");
     }
 }
+
+/// A session asks for `ttl` less the servers' tick, so that the server, which expires sessions
+/// up to a tick late, ends a crashed leader's session within `ttl` (the crash handover bound).
+#[test]
+fn the_session_timeout_leaves_room_for_the_servers_tick() {
+    let zk = Server::shared(Store::Zk);
+    // The tick `scripts/servers/zk` configures (its minimum session timeout is two ticks).
+    let tick = Duration::from_millis(
+        std::env::var("ELECT_ZK_TICK_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200),
+    );
+    let ttl = Duration::from_millis(2345); // this test's own, to find its session
+    let (_e, _rx) = open(&zk.uri(), "ticked", &format!("&ttl={}ms", ttl.as_millis()));
+    let ours = elect_core::backend::zookeeper::sessions()
+        .into_iter()
+        .find(|(_, asked, _)| *asked == ttl || *asked + tick == ttl);
+    assert_eq!(
+        ours,
+        Some((Some(tick), ttl - tick, ttl - tick)),
+        "(tick learned, timeout asked, timeout granted)"
+    );
+}

@@ -56,12 +56,13 @@ pub(crate) unsafe fn election_ref<'a>(e: *const elect_election) -> Result<&'a El
 ///
 /// Ownership: `uri` and `name` are copied. The caller owns `*out` and frees it with
 /// `elect_close`. `user_data` must stay valid until `elect_close` returns; the library never
-/// frees it. Threading: `cb` runs on a thread owned by the library, one per election, never
-/// concurrently with itself. The threads the library starts block SIGPIPE (a store connection
-/// that breaks must not kill the host); the host's own threads and signal handling are left as
-/// they are. On failure `*out` is set to NULL. NULL `uri`, `name` or `out`
-/// give `ELECT_ERR_INVALID_ARGUMENT`; so do malformed URIs, unknown options, bad durations,
-/// `renew >= ttl` and empty names, with a message naming the bad part.
+/// frees it. Threading: `cb` runs on threads owned by the library (a pool of at most 64 that
+/// serves every election), never concurrently with itself for one election, in order. The
+/// threads the library starts block SIGPIPE (a store connection that breaks must not kill the
+/// host); the host's own threads and signal handling are left as they are. On failure `*out`
+/// is set to NULL. NULL `uri`, `name` or `out` give `ELECT_ERR_INVALID_ARGUMENT`; so do
+/// malformed URIs, unknown options, bad durations, `renew >= ttl` and empty names, with a
+/// message naming the bad part.
 ///
 /// # Safety
 /// `uri` and `name` are NULL or NUL-terminated strings; `out` is NULL or writable; `cb`, if not

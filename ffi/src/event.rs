@@ -102,8 +102,9 @@ pub struct elect_event {
     pub member_value: *const c_char,
 }
 
-/// The host's event function. Called on a thread owned by the library (one per election),
-/// never concurrently for the same election, in order. It may call any elect function,
+/// The host's event function. Called on a thread owned by the library (a bounded pool that serves
+/// every election; one election's events may come on different threads), never concurrently
+/// for the same election, in order. It may call any elect function,
 /// including `elect_close` on its own election.
 #[allow(non_camel_case_types)]
 pub type elect_callback =
@@ -126,7 +127,7 @@ pub extern "C" fn elect_reason_name(reason: i32) -> *const c_char {
     )
 }
 
-/// The caller's `user_data`, handed back to its callback on the dispatcher thread.
+/// The caller's `user_data`, handed back to its callback on a callback thread.
 struct UserData(*mut c_void);
 
 // SAFETY: the pointer is opaque to us and only passed back to the host's callback; the host

@@ -13,8 +13,8 @@ use std::ptr;
 
 /// Runs `f` with SIGPIPE blocked in the calling thread, so that every thread the library starts
 /// meanwhile (the runtime's workers on the first open, which start every later thread of the
-/// runtime, and the election's event thread) inherits the blocked mask; then restores the
-/// caller's mask, also if `f` panics.
+/// runtime and the callback threads) inherits the blocked mask; then restores the caller's
+/// mask, also if `f` panics.
 pub(crate) fn with_sigpipe_blocked<T>(f: impl FnOnce() -> T) -> T {
     struct Restore(libc::sigset_t);
     impl Drop for Restore {

@@ -56,6 +56,13 @@ impl Subject {
         Subject::at(namespaced(&server), Some(server), None)
     }
 
+    /// A subject at `uri` as given: an identity and a namespace of the caller's choosing (a
+    /// least-privilege user, say), with the suite's timing. `server` runs while the subject
+    /// lives; the cases that stop or pause it are not for such a subject.
+    pub fn at_uri(uri: &str, server: Arc<Server>) -> Subject {
+        Subject::at(uri.to_string(), None, Some(server))
+    }
+
     fn at(base: String, server: Option<Arc<Server>>, shared: Option<Arc<Server>>) -> Subject {
         Subject {
             uri: with_options(&base, OPTS),
@@ -116,7 +123,8 @@ fn name() -> String {
     format!("job-{}", unique())
 }
 
-fn elected(rx: &std::sync::mpsc::Receiver<Event>) -> u64 {
+/// Waits for the next `Elected` on `rx` and returns its term.
+pub fn elected(rx: &std::sync::mpsc::Receiver<Event>) -> u64 {
     match expect_within(rx, WAIT, |e| matches!(e, Event::Elected { .. })) {
         Event::Elected { term } => term,
         _ => unreachable!(),
@@ -264,7 +272,11 @@ pub fn bad_input(s: &Subject) {
     let began = Instant::now();
     // After a password, messages name hosts by count: a password's tail after an `@` could
     // otherwise be taken for a host and shown.
-    let host = if userinfo.is_empty() { "127.0.0.1" } else { "<1 host>" };
+    let host = if userinfo.is_empty() {
+        "127.0.0.1"
+    } else {
+        "<1 host>"
+    };
     let e = fails(&dead, "job", ErrorCode::Unreachable, host);
     assert!(
         began.elapsed() < Duration::from_secs(3),

@@ -4,7 +4,8 @@
 //! - [`server`]: the real servers of `scripts/servers/*`, one fixture for every store;
 //! - [`fleet`] and [`agent`]: candidates in other processes, driven over the agent protocol;
 //! - [`wait`]: waiting on elections of this process;
-//! - [`contract`]: the behaviour every store must show, run against each of them;
+//! - [`contract`]: the behaviour every store must show, run against each of them ([`succession`]:
+//!   who leads next: priority, hand-off, hold-off, stickiness);
 //! - [`fenced`]: a resource that only takes writes with the highest fencing token.
 
 pub mod agent;
@@ -16,6 +17,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod redis;
 pub mod server;
+pub mod succession;
 pub mod wait;
 pub mod zookeeper;
 

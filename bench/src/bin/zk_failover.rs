@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use elect_bench::failover::{self, header, measure, row, Case};
-use elect_bench::procfs::{cpu_ticks, rss_kib, TICKS_PER_SEC};
+use elect_bench::procfs::{cpu_ticks, rss_kib, threads, TICKS_PER_SEC};
 use elect_core::Election;
 use elect_testkit::contract::with_options;
 use elect_testkit::zookeeper::packets_received;
@@ -91,16 +91,7 @@ fn idle(uri: &str, n: usize, secs: u64) {
         (cpu1 - cpu0) / dt * 100.0,
         (pk1 - pk0) as f64 / dt,
         rss_kib(me) / 1024,
-        threads()
+        threads(me)
     );
     assert!(es.iter().all(|e| e.is_leader()), "every election still led");
-}
-
-fn threads() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
 }

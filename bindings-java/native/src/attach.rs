@@ -1,8 +1,8 @@
-//! The daemon attachment of the election's dispatcher thread to the JVM.
+//! The daemon attachment of core's callback threads to the JVM.
 //!
 //! jni 0.22 only offers non-daemon attachments, and a non-daemon thread keeps `main` from
-//! returning: an election a program forgot to close would hang its exit. So the dispatcher
-//! thread attaches itself with the raw `AttachCurrentThreadAsDaemon`, once (later events find
+//! returning: an election a program forgot to close would hang its exit. So each callback
+//! thread (core's pool serves every election) attaches itself with the raw `AttachCurrentThreadAsDaemon`, once (later events find
 //! it attached through `GetEnv`), and a thread-local guard detaches it when the thread ends.
 
 use std::cell::Cell;

@@ -1,4 +1,4 @@
-//! Events from core's dispatcher thread to the Java `EventSink`, which calls the listeners.
+//! Events from core's callback threads to the Java `EventSink`, which calls the listeners.
 //!
 //! A listener that throws is handled here, the way core handles a panicking Rust callback: the
 //! exception is cleared (it never unwinds into Rust), logged by the Java side with its stack

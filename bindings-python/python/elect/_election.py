@@ -17,7 +17,7 @@ from ._aio import EventStream, resolve
 from ._errors import ClosedError, NotLeaderError, TimeoutError
 from ._leadership import Leadership
 from ._observe import Health, Stats, stats_from_native
-from ._options import Seconds, text, to_pairs
+from ._options import Seconds, flag, integer, text, to_pairs
 from ._types import (Elected, ErrorEvent, Event, LeaderChanged, LeaderInfo, Member, MemberJoined, MemberLeft, Revoked,
                      event_from_native, leader_info)
 
@@ -35,8 +35,8 @@ class Election:
     ``uri`` selects the store and may carry every option as query parameters
     (``file:///var/lib/elect?ttl=5s``); the keywords set the same options and win over the
     URI. Durations are seconds or ``timedelta``. ``options`` sets store-specific options (TLS
-    files...). Callbacks run in order on the election's own thread, with the GIL:
-    ``on_elected(term)``, ``on_revoked(term, reason)``, ``on_leader_changed(LeaderInfo | None)``,
+    files...). Callbacks run in order, one at a time, on the library's callback threads (a
+    bounded pool shared by every election), with the GIL: ``on_elected(term)``, ``on_revoked(term, reason)``, ``on_leader_changed(LeaderInfo | None)``,
     ``on_error(message)``, ``on_member_joined(Member)``, ``on_member_left(Member)``. An exception in a callback is logged (logger ``elect``) and sent to
     ``sys.unraisablehook``; the election carries on.
 
@@ -59,6 +59,10 @@ class Election:
         connect_timeout: Optional[Seconds] = None,
         margin: Optional[Seconds] = None,
         drain: Optional[Seconds] = None,
+        priority: Optional[int] = None,
+        preempt: Optional[bool] = None,
+        holdoff: Optional[Seconds] = None,
+        sticky: Optional[Seconds] = None,
         options: Optional[Mapping[str, str]] = None,
         on_elected: Optional[Callable[[int], object]] = None,
         on_revoked: Optional[Callable[[int, str], object]] = None,
@@ -71,9 +75,11 @@ class Election:
         text("name", name)
         pairs = to_pairs(
             options,
-            {"id": id, "value": value},
+            {"id": id, "value": value, "priority": integer("priority", priority),
+             "preempt": flag("preempt", preempt)},
             {"ttl": ttl, "renew": renew, "retry": retry, "silence": silence,
-             "connect_timeout": connect_timeout, "margin": margin, "drain": drain},
+             "connect_timeout": connect_timeout, "margin": margin, "drain": drain,
+             "holdoff": holdoff, "sticky": sticky},
         )
         self._on_elected = on_elected
         self._on_revoked = on_revoked
@@ -330,12 +336,12 @@ class Election:
                 with contextlib.suppress(ValueError):
                     self._leaderships.remove(lead)
 
-    # ----- events (dispatcher thread) --------------------------------------------------------
+    # ----- events (callback threads) ---------------------------------------------------------
 
     def _dispatch(self, raw: Tuple[object, ...]) -> None:
         thread = threading.current_thread()
-        if thread.name.startswith("Dummy-"):  # the dispatcher is a native thread: name it
-            thread.name = f"elect-{self._native.name}"
+        if thread.name.startswith("Dummy-"):  # a native callback thread of the library: name it
+            thread.name = "elect-events"
         event = event_from_native(raw)
         with self._lock:
             streams = list(self._streams)

@@ -15,7 +15,7 @@ from ._errors import InvalidArgumentError
 
 Seconds = Union[float, int, datetime.timedelta]
 
-DURATIONS = ("ttl", "renew", "retry", "silence", "connect_timeout", "margin", "drain")
+DURATIONS = ("ttl", "renew", "retry", "silence", "connect_timeout", "margin", "drain", "holdoff", "sticky")
 
 
 def duration(key: str, seconds: Seconds) -> str:
@@ -26,6 +26,24 @@ def duration(key: str, seconds: Seconds) -> str:
     if not math.isfinite(seconds) or seconds < 0:
         raise InvalidArgumentError(f"option `{key}`: expected a finite number of seconds >= 0, got {seconds!r}")
     return f"{seconds * 1000:.3f}ms"
+
+
+def integer(key: str, value: Optional[int]) -> Optional[str]:
+    """An integer option as core reads it (core checks the range)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"option `{key}`: expected int, got {type(value).__name__}")
+    return str(value)
+
+
+def flag(key: str, value: Optional[bool]) -> Optional[str]:
+    """A boolean option as core reads it."""
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise TypeError(f"option `{key}`: expected bool, got {type(value).__name__}")
+    return "true" if value else "false"
 
 
 def text(key: str, value: object) -> str:

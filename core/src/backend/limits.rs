@@ -37,14 +37,7 @@ pub fn leader(store: &str, election: &str, leader: LeaderInfo) -> Result<LeaderI
 /// `members` as read from `store`, if there are at most [`MAX_MEMBERS`] and each field is
 /// within [`MAX_FIELD`].
 pub fn members(store: &str, election: &str, members: Vec<Member>) -> Result<Vec<Member>> {
-    if members.len() > MAX_MEMBERS {
-        return Err(Error::new(
-            ErrorCode::Store,
-            format!(
-                "{store}: election `{election}` lists more than {MAX_MEMBERS} members: refused"
-            ),
-        ));
-    }
+    count(store, election, members.len())?;
     for m in &members {
         for (field, text) in [("id", &m.id), ("value", &m.value)] {
             if text.len() > MAX_FIELD {
@@ -53,4 +46,18 @@ pub fn members(store: &str, election: &str, members: Vec<Member>) -> Result<Vec<
         }
     }
     Ok(members)
+}
+
+/// Whether an election of `n` members is within [`MAX_MEMBERS`] (for stores that follow the
+/// list member by member).
+pub fn count(store: &str, election: &str, n: usize) -> Result<()> {
+    if n > MAX_MEMBERS {
+        return Err(Error::new(
+            ErrorCode::Store,
+            format!(
+                "{store}: election `{election}` lists more than {MAX_MEMBERS} members: refused"
+            ),
+        ));
+    }
+    Ok(())
 }

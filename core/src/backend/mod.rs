@@ -56,11 +56,18 @@ pub struct Grant {
 }
 
 /// Who is campaigning in which election.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CandidateSpec {
     pub election: String,
     pub id: String,
+    /// The value as the store keeps it (with the candidate's rank, see [`crate::succession`]).
     pub value: String,
+    /// The `holdoff` option: after this candidate's leadership is lost without a release, the
+    /// store grants nobody for this long (stores that support it keep it with the lease).
+    pub holdoff: Duration,
+    /// The `sticky` option: after this candidate's leadership is lost without a release, the
+    /// store grants it to this candidate's id alone for this long.
+    pub sticky: Duration,
 }
 
 /// Leader changes of one election; the first item is the current leader. The backend stops
@@ -106,6 +113,20 @@ pub trait Candidacy: Send + 'static {
     async fn proclaim(&mut self, value: &str) -> Result<()>;
     /// Gives up the leadership so the next candidate takes over now; stays a member.
     async fn release(&mut self) -> Result<()>;
+    /// **The hand-off primitive.** Gives up the leadership to the member `successor` (an id):
+    /// one store operation checks that this candidacy still leads, gives the leadership up and
+    /// makes `successor` the only candidate the store may grant it to next, so that it takes
+    /// over at once (woken as by a release) while every other candidate keeps waiting. Lock
+    /// stores (file, Redis, PostgreSQL, MySQL) keep a hand-off record naming the successor,
+    /// checked in the same atomic step that grants; it lapses one ttl after the hand-off, and
+    /// then anyone may be granted. Line stores (etcd, ZooKeeper) remove, in the same
+    /// transaction as this candidate's own entry, the entries standing in line ahead of the
+    /// successor (those candidates stand in line again at its end), so the successor is first;
+    /// if it died meanwhile, its entry expires within one ttl like any leader's. Never two
+    /// leaders; the gap is that of a graceful release. `NotLeader` when this candidacy does
+    /// not lead, `InvalidArgument` when `successor` is not a member; in both cases nothing
+    /// changed. Stays a member.
+    async fn hand_over(&mut self, successor: &str) -> Result<()>;
     /// Leaves the election: releases and removes the membership.
     async fn leave(self: Box<Self>) -> Result<()>;
 }

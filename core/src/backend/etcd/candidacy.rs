@@ -284,9 +284,9 @@ impl Candidacy for EtcdCandidacy {
         let rev = self.rev.ok_or_else(not_leader)?;
         let lease_id = self.lease()?.id;
         let encoded = encode_value(&CandidateSpec {
-            election: String::new(),
             id: self.id.clone(),
             value: value.to_string(),
+            ..Default::default()
         });
         let txn = Txn::new()
             .when([Compare::create_revision(
@@ -316,6 +316,58 @@ impl Candidacy for EtcdCandidacy {
             self.stale = None;
             self.maybe_exists = false;
         }
+        Ok(())
+    }
+
+    /// One transaction: our key is still the one we lead on and the successor's key still
+    /// exists; then our key and every key in line between ours and the successor's are deleted
+    /// (their candidates, finding their key gone, stand in line again at its end, with new
+    /// and higher revisions). The successor, woken by its predecessor's deletion, is then
+    /// first in line, and its term (its key's create revision) is above ours.
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        let rev = self
+            .rev
+            .ok_or_else(|| Error::new(ErrorCode::NotLeader, "etcd hand-over: not leading"))?;
+        let mut kv = self.inner.client.kv_client();
+        let opts = GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Create, SortOrder::Ascend)
+            .with_min_create_revision(rev + 1);
+        let behind = bounded(
+            self.inner.op_timeout,
+            "hand-over",
+            kv.get(self.dir.as_str(), Some(opts)),
+        )
+        .await?;
+        let kvs = behind.kvs();
+        let Some(k) = kvs
+            .iter()
+            .position(|kv| super::layout::decode(kv).id == successor)
+        else {
+            return Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not in line in `{}`",
+                self.dir
+            )));
+        };
+        let mut ops = vec![TxnOp::delete(self.key.as_str(), None)];
+        ops.extend(kvs[..k].iter().map(|kv| TxnOp::delete(kv.key(), None)));
+        let txn = Txn::new()
+            .when([
+                Compare::create_revision(self.key.as_str(), CompareOp::Equal, rev),
+                Compare::create_revision(kvs[k].key(), CompareOp::Equal, kvs[k].create_revision()),
+            ])
+            .and_then(ops);
+        self.stale = Some(rev);
+        let resp = bounded(self.inner.op_timeout, "hand-over", kv.txn(txn)).await?;
+        if !resp.succeeded() {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                "etcd hand-over: our key or the successor's changed meanwhile",
+            ));
+        }
+        self.rev = None;
+        self.stale = None;
+        self.maybe_exists = false;
         Ok(())
     }
 
@@ -400,7 +452,7 @@ mod tests {
             let spec = CandidateSpec {
                 election: "job".into(),
                 id: "a".into(),
-                value: String::new(),
+                ..Default::default()
             };
             let keys = |inner: Arc<Inner>| async move { inner.line("job", 0).await.unwrap().0 };
             let lease = inner.lease().await.unwrap();

@@ -24,6 +24,7 @@ use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
 
 use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
+use crate::backend::limits::{self, MAX_MEMBERS};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
@@ -181,7 +182,9 @@ impl Backend for EtcdBackend {
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
         let (kvs, _) = self.inner.line(election, 1).await?;
-        Ok(kvs.first().map(decode))
+        kvs.first()
+            .map(|kv| limits::leader("etcd", election, decode(kv)))
+            .transpose()
     }
 
     async fn watch_members(&self, election: &str) -> Result<MemberStream> {
@@ -192,14 +195,16 @@ impl Backend for EtcdBackend {
     }
 
     async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let (kvs, _) = self.inner.line(election, 0).await?;
-        Ok(kvs
+        // One more than the bound: a longer line is refused without being read whole.
+        let (kvs, _) = self.inner.line(election, MAX_MEMBERS as i64 + 1).await?;
+        let members = kvs
             .iter()
             .map(decode)
             .map(|l| Member {
                 id: l.id,
                 value: l.value,
             })
-            .collect())
+            .collect();
+        limits::members("etcd", election, members)
     }
 }

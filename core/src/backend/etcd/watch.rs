@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::connect::{bounded, map_err};
 use super::layout::decode;
 use super::Inner;
+use crate::backend::limits::{self, MAX_MEMBERS};
 use crate::backend::{LeaderStream, MemberStream};
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
@@ -54,10 +55,15 @@ struct Line {
 }
 
 impl Line {
-    fn put(&mut self, kv: &KeyValue) {
+    /// Adds or replaces a candidate; an id or value, or a line, longer than elect writes is
+    /// refused (`limits`): a hostile writer must not grow the copy without bound.
+    fn put(&mut self, kv: &KeyValue, election: &str) -> Result<()> {
+        let candidate = limits::leader("etcd", election, decode(kv))?;
         self.delete(kv.key());
+        limits::count("etcd", election, self.by_rev.len() + 1)?;
         self.rev_of.insert(kv.key().to_vec(), kv.create_revision());
-        self.by_rev.insert(kv.create_revision(), decode(kv));
+        self.by_rev.insert(kv.create_revision(), candidate);
+        Ok(())
     }
 
     fn delete(&mut self, key: &[u8]) {
@@ -144,7 +150,7 @@ async fn watch_once<T: PartialEq + Clone>(
             for ev in resp.events() {
                 match (ev.event_type(), ev.kv()) {
                     (_, Some(kv)) if kv.mod_revision() <= at => {}
-                    (EventType::Put, Some(kv)) => line.put(kv),
+                    (EventType::Put, Some(kv)) => line.put(kv, election)?,
                     (EventType::Delete, Some(kv)) => line.delete(kv.key()),
                     _ => {}
                 }
@@ -156,10 +162,10 @@ async fn watch_once<T: PartialEq + Clone>(
 
 /// The whole line, and the revision it was read at.
 async fn read(inner: &Inner, election: &str) -> Result<(Line, i64)> {
-    let (kvs, at) = inner.line(election, 0).await?;
+    let (kvs, at) = inner.line(election, MAX_MEMBERS as i64 + 1).await?;
     let mut line = Line::default();
     for kv in &kvs {
-        line.put(kv);
+        line.put(kv, election)?;
     }
     Ok((line, at))
 }

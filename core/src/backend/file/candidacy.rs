@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 
+use super::handoff::{self, Next};
 use super::layout::Paths;
 use super::live_members;
 use super::record::{self, Record};
@@ -82,8 +83,21 @@ impl FileCandidacy {
         })
     }
 
-    /// After taking the lock: the next term, and ourselves published as its leader.
+    /// After taking the lock: the next term, and ourselves published as its leader (with a
+    /// `lead` record for the next grant when this candidate asks for a hold-off or stickiness).
     fn publish(&self, lock: File) -> io::Result<Held> {
+        if self.spec.holdoff.is_zero() && self.spec.sticky.is_zero() {
+            handoff::clear(&self.paths.next())?;
+        } else {
+            handoff::write(
+                &self.paths.next(),
+                &Next::Lead {
+                    id: self.spec.id.clone(),
+                    holdoff: self.spec.holdoff,
+                    sticky: self.spec.sticky,
+                },
+            )?;
+        }
         let term = record::next_term(&self.paths.leader(), &self.paths.ceiling(), self.sync)?;
         let leader_file = open_rw(&self.paths.leader())?;
         let record = Record::new(LeaderInfo {
@@ -134,21 +148,18 @@ impl Candidacy for FileCandidacy {
             return Err(Error::internal("acquire while already leading"));
         }
         self.let_others_go_first().await?;
-        let lock_path = self.paths.lock();
-        let (tx, rx) = oneshot::channel::<io::Result<File>>();
-        // flock cannot be cancelled, so it blocks on a thread of its own. If this future is
-        // dropped (close while waiting), the send below fails once the lock is taken and the
-        // file, and with it the lock, is dropped at once.
-        std::thread::Builder::new()
-            .name("elect-file-wait".into())
-            .spawn(move || {
-                let r = open_rw(&lock_path).and_then(|f| f.lock().map(|()| f));
-                let _ = tx.send(r);
-            })
-            .map_err(|e| Error::internal(format!("cannot start a lock thread: {e}")))?;
-        let lock = rx
-            .await
-            .map_err(|_| Error::internal("the lock thread ended without an answer"))??;
+        let lock = loop {
+            let lock = self.wait_lock().await?;
+            // Under the lock: whether the `.next` record lets us be granted now.
+            match handoff::may_grant(&self.paths.next(), &self.spec.id)? {
+                None => break lock,
+                Some(at) => {
+                    lock.unlock()?;
+                    drop(lock);
+                    wait_until_changed(&self.paths.next(), at).await;
+                }
+            }
+        };
         let sent_at = Instant::now();
         let held = self.publish(lock)?;
         let term = held.record.leader.term;
@@ -185,7 +196,67 @@ impl Candidacy for FileCandidacy {
     }
 
     async fn release(&mut self) -> Result<()> {
+        self.give_up(None)
+    }
+
+    /// Under the held lock: a `handoff` record naming `successor` (a live member), then the
+    /// release.
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        self.still_held()?;
+        if !live_members(&self.paths)?.iter().any(|m| m.id == successor) {
+            return Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not a member of election `{}`",
+                self.spec.election
+            )));
+        }
+        let until = crate::clock::now_nanos().saturating_add(self.ttl.as_nanos() as u64);
+        self.give_up(Some(Next::Handoff {
+            id: successor.to_string(),
+            until,
+        }))
+    }
+
+    /// The member file goes first, then the lock: a successor that looks at the members once
+    /// it leads no longer finds this candidate (see `succession`).
+    async fn leave(mut self: Box<Self>) -> Result<()> {
+        if let Some(member) = self.member.take() {
+            let _ = fs::remove_file(self.paths.member(&self.spec.id));
+            drop(member);
+        }
+        self.release().await
+    }
+}
+
+impl FileCandidacy {
+    /// Waits for the election's lock. `flock` cannot be cancelled, so it blocks on a thread of
+    /// its own. If this future is dropped (close while waiting), the send below fails once the
+    /// lock is taken and the file, and with it the lock, is dropped at once.
+    async fn wait_lock(&self) -> Result<File> {
+        let lock_path = self.paths.lock();
+        let (tx, rx) = oneshot::channel::<io::Result<File>>();
+        std::thread::Builder::new()
+            .name("elect-file-wait".into())
+            .spawn(move || {
+                let r = open_rw(&lock_path).and_then(|f| f.lock().map(|()| f));
+                let _ = tx.send(r);
+            })
+            .map_err(|e| Error::internal(format!("cannot start a lock thread: {e}")))?;
+        Ok(rx
+            .await
+            .map_err(|_| Error::internal("the lock thread ended without an answer"))??)
+    }
+
+    /// Gives the lock up: the `.next` record (`next`, or none: anyone may be granted), the
+    /// leader record marked released, then unlock.
+    fn give_up(&mut self, next: Option<Next>) -> Result<()> {
         if let Some(mut held) = self.held.take() {
+            match &next {
+                Some(n) => handoff::write(&self.paths.next(), n)?,
+                None if !(self.spec.holdoff.is_zero() && self.spec.sticky.is_zero()) => {
+                    handoff::clear(&self.paths.next())?
+                }
+                None => {}
+            }
             // Mark the record released, unlock, then close the leader file: observers woken by
             // the close find the lock free, or see the mark if a successor locked it meanwhile.
             held.record.released = true;
@@ -197,14 +268,21 @@ impl Candidacy for FileCandidacy {
         }
         Ok(())
     }
+}
 
-    async fn leave(mut self: Box<Self>) -> Result<()> {
-        self.release().await?;
-        if let Some(member) = self.member.take() {
-            let _ = fs::remove_file(self.paths.member(&self.spec.id));
-            drop(member);
+/// Waits, polling the `.next` record, until it changes or the `CLOCK_BOOTTIME` time `at`
+/// passes: the record is only rewritten under the lock, which a waiter cannot hold while it
+/// waits, and a change means a new grant (or a lapse) to look at.
+async fn wait_until_changed(path: &std::path::Path, at: u64) {
+    let before = fs::read(path).ok();
+    let mut pause = Duration::from_micros(500);
+    while crate::clock::now_nanos() < at {
+        let left = Duration::from_nanos(at.saturating_sub(crate::clock::now_nanos()));
+        tokio::time::sleep(pause.min(left)).await;
+        if fs::read(path).ok() != before {
+            return;
         }
-        Ok(())
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -31,6 +31,9 @@ impl Paths {
     pub fn leader(&self) -> PathBuf {
         self.file("leader")
     }
+    pub fn next(&self) -> PathBuf {
+        self.file("next")
+    }
     pub fn ceiling(&self) -> PathBuf {
         self.file("ceiling")
     }

@@ -11,8 +11,11 @@
 //!   `IN_CLOSE_WRITE` that wakes observers (see `watch`).
 //! - `<name>.ceiling`: the durable bound on the fencing counter (see `record`).
 //! - `<name>.members/<id>`: one file per candidate, exclusively locked by it while it lives.
+//! - `<name>.next`: who may be granted the lock next (a hand-off, a hold-off, a sticky
+//!   leader), written and read only under the lock (see `handoff`).
 
 mod candidacy;
+mod handoff;
 mod layout;
 pub(crate) mod options;
 mod record;

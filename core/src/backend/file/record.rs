@@ -34,6 +34,11 @@ static BOOT_ID: Lazy<String> = Lazy::new(|| {
         .unwrap_or_default()
 });
 
+/// This boot of the machine (see [`BOOT_ID`]); empty when unknown.
+pub(super) fn boot_id() -> &'static str {
+    &BOOT_ID
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Record {
     pub leader: LeaderInfo,
@@ -162,7 +167,7 @@ fn write_ceiling(path: &Path, value: u64) -> io::Result<()> {
 }
 
 /// Enough to tell a torn write from a whole one.
-fn checksum(bytes: &[u8]) -> u64 {
+pub(super) fn checksum(bytes: &[u8]) -> u64 {
     crate::backend::stable_hash::fnv1a(bytes)
 }
 

@@ -63,9 +63,11 @@ enum Attempt {
     Won {
         term: u64,
     },
-    /// Someone else holds the lease for about this long.
+    /// The lease may be ours in about this long at the earliest; `others_first` when another
+    /// candidate may be granted before (a hand-off or stickiness for someone else).
     Lost {
         left: Duration,
+        others_first: bool,
     },
 }
 
@@ -120,22 +122,38 @@ impl MysqlCandidacy {
             .lease
             .run("acquiring the lease", move |c| {
                 Box::pin(async move {
+                    let (holdoff_us, sticky_us) =
+                        (s.holdoff.as_micros() as u64, s.sticky.as_micros() as u64);
                     c.exec_drop(
                         acquire,
-                        (&s.id, &s.value, ttl_us, &owner, &s.election, &owner),
+                        (
+                            &s.id,
+                            &s.value,
+                            ttl_us,
+                            &owner,
+                            holdoff_us,
+                            sticky_us,
+                            &s.election,
+                            &owner,
+                            &s.id,
+                            &s.id,
+                        ),
                     )
                     .await?;
                     if c.affected_rows() == 1 {
                         let term = c.last_insert_id().unwrap_or_default();
                         return Ok(Attempt::Won { term });
                     }
-                    let left: Option<i64> = c.exec_first(remaining, (&s.election,)).await?;
-                    if left.is_none() {
+                    let row: Option<(i64, Option<i64>)> =
+                        c.exec_first(remaining, (&s.id, &s.election)).await?;
+                    if row.is_none() {
                         // The row was deleted by hand: put it back and try again at once.
                         c.exec_drop(seed, (&s.election,)).await?;
                     }
+                    let (left, others_first) = row.unwrap_or((0, None));
                     Ok(Attempt::Lost {
-                        left: Duration::from_micros(left.unwrap_or(0).max(0) as u64),
+                        left: Duration::from_micros(left.max(0) as u64),
+                        others_first: others_first.unwrap_or(0) != 0,
                     })
                 })
             })
@@ -240,7 +258,17 @@ impl Candidacy for MysqlCandidacy {
                         },
                     });
                 }
-                Attempt::Lost { left } => left,
+                Attempt::Lost {
+                    left,
+                    others_first: true,
+                } => {
+                    // Reserved for someone else (a hand-off, a sticky leader): let that one
+                    // have the named lock, and wait for a leader or the reservation's end.
+                    self.leave_line().await;
+                    self.wait_for_leader(&mut rounds, sent_at, left).await?;
+                    left
+                }
+                Attempt::Lost { left, .. } => left,
             };
             if !in_line {
                 continue; // the wait timed out or failed; the lease was renewed meanwhile
@@ -310,7 +338,79 @@ impl Candidacy for MysqlCandidacy {
         released
     }
 
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        let Some(held) = &self.held else {
+            return Err(Error::new(ErrorCode::NotLeader, "not holding the lease"));
+        };
+        let (term, key) = (held.term as i64, held.key);
+        let (hand_over, is_member) = (self.shared.names.hand_over(), self.shared.names.is_member());
+        let (s, owner, to) = (self.spec.clone(), self.owner.clone(), successor.to_string());
+        let ttl_us = self.shared.ttl.as_micros() as u64;
+        let (handed, member) = self
+            .shared
+            .lease
+            .run("handing the lease over", move |c| {
+                Box::pin(async move {
+                    c.exec_drop(
+                        hand_over,
+                        (
+                            &to,
+                            ttl_us,
+                            &s.election,
+                            &s.id,
+                            term,
+                            &owner,
+                            &s.election,
+                            &to,
+                        ),
+                    )
+                    .await?;
+                    if c.affected_rows() == 1 {
+                        return Ok((true, true));
+                    }
+                    let member: Option<i64> = c.exec_first(is_member, (&s.election, &to)).await?;
+                    Ok((false, member.is_some()))
+                })
+            })
+            .await?;
+        if !handed {
+            return Err(if member {
+                Error::new(
+                    ErrorCode::NotLeader,
+                    format!(
+                        "election `{}`: our lease expired or another candidate holds it",
+                        self.spec.election
+                    ),
+                )
+            } else {
+                Error::invalid(format!(
+                    "hand-over: `{successor}` is not a live member of election `{}`",
+                    self.spec.election
+                ))
+            });
+        }
+        self.held = None;
+        self.shared.rounds.remove_lease(key);
+        self.leave_line().await;
+        Ok(())
+    }
+
+    /// The membership goes first, then the lease: a successor that looks at the members once
+    /// it leads no longer finds this candidate (see `succession`).
     async fn leave(mut self: Box<Self>) -> Result<()> {
+        let mut left = Ok(());
+        if let Some(key) = self.member_key.take() {
+            self.shared.rounds.remove_member(key);
+            let leave = self.shared.names.leave();
+            let s = self.spec.clone();
+            left = self
+                .shared
+                .lease
+                .run("leaving the election", move |c| {
+                    Box::pin(c.exec_drop(leave, (s.election, s.id)))
+                })
+                .await;
+        }
         let released = if self.held.is_some() {
             self.release().await
         } else {
@@ -321,22 +421,36 @@ impl Candidacy for MysqlCandidacy {
         if let Some(line) = self.line.take() {
             let _ = line.conn.disconnect().await;
         }
-        if let Some(key) = self.member_key.take() {
-            self.shared.rounds.remove_member(key);
-            let leave = self.shared.names.leave();
-            let s = self.spec.clone();
-            self.shared
-                .lease
-                .run("leaving the election", move |c| {
-                    Box::pin(c.exec_drop(leave, (s.election, s.id)))
-                })
-                .await?;
-        }
-        released
+        left.and(released)
     }
 }
 
 impl MysqlCandidacy {
+    /// Waits until a round after `sent_at` sees a leader, or `left` passes.
+    async fn wait_for_leader(
+        &self,
+        rounds: &mut tokio::sync::watch::Receiver<u64>,
+        sent_at: Instant,
+        left: Duration,
+    ) -> Result<()> {
+        let until = Instant::now() + left + EXPIRY_SLACK;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.into()) => return Ok(()),
+                r = rounds.changed() => {
+                    if r.is_err() {
+                        return Err(Error::closed());
+                    }
+                    if let Some(Seen { leader: Some(_), .. }) =
+                        self.shared.rounds.seen_after(&self.spec.election, Some(sent_at))
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
     /// Publishes `value` on our lease of `term` if it is still live; `false` when it is not.
     async fn publish_value(&self, term: i64, value: &str) -> Result<bool> {
         let names = &self.shared.names;

@@ -10,16 +10,20 @@
 //! - `disable`: plain TCP.
 //! - `prefer` (the default): TLS if the server offers it, plain otherwise.
 //! - `require`: TLS or no connection; the certificate is not checked (encryption only).
+//! - `verify-ca`: TLS, the certificate must chain to a CA of `sslrootcert` (required); its host
+//!   names are not checked.
 //! - `verify-full`: TLS, the certificate must chain to a trusted root and name the host.
 //!
 //! `sslrootcert` (a PEM file) makes `prefer` and `require` verify as `verify-full` does.
 //! `verify-full` without it trusts the Mozilla roots built into the driver (webpki-roots).
+//! `sslcert` and `sslkey` present a client certificate (for accounts created `REQUIRE X509`);
+//! the key file must be private, as libpq requires.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use mysql_async::{Conn, Opts, OptsBuilder, SslOpts};
+use mysql_async::{ClientIdentity, Conn, Opts, OptsBuilder, SslOpts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
@@ -124,7 +128,12 @@ impl Params {
                 // ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR (no access to the database)
                 1045 | 1044 => Error::new(
                     ErrorCode::Auth,
-                    format!("{at}: user `{}`: {}", self.user, s.message),
+                    format!(
+                        "{at}: user `{}`: {}{}",
+                        self.user,
+                        s.message,
+                        self.denied_hint()
+                    ),
                 ),
                 // ER_BAD_DB_ERROR
                 1049 => Error::invalid(format!(
@@ -154,6 +163,22 @@ impl Params {
     }
 }
 
+impl Params {
+    /// MySQL and MariaDB answer "Access denied" also when the account or the server asks for
+    /// more TLS than the connection has: say so, for the cases this connection could be one.
+    fn denied_hint(&self) -> &'static str {
+        if self.mode == Mode::Disable {
+            "; the server also answers so when it requires TLS (`require_secure_transport`, \
+             `REQUIRE SSL`) and sslmode=disable"
+        } else if self.ssl.client_identity().is_none() {
+            "; the server also answers so when the account requires a client certificate \
+             (`REQUIRE X509`): give options `sslcert` and `sslkey`"
+        } else {
+            ""
+        }
+    }
+}
+
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -170,13 +195,15 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
     let root = options.sslrootcert.as_deref();
-    let (mode, verify) = match options.sslmode {
+    // What is checked of the server's certificate: (chain, host name).
+    let (mode, chain, name) = match options.sslmode {
         SslMode::Disable => return Ok((Mode::Disable, SslOpts::default())),
         // A CA given is a request to authenticate the server: no plain-text fallback then.
-        SslMode::Prefer | SslMode::Require if root.is_some() => (Mode::Require, true),
-        SslMode::Prefer => (Mode::Prefer, false),
-        SslMode::Require => (Mode::Require, false),
-        SslMode::VerifyFull => (Mode::Require, true),
+        SslMode::Prefer | SslMode::Require if root.is_some() => (Mode::Require, true, true),
+        SslMode::Prefer => (Mode::Prefer, false, false),
+        SslMode::Require => (Mode::Require, false, false),
+        SslMode::VerifyCa => (Mode::Require, true, false),
+        SslMode::VerifyFull => (Mode::Require, true, true),
     };
     let mut ssl = SslOpts::default();
     if let Some(path) = root {
@@ -184,8 +211,18 @@ fn tls(options: &MysqlOptions) -> Result<(Mode, SslOpts)> {
             .with_root_certs(vec![read_roots(path)?.into()])
             .with_disable_built_in_roots(true);
     }
-    if !verify {
+    if !chain {
         ssl = ssl.with_danger_accept_invalid_certs(true);
+    }
+    if !name {
+        ssl = ssl.with_danger_skip_domain_validation(true);
+    }
+    if let Some((cert, key)) = &options.identity {
+        let pem = crate::backend::tls::read_client_pem(cert, key)?;
+        ssl = ssl.with_client_identity(Some(ClientIdentity::new(
+            pem.cert_pem.into(),
+            pem.key_pem.into(),
+        )));
     }
     Ok((mode, ssl))
 }
@@ -282,7 +319,11 @@ mod tests {
     #[test]
     fn tls_options_are_checked() {
         let e = Config::parse("mysql://u@h/db?sslmode=verify-ca").unwrap_err();
+        assert!(e.message().contains("verify-ca needs `sslrootcert`"), "{e}");
+        let e = Config::parse("mysql://u@h/db?sslmode=verify-sometimes").unwrap_err();
         assert!(e.message().contains("option `sslmode`"), "{e}");
+        let e = Config::parse("mysql://u@h/db?sslcert=/c.pem").unwrap_err();
+        assert!(e.message().contains("option `sslkey`: missing"), "{e}");
         let e = params("mysql://u@h/db?sslrootcert=/nonexistent.pem")
             .err()
             .unwrap();

@@ -17,6 +17,7 @@ use mysql_async::Row;
 
 use super::layout::{hex, NOW};
 use super::Shared;
+use crate::backend::limits::MAX_FIELD;
 use crate::backend::rounds::{Answer, Batch, RoundStore, Rounds};
 use crate::backend::server_clock::ClockCheck;
 use crate::error::Result;
@@ -81,7 +82,14 @@ impl RoundStore for Shared {
                         value: String::from_utf8_lossy(&value).into_owned(),
                         term: term as u64,
                     };
-                    answer.leaders.insert(election, (leader, left));
+                    // One oversized row must not fail the round that renews every lease of the
+                    // connection: its election's watchers get no leader from this round.
+                    match crate::backend::limits::leader("mysql", &election, leader) {
+                        Ok(leader) => {
+                            answer.leaders.insert(election, (leader, left));
+                        }
+                        Err(e) => tracing::warn!("{e}"),
+                    }
                 }
             }
         }
@@ -145,11 +153,14 @@ fn round_sql(shared: &Shared, b: &Batch) -> String {
     }
     if !b.watched.is_empty() {
         let list: Vec<String> = b.watched.iter().map(|e| hex(e)).collect();
+        // Cut on the server one byte past the bound, so that an oversized row is refused
+        // (`limits`) without being read whole.
         selects.push(format!(
-            "SELECT 'leader', t.election, t.holder, t.value, t.term,
+            "SELECT 'leader', t.election, LEFT(t.holder, {cut}), LEFT(t.value, {cut}), t.term,
                 TIMESTAMPDIFF(MICROSECOND, @elect_now, t.expires_at)
              FROM {leases} AS t WHERE t.election IN ({}) AND t.expires_at > @elect_now",
-            list.join(", ")
+            list.join(", "),
+            cut = MAX_FIELD + 1,
         ));
         selects.push(format!(
             "SELECT 'members', m.election, X'', X'', COUNT(*), 0

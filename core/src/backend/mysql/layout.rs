@@ -7,7 +7,11 @@
 //!     value      BLOB NOT NULL,
 //!     term       BIGINT NOT NULL,         -- fencing token, +1 in the statement that grants a lease
 //!     expires_at DATETIME(6) NOT NULL,    -- server time, UTC (UTC_TIMESTAMP(6) + ttl); 1970 once released
-//!     owner      VARBINARY(64) NOT NULL   -- random per candidacy: who holds it, beyond `holder`
+//!     owner      VARBINARY(64) NOT NULL,  -- random per candidacy: who holds it, beyond `holder`
+//!     next_id    VARBINARY(768) NOT NULL DEFAULT '', -- a hand-off: only this id may be granted
+//!     next_until DATETIME(6) NOT NULL DEFAULT '1970-01-01 00:00:01', -- ...until then
+//!     holdoff_us BIGINT NOT NULL DEFAULT 0, -- the holder's `holdoff` and `sticky`, in force once
+//!     sticky_us  BIGINT NOT NULL DEFAULT 0  -- its lease ran out without a release
 //! ) ENGINE=InnoDB;
 //! CREATE TABLE elect_leases_members (     -- one row per candidate, kept alive by heartbeats
 //!     election VARBINARY(768), id VARBINARY(768), value BLOB NOT NULL,
@@ -24,6 +28,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::Params;
+use crate::backend::limits::{MAX_FIELD, MAX_MEMBERS};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Width of the key columns, in bytes: room for any election name and candidate id (core
@@ -107,7 +112,11 @@ impl Names {
                 value BLOB NOT NULL,
                 term BIGINT NOT NULL,
                 expires_at DATETIME(6) NOT NULL,
-                owner VARBINARY(64) NOT NULL) ENGINE=InnoDB",
+                owner VARBINARY(64) NOT NULL,
+                next_id VARBINARY({MAX_KEY}) NOT NULL DEFAULT '',
+                next_until DATETIME(6) NOT NULL DEFAULT {RELEASED},
+                holdoff_us BIGINT NOT NULL DEFAULT 0,
+                sticky_us BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB",
             self.leases
         )
     }
@@ -133,25 +142,72 @@ impl Names {
         )
     }
 
-    /// `holder, value, ttl_us, owner, election, owner` -> one affected row when granted, and
-    /// then the new term as `LAST_INSERT_ID()` (in the OK packet: no second round trip). Takes
-    /// the lease if it expired or is already this candidacy's, bumping the term in the same
-    /// statement.
+    /// `holder, value, ttl_us, owner, holdoff_us, sticky_us, election, owner, holder, holder`
+    /// -> one affected row when granted, and then the new term as `LAST_INSERT_ID()` (in the OK
+    /// packet: no second round trip). Takes the lease if it is already this candidacy's, or
+    /// expired and the row's succession allows this candidate (a hand-off names nobody else or
+    /// lapsed; a leader lost without a release, its lease run out at `expires_at`, holds
+    /// everyone off until `expires_at + holdoff_us` and everyone but its `holder` until
+    /// `expires_at + sticky_us`), bumping the term and recording the new leader's own hold-off
+    /// and stickiness in the same statement. (`WHERE` reads the row before `SET` changes it.)
     pub fn acquire(&self) -> String {
         format!(
             "UPDATE {} SET holder = ?, value = ?, term = LAST_INSERT_ID(term + 1),
-                expires_at = {NOW} + INTERVAL ? MICROSECOND, owner = ?
-             WHERE election = ? AND (expires_at < {NOW} OR owner = ?)",
+                expires_at = {NOW} + INTERVAL ? MICROSECOND, owner = ?, next_id = '',
+                next_until = {RELEASED}, holdoff_us = ?, sticky_us = ?
+             WHERE election = ? AND (owner = ? OR (expires_at < {NOW}
+                AND (next_id = '' OR next_id = ? OR next_until < {NOW})
+                AND (expires_at = {RELEASED}
+                    OR (expires_at + INTERVAL holdoff_us MICROSECOND < {NOW}
+                        AND (holder = ? OR expires_at + INTERVAL sticky_us MICROSECOND < {NOW})))))",
             self.leases
         )
     }
 
-    /// `election` -> microseconds left on the lease (0 when expired).
+    /// `holder, election` -> `(left, others_first)`: microseconds until the lease may be this
+    /// candidate's at the earliest (the holder's lease, a hold-off, a hand-off to another or
+    /// another's stickiness; 0 when it may be now), and whether another candidate may be
+    /// granted before it (a hand-off or stickiness for someone else).
     pub fn remaining(&self) -> String {
+        let left = |at: &str| format!("GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, {at}), 0)");
+        let handoff = format!("next_id NOT IN ('', me.h) AND next_until > {NOW}");
+        let sticky = format!(
+            "expires_at > {RELEASED} AND holder <> me.h \
+             AND expires_at + INTERVAL sticky_us MICROSECOND > {NOW}"
+        );
         format!(
-            "SELECT GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), 0) FROM {}
-             WHERE election = ?",
-            self.leases
+            "SELECT GREATEST({lease}, IF({handoff}, {until}, 0),
+                    IF(expires_at > {RELEASED}, {holdoff}, 0), IF({sticky}, {stuck}, 0)),
+                ({handoff}) OR ({sticky})
+             FROM {leases}, (SELECT CAST(? AS BINARY) AS h) AS me WHERE election = ?",
+            lease = left("expires_at"),
+            until = left("next_until"),
+            holdoff = left("expires_at + INTERVAL holdoff_us MICROSECOND"),
+            stuck = left("expires_at + INTERVAL sticky_us MICROSECOND"),
+            leases = self.leases,
+        )
+    }
+
+    /// `successor, ttl_us, election, holder, term, owner, election, successor`: ends our live
+    /// lease reserved for `successor` alone (a live member) for a ttl. One affected row when
+    /// handed over.
+    pub fn hand_over(&self) -> String {
+        format!(
+            "UPDATE {leases} SET expires_at = {RELEASED}, next_id = ?,
+                next_until = {NOW} + INTERVAL ? MICROSECOND
+             WHERE election = ? AND holder = ? AND term = ? AND owner = ? AND expires_at > {NOW}
+                AND EXISTS (SELECT 1 FROM {members} AS m
+                    WHERE m.election = ? AND m.id = ? AND m.expires_at > {NOW})",
+            leases = self.leases,
+            members = self.members,
+        )
+    }
+
+    /// `election, id` -> a row when `id` is a live member.
+    pub fn is_member(&self) -> String {
+        format!(
+            "SELECT 1 FROM {} WHERE election = ? AND id = ? AND expires_at > {NOW}",
+            self.members
         )
     }
 
@@ -195,8 +251,10 @@ impl Names {
     /// `election` -> `(holder, value, term)` of the live leader, if any.
     pub fn leader(&self) -> String {
         format!(
-            "SELECT holder, value, term FROM {} WHERE election = ? AND expires_at > {NOW}",
-            self.leases
+            "SELECT LEFT(holder, {cut}), LEFT(value, {cut}), term FROM {} \
+             WHERE election = ? AND expires_at > {NOW}",
+            self.leases,
+            cut = MAX_FIELD + 1,
         )
     }
 
@@ -225,8 +283,11 @@ impl Names {
     /// `election` -> `(id, value)` of live members, by id.
     pub fn members(&self) -> String {
         format!(
-            "SELECT id, value FROM {} WHERE election = ? AND expires_at > {NOW} ORDER BY id",
-            self.members
+            "SELECT LEFT(id, {cut}), LEFT(value, {cut}) FROM {} \
+             WHERE election = ? AND expires_at > {NOW} ORDER BY id LIMIT {limit}",
+            self.members,
+            cut = MAX_FIELD + 1,
+            limit = MAX_MEMBERS + 1,
         )
     }
 }

@@ -162,18 +162,19 @@ impl Backend for MysqlBackend {
 
 /// The live members of `election`, by id.
 async fn read_members(shared: &Shared, election: &str) -> Result<Vec<Member>> {
-    let (sql, election) = (shared.names.members(), election.to_string());
+    let (sql, name) = (shared.names.members(), election.to_string());
     let rows: Vec<(Vec<u8>, Vec<u8>)> = shared
         .lease
         .run("reading the members", move |c| {
-            Box::pin(c.exec(sql, (election,)))
+            Box::pin(c.exec(sql, (name,)))
         })
         .await?;
-    Ok(rows
+    let members = rows
         .into_iter()
         .map(|(id, value)| Member {
             id: String::from_utf8_lossy(&id).into_owned(),
             value: String::from_utf8_lossy(&value).into_owned(),
         })
-        .collect())
+        .collect();
+    crate::backend::limits::members("mysql", election, members)
 }

@@ -7,7 +7,14 @@ use crate::error::{Error, Result};
 use crate::uri::Config;
 
 /// Option names, beyond the common ones.
-pub const NAMES: &[&str] = &["table", "sslmode", "sslrootcert", "handover"];
+pub const NAMES: &[&str] = &[
+    "table",
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "handover",
+];
 
 /// The table used when the `table` option is not given.
 const DEFAULT_TABLE: &str = "elect_leases";
@@ -21,6 +28,7 @@ pub enum SslMode {
     Disable,
     Prefer,
     Require,
+    VerifyCa,
     VerifyFull,
 }
 
@@ -42,6 +50,8 @@ pub struct MysqlOptions {
     pub sslmode: SslMode,
     /// `sslrootcert`: PEM file of the CA to verify the server with.
     pub sslrootcert: Option<String>,
+    /// `sslcert` and `sslkey`: PEM files of a client certificate and its key; both or neither.
+    pub identity: Option<(String, String)>,
     /// `handover`, default `lock`.
     pub handover: Handover,
 }
@@ -63,13 +73,20 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
         "disable" => SslMode::Disable,
         "prefer" => SslMode::Prefer,
         "require" => SslMode::Require,
+        "verify-ca" => SslMode::VerifyCa,
         "verify-full" => SslMode::VerifyFull,
         other => {
             return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require or verify-full"
+                "option `sslmode`: bad value `{other}`: expected disable, prefer, require, \
+                 verify-ca or verify-full"
             )))
         }
     };
+    let sslrootcert = get("sslrootcert").map(str::to_string);
+    if sslmode == SslMode::VerifyCa && sslrootcert.is_none() {
+        return Err(Error::invalid(crate::backend::tls::VERIFY_CA_NEEDS_ROOT));
+    }
+    let identity = crate::backend::tls::ssl_identity(get("sslcert"), get("sslkey"))?;
     let handover = match get("handover").unwrap_or("lock") {
         "lock" => Handover::Lock,
         "poll" => Handover::Poll,
@@ -82,7 +99,8 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
     Ok(Arc::new(MysqlOptions {
         table: table.to_string(),
         sslmode,
-        sslrootcert: get("sslrootcert").map(str::to_string),
+        sslrootcert,
+        identity,
         handover,
     }))
 }

@@ -17,18 +17,22 @@ type Sender = mpsc::Sender<Result<Option<LeaderInfo>>>;
 
 /// Reads the leader of `election` directly.
 pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Option<LeaderInfo>> {
-    let (sql, election) = (shared.names.leader(), election.to_string());
+    let (sql, name) = (shared.names.leader(), election.to_string());
     let row: Option<(Vec<u8>, Vec<u8>, i64)> = shared
         .lease
         .run("reading the leader", move |c| {
-            Box::pin(c.exec_first(sql, (election,)))
+            Box::pin(c.exec_first(sql, (name,)))
         })
         .await?;
-    Ok(row.map(|(id, value, term)| LeaderInfo {
-        id: String::from_utf8_lossy(&id).into_owned(),
-        value: String::from_utf8_lossy(&value).into_owned(),
-        term: term as u64,
-    }))
+    row.map(|(id, value, term)| {
+        let leader = LeaderInfo {
+            id: String::from_utf8_lossy(&id).into_owned(),
+            value: String::from_utf8_lossy(&value).into_owned(),
+            term: term as u64,
+        };
+        crate::backend::limits::leader("mysql", election, leader)
+    })
+    .transpose()
 }
 
 /// Sends the leader of `election` each time it may have changed, until the receiver is dropped.

@@ -87,6 +87,8 @@ impl PgCandidacy {
                     (&self.spec.value, Type::TEXT),
                     (&self.channel, Type::TEXT),
                     (&self.owner, Type::TEXT),
+                    (&(self.spec.holdoff.as_millis() as i64), Type::INT8),
+                    (&(self.spec.sticky.as_millis() as i64), Type::INT8),
                 ],
             )
             .await
@@ -226,7 +228,71 @@ impl Candidacy for PgCandidacy {
         self.give_up(Some(held.term as i64)).await
     }
 
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        let Some(held) = &self.held else {
+            return Err(Error::new(ErrorCode::NotLeader, "not holding the lease"));
+        };
+        let (term, key) = (held.term as i64, held.key);
+        let client = self.shared.lease.client().await?;
+        let row = client
+            .query_typed_one(
+                &self.shared.sql.hand_over,
+                &[
+                    (&self.spec.election, Type::TEXT),
+                    (&self.spec.id, Type::TEXT),
+                    (&term, Type::INT8),
+                    (&self.owner, Type::TEXT),
+                    (&successor, Type::TEXT),
+                    (&self.shared.ttl_ms(), Type::INT8),
+                    (&self.channel, Type::TEXT),
+                ],
+            )
+            .await
+            .map_err(|e| self.shared.params.error(e, "handing the lease over"))?;
+        let (member, handed): (bool, bool) = (row.get(0), row.get(1));
+        if !member {
+            return Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not a live member of election `{}`",
+                self.spec.election
+            )));
+        }
+        if !handed {
+            return Err(Error::new(
+                ErrorCode::NotLeader,
+                format!(
+                    "election `{}`: our lease expired or another candidate holds it",
+                    self.spec.election
+                ),
+            ));
+        }
+        self.held = None;
+        self.shared.rounds.remove_lease(key);
+        Ok(())
+    }
+
+    /// The membership goes first, then the lease: a successor that looks at the members once
+    /// it leads no longer finds this candidate (see `succession`).
     async fn leave(mut self: Box<Self>) -> Result<()> {
+        let mut left = Ok(());
+        if let Some(key) = self.member_key.take() {
+            self.shared.rounds.remove_member(key);
+            left = async {
+                let client = self.shared.lease.client().await?;
+                client
+                    .execute_typed(
+                        &self.shared.sql.leave,
+                        &[
+                            (&self.spec.election, Type::TEXT),
+                            (&self.spec.id, Type::TEXT),
+                            (&self.channel, Type::TEXT),
+                        ],
+                    )
+                    .await
+                    .map_err(|e| self.shared.params.error(e, "leaving the election"))
+            }
+            .await
+            .map(drop);
+        }
         let released = if self.held.is_some() {
             self.release().await
         } else {
@@ -234,22 +300,7 @@ impl Candidacy for PgCandidacy {
             // heard of: give up whatever we hold, so the line moves now rather than in a ttl.
             self.give_up(None).await
         };
-        if let Some(key) = self.member_key.take() {
-            self.shared.rounds.remove_member(key);
-            let client = self.shared.lease.client().await?;
-            client
-                .execute_typed(
-                    &self.shared.sql.leave,
-                    &[
-                        (&self.spec.election, Type::TEXT),
-                        (&self.spec.id, Type::TEXT),
-                        (&self.channel, Type::TEXT),
-                    ],
-                )
-                .await
-                .map_err(|e| self.shared.params.error(e, "leaving the election"))?;
-        }
-        released
+        left.and(released)
     }
 }
 

@@ -7,7 +7,11 @@
 //!     value      text NOT NULL,
 //!     term       bigint NOT NULL,      -- fencing token, +1 in the statement that grants a lease
 //!     expires_at timestamptz NOT NULL, -- server time (now() + ttl); '-infinity' once released
-//!     owner      text NOT NULL DEFAULT '' -- random per candidacy: who holds it, beyond `holder`
+//!     owner      text NOT NULL DEFAULT '', -- random per candidacy: who holds it, beyond `holder`
+//!     next_id    text NOT NULL DEFAULT '', -- a hand-off: only this id may be granted next...
+//!     next_until timestamptz NOT NULL DEFAULT '-infinity', -- ...until then
+//!     holdoff_ms bigint NOT NULL DEFAULT 0, -- the holder's `holdoff` and `sticky`, in force once
+//!     sticky_ms  bigint NOT NULL DEFAULT 0  -- its lease ran out without a release
 //! );
 //! CREATE TABLE elect_leases_members (  -- one row per candidate, kept alive by heartbeats
 //!     election text, id text, value text NOT NULL, expires_at timestamptz NOT NULL,
@@ -16,6 +20,15 @@
 //! ```
 
 use tokio_postgres::error::SqlState;
+
+/// The lease table's columns for who may be granted next (hand-off, hold-off, stickiness),
+/// added in place to tables of earlier versions; their defaults mean "anyone".
+const SUCCESSION_COLUMNS: [&str; 4] = [
+    "next_id text NOT NULL DEFAULT ''",
+    "next_until timestamptz NOT NULL DEFAULT '-infinity'",
+    "holdoff_ms bigint NOT NULL DEFAULT 0",
+    "sticky_ms bigint NOT NULL DEFAULT 0",
+];
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
@@ -87,7 +100,8 @@ impl Names {
         self.migrate(client, params).await
     }
 
-    /// Adds the `owner` column to a lease table created by an earlier version. Safe on a live
+    /// Adds the `owner` and succession columns to a lease table created by an earlier
+    /// version (see [`SUCCESSION_COLUMNS`]). Safe on a live
     /// table: a column with a constant default is added without rewriting the table (PostgreSQL
     /// 11 and later), under a lock held for milliseconds. Existing rows get owner `''`, which
     /// no candidacy has, so a lease held by an older process is never taken as ours; such a
@@ -97,7 +111,7 @@ impl Names {
         let row = client
             .query_typed_one(
                 "SELECT EXISTS (SELECT FROM pg_attribute
-                    WHERE attrelid = to_regclass($1) AND attname = 'owner' AND NOT attisdropped)",
+                    WHERE attrelid = to_regclass($1) AND attname = 'sticky_ms' AND NOT attisdropped)",
                 &[(table, Type::TEXT)],
             )
             .await
@@ -105,20 +119,23 @@ impl Names {
         if row.get::<_, bool>(0) {
             return Ok(());
         }
-        let alter =
-            format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS owner text NOT NULL DEFAULT ''");
+        let columns: Vec<String> = std::iter::once("owner text NOT NULL DEFAULT ''")
+            .chain(SUCCESSION_COLUMNS)
+            .map(|c| format!("ADD COLUMN IF NOT EXISTS {c}"))
+            .collect();
+        let alter = format!("ALTER TABLE {table} {}", columns.join(", "));
         client.batch_execute(&alter).await.map_err(|e| {
             if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
                 Error::new(
                     ErrorCode::Permission,
                     format!(
-                        "option `table`: table `{table}` lacks column `owner` (added by this version of elect) \
-                         and user `{}` may not add it; have its owner run: {alter}",
+                        "option `table`: table `{table}` lacks columns added by this version of elect \
+                         and user `{}` may not add them; have its owner run: {alter}",
                         params.user
                     ),
                 )
             } else {
-                params.error(e, &format!("adding column `owner` to `{table}`"))
+                params.error(e, &format!("adding this version's columns to `{table}`"))
             }
         })
     }
@@ -152,8 +169,10 @@ impl Names {
                 value text NOT NULL DEFAULT '',
                 term bigint NOT NULL,
                 expires_at timestamptz NOT NULL,
-                owner text NOT NULL DEFAULT '')",
-            self.leases
+                owner text NOT NULL DEFAULT '',
+                {})",
+            self.leases,
+            SUCCESSION_COLUMNS.join(",\n                ")
         )
     }
 

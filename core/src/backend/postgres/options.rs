@@ -90,25 +90,9 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
         )));
     }
     if sslmode == SslMode::VerifyCa && sslrootcert.is_none() {
-        return Err(Error::invalid(
-            "option `sslmode`: verify-ca needs `sslrootcert` (the CA file that signed the \
-             server's certificate): against the system's roots, a check of the chain alone would \
-             accept any certificate a public CA issued",
-        ));
+        return Err(Error::invalid(crate::backend::tls::VERIFY_CA_NEEDS_ROOT));
     }
-    let identity =
-        match (get("sslcert"), get("sslkey")) {
-            (Some(cert), Some(key)) => Some((cert.to_string(), key.to_string())),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(Error::invalid(
-                    "option `sslkey`: missing: `sslcert` needs the key file that goes with it",
-                ))
-            }
-            (None, Some(_)) => return Err(Error::invalid(
-                "option `sslcert`: missing: `sslkey` needs the certificate file that goes with it",
-            )),
-        };
+    let identity = crate::backend::tls::ssl_identity(get("sslcert"), get("sslkey"))?;
     Ok(Arc::new(PgOptions {
         table: table.to_string(),
         sslmode,

@@ -23,7 +23,6 @@
 //! as libpq refuses it, when group or others may read it: mode 0600 or less when it belongs to
 //! the current user, 0640 or less when it belongs to root.
 
-use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -127,44 +126,8 @@ fn client_identity(
     let Some((cert, key)) = &options.identity else {
         return Ok(None);
     };
-    let bad = |option: &str, path: &str, why: String| {
-        Error::invalid(format!("option `{option}`: `{path}`: {why}"))
-    };
-    let bytes = std::fs::read(cert).map_err(|e| bad("sslcert", cert, e.to_string()))?;
-    let chain = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("sslcert", cert, format!("not a PEM certificate file: {e}")))?;
-    if chain.is_empty() {
-        return Err(bad("sslcert", cert, "contains no certificate".into()));
-    }
-    key_file_is_private(key)?;
-    let bytes = std::fs::read(key).map_err(|e| bad("sslkey", key, e.to_string()))?;
-    let key_der = PrivateKeyDer::from_pem_slice(&bytes)
-        .map_err(|e| bad("sslkey", key, format!("no PEM private key: {e}")))?;
-    Ok(Some((chain, key_der)))
-}
-
-/// libpq's rule for the key file: whoever else may read it holds the client's identity.
-fn key_file_is_private(path: &str) -> Result<()> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::invalid(format!("option `sslkey`: `{path}`: {e}")))?;
-    let mode = meta.mode() & 0o777;
-    let too_open = if meta.uid() == rustix::process::geteuid().as_raw() {
-        mode & 0o077 != 0
-    } else if meta.uid() == 0 {
-        mode & 0o137 != 0
-    } else {
-        false
-    };
-    if too_open {
-        return Err(Error::new(
-            crate::error::ErrorCode::Permission,
-            format!(
-                "option `sslkey`: `{path}` has group or world access (mode {mode:o}): it must                  have permissions u=rw (0600) or less if owned by the current user, or u=rw,g=r                  (0640) or less if owned by root"
-            ),
-        ));
-    }
-    Ok(())
+    let pem = crate::backend::tls::read_client_pem(cert, key)?;
+    Ok(Some((pem.chain, pem.key)))
 }
 
 fn roots_from_file(path: &str) -> Result<RootCertStore> {

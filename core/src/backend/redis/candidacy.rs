@@ -72,12 +72,15 @@ impl RedisCandidacy {
             .key(k.max_ttl())
             .key(k.members(e))
             .key(k.values(e))
+            .key(k.next(e))
             .arg(token)
             .arg(self.shared.ttl_ms)
             .arg(&self.spec.id)
             .arg(&self.spec.value)
             .arg(k.channel(e))
-            .arg(self.shared.max_ttl_ms());
+            .arg(self.shared.max_ttl_ms())
+            .arg(self.spec.holdoff.as_millis() as u64)
+            .arg(self.spec.sticky.as_millis() as u64);
         let (granted, n, hold): (i64, i64, u64) = self.shared.invoke(&inv).await?;
         self.shared.learn_max_ttl(hold);
         match granted {
@@ -106,6 +109,7 @@ impl RedisCandidacy {
             .key(k.leader(e))
             .key(k.members(e))
             .key(k.values(e))
+            .key(k.next(e))
             .arg(token.as_deref().unwrap_or(""))
             .arg(k.channel(e));
         if leaving {
@@ -231,6 +235,39 @@ impl Candidacy for RedisCandidacy {
 
     async fn release(&mut self) -> Result<()> {
         self.release_lock(false).await
+    }
+
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        let token = match (&self.token, self.leading) {
+            (Some(t), true) => t.clone(),
+            _ => return Err(Error::new(ErrorCode::NotLeader, "hand-over: not leading")),
+        };
+        let (k, e) = (&self.shared.keys, self.spec.election.as_str());
+        let mut inv = scripts::HAND_OVER.prepare_invoke();
+        inv.key(k.lock(e))
+            .key(k.leader(e))
+            .key(k.next(e))
+            .key(k.members(e))
+            .arg(&token)
+            .arg(k.channel(e))
+            .arg(successor)
+            .arg(self.shared.ttl_ms);
+        let handed: i64 = self.shared.invoke(&inv).await?;
+        match handed {
+            1 => {
+                self.shared.registry.set_token(self.key, None);
+                self.leading = false;
+                self.token = None;
+                Ok(())
+            }
+            -1 => Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not a live member of election `{e}`"
+            ))),
+            _ => Err(Error::new(
+                ErrorCode::NotLeader,
+                format!("election `{e}`: the lock expired or another candidate holds it"),
+            )),
+        }
     }
 
     async fn leave(mut self: Box<Self>) -> Result<()> {

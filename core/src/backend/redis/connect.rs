@@ -3,8 +3,8 @@
 
 use redis::aio::MultiplexedConnection;
 use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
-    RedisError, TlsCertificates,
+    AsyncConnectionConfig, Client, ClientTlsConfig, ConnectionAddr, IntoConnectionInfo,
+    RedisConnectionInfo, RedisError, TlsCertificates,
 };
 use tokio::sync::Mutex;
 
@@ -28,7 +28,9 @@ impl Conn {
     pub fn new(config: &Config) -> Result<Conn> {
         let client = client(config)?;
         let async_config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
+            // Less than the whole open's bound, so that a connection that fails by silence
+            // (TLS to a plain server) leaves time to find out why (`explain`).
+            .set_connection_timeout(Some(config.connect_timeout * 2 / 3))
             // A request the server does not answer within connect_timeout fails with Timeout;
             // the engine then retries renewals until the lease deadline.
             .set_response_timeout(Some(config.connect_timeout));
@@ -72,6 +74,30 @@ impl Conn {
     }
 }
 
+/// `e`, the first connection's failure, with the reason when it is a TLS mismatch: a plain
+/// client of a TLS-only server sees a reset, a TLS client of a plain server silence.
+pub async fn explain(e: Error, config: &Config) -> Error {
+    if !matches!(e.code(), ErrorCode::Unreachable | ErrorCode::Timeout) {
+        return e;
+    }
+    let tls = config.scheme == Scheme::Rediss;
+    let host = config.hosts[0].clone();
+    let timeout = config.connect_timeout / 4;
+    let speaks =
+        tokio::task::spawn_blocking(move || crate::backend::tls::speaks_tls(&host, timeout));
+    let why = match (tls, speaks.await) {
+        (true, Ok(Some(false))) => {
+            "the server does not answer a TLS handshake: it may not serve TLS on this port \
+             (redis:// connects without TLS)"
+        }
+        (false, Ok(Some(true))) => {
+            "the server answers TLS: connect with rediss:// (and the CA in option `tls_ca`)"
+        }
+        _ => return e,
+    };
+    Error::new(e.code(), format!("{}; {why}", e.message()))
+}
+
 /// Whether `e` means the connection itself is gone (rather than one command failing).
 fn broken(e: &RedisError) -> bool {
     e.is_io_error()
@@ -113,7 +139,8 @@ pub fn translate(what: &str, e: RedisError) -> Error {
 }
 
 /// The redis crate's client for `config`: one host, the db index from the path, ACL user and
-/// password, `rediss://` for TLS (system roots, or the PEM file of option `tls_ca`).
+/// password, `rediss://` for TLS (system roots, or the PEM file of option `tls_ca`; a client
+/// certificate from `tls_cert` and `tls_key`).
 fn client(config: &Config) -> Result<Client> {
     let [host] = config.hosts.as_slice() else {
         return Err(Error::invalid(format!(
@@ -149,21 +176,32 @@ fn client(config: &Config) -> Result<Client> {
     if tls {
         crate::backend::tls::ensure_crypto_provider();
     }
-    let ca = config.store_options::<RedisOptions>()?.tls_ca.as_deref();
-    let built = match ca {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::invalid(format!("option `tls_ca`: cannot read `{path}`: {e}"))
-            })?;
-            Client::build_with_tls(
-                info,
-                TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                },
-            )
-        }
-        None => Client::open(info),
+    let options = config.store_options::<RedisOptions>()?;
+    let read = |option: &str, path: &str| {
+        std::fs::read(path)
+            .map_err(|e| Error::invalid(format!("option `{option}`: cannot read `{path}`: {e}")))
+    };
+    let client_tls = match &options.tls_identity {
+        Some((cert, key)) => Some(ClientTlsConfig {
+            client_cert: read("tls_cert", cert)?,
+            client_key: read("tls_key", key)?,
+        }),
+        None => None,
+    };
+    let root_cert = match &options.tls_ca {
+        Some(path) => Some(read("tls_ca", path)?),
+        None => None,
+    };
+    let built = if root_cert.is_some() || client_tls.is_some() {
+        Client::build_with_tls(
+            info,
+            TlsCertificates {
+                client_tls,
+                root_cert,
+            },
+        )
+    } else {
+        Client::open(info)
     };
     built.map_err(|e| Error::invalid(format!("{config}: {e}")))
 }

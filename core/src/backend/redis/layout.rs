@@ -7,6 +7,8 @@
 //! | `<p>:{<name>}:term`   | string | the last fencing token granted (no expiry)                |
 //! | `<p>:{<name>}:members`| zset   | candidate id -> expiry of its heartbeat (server ms)        |
 //! | `<p>:{<name>}:values` | hash   | candidate id -> its value                                  |
+//! | `<p>:{<name>}:next`   | hash   | who may be granted next: `kind` (`lead`, `lost`, `handoff`),|
+//! |                       |        | `id`, `holdoff`, `sticky` (ms), `at` (server ms)           |
 //! | `<p>:maxttl`          | string | longest ttl (ms) in use under the prefix: restart guard    |
 //!
 //! and the channel `<p>:events:<name>` (`elected` / `released`), which every process follows
@@ -43,6 +45,9 @@ impl Keys {
     }
     pub fn values(&self, election: &str) -> String {
         self.key(election, "values")
+    }
+    pub fn next(&self, election: &str) -> String {
+        self.key(election, "next")
     }
     pub fn max_ttl(&self) -> String {
         format!("{}:maxttl", self.prefix)

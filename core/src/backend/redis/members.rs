@@ -7,6 +7,7 @@
 //! seen within a tick.
 
 use super::{scripts, Shared};
+use crate::backend::limits::{self, MAX_FIELD, MAX_MEMBERS};
 use crate::error::Result;
 use crate::event::Member;
 
@@ -14,15 +15,19 @@ use crate::event::Member;
 pub(super) async fn read(shared: &Shared, election: &str) -> Result<Vec<Member>> {
     let mut inv = scripts::MEMBERS.prepare_invoke();
     inv.key(shared.keys.members(election))
-        .key(shared.keys.values(election));
-    let flat: Vec<String> = shared.invoke(&inv).await?;
-    Ok(flat
+        .key(shared.keys.values(election))
+        .arg(MAX_FIELD + 1)
+        .arg(MAX_MEMBERS + 1);
+    // Bytes: a cut may fall inside a character.
+    let flat: Vec<Vec<u8>> = shared.invoke(&inv).await?;
+    let members = flat
         .chunks_exact(2)
         .map(|p| Member {
-            id: p[0].clone(),
-            value: p[1].clone(),
+            id: String::from_utf8_lossy(&p[0]).into_owned(),
+            value: String::from_utf8_lossy(&p[1]).into_owned(),
         })
-        .collect())
+        .collect();
+    limits::members("redis", election, members)
 }
 
 /// Tells the election's followers that its members changed.

@@ -127,19 +127,26 @@ impl Shared {
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
         let mut inv = scripts::LEADER.prepare_invoke();
         inv.key(self.keys.lock(election))
-            .key(self.keys.leader(election));
-        let fields: Vec<String> = self.invoke(&inv).await?;
+            .key(self.keys.leader(election))
+            .arg(crate::backend::limits::MAX_FIELD + 1);
+        // Bytes: a cut may fall inside a character.
+        let fields: Vec<Vec<u8>> = self.invoke(&inv).await?;
         let [id, value, term] = fields.as_slice() else {
             return Ok(None);
         };
-        let term = term
-            .parse()
-            .map_err(|_| Error::store(format!("election `{election}`: malformed term `{term}`")))?;
-        Ok(Some(LeaderInfo {
-            id: id.clone(),
-            value: value.clone(),
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let term = text(term).parse().map_err(|_| {
+            Error::store(format!(
+                "election `{election}`: malformed term `{}`",
+                text(term)
+            ))
+        })?;
+        let leader = LeaderInfo {
+            id: text(id),
+            value: text(value),
             term,
-        }))
+        };
+        crate::backend::limits::leader("redis", election, leader).map(Some)
     }
 }
 
@@ -155,8 +162,13 @@ impl RedisBackend {
         let keys = layout::Keys::new(&config.store_options::<options::RedisOptions>()?.prefix);
         let conn = connect::Conn::new(config)?;
         let what = format!("redis at {config}");
-        let mut c = conn.get().await?;
-        check_info(&mut c, &conn).await?;
+        let mut c = match conn.get().await {
+            Ok(c) => c,
+            Err(e) => return Err(connect::explain(e, config).await),
+        };
+        if let Err(e) = check_info(&mut c, &conn).await {
+            return Err(connect::explain(e, config).await);
+        }
         let subscription = notify::subscribe(conn.client(), &keys, &what).await?;
         let shared = Arc::new(Shared {
             conn,

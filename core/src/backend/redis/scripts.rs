@@ -8,8 +8,9 @@ use redis::Script;
 /// Takes the lock if it is free and the restart guard allows it; refreshes the caller's
 /// membership either way.
 ///
-/// KEYS: lock, leader, term, max ttl, members, values. ARGV: token, ttl ms, id, value, channel,
-/// the longest ttl (ms) this process knows to be in use under the prefix.
+/// KEYS: lock, leader, term, max ttl, members, values, next. ARGV: token, ttl ms, id, value,
+/// channel, the longest ttl (ms) this process knows to be in use under the prefix, holdoff ms,
+/// sticky ms.
 /// Returns `{1, term, hold}` when granted (or already held with this token: an earlier attempt
 /// whose answer was lost; the lock is then extended, as the caller counts its lease from now),
 /// `{0, wait ms, hold}` when not: how long until the lock can be free at the earliest, and
@@ -29,6 +30,13 @@ use redis::Script;
 /// (`uptime_in_seconds`, which no snapshot can bring back), rounded up to the next second; no
 /// lock is granted until the longest ttl in use (`hold`) after it: the delayed restart that
 /// Redis's own distributed-lock documentation prescribes, enforced by the script.
+///
+/// Who may be granted next (the `next` hash): a `handoff` to another id waits until it lapses
+/// (its `PX ttl`); a `lead` record found while the lock is free means its leader was lost
+/// without a release: it becomes `lost` at the server's time now, kept for the longer of its
+/// hold-off and stickiness; while `lost`, nobody is granted before `at + holdoff`, and nobody
+/// but its `id` before `at + sticky`. A grant replaces the record: a `lead` one when the new
+/// leader asks for a hold-off or stickiness, none otherwise.
 pub static ACQUIRE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -58,6 +66,30 @@ if holder then
   end
   return {0, left, hold}
 end
+local nx = redis.call('HMGET', KEYS[7], 'kind', 'id', 'holdoff', 'sticky', 'at')
+if nx[1] == 'lead' then
+  local keep = math.max(tonumber(nx[3]) or 0, tonumber(nx[4]) or 0)
+  if keep > 0 then
+    redis.call('HSET', KEYS[7], 'kind', 'lost', 'at', string.format('%d', now_ms))
+    redis.call('PEXPIRE', KEYS[7], keep)
+    nx[1], nx[5] = 'lost', string.format('%d', now_ms)
+  else
+    redis.call('DEL', KEYS[7])
+  end
+end
+if nx[1] == 'handoff' and nx[2] ~= ARGV[3] then
+  return {0, math.max(redis.call('PTTL', KEYS[7]), 1), hold}
+end
+if nx[1] == 'lost' then
+  local at = tonumber(nx[5]) or 0
+  local open_at = at + (tonumber(nx[3]) or 0)
+  if nx[2] ~= ARGV[3] then
+    open_at = math.max(open_at, at + (tonumber(nx[4]) or 0))
+  end
+  if now_ms < open_at then
+    return {0, open_at - now_ms, hold}
+  end
+end
 local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)'))
 if not uptime then
   return redis.error_reply('elect: INFO server reports no uptime_in_seconds')
@@ -75,6 +107,10 @@ local term_s = string.format('%d', term)
 redis.call('SET', KEYS[3], term_s)
 redis.call('HSET', KEYS[2], 'id', ARGV[3], 'value', ARGV[4], 'term', term_s, 'token', ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('DEL', KEYS[7])
+if tonumber(ARGV[7]) > 0 or tonumber(ARGV[8]) > 0 then
+  redis.call('HSET', KEYS[7], 'kind', 'lead', 'id', ARGV[3], 'holdoff', ARGV[7], 'sticky', ARGV[8])
+end
 redis.call('PUBLISH', ARGV[5], 'elected')
 return {1, term, hold}
 "#,
@@ -135,16 +171,18 @@ return out
     )
 });
 
-/// Gives the lock up if the caller holds it, announcing it so that waiters try at once; with
-/// ARGV[3] (an id) also removes that member (announced as `left`).
+/// Gives the lock up if the caller holds it, announcing it so that waiters try at once (and
+/// drops the caller's `next` record: a release is no loss); with ARGV[3] (an id) also removes
+/// that member (announced as `left`).
 ///
-/// KEYS: lock, leader, members, values. ARGV: token, channel, [id]. Returns 1 if it released.
+/// KEYS: lock, leader, members, values, next. ARGV: token, channel, [id]. Returns 1 if it
+/// released.
 pub static RELEASE: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
 local released = 0
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
   redis.call('PUBLISH', ARGV[2], 'released')
   released = 1
 end
@@ -155,6 +193,33 @@ if ARGV[3] then
   redis.call('HDEL', KEYS[4], ARGV[3])
 end
 return released
+"#,
+    )
+});
+
+/// The hand-off: if the caller holds the lock and ARGV[3] is a live member, gives the lock up
+/// and leaves a `handoff` record naming that member for `PX ttl`, so that only it may be
+/// granted the lock until then (see [`ACQUIRE`]), and announces the release.
+///
+/// KEYS: lock, leader, next, members. ARGV: token, channel, successor id, ttl ms.
+/// Returns 1 when handed over, 0 when the lock is not the caller's, -1 when the successor is no
+/// live member (nothing changed in both cases).
+pub static HAND_OVER: Lazy<Script> = Lazy::new(|| {
+    Script::new(
+        r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if (tonumber(redis.call('ZSCORE', KEYS[4], ARGV[3])) or 0) <= now_ms then
+  return -1
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[3], 'kind', 'handoff', 'id', ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('PUBLISH', ARGV[2], 'released')
+return 1
 "#,
     )
 });
@@ -182,7 +247,9 @@ return 1
 pub static ANNOUNCE: Lazy<Script> =
     Lazy::new(|| Script::new("return redis.call('PUBLISH', ARGV[1], ARGV[2])"));
 
-/// The current leader. KEYS: lock, leader. Returns `{}` or `{id, value, term}`.
+/// The current leader. KEYS: lock, leader. ARGV: the longest id or value to return whole
+/// (longer ones are cut there, so that `limits` refuses them without the client reading them
+/// whole). Returns `{}` or `{id, value, term}`.
 pub static LEADER: Lazy<Script> = Lazy::new(|| {
     Script::new(
         r#"
@@ -190,12 +257,15 @@ local holder = redis.call('GET', KEYS[1])
 if not holder then return {} end
 local h = redis.call('HMGET', KEYS[2], 'id', 'value', 'term', 'token')
 if h[4] ~= holder then return {} end
-return {h[1], h[2], h[3]}
+local cut = tonumber(ARGV[1])
+return {string.sub(h[1] or '', 1, cut), string.sub(h[2] or '', 1, cut), h[3]}
 "#,
     )
 });
 
-/// The live members, expired heartbeats trimmed. KEYS: members, values.
+/// The live members, expired heartbeats trimmed. KEYS: members, values. ARGV: the longest id
+/// or value to return whole, the most members to return (both one past `limits`' bounds, so
+/// that the client refuses what is longer without reading it whole).
 /// Returns a flat list `id, value, id, value, ...` in id order.
 pub static MEMBERS: Lazy<Script> = Lazy::new(|| {
     Script::new(
@@ -207,12 +277,13 @@ if #gone > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
   redis.call('HDEL', KEYS[2], unpack(gone))
 end
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local cut = tonumber(ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 table.sort(ids)
 local out = {}
 for _, id in ipairs(ids) do
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('HGET', KEYS[2], id) or ''
+  out[#out + 1] = string.sub(id, 1, cut)
+  out[#out + 1] = string.sub(redis.call('HGET', KEYS[2], id) or '', 1, cut)
 end
 return out
 "#,

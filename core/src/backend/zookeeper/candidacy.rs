@@ -269,6 +269,11 @@ impl ZkCandidacy {
 impl Candidacy for ZkCandidacy {
     async fn acquire(&mut self) -> Result<Grant> {
         self.leading = None;
+        // Our predecessor was the only node before ours and is now deleted: we are first
+        // without reading the line again (saves a round trip on every hand-over). Sequence
+        // numbers only grow, and a server that listed our node had applied every earlier
+        // create, so no node can have appeared before ours since.
+        let mut first = false;
         loop {
             self.check_session()?;
             let (name, czxid) = self.ensure_node().await?;
@@ -283,12 +288,17 @@ impl Candidacy for ZkCandidacy {
                 }
             };
             let epoch = self.session.contact().borrow().epoch;
-            let line = self.line().await?;
-            self.delete_orphans(&line, &name);
-            let Some(pos) = line.iter().position(|c| *c == name) else {
-                // Deleted under us while the session lives (an operator?): stand in line again.
-                self.node = Node::None;
-                continue;
+            let (pos, line) = if std::mem::take(&mut first) {
+                (0, Vec::new())
+            } else {
+                let line = self.line().await?;
+                self.delete_orphans(&line, &name);
+                let Some(pos) = line.iter().position(|c| *c == name) else {
+                    // Deleted under us while the session lives (an operator?): stand in line.
+                    self.node = Node::None;
+                    continue;
+                };
+                (pos, line)
             };
             if pos == 0 {
                 let sent_at = self.session.contact().borrow().sent_at;
@@ -327,7 +337,8 @@ impl Candidacy for ZkCandidacy {
                     "the ZooKeeper session ended while waiting in line",
                 ));
             }
-            // Whatever happened, the line is read again before claiming anything.
+            // Any other event (a data change, a session event) has the line read again.
+            first = pos == 1 && event.event_type == zk::EventType::NodeDeleted;
         }
     }
 
@@ -419,6 +430,58 @@ impl Candidacy for ZkCandidacy {
 
     async fn release(&mut self) -> Result<()> {
         self.delete_node().await
+    }
+
+    /// One `multi`: the successor's node still exists (a version check any version passes),
+    /// the nodes in line between ours and the successor's are deleted (their candidates,
+    /// finding their node gone, stand in line again at its end) and so is ours. The
+    /// successor, woken by its predecessor's deletion, is then first in line.
+    async fn hand_over(&mut self, successor: &str) -> Result<()> {
+        self.check_session()?;
+        let (Some(_), Node::Known { name, .. }) = (&self.leading, &self.node) else {
+            return Err(not_leader("not leading"));
+        };
+        let name = name.clone();
+        let at = connect::at(&self.dir);
+        let line = self.line().await?;
+        let Some(pos) = line.iter().position(|c| *c == name) else {
+            return Err(not_leader("our candidate node is gone"));
+        };
+        let behind = &line[pos + 1..];
+        let mut reader = self.client().new_multi_reader();
+        for n in behind {
+            reader.add_get_data(&self.path(n)).map_err(&at)?;
+        }
+        let read = reader.commit().await.map_err(&at)?;
+        let Some(k) = read.iter().position(|r| {
+            matches!(r, zk::MultiReadResult::Data { data, .. }
+                if super::watch::decode(data).id == successor)
+        }) else {
+            return Err(Error::invalid(format!(
+                "hand-over: `{successor}` is not in line in `{}`",
+                self.dir
+            )));
+        };
+        let mut w = self.client().new_multi_writer();
+        w.add_check_version(&self.path(&behind[k]), -1)
+            .map_err(&at)?;
+        for n in &behind[..k] {
+            w.add_delete(&self.path(n), None).map_err(&at)?;
+        }
+        w.add_delete(&self.path(&name), None).map_err(&at)?;
+        match w.commit().await {
+            Ok(_) => {
+                self.leading = None;
+                self.node = Node::None;
+                Ok(())
+            }
+            Err(zk::MultiWriteError::OperationFailed { index, source }) => Err(if index == 0 {
+                Error::invalid(format!("hand-over: `{successor}` left the line meanwhile"))
+            } else {
+                not_leader(&format!("hand-over refused by ZooKeeper: {source}"))
+            }),
+            Err(e) => Err(at(zk::Error::from(e))),
+        }
     }
 
     async fn leave(mut self: Box<Self>) -> Result<()> {

@@ -11,6 +11,7 @@ use zookeeper_client as zk;
 
 use super::keepalive::{self, Contact, Link};
 use super::options::ZkOptions;
+use super::tick;
 use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
@@ -24,28 +25,41 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a session: timeout from `ttl`, digest credentials from the URI's user info.
+    /// Opens a session: timeout from `ttl` less the servers' tick (see [`tick`]), digest
+    /// credentials from the URI's user info.
     pub async fn connect(config: &Config) -> Result<Arc<Session>> {
         let hosts: Vec<String> = config.hosts.iter().map(|h| h.to_string()).collect();
         let hosts = hosts.join(",");
-        let mut connector = zk::Client::connector()
-            .with_session_timeout(config.ttl)
-            .with_fail_eagerly();
+        let mut connector = zk::Client::connector().with_fail_eagerly();
         if let Some(secret) = digest_secret(config)? {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
+        let tls = tls_options(config)?;
+        let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
+        let asked = tick::session_timeout(config.ttl, tick);
+        let connector = connector.with_session_timeout(asked);
         let started = Instant::now();
-        let client = match tls_options(config)? {
+        let client = match tls {
             Some(tls) => match connector.with_tls(tls).secure_connect(&hosts).await {
                 Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
                     return Err(tls_connect_error(e, config).await)
                 }
                 other => other,
             },
-            None => connector.connect(&hosts).await,
+            None => match connector.connect(&hosts).await {
+                Err(e @ (zk::Error::NoHosts | zk::Error::Timeout | zk::Error::ConnectionLoss)) => {
+                    return Err(plain_connect_error(e, config).await)
+                }
+                other => other,
+            },
         }
         .map_err(|e| connect_error(e, &config.hosts_shown()))?;
         let timeout = client.session_timeout();
+        #[cfg(feature = "testing")]
+        {
+            let mut sessions = tick::SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
+            sessions.push((tick, asked, timeout));
+        }
         let every = config.renew().min(timeout / 6);
         let (contact, tasks) = keepalive::start(&client, started, every, timeout);
         Ok(Arc::new(Session {
@@ -154,6 +168,25 @@ async fn tls_connect_error(e: zk::Error, config: &Config) -> Error {
             };
             Error::new(error.code(), format!("{}; {why}{which}", error.message()))
         }
+        _ => error,
+    }
+}
+
+/// [`connect_error`], saying so when the first server answers TLS: a plain client of a server
+/// that serves TLS only (`secureClientPort`) is otherwise told only "no available hosts".
+async fn plain_connect_error(e: zk::Error, config: &Config) -> Error {
+    let error = connect_error(e, &config.hosts_shown());
+    let first = config.hosts[0].clone();
+    let timeout = config.connect_timeout;
+    match tokio::task::spawn_blocking(move || tls::speaks_tls(&first, timeout)).await {
+        Ok(Some(true)) => Error::new(
+            error.code(),
+            format!(
+                "{}; the first server answers TLS: give the CA that signed its certificate with \
+                 option `ca` (and a client certificate with `cert` and `key` if it requires one)",
+                error.message()
+            ),
+        ),
         _ => error,
     }
 }

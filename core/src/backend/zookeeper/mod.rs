@@ -1,7 +1,8 @@
 //! The ZooKeeper store: `zk://h1:2181,h2:2181/chroot`, ephemeral sequential nodes.
 //!
-//! - One session per store connection ([`connect`]), its timeout asked from `ttl`; the timeout
-//!   the server grants is what leaders' deadlines use. One heartbeat per session confirms
+//! - One session per store connection ([`connect`]), its timeout asked from `ttl` less the
+//!   servers' tick ([`tick`]), so a crashed leader's session ends within `ttl`; the timeout the
+//!   server grants is what leaders' deadlines use. One heartbeat per session confirms
 //!   contact for all its elections ([`keepalive`]).
 //! - Each candidate: an ephemeral sequential node under `/<chroot>/<election>/`, named with a
 //!   unique protection part so an ambiguous create is reconciled ([`candidacy`], [`layout`]).
@@ -18,6 +19,7 @@ mod connect;
 mod keepalive;
 mod layout;
 mod options;
+mod tick;
 mod tls_probe;
 mod watch;
 
@@ -55,6 +57,13 @@ pub fn wait_stats() -> (usize, u64) {
         candidacy::WAITING.load(Ordering::Relaxed),
         candidacy::WAKEUPS.load(Ordering::Relaxed),
     )
+}
+
+/// Every session this process opened: the servers' tick it learned (`None` if the probe
+/// failed), the session timeout it asked for and the one granted.
+#[cfg(feature = "testing")]
+pub fn sessions() -> Vec<(Option<Duration>, Duration, Duration)> {
+    tick::SESSIONS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// What the backend's tasks share: the configuration and the current session.

@@ -4,7 +4,6 @@
 //! with the first server, with the same CA, client certificate and host name, finds out.
 
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,20 +11,14 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-use crate::backend::tls::{read_pem, PemOptions};
+use crate::backend::tls::{probe_connection, read_pem, PemOptions};
 use crate::uri::HostPort;
 
 /// The handshake's error with `host`, if it fails (`None` if it succeeds or the probe itself
 /// cannot run, such as when the host does not resolve).
 pub fn handshake_error(files: &PemOptions, host: &HostPort, timeout: Duration) -> Option<String> {
     let config = client_config(files)?;
-    let addr = (host.host.as_str(), host.port)
-        .to_socket_addrs()
-        .ok()?
-        .next()?;
-    let mut tcp = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    tcp.set_read_timeout(Some(timeout)).ok()?;
-    tcp.set_write_timeout(Some(timeout)).ok()?;
+    let mut tcp = probe_connection(host, timeout)?;
     let name = ServerName::try_from(host.host.clone()).ok()?;
     let mut conn = ClientConnection::new(Arc::new(config), name).ok()?;
     while conn.is_handshaking() {

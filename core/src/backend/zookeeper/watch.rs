@@ -12,15 +12,19 @@ use zookeeper_client as zk;
 use super::connect::{self, Session};
 use super::layout;
 use super::Shared;
+use crate::backend::limits;
 use crate::error::{Error, Result};
 use crate::event::{LeaderInfo, Member};
+
+/// The store's name in the messages of `limits` (which name the election by its node path).
+const STORE: &str = "zookeeper";
 
 /// Candidate node data: `id \n value` (neither may contain control characters).
 pub fn encode(id: &str, value: &str) -> Vec<u8> {
     format!("{id}\n{value}").into_bytes()
 }
 
-fn decode(data: &[u8]) -> Member {
+pub(super) fn decode(data: &[u8]) -> Member {
     let s = String::from_utf8_lossy(data);
     let (id, value) = s.split_once('\n').unwrap_or((&s, ""));
     Member {
@@ -72,7 +76,7 @@ async fn head(
                     value: m.value,
                     term: stat.czxid as u64,
                 };
-                return Ok((Some(leader), watcher));
+                return Ok((Some(limits::leader(STORE, dir, leader)?), watcher));
             }
             Err(zk::Error::NoNode) => continue, // left meanwhile: read the line again
             Err(e) => return Err(at(e)),
@@ -88,6 +92,7 @@ pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
         other => other.map_err(&at)?,
     };
     let line = layout::in_line(children);
+    limits::count(STORE, dir, line.len())?;
     if line.is_empty() {
         return Ok(Vec::new());
     }
@@ -96,13 +101,14 @@ pub async fn members(session: &Session, dir: &str) -> Result<Vec<Member>> {
         reader.add_get_data(&format!("{dir}/{name}")).map_err(&at)?;
     }
     let results = reader.commit().await.map_err(&at)?;
-    Ok(results
+    let members = results
         .into_iter()
         .filter_map(|r| match r {
             zk::MultiReadResult::Data { data, .. } => Some(decode(&data)),
             _ => None, // left between the listing and the read
         })
-        .collect())
+        .collect();
+    limits::members(STORE, dir, members)
 }
 
 type Latest<T> = Option<std::result::Result<T, Error>>;
@@ -345,6 +351,7 @@ async fn members_watched(
         Err(e) => return Err(at(e)),
     };
     let line = layout::in_line(children);
+    limits::count(STORE, dir, line.len())?;
     known.retain(|name, _| line.contains(name));
     let mut members = Vec::with_capacity(line.len());
     for name in line {
@@ -362,5 +369,5 @@ async fn members_watched(
             Err(e) => return Err(at(e)),
         }
     }
-    Ok(Some((members, watcher)))
+    Ok(Some((limits::members(STORE, dir, members)?, watcher)))
 }

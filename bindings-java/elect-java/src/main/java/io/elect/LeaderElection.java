@@ -536,6 +536,39 @@ public final class LeaderElection implements AutoCloseable {
             return duration("drain", drain);
         }
 
+        /**
+         * This candidate's priority (default 0; higher is preferred): a leader hands over,
+         * without a gap or an overlap, to a candidate of higher priority that has been in the
+         * election for one ttl. Equal priorities never preempt.
+         */
+        public Builder priority(int priority) {
+            return option("priority", Integer.toString(priority));
+        }
+
+        /**
+         * Whether this candidate takes over from a leader of lower priority (default true once a
+         * priority is set; false: it waits for its turn).
+         */
+        public Builder preempt(boolean preempt) {
+            return option("preempt", Boolean.toString(preempt));
+        }
+
+        /**
+         * After this leader is lost without resigning (crash, expiry), the store elects nobody
+         * for this long (file, Redis, PostgreSQL and MySQL stores).
+         */
+        public Builder holdoff(Duration holdoff) {
+            return duration("holdoff", holdoff);
+        }
+
+        /**
+         * After this leader is lost without resigning, the store keeps the leadership for this
+         * candidate's id alone for this long (file, Redis, PostgreSQL and MySQL stores).
+         */
+        public Builder sticky(Duration sticky) {
+            return duration("sticky", sticky);
+        }
+
         /** Limit on connecting to the store (default 5s). */
         public Builder connectTimeout(Duration connectTimeout) {
             return duration("connect_timeout", connectTimeout);

@@ -6,16 +6,21 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.SynchronousQueue;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.retry.RetryNTimes;
+import org.redisson.Redisson;
+import org.redisson.api.RLock;
+import org.redisson.api.RedissonClient;
+import org.redisson.config.Config;
 
 /**
- * One candidate process of the comparison, with either library:
- * {@code Candidate elect <uri> <name> <id>} or {@code Candidate curator <connect> <name> <id>
- * <sessionTimeoutMs>}. Prints {@code ready}, {@code elected <nanoTime>} (System.nanoTime is
+ * One candidate process of the comparison, with one library:
+ * {@code Candidate elect <uri> <name> <id>}, {@code Candidate curator <connect> <name> <id>
+ * <sessionTimeoutMs>} or {@code Candidate redisson <redis://host:port> <name> <id> <ttlMs>}. Prints {@code ready}, {@code elected <nanoTime>} (System.nanoTime is
  * CLOCK_MONOTONIC, shared by every process of the machine) and {@code resigned}; reads
  * {@code resign} and {@code quit}.
  */
@@ -36,7 +41,8 @@ public final class Candidate {
         Side side = switch (args[0]) {
             case "elect" -> elect(args[1], args[2], args[3]);
             case "curator" -> curator(args[1], args[2], args[3], Integer.parseInt(args[4]));
-            default -> throw new IllegalArgumentException("library: elect or curator, not " + args[0]);
+            case "redisson" -> redisson(args[1], args[2], Integer.parseInt(args[4]));
+            default -> throw new IllegalArgumentException("library: elect, curator or redisson, not " + args[0]);
         };
         say("ready");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -92,6 +98,55 @@ public final class Candidate {
             public void close() throws Exception {
                 latch[0].close();
                 client.close();
+            }
+        };
+    }
+
+    /** How long a resigned Redisson candidate stays out, so that a waiter takes the lock. */
+    private static final long REDISSON_REPAUSE_MS = 100;
+
+    /**
+     * Redisson's {@code RLock} as a leader election: {@code lock()} blocks until the lock is
+     * free (woken by the unlock message on the lock's channel, or when the holder's lease runs
+     * out) and keeps the lock with its watchdog, which renews it every lockWatchdogTimeout/3;
+     * that timeout is the lease ({@code ttlMs}). An RLock belongs to the thread that took it, so
+     * one thread takes, holds and unlocks it.
+     */
+    private static Side redisson(String address, String name, int ttlMs) {
+        Config config = new Config();
+        config.setLockWatchdogTimeout(ttlMs);
+        config.useSingleServer().setAddress(address);
+        RedissonClient client = Redisson.create(config);
+        RLock lock = client.getLock("redisson-bench:" + name);
+        SynchronousQueue<Boolean> resign = new SynchronousQueue<>();
+        Thread holder = new Thread(() -> {
+            try {
+                while (true) {
+                    lock.lockInterruptibly();
+                    say("elected " + System.nanoTime());
+                    resign.take();
+                    lock.unlock();
+                    Thread.sleep(REDISSON_REPAUSE_MS);
+                }
+            } catch (InterruptedException e) {
+                if (lock.isHeldByCurrentThread()) {
+                    lock.unlock();
+                }
+            }
+        }, "redisson-candidate");
+        holder.setDaemon(true);
+        holder.start();
+        return new Side() {
+            @Override
+            public void resign() throws InterruptedException {
+                resign.put(true);
+            }
+
+            @Override
+            public void close() throws InterruptedException {
+                holder.interrupt();
+                holder.join(5000);
+                client.shutdown();
             }
         };
     }

@@ -5,6 +5,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,8 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -25,99 +28,146 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.retry.RetryNTimes;
 
 /**
- * elect and Curator's LeaderLatch on the same ZooKeeper server, in one run:
+ * elect and the Java peers on the same servers, in one run: Curator's LeaderLatch on ZooKeeper,
+ * Redisson's RLock on Redis, and elect on those and on the SQL stores given:
  * <ul>
  * <li>failover after a graceful hand-over (elect {@code resign()}, Curator {@code close()} of
- * the latch and a new one), from just before the request to the moment the next leader's
- * listener runs, in another process;</li>
- * <li>failover after SIGKILL of the leader's JVM (both sized to the same session/lease time);</li>
+ * the latch and a new one, Redisson {@code unlock()}), from just before the request to the
+ * moment the next leader's listener runs, in another process;</li>
+ * <li>failover after SIGKILL of the leader's JVM (all sized to the same session/lease time);</li>
  * <li>the cost of {@code isLeader()} / {@code hasLeadership()} in a loop, on a leader.</li>
  * </ul>
- * Three candidate JVMs per library ({@link Candidate}); times on CLOCK_MONOTONIC.
+ * Three candidate JVMs per case ({@link Candidate}); times on CLOCK_MONOTONIC.
  *
- * <pre>java -cp ... io.elect.bench.CuratorComparison --zk 127.0.0.1:PORT [--graceful 20] [--crash 5]
- *     [--ttl-ms 4000] [--libs elect,curator]</pre>
+ * <pre>java -cp ... io.elect.bench.CuratorComparison --zk 127.0.0.1:PORT [--redis redis://127.0.0.1:PORT/0]
+ *     [--postgres URI] [--mysql URI] [--graceful 20] [--crash 5] [--ttl-ms 4000]
+ *     [--cases elect/zk,curator/zk,elect/redis,redisson/redis,elect/postgres,elect/mysql] [--cost] [--json]</pre>
+ *
+ * {@code --cost} adds the isLeader()/hasLeadership() loop (on ZooKeeper); {@code --graceful 0
+ * --crash 0} leaves out the failovers.
+ * Cases whose store was not given are skipped. With {@code --json}, results are JSON lines on
+ * stdout (scripts/bench collects them into bench/RESULTS.md) and the table goes to stderr.
  */
 public final class CuratorComparison {
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     /** For the resigner or a replacement to be waiting in line again before the next round. */
     private static final long SETTLE_MS = 100;
 
-    private final String zk;
+    /** Where each store is: ZooKeeper host:port, elect URIs of the others. */
+    private final Map<String, String> stores;
     private final int gracefulRounds;
     private final int crashRounds;
     private final int ttlMs;
-    private final List<String> libs;
+    private final List<String> cases;
+    private final boolean json;
+    private final boolean cost;
+    private final PrintStream table;
     private final BlockingQueue<Line> lines = new LinkedBlockingQueue<>();
     private final List<Line> backlog = new ArrayList<>();
 
     record Line(Proc from, String text) {
     }
 
-    private CuratorComparison(String zk, int gracefulRounds, int crashRounds, int ttlMs, List<String> libs) {
-        this.zk = zk;
-        this.libs = libs;
+    private CuratorComparison(Map<String, String> stores, int gracefulRounds, int crashRounds, int ttlMs,
+            List<String> cases, boolean json, boolean cost) {
+        this.stores = stores;
+        this.cases = cases.stream().filter(c -> stores.containsKey(store(c))).toList();
         this.gracefulRounds = gracefulRounds;
         this.crashRounds = crashRounds;
         this.ttlMs = ttlMs;
+        this.json = json;
+        this.cost = cost;
+        this.table = json ? System.err : System.out;
+    }
+
+    private static String lib(String c) {
+        return c.substring(0, c.indexOf('/'));
+    }
+
+    private static String store(String c) {
+        return c.substring(c.indexOf('/') + 1);
     }
 
     public static void main(String[] args) throws Exception {
-        String zk = null;
+        Map<String, String> stores = new LinkedHashMap<>();
         int graceful = 20;
         int crash = 5;
         int ttl = 4000;
-        List<String> libs = List.of("elect", "curator");
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            switch (args[i]) {
-                case "--zk" -> zk = args[i + 1];
-                case "--graceful" -> graceful = Integer.parseInt(args[i + 1]);
-                case "--crash" -> crash = Integer.parseInt(args[i + 1]);
-                case "--ttl-ms" -> ttl = Integer.parseInt(args[i + 1]);
-                case "--libs" -> libs = List.of(args[i + 1].split(","));
-                default -> throw new IllegalArgumentException("unknown flag " + args[i]);
+        boolean json = false;
+        boolean cost = false;
+        List<String> cases = List.of("elect/zk", "curator/zk", "elect/redis", "redisson/redis",
+                "elect/postgres", "elect/mysql");
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--json") || args[i].equals("--cost")) {
+                json |= args[i].equals("--json");
+                cost |= args[i].equals("--cost");
+                continue;
+            }
+            if (i + 1 == args.length) {
+                throw new IllegalArgumentException(args[i] + ": missing value");
+            }
+            String value = args[++i];
+            switch (args[i - 1]) {
+                case "--zk", "--redis", "--postgres", "--mysql" -> stores.put(args[i - 1].substring(2), value);
+                case "--graceful" -> graceful = Integer.parseInt(value);
+                case "--crash" -> crash = Integer.parseInt(value);
+                case "--ttl-ms" -> ttl = Integer.parseInt(value);
+                case "--cases" -> cases = List.of(value.split(","));
+                default -> throw new IllegalArgumentException("unknown flag " + args[i - 1]);
             }
         }
-        if (zk == null) {
-            throw new IllegalArgumentException("--zk host:port is required");
+        if (stores.isEmpty()) {
+            throw new IllegalArgumentException("no store: give --zk host:port and/or --redis, --postgres, --mysql URIs");
         }
-        new CuratorComparison(zk, graceful, crash, ttl, libs).run();
+        new CuratorComparison(stores, graceful, crash, ttl, cases, json, cost).run();
         System.exit(0);
     }
 
     private void run() throws Exception {
-        System.out.printf("ZooKeeper %s, %d JVM candidates per library, lease/session %d ms%n", zk, 3, ttlMs);
-        for (String lib : libs) {
-            long[][] failovers = failovers(lib);
-            report(lib, "graceful failover", failovers[0], 1e6, "ms");
-            report(lib, "SIGKILL failover", failovers[1], 1e6, "ms");
+        table.printf("%s, %d JVM candidates per case, lease/session %d ms%n", stores, 3, ttlMs);
+        for (String c : gracefulRounds + crashRounds > 0 ? cases : List.<String>of()) {
+            long[][] failovers = failovers(c);
+            report(c, "graceful failover", failovers[0], 1e6, "ms");
+            report(c, "SIGKILL failover", failovers[1], 1e6, "ms");
         }
-        if (libs.contains("elect")) {
-            report("elect", "isLeader()", electIsLeaderCost(), 1e3, "ns/call");
+        if (cost && cases.contains("elect/zk")) {
+            report("elect/zk", "isLeader()", electIsLeaderCost(), 1e3, "ns/call");
         }
-        if (libs.contains("curator")) {
-            report("curator", "hasLeadership()", curatorHasLeadershipCost(), 1e3, "ns/call");
+        if (cost && cases.contains("curator/zk")) {
+            report("curator/zk", "hasLeadership()", curatorHasLeadershipCost(), 1e3, "ns/call");
         }
     }
 
-    private String electUri() {
-        return "zk://" + zk + "/elect-bench?ttl=" + ttlMs + "ms";
+    private String electUri(String store) {
+        if (store.equals("zk")) {
+            return "zk://" + stores.get("zk") + "/elect-bench?ttl=" + ttlMs + "ms";
+        }
+        String uri = stores.get(store);
+        return uri + (uri.contains("?") ? "&" : "?") + "ttl=" + ttlMs + "ms";
     }
 
-    private List<String> command(String lib, String name, String id) {
+    /** redis://host:port of an elect Redis URI (Redisson's address form). */
+    private String redisAddress() {
+        String rest = stores.get("redis").replaceFirst("^rediss?://", "");
+        rest = rest.substring(rest.lastIndexOf('@') + 1).split("[/?]")[0];
+        return "redis://" + rest;
+    }
+
+    private List<String> command(String c, String name, String id) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                Candidate.class.getName(), lib));
-        if (lib.equals("elect")) {
-            cmd.addAll(List.of(electUri(), name, id));
-        } else {
-            cmd.addAll(List.of(zk, name, id, Integer.toString(ttlMs)));
+                Candidate.class.getName(), lib(c)));
+        switch (lib(c)) {
+            case "elect" -> cmd.addAll(List.of(electUri(store(c)), name, id));
+            case "curator" -> cmd.addAll(List.of(stores.get("zk"), name, id, Integer.toString(ttlMs)));
+            case "redisson" -> cmd.addAll(List.of(redisAddress(), name, id, Integer.toString(ttlMs)));
+            default -> throw new IllegalArgumentException("unknown library in case " + c);
         }
         return cmd;
     }
 
-    /** [graceful nanos[], crash nanos[]] for one library. */
-    private long[][] failovers(String lib) throws Exception {
+    /** [graceful nanos[], crash nanos[]] for one case (library/store). */
+    private long[][] failovers(String c) throws Exception {
         String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         List<Proc> procs = new ArrayList<>();
         int next = 0;
@@ -125,7 +175,7 @@ public final class CuratorComparison {
         lines.clear();
         try {
             for (; next < 3; next++) {
-                procs.add(start(lib, name, "c" + next));
+                procs.add(start(c, name, "c" + next));
             }
             for (Proc p : procs) {
                 awaitLine(l -> l.from == p && l.text.equals("ready"), null);
@@ -149,7 +199,7 @@ public final class CuratorComparison {
                 graceful[r++] = stamp(elected) - t0;
             }
             if (wonBack > 0) {
-                System.out.printf("%-8s %d resign(s) won back by the resigner, not counted%n", lib, wonBack);
+                table.printf("%-14s %d resign(s) won back by the resigner, not counted%n", c, wonBack);
             }
             long[] crash = new long[crashRounds];
             for (int r = 0; r < crashRounds; r++) {
@@ -162,7 +212,7 @@ public final class CuratorComparison {
                 crash[r] = stamp(elected) - t0;
                 leader = elected.from;
                 procs.remove(victim);
-                Proc replacement = start(lib, name, "c" + next++);
+                Proc replacement = start(c, name, "c" + next++);
                 procs.add(replacement);
                 awaitLine(l -> l.from == replacement && l.text.equals("ready"), null);
             }
@@ -174,8 +224,8 @@ public final class CuratorComparison {
         }
     }
 
-    private Proc start(String lib, String name, String id) throws IOException {
-        return new Proc(command(lib, name, id), lines);
+    private Proc start(String c, String name, String id) throws IOException {
+        return new Proc(command(c, name, id), lines);
     }
 
     private static long stamp(Line l) {
@@ -205,7 +255,7 @@ public final class CuratorComparison {
     }
 
     private long[] electIsLeaderCost() throws Exception {
-        try (LeaderElection e = LeaderElection.builder(electUri(), "cost-" + UUID.randomUUID()).build()) {
+        try (LeaderElection e = LeaderElection.builder(electUri("zk"), "cost-" + UUID.randomUUID()).build()) {
             e.start();
             if (!e.awaitLeadership(PATIENCE)) {
                 throw new IllegalStateException("elect: no leadership for the cost loop");
@@ -215,7 +265,7 @@ public final class CuratorComparison {
     }
 
     private long[] curatorHasLeadershipCost() throws Exception {
-        try (CuratorFramework client = CuratorFrameworkFactory.newClient(zk, ttlMs, 5000, new RetryNTimes(10, 100))) {
+        try (CuratorFramework client = CuratorFrameworkFactory.newClient(stores.get("zk"), ttlMs, 5000, new RetryNTimes(10, 100))) {
             client.start();
             try (LeaderLatch latch = new LeaderLatch(client, "/curator-bench/cost-" + UUID.randomUUID())) {
                 latch.start();
@@ -262,13 +312,19 @@ public final class CuratorComparison {
         return sorted[Math.max(1, rank) - 1];
     }
 
-    private static void report(String lib, String what, long[] values, double unit, String unitName) {
+    private void report(String c, String what, long[] values, double unit, String unitName) {
         long[] v = values.clone();
         Arrays.sort(v);
+        if (v.length == 0) {
+            return;
+        }
         double median = nearestRank(v, 50) / unit;
         double p99 = nearestRank(v, 99) / unit;
-        System.out.printf(Locale.ROOT, "%-8s %-20s median %9.3f %s   p99 %9.3f %s   (n=%d)%n",
-                lib, what, median, unitName, p99, unitName, v.length);
+        table.printf(Locale.ROOT, "%-14s %-20s median %9.3f %s   p99 %9.3f %s   (n=%d)%n",
+                c, what, median, unitName, p99, unitName, v.length);
+        if (json) {
+            System.out.println(ResultLine.of(lib(c), store(c), what, v, unit, ttlMs, 3));
+        }
     }
 
     /** One candidate JVM; its lines go to the shared queue. */

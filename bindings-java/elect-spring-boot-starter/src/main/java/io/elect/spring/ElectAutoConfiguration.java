@@ -49,6 +49,10 @@ public class ElectAutoConfiguration {
             set(properties.getSilence(), builder::silence);
             set(properties.getMargin(), builder::margin);
             set(properties.getDrain(), builder::drain);
+            set(properties.getPriority(), builder::priority);
+            set(properties.getPreempt(), builder::preempt);
+            set(properties.getHoldoff(), builder::holdoff);
+            set(properties.getSticky(), builder::sticky);
             set(properties.getConnectTimeout(), builder::connectTimeout);
             properties.getOptions().forEach(builder::option);
             listeners.orderedStream().forEach(builder::listener);

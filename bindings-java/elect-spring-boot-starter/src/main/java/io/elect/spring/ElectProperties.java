@@ -48,6 +48,17 @@ public class ElectProperties {
      * open terms) to end before giving up the lease, never past the lease deadline (default 0).
      */
     private Duration drain;
+    /**
+     * This instance's priority (default 0; higher is preferred): a leader hands over, without a
+     * gap or an overlap, to an instance of higher priority in the election for one ttl.
+     */
+    private Integer priority;
+    /** Whether this instance takes over from a leader of lower priority (default: once a priority is set). */
+    private Boolean preempt;
+    /** After a leader is lost without resigning, the store elects nobody for this long (file, Redis, SQL stores). */
+    private Duration holdoff;
+    /** After this leader is lost without resigning, the store keeps the leadership for its id alone for this long. */
+    private Duration sticky;
     /** Limit on each attempt to connect to the store (default 5s); attempts repeat every retry. */
     private Duration connectTimeout;
     /** Further options by their URI names, e.g. TLS files. */
@@ -81,6 +92,14 @@ public class ElectProperties {
     public void setMargin(Duration margin) { this.margin = margin; }
     public Duration getDrain() { return drain; }
     public void setDrain(Duration drain) { this.drain = drain; }
+    public Integer getPriority() { return priority; }
+    public void setPriority(Integer priority) { this.priority = priority; }
+    public Boolean getPreempt() { return preempt; }
+    public void setPreempt(Boolean preempt) { this.preempt = preempt; }
+    public Duration getHoldoff() { return holdoff; }
+    public void setHoldoff(Duration holdoff) { this.holdoff = holdoff; }
+    public Duration getSticky() { return sticky; }
+    public void setSticky(Duration sticky) { this.sticky = sticky; }
     public Duration getConnectTimeout() { return connectTimeout; }
     public void setConnectTimeout(Duration connectTimeout) { this.connectTimeout = connectTimeout; }
     public Map<String, String> getOptions() { return options; }
