@@ -33,13 +33,3 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 
 /// Clock ticks per second of [`cpu_ticks`].
 pub const TICKS_PER_SEC: f64 = 100.0;
-
-/// Threads of process `pid` (0 when unreadable).
-pub fn threads(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}

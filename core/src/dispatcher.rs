@@ -260,9 +260,7 @@ impl Pool {
             .spawn(move || self.work());
         if let Err(e) = spawned {
             self.lock().workers -= 1;
-            tracing::error!(
-                "cannot start a callback thread ({e}); events wait for a running one"
-            );
+            tracing::error!("cannot start a callback thread ({e}); events wait for a running one");
         }
     }
 

@@ -114,7 +114,11 @@ fn each_election_gets_its_events_in_order_without_overlap_on_few_threads() {
         let got = s.lock().unwrap().clone();
         assert_eq!(got, (1..=per).collect::<Vec<_>>(), "election {i}");
     }
-    assert_eq!(overlaps.load(SeqCst), 0, "one election's callbacks overlapped");
+    assert_eq!(
+        overlaps.load(SeqCst),
+        0,
+        "one election's callbacks overlapped"
+    );
     let used = threads.lock().unwrap().len();
     assert!(
         used <= MAX_WORKERS,
@@ -173,7 +177,11 @@ fn with_every_worker_blocked_other_events_wait_and_arrive_once_one_is_free() {
         rx.recv_timeout(Duration::from_millis(300)).is_err(),
         "delivered although every worker is blocked"
     );
-    assert_eq!(pool.lock().workers, MAX_WORKERS, "the pool grew past its bound");
+    assert_eq!(
+        pool.lock().workers,
+        MAX_WORKERS,
+        "the pool grew past its bound"
+    );
     set_gate(&gate, false);
     let mut got: Vec<(usize, u64)> = (0..=MAX_WORKERS).map(|_| recv(&rx)).collect();
     got.sort();
@@ -247,7 +255,11 @@ fn shutdown_from_inside_a_callback_does_not_wait_and_the_queue_still_drains() {
     d.send(elected(2));
     go.send(()).unwrap();
     assert_eq!(recv(&rx), (0, 1));
-    assert_eq!(recv(&rx), (0, 2), "queued before the close: still delivered");
+    assert_eq!(
+        recv(&rx),
+        (0, 2),
+        "queued before the close: still delivered"
+    );
     d.shutdown();
     slot.lock().unwrap().take();
 }
@@ -268,6 +280,9 @@ fn a_panicking_callback_becomes_an_error_event() {
     );
     d.send(elected(1));
     let message = rx.recv_timeout(WAIT).unwrap();
-    assert!(message.contains("panicked") && message.contains("Elected"), "{message}");
+    assert!(
+        message.contains("panicked") && message.contains("Elected"),
+        "{message}"
+    );
     d.shutdown();
 }

@@ -9,34 +9,13 @@ use std::time::{Duration, Instant};
 use elect_core::backend::mysql::LOCK_WAKEUPS;
 use elect_core::{Election, ErrorCode, Event, RevokeReason};
 use elect_testkit::mysql::{sql, status};
-use elect_testkit::wait::{expect_within, open_recording};
+use elect_testkit::wait::{
+    expect_within, members, open_fails, open_recording, renewed_after, timed_leader, WAIT,
+};
 use elect_testkit::{Server, Store};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
     open_recording(&format!("{uri}?id={id}&{opts}"), name)
-}
-
-/// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.
-fn wait_for_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(l) = es.iter().copied().find(|e| e.is_leader()) {
-            return (l, start.elapsed());
-        }
-        assert!(start.elapsed() < within, "no leader within {within:?}");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-/// Waits until `n` members are in line.
-fn members(e: &Election, n: usize) {
-    let end = Instant::now() + WAIT;
-    while e.members().unwrap().len() < n {
-        assert!(Instant::now() < end, "members: {:?}", e.members().unwrap());
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// A ttl, retry and renewal period so long that only the named lock can explain a handover
@@ -72,7 +51,7 @@ fn three_candidates_hand_over_through_the_named_lock_and_terms_grow() {
         WAIT,
         |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
     );
-    let (next, took) = wait_for_leader(&[&b, &c], Duration::from_secs(25));
+    let (next, took) = timed_leader(&[&b, &c], Duration::from_secs(25));
     assert!(
         took < Duration::from_secs(5),
         "resign handover took {took:?}: ttl, retry and renewal rounds are 10 s or more, so the \
@@ -90,7 +69,7 @@ fn three_candidates_hand_over_through_the_named_lock_and_terms_grow() {
     // (still in GET_LOCK) takes over.
     let other = if next.id() == "b" { &c } else { &b };
     next.close();
-    let (third, took) = wait_for_leader(&[&a, other], Duration::from_secs(25));
+    let (third, took) = timed_leader(&[&a, other], Duration::from_secs(25));
     assert!(
         took < Duration::from_secs(5),
         "close handover took {took:?}"
@@ -99,22 +78,6 @@ fn three_candidates_hand_over_through_the_named_lock_and_terms_grow() {
     assert!(t3 > t2, "tokens grow: {t2} then {t3}");
     let ids: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
     assert_eq!(ids.len(), 2, "closed candidate left the members: {ids:?}");
-}
-
-/// Waits until a renewal of `leader` sent after `after` was confirmed (its deadline is then
-/// later than `after + ttl - margin`, the margin being ttl/10). Panics if it steps down instead.
-fn renewed_after(leader: &Election, after: Instant, ttl: Duration) {
-    let end = Instant::now() + WAIT;
-    loop {
-        let deadline = leader
-            .lease_deadline()
-            .expect("the first candidacy still leads");
-        if deadline > after + ttl * 9 / 10 {
-            return;
-        }
-        assert!(Instant::now() < end, "no renewal within {WAIT:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]
@@ -187,16 +150,6 @@ fn renewals_of_many_elections_share_one_round_trip_per_period() {
     for (e, _) in &elections {
         assert!(e.is_leader(), "still leading on batched renewals");
     }
-}
-
-/// Opening `uri` fails with `code`, naming every one of `mentions`, and never shows `pw`.
-fn open_fails(uri: &str, pw: &str, code: ErrorCode, mentions: &[&str]) {
-    let e = Election::open(uri, "job", None).unwrap_err();
-    assert_eq!(e.code(), code, "{e:?}");
-    for m in mentions {
-        assert!(e.message().contains(m), "`{m}` not in: {e}");
-    }
-    assert!(!e.message().contains(pw), "password leaked: {e}");
 }
 
 #[test]
@@ -294,6 +247,6 @@ fn with_handover_poll_waiters_learn_of_a_release_from_the_rounds() {
     assert_eq!(sql(&my, waiting).trim(), "0");
     a.resign().unwrap();
     // The rounds (every 1 s) see the release, well before retry (30 s) or a ttl.
-    let (next, _) = wait_for_leader(&[&b], Duration::from_secs(25));
+    let (next, _) = timed_leader(&[&b], Duration::from_secs(25));
     assert_eq!(next.id(), "b");
 }

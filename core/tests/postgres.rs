@@ -2,7 +2,7 @@
 //! (scripts/servers/postgres): handover and observers woken by NOTIFY, batched renewals, roles,
 //! sslmode, PgBouncer and a frozen server. What every store must do is in `contract.rs`.
 
-use elect_testkit::wait::{expect_within, open_recording};
+use elect_testkit::wait::{expect_within, open_fails, open_recording, timed_leader};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -21,22 +21,6 @@ fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Even
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
     expect_within(rx, WAIT, pred)
-}
-
-/// The one of `es` that leads, polling `is_leader` (an atomic load) until one does.
-fn wait_for_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(l) = es.iter().copied().find(|e| e.is_leader()) {
-            return (l, start.elapsed());
-        }
-        assert!(
-            start.elapsed() < within,
-            "no leader within {within:?}; the store says {:?}",
-            es[0].leader()
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    }
 }
 
 /// A ttl and retry so long that only a NOTIFY can explain a handover within a second. The
@@ -72,7 +56,7 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
         &ra,
         |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
     );
-    let (next, took) = wait_for_leader(&[&b, &c], Duration::from_secs(5));
+    let (next, took) = timed_leader(&[&b, &c], Duration::from_secs(5));
     assert!(
         took < Duration::from_secs(1),
         "resign handover took {took:?}: ttl and retry are 30 s, so NOTIFY did not wake the line"
@@ -91,7 +75,7 @@ fn three_candidates_hand_over_through_notify_and_terms_grow() {
     // a waiter without NOTIFY too. Within a second is still far below ttl and retry.
     let other = if next.id() == "b" { &c } else { &b };
     next.close();
-    let (third, took) = wait_for_leader(&[&a, other], Duration::from_secs(5));
+    let (third, took) = timed_leader(&[&a, other], Duration::from_secs(5));
     assert!(
         took < Duration::from_secs(1),
         "close handover took {took:?}: ttl and retry are 30 s"
@@ -157,16 +141,6 @@ fn renewals_of_many_elections_share_one_statement_per_period() {
     for (e, _) in &elections {
         assert!(e.is_leader(), "still leading on batched renewals");
     }
-}
-
-/// Opening `uri` fails with `code`, naming every one of `mentions`, and never shows `pw`.
-fn open_fails(uri: &str, pw: &str, code: ErrorCode, mentions: &[&str]) {
-    let e = Election::open(uri, "job", None).unwrap_err();
-    assert_eq!(e.code(), code, "{e:?}");
-    for m in mentions {
-        assert!(e.message().contains(m), "`{m}` not in: {e}");
-    }
-    assert!(!e.message().contains(pw), "password leaked: {e}");
 }
 
 #[test]
@@ -286,7 +260,7 @@ fn pgbouncer_session_mode_works_and_transaction_mode_is_refused() {
     b.start().unwrap();
     std::thread::sleep(Duration::from_millis(100)); // b reaches its LISTEN wait
     a.resign().unwrap();
-    let (next, took) = wait_for_leader(&[&b], Duration::from_secs(5));
+    let (next, took) = timed_leader(&[&b], Duration::from_secs(5));
     assert!(
         took < Duration::from_secs(1),
         "handover through PgBouncer took {took:?}: NOTIFY did not arrive"

@@ -3,7 +3,7 @@
 //! lease table of an earlier version (no `owner` column) is migrated in place; and elect's
 //! commits are synchronous even on a server whose default is `synchronous_commit = off`.
 
-use elect_testkit::wait::open_recording;
+use elect_testkit::wait::{open_recording, renewed_after};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -23,22 +23,6 @@ fn acquires(pg: &Server) -> usize {
         .unwrap_or_default()
         .matches("INSERT INTO elect_leases AS t")
         .count()
-}
-
-/// Waits until a renewal of `leader` sent after `after` was confirmed (its deadline is then
-/// later than `after + ttl - margin`, the margin being ttl/10). Panics if it steps down instead.
-fn renewed_after(leader: &Election, after: Instant, ttl: Duration) {
-    let end = Instant::now() + WAIT;
-    loop {
-        let deadline = leader
-            .lease_deadline()
-            .expect("the first candidacy still leads");
-        if deadline > after + ttl * 9 / 10 {
-            return;
-        }
-        assert!(Instant::now() < end, "no renewal within {WAIT:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use elect_core::{Election, Event};
+use elect_core::{Election, ErrorCode, Event};
 
 /// How long a test waits for anything that should happen.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -73,6 +73,44 @@ pub fn sole_leader<'a>(es: &[&'a Election], within: Duration) -> &'a Election {
         found.is_some()
     });
     found.unwrap()
+}
+
+/// The one of `es` that leads and how long it took to find, polling `is_leader` (an atomic
+/// load) every 200 us: for timing a handover from a test.
+pub fn timed_leader<'a>(es: &[&'a Election], within: Duration) -> (&'a Election, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(l) = es.iter().copied().find(|e| e.is_leader()) {
+            return (l, start.elapsed());
+        }
+        assert!(
+            start.elapsed() < within,
+            "no leader within {within:?}; the store says {:?}",
+            es[0].leader()
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// Waits until a renewal of `leader` sent after `after` was confirmed (its deadline is then
+/// later than `after + ttl - margin`, the margin being ttl/10). Panics if it steps down instead.
+pub fn renewed_after(leader: &Election, after: Instant, ttl: Duration) {
+    until("a renewal", WAIT, || {
+        let deadline = leader
+            .lease_deadline()
+            .expect("the first candidacy still leads");
+        deadline > after + ttl * 9 / 10
+    });
+}
+
+/// Opening `uri` fails with `code`, naming every one of `mentions`, and never shows `pw`.
+pub fn open_fails(uri: &str, pw: &str, code: ErrorCode, mentions: &[&str]) {
+    let e = Election::open(uri, "job", None).unwrap_err();
+    assert_eq!(e.code(), code, "{e:?}");
+    for m in mentions {
+        assert!(e.message().contains(m), "`{m}` not in: {e}");
+    }
+    assert!(!e.message().contains(pw), "password leaked: {e}");
 }
 
 /// Opens `uri` as election `name`, starts it and waits up to `within` for the first `Elected`

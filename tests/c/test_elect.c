@@ -4,7 +4,7 @@
  * Usage: test_elect            (uses a fresh directory under /tmp, removed at the end)
  * Every check prints what failed and exits 1; waits are event-driven with a time limit. */
 #define _GNU_SOURCE
-#include "elect.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,34 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define WAIT_MS 10000
-
-static char dir[256];
-static int checks;
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        checks++;                                                                         \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fprintf(stderr, " (last error: %s)\n", elect_last_error());                  \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-/* A call that must fail with `want` and a message containing `part`. */
-#define CHECK_ERR(call, want, part)                                                       \
-    do {                                                                                  \
-        elect_status got_ = (call);                                                       \
-        CHECK(got_ == (want), "%s returned %s, want %s", #call, elect_status_name(got_), \
-              elect_status_name(want));                                                   \
-        CHECK(strstr(elect_last_error(), (part)) != NULL, "message of %s lacks '%s'",   \
-              #call, (part));                                                             \
-    } while (0)
-
-#define CHECK_OK(call) CHECK((call) == ELECT_OK, "%s failed", #call)
 
 static char *uri_for(const char *id, const char *extra) {
     static char buf[8][512];
@@ -489,20 +461,13 @@ static void test_fork(void) {
 }
 
 int main(void) {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    snprintf(dir, sizeof dir, "/tmp/elect-c-test-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    scratch_open("elect-c-test");
     printf("libelect %s, directory %s\n", elect_version(), dir);
     test_bad_input();
     test_lifecycle();
     test_close_inside_callback();
     test_sigpipe_blocked_in_library_threads();
     test_fork();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-    }
-    printf("all C tests passed (%d checks)\n", checks);
+    scratch_close("tests");
     return 0;
 }

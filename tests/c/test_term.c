@@ -5,7 +5,7 @@
  *
  * Usage: test_term            (uses a fresh directory under /tmp, removed at the end) */
 #define _GNU_SOURCE
-#include "elect.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,24 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define WAIT_MS 10000
-
-static char dir[256];
-static int checks;
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        checks++;                                                                         \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fprintf(stderr, " (last error: %s)\n", elect_last_error());                  \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_OK(call) CHECK((call) == ELECT_OK, "%s failed", #call)
 
 static elect_election *open_leader(const char *name, const char *extra) {
     char uri[512];
@@ -113,17 +95,10 @@ static void test_drain_waits_for_the_work(void) {
 }
 
 int main(void) {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    snprintf(dir, sizeof dir, "/tmp/elect-c-term-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    scratch_open("elect-c-term");
     test_remaining_and_min_lease();
     test_work_sees_the_end_of_the_term();
     test_drain_waits_for_the_work();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "warning: could not remove %s\n", dir);
-    }
-    printf("all C term tests passed (%d checks)\n", checks);
+    scratch_close("term tests");
     return 0;
 }

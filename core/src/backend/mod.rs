@@ -34,6 +34,8 @@ pub mod registry;
 mod rounds;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "mysql"))]
 mod server_clock;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod sql;
 mod stable_hash;
 #[cfg(any(feature = "etcd", feature = "zookeeper", feature = "redis"))]
 mod tls;

@@ -26,15 +26,35 @@ use crate::event::LeaderInfo;
 /// One store connection as the rounds see it: how often and how long, and how to send a batch.
 #[async_trait]
 pub(crate) trait RoundStore: Send + Sync + 'static {
-    fn rounds(&self) -> &Rounds;
-    /// The renewal period.
-    fn period(&self) -> Duration;
-    /// The lease ttl: a round without an answer within it has failed.
-    fn ttl(&self) -> Duration;
-    /// The server's clock as the rounds read it.
-    fn clock(&self) -> &ClockCheck;
+    fn config(&self) -> &RoundConfig;
     /// Sends one round in a single round trip.
     async fn send(&self, batch: &Batch) -> Result<Answer>;
+}
+
+/// The rounds of one store connection and what they run on.
+pub(crate) struct RoundConfig {
+    pub rounds: Arc<Rounds>,
+    /// The store's name in messages.
+    pub store: &'static str,
+    /// The renewal period.
+    pub period: Duration,
+    /// The lease ttl: a round without an answer within it has failed.
+    pub ttl: Duration,
+    /// The server's clock as the rounds read it.
+    pub clock: ClockCheck,
+}
+
+impl RoundConfig {
+    /// The rounds of a connection opened by `config`'s election, on `store`.
+    pub fn new(store: &'static str, config: &crate::uri::Config) -> RoundConfig {
+        RoundConfig {
+            rounds: Arc::default(),
+            store,
+            period: config.renew(),
+            ttl: config.ttl,
+            clock: ClockCheck::new(store, config.margin()),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -213,20 +233,20 @@ impl Rounds {
 
     /// The round task: runs until the backend is dropped (it is aborted then).
     pub async fn run<S: RoundStore>(shared: Arc<S>) {
-        let period = shared.period();
-        let mut next = Instant::now() + period;
+        let config = shared.config();
+        let mut next = Instant::now() + config.period;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(next.into()) => {}
-                _ = shared.rounds().wake.notified() => {
-                    if shared.rounds().lock().requested.is_none() {
+                _ = config.rounds.wake.notified() => {
+                    if config.rounds.lock().requested.is_none() {
                         continue; // served by a round that started after the request
                     }
                 }
             }
             let start = Instant::now();
-            next = start + period;
-            shared.rounds().round(&*shared, start).await;
+            next = start + config.period;
+            config.rounds.round(&*shared, start).await;
         }
     }
 
@@ -241,7 +261,8 @@ impl Rounds {
             reg.requested = None;
             Batch::of(&reg)
         };
-        let outcome = tokio::time::timeout(shared.ttl(), shared.send(&batch)).await;
+        let config = shared.config();
+        let outcome = tokio::time::timeout(config.ttl, shared.send(&batch)).await;
         let outcome = outcome.unwrap_or_else(|_| {
             Err(Error::new(
                 ErrorCode::Timeout,
@@ -259,7 +280,7 @@ impl Rounds {
                     counts,
                 }) => {
                     let arrived = Instant::now();
-                    let jumped = server_ms.and_then(|ms| shared.clock().check(start, arrived, ms));
+                    let jumped = server_ms.and_then(|ms| config.clock.check(start, arrived, ms));
                     let watched: HashSet<&String> = batch.watched.iter().collect();
                     for (key, lease) in reg.leases.iter_mut() {
                         if !batch.lease_keys.contains(key) {
@@ -288,9 +309,10 @@ impl Rounds {
                         if watched.contains(election) {
                             w.seen = Some(Seen {
                                 sent_at: start,
-                                leader: leaders
-                                    .get(election)
-                                    .map(|(l, left)| (l.clone(), arrived + *left)),
+                                leader: leaders.get(election).and_then(|(l, left)| {
+                                    capped(config.store, election, l.clone())
+                                        .map(|l| (l, arrived + *left))
+                                }),
                                 members: counts.get(election).copied().unwrap_or(0),
                             });
                         }
@@ -307,6 +329,15 @@ impl Rounds {
         }
         self.done.send_modify(|n| *n += 1);
     }
+}
+
+/// `leader` within the caps of [`limits`](crate::backend::limits). One oversized row must not
+/// fail the round that renews every lease of the connection: its election's watchers get no
+/// leader from this round, and the log says why.
+fn capped(store: &str, election: &str, leader: LeaderInfo) -> Option<LeaderInfo> {
+    crate::backend::limits::leader(store, election, leader)
+        .map_err(|e| tracing::warn!("{e}"))
+        .ok()
 }
 
 /// What one round sends: the leases (in parallel vectors), the memberships and the watched

@@ -1,5 +1,6 @@
-//! One candidate: wait in line on the election's named lock, take the lease with one
-//! conditional UPDATE, lead (batched renewals), release (conditional UPDATE, then the lock).
+//! A candidate's statements (join, one conditional UPDATE per attempt, proclaim, release,
+//! leave) and its line: a session of its own waiting on the election's named lock. The control
+//! flow around them is the SQL stores' one ([`crate::backend::sql`]).
 //!
 //! **The line.** MySQL has no LISTEN/NOTIFY. Each candidacy has a session of its own on which
 //! it waits in `GET_LOCK` on the election's named lock before it tries the lease, and keeps the
@@ -13,113 +14,50 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::Shared;
-use crate::backend::rounds::Seen;
-use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
-use crate::error::{Error, ErrorCode, Result};
+use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Line};
+use crate::backend::CandidateSpec;
+use crate::error::Result;
 
 /// Candidates woken by the named lock (the previous holder released it or its connection
 /// died), for tests and benchmarks that prove a handover went through the lock rather than
 /// through expiry or the rounds.
 pub static LOCK_WAKEUPS: AtomicU64 = AtomicU64::new(0);
 
-/// Waiters try a little after the lease they wait for runs out, so that the server agrees.
-const EXPIRY_SLACK: Duration = Duration::from_millis(2);
+#[async_trait]
+impl CandidacyStore for Shared {
+    type Line = MysqlLine;
 
-pub(super) struct MysqlCandidacy {
-    shared: Arc<Shared>,
-    spec: CandidateSpec,
-    /// Random per candidacy (column `owner`): the lease is ours only under it, so another
-    /// candidacy with the same `id` can neither take over our live lease nor release it.
-    owner: String,
-    lock_name: String,
-    /// The session that waits on and holds the named lock.
-    line: Option<Line>,
-    member_key: Option<u64>,
-    held: Option<Held>,
-}
-
-struct Line {
-    conn: Conn,
-    /// This session holds the named lock (once: `GET_LOCK` nests, so we never ask twice).
-    holding: bool,
-}
-
-struct Held {
-    term: u64,
-    /// Key of the lease in the renewal rounds.
-    key: u64,
-    /// Send time of the last confirmation handed to the engine.
-    confirmed: Instant,
-}
-
-enum Attempt {
-    Won {
-        term: u64,
-    },
-    /// The lease may be ours in about this long at the earliest; `others_first` when another
-    /// candidate may be granted before (a hand-off or stickiness for someone else).
-    Lost {
-        left: Duration,
-        others_first: bool,
-    },
-}
-
-impl MysqlCandidacy {
-    pub async fn join(shared: Arc<Shared>, spec: &CandidateSpec) -> Result<MysqlCandidacy> {
-        let join = shared.names.join(
+    async fn join(&self, spec: &CandidateSpec) -> Result<()> {
+        let join = self.names.join(
             &spec.election,
             &spec.id,
             &spec.value,
-            shared.ttl.as_micros(),
+            self.round.ttl.as_micros(),
         );
-        let joining = shared.lease.run("joining the election", move |c| {
-            Box::pin(c.query_drop(join))
-        });
-        // The line's session is opened meanwhile, so that the first acquire need not wait for
-        // a connection (and its TLS handshake). Failing here is fine: acquire opens it later.
-        let opening = async {
-            if shared.lock_line {
-                shared.params.open().await.ok()
-            } else {
-                None
-            }
-        };
-        let (joined, line) = tokio::join!(joining, opening);
-        joined?;
-        let member_key = shared
-            .rounds
-            .add_member(&spec.election, &spec.id, &spec.value);
-        Ok(MysqlCandidacy {
-            owner: format!("{:016x}{:016x}", crate::random::u64(), crate::random::u64()),
-            lock_name: shared.names.lock(&spec.election),
-            shared,
-            spec: spec.clone(),
-            line: line.map(|conn| Line {
-                conn,
-                holding: false,
-            }),
-            member_key: Some(member_key),
-            held: None,
-        })
+        self.lease
+            .run("joining the election", move |c| {
+                Box::pin(c.query_drop(join))
+            })
+            .await
     }
 
-    async fn attempt(&self) -> Result<Attempt> {
+    async fn attempt(&self, spec: &CandidateSpec, owner: &str) -> Result<Attempt> {
         let (acquire, remaining, seed) = (
-            self.shared.names.acquire(),
-            self.shared.names.remaining(),
-            self.shared.names.seed(),
+            self.names.acquire(),
+            self.names.remaining(),
+            self.names.seed(),
         );
-        let ttl_us = self.shared.ttl.as_micros() as u64;
-        let (s, owner) = (self.spec.clone(), self.owner.clone());
-        self.shared
-            .lease
+        let ttl = self.round.ttl;
+        let ttl_us = ttl.as_micros() as u64;
+        let (s, owner) = (spec.clone(), owner.to_string());
+        self.lease
             .run("acquiring the lease", move |c| {
                 Box::pin(async move {
                     let (holdoff_us, sticky_us) =
@@ -142,7 +80,7 @@ impl MysqlCandidacy {
                     .await?;
                     if c.affected_rows() == 1 {
                         let term = c.last_insert_id().unwrap_or_default();
-                        return Ok(Attempt::Won { term });
+                        return Ok(Attempt::Won { term, ttl });
                     }
                     let row: Option<(i64, Option<i64>)> =
                         c.exec_first(remaining, (&s.id, &s.election)).await?;
@@ -160,22 +98,150 @@ impl MysqlCandidacy {
             .await
     }
 
+    /// MySQL counts changed rows, so an unchanged value affects none: a second statement then
+    /// tells whether the lease is still ours.
+    async fn proclaim(
+        &self,
+        spec: &CandidateSpec,
+        term: i64,
+        owner: &str,
+        value: &str,
+    ) -> Result<bool> {
+        let names = &self.names;
+        let (proclaim, holds, member) = (names.proclaim(), names.holds(), names.member_value());
+        let (s, owner, value) = (spec.clone(), owner.to_string(), value.to_string());
+        self.lease
+            .run("proclaiming a value", move |c| {
+                Box::pin(async move {
+                    let lease = (&s.election, &s.id, term, &owner);
+                    c.exec_drop(proclaim, (&value, lease.0, lease.1, lease.2, lease.3))
+                        .await?;
+                    let ours = c.affected_rows() == 1
+                        || c.exec_first::<i64, _, _>(holds, lease).await?.is_some();
+                    if ours {
+                        c.exec_drop(member, (&value, &s.election, &s.id)).await?;
+                    }
+                    Ok(ours)
+                })
+            })
+            .await
+    }
+
+    async fn release(&self, spec: &CandidateSpec, term: Option<i64>, owner: &str) -> Result<()> {
+        let release = self.names.release();
+        let (s, owner) = (spec.clone(), owner.to_string());
+        self.lease
+            .run("releasing the lease", move |c| {
+                Box::pin(c.exec_drop(release, (s.election, s.id, term, term, owner)))
+            })
+            .await
+    }
+
+    async fn hand_over(
+        &self,
+        spec: &CandidateSpec,
+        term: i64,
+        owner: &str,
+        successor: &str,
+    ) -> Result<HandOver> {
+        let (hand_over, is_member) = (self.names.hand_over(), self.names.is_member());
+        let (s, owner, to) = (spec.clone(), owner.to_string(), successor.to_string());
+        let ttl_us = self.round.ttl.as_micros() as u64;
+        self.lease
+            .run("handing the lease over", move |c| {
+                Box::pin(async move {
+                    c.exec_drop(
+                        hand_over,
+                        (
+                            &to,
+                            ttl_us,
+                            &s.election,
+                            &s.id,
+                            term,
+                            &owner,
+                            &s.election,
+                            &to,
+                        ),
+                    )
+                    .await?;
+                    if c.affected_rows() == 1 {
+                        return Ok(HandOver::Handed);
+                    }
+                    let member: Option<i64> = c.exec_first(is_member, (&s.election, &to)).await?;
+                    Ok(if member.is_some() {
+                        HandOver::NotLeader
+                    } else {
+                        HandOver::NotMember
+                    })
+                })
+            })
+            .await
+    }
+
+    async fn leave(&self, spec: &CandidateSpec) -> Result<()> {
+        let leave = self.names.leave();
+        let s = spec.clone();
+        self.lease
+            .run("leaving the election", move |c| {
+                Box::pin(c.exec_drop(leave, (s.election, s.id)))
+            })
+            .await
+    }
+
+    /// The line's session is opened right away (while the candidate joins), so that the first
+    /// attempt need not wait for a connection and its TLS handshake. Failing here is fine: the
+    /// first turn opens it.
+    async fn line(self: &Arc<Self>, election: &str) -> MysqlLine {
+        let session = if self.lock_line {
+            self.params.open().await.ok().map(|conn| Session {
+                conn,
+                holding: false,
+            })
+        } else {
+            None
+        };
+        MysqlLine {
+            lock_name: self.names.lock(election),
+            shared: self.clone(),
+            session,
+        }
+    }
+}
+
+/// A candidacy's place in the line: its session on the election's named lock
+/// (`handover=lock`), or nothing (`handover=poll`: as if always first in line, waiting on the
+/// rounds alone).
+pub(crate) struct MysqlLine {
+    shared: Arc<Shared>,
+    lock_name: String,
+    session: Option<Session>,
+}
+
+/// The session that waits on and holds the named lock.
+struct Session {
+    conn: Conn,
+    /// This session holds the named lock (once: `GET_LOCK` nests, so we never ask twice).
+    holding: bool,
+}
+
+#[async_trait]
+impl Line for MysqlLine {
     /// Waits up to `limit` for the named lock; true when this session holds it. Failures drop
     /// the line's session (the next wait opens another): the lock only hurries a handover.
-    async fn wait_in_line(&mut self, limit: Duration) -> bool {
-        if self.line.as_ref().is_some_and(|l| l.holding) {
-            return true;
+    async fn turn(&mut self, limit: Duration) -> Result<bool> {
+        if !self.shared.lock_line || self.session.as_ref().is_some_and(|l| l.holding) {
+            return Ok(true);
         }
-        let mut line = match self.line.take() {
+        let mut line = match self.session.take() {
             Some(line) => line,
             None => match self.shared.params.open().await {
-                Ok(conn) => Line {
+                Ok(conn) => Session {
                     conn,
                     holding: false,
                 },
                 Err(e) => {
                     tracing::debug!("mysql: cannot open the line's session: {e}");
-                    return false;
+                    return Ok(false);
                 }
             },
         };
@@ -194,19 +260,24 @@ impl MysqlCandidacy {
                     LOCK_WAKEUPS.fetch_add(1, Ordering::Relaxed);
                 }
                 line.holding = holding;
-                self.line = Some(line);
-                holding
+                self.session = Some(line);
+                Ok(holding)
             }
             Err(e) => {
                 tracing::debug!("mysql: waiting on the named lock: {e}");
-                false
+                Ok(false)
             }
         }
     }
 
+    /// The lock wakes candidates in [`Line::turn`]; nothing is announced besides.
+    async fn woken(&mut self) {
+        std::future::pending().await
+    }
+
     /// Lets the next waiter in line go.
-    async fn leave_line(&mut self) {
-        let Some(line) = self.line.as_mut().filter(|l| l.holding) else {
+    async fn pass(&mut self) {
+        let Some(line) = self.session.as_mut().filter(|l| l.holding) else {
             return;
         };
         let released: mysql_async::Result<Option<Option<i64>>> = line
@@ -216,274 +287,14 @@ impl MysqlCandidacy {
         match released {
             Ok(_) => line.holding = false,
             // Closing the session frees the lock as well.
-            Err(_) => self.line = None,
-        }
-    }
-}
-
-#[async_trait]
-impl Candidacy for MysqlCandidacy {
-    async fn acquire(&mut self) -> Result<Grant> {
-        if self.held.is_some() {
-            return Err(Error::internal("acquire while already leading"));
-        }
-        // The rounds read the leader meanwhile (one statement per period for all waiters of
-        // the connection): what a waiter falls back to when the lock cannot wake it.
-        let _watching = self.shared.rounds.watch(&self.spec.election);
-        let mut rounds = self.shared.rounds.subscribe_done();
-        // Before the first attempt we do not know how long the lease has left: a ttl bounds it.
-        let mut left = self.shared.ttl;
-        loop {
-            // Polling (`handover=poll`): as if first in line, waiting on the rounds alone.
-            let in_line = !self.shared.lock_line || self.wait_in_line(left + EXPIRY_SLACK).await;
-            let sent_at = Instant::now();
-            left = match self.attempt().await? {
-                Attempt::Won { term } => {
-                    let key = self.shared.rounds.add_lease(
-                        &self.spec.election,
-                        &self.spec.id,
-                        &self.owner,
-                        term,
-                    );
-                    self.held = Some(Held {
-                        term,
-                        key,
-                        confirmed: sent_at,
-                    });
-                    return Ok(Grant {
-                        term,
-                        renewal: Renewal {
-                            sent_at,
-                            ttl: self.shared.ttl,
-                        },
-                    });
-                }
-                Attempt::Lost {
-                    left,
-                    others_first: true,
-                } => {
-                    // Reserved for someone else (a hand-off, a sticky leader): let that one
-                    // have the named lock, and wait for a leader or the reservation's end.
-                    self.leave_line().await;
-                    self.wait_for_leader(&mut rounds, sent_at, left).await?;
-                    left
-                }
-                Attempt::Lost { left, .. } => left,
-            };
-            if !in_line {
-                continue; // the wait timed out or failed; the lease was renewed meanwhile
-            }
-            // We hold the lock but someone else leads (its connection died with its lease still
-            // running, or it leads without the lock): wait for the lease to run out, unless a
-            // round sees it renewed or released meanwhile.
-            let mut expiry = Instant::now() + left;
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until((expiry + EXPIRY_SLACK).into()) => break,
-                    r = rounds.changed() => {
-                        if r.is_err() {
-                            return Err(Error::closed());
-                        }
-                        match self.shared.rounds.seen_after(&self.spec.election, Some(sent_at)) {
-                            Some(Seen { leader: None, .. }) => break,
-                            Some(Seen { leader: Some((_, until)), .. }) => expiry = until,
-                            None => {}
-                        }
-                    }
-                }
-            }
-            left = Duration::ZERO;
+            Err(_) => self.session = None,
         }
     }
 
-    async fn renew(&mut self) -> Result<Renewal> {
-        let held = self
-            .held
-            .as_mut()
-            .ok_or_else(|| Error::new(ErrorCode::NotLeader, "not holding the lease"))?;
-        let renewal = self.shared.rounds.renew(held.key, held.confirmed).await?;
-        held.confirmed = renewal.sent_at;
-        Ok(renewal)
-    }
-
-    async fn proclaim(&mut self, value: &str) -> Result<()> {
-        let term = match &self.held {
-            Some(held) => held.term as i64,
-            None => return Err(Error::new(ErrorCode::NotLeader, "not holding the lease")),
-        };
-        if !self.publish_value(term, value).await? {
-            return Err(Error::new(
-                ErrorCode::NotLeader,
-                format!(
-                    "election `{}`: our lease expired or another candidate holds it",
-                    self.spec.election
-                ),
-            ));
-        }
-        self.spec.value = value.to_string();
-        if let Some(key) = self.member_key {
-            self.shared.rounds.set_member_value(key, value);
-        }
-        Ok(())
-    }
-
-    async fn release(&mut self) -> Result<()> {
-        let Some(held) = self.held.take() else {
-            return Ok(());
-        };
-        // Out of the rounds first, so that no later round renews what we give up.
-        self.shared.rounds.remove_lease(held.key);
-        let released = self.give_up(Some(held.term as i64)).await;
-        self.leave_line().await;
-        released
-    }
-
-    async fn hand_over(&mut self, successor: &str) -> Result<()> {
-        let Some(held) = &self.held else {
-            return Err(Error::new(ErrorCode::NotLeader, "not holding the lease"));
-        };
-        let (term, key) = (held.term as i64, held.key);
-        let (hand_over, is_member) = (self.shared.names.hand_over(), self.shared.names.is_member());
-        let (s, owner, to) = (self.spec.clone(), self.owner.clone(), successor.to_string());
-        let ttl_us = self.shared.ttl.as_micros() as u64;
-        let (handed, member) = self
-            .shared
-            .lease
-            .run("handing the lease over", move |c| {
-                Box::pin(async move {
-                    c.exec_drop(
-                        hand_over,
-                        (
-                            &to,
-                            ttl_us,
-                            &s.election,
-                            &s.id,
-                            term,
-                            &owner,
-                            &s.election,
-                            &to,
-                        ),
-                    )
-                    .await?;
-                    if c.affected_rows() == 1 {
-                        return Ok((true, true));
-                    }
-                    let member: Option<i64> = c.exec_first(is_member, (&s.election, &to)).await?;
-                    Ok((false, member.is_some()))
-                })
-            })
-            .await?;
-        if !handed {
-            return Err(if member {
-                Error::new(
-                    ErrorCode::NotLeader,
-                    format!(
-                        "election `{}`: our lease expired or another candidate holds it",
-                        self.spec.election
-                    ),
-                )
-            } else {
-                Error::invalid(format!(
-                    "hand-over: `{successor}` is not a live member of election `{}`",
-                    self.spec.election
-                ))
-            });
-        }
-        self.held = None;
-        self.shared.rounds.remove_lease(key);
-        self.leave_line().await;
-        Ok(())
-    }
-
-    /// The membership goes first, then the lease: a successor that looks at the members once
-    /// it leads no longer finds this candidate (see `succession`).
-    async fn leave(mut self: Box<Self>) -> Result<()> {
-        let mut left = Ok(());
-        if let Some(key) = self.member_key.take() {
-            self.shared.rounds.remove_member(key);
-            let leave = self.shared.names.leave();
-            let s = self.spec.clone();
-            left = self
-                .shared
-                .lease
-                .run("leaving the election", move |c| {
-                    Box::pin(c.exec_drop(leave, (s.election, s.id)))
-                })
-                .await;
-        }
-        let released = if self.held.is_some() {
-            self.release().await
-        } else {
-            // An acquire cancelled with its statement in flight may have won a lease we never
-            // heard of: give up whatever we hold, so the line moves now rather than in a ttl.
-            self.give_up(None).await
-        };
-        if let Some(line) = self.line.take() {
+    async fn close(&mut self) {
+        if let Some(line) = self.session.take() {
             let _ = line.conn.disconnect().await;
         }
-        left.and(released)
-    }
-}
-
-impl MysqlCandidacy {
-    /// Waits until a round after `sent_at` sees a leader, or `left` passes.
-    async fn wait_for_leader(
-        &self,
-        rounds: &mut tokio::sync::watch::Receiver<u64>,
-        sent_at: Instant,
-        left: Duration,
-    ) -> Result<()> {
-        let until = Instant::now() + left + EXPIRY_SLACK;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until.into()) => return Ok(()),
-                r = rounds.changed() => {
-                    if r.is_err() {
-                        return Err(Error::closed());
-                    }
-                    if let Some(Seen { leader: Some(_), .. }) =
-                        self.shared.rounds.seen_after(&self.spec.election, Some(sent_at))
-                    {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-    }
-
-    /// Publishes `value` on our lease of `term` if it is still live; `false` when it is not.
-    async fn publish_value(&self, term: i64, value: &str) -> Result<bool> {
-        let names = &self.shared.names;
-        let (proclaim, holds, member) = (names.proclaim(), names.holds(), names.member_value());
-        let (s, owner, value) = (self.spec.clone(), self.owner.clone(), value.to_string());
-        self.shared
-            .lease
-            .run("proclaiming a value", move |c| {
-                Box::pin(async move {
-                    let lease = (&s.election, &s.id, term, &owner);
-                    c.exec_drop(proclaim, (&value, lease.0, lease.1, lease.2, lease.3))
-                        .await?;
-                    let ours = c.affected_rows() == 1
-                        || c.exec_first::<i64, _, _>(holds, lease).await?.is_some();
-                    if ours {
-                        c.exec_drop(member, (&value, &s.election, &s.id)).await?;
-                    }
-                    Ok(ours)
-                })
-            })
-            .await
-    }
-
-    /// Ends our lease of `term` (any term of ours if `None`).
-    async fn give_up(&self, term: Option<i64>) -> Result<()> {
-        let release = self.shared.names.release();
-        let (s, owner) = (self.spec.clone(), self.owner.clone());
-        self.shared
-            .lease
-            .run("releasing the lease", move |c| {
-                Box::pin(c.exec_drop(release, (s.election, s.id, term, term, owner)))
-            })
-            .await
     }
 }
 
@@ -493,17 +304,4 @@ async fn get_lock(conn: &mut Conn, name: &str, limit: Duration) -> mysql_async::
         .exec_first("SELECT GET_LOCK(?, ?)", (name, limit.as_secs_f64()))
         .await?;
     Ok(got.flatten() == Some(1))
-}
-
-impl Drop for MysqlCandidacy {
-    /// A candidacy dropped without `leave` (the engine gave up on the store) stops being kept
-    /// alive; its rows expire on the server after a ttl, its line's session closes.
-    fn drop(&mut self) {
-        if let Some(held) = self.held.take() {
-            self.shared.rounds.remove_lease(held.key);
-        }
-        if let Some(key) = self.member_key.take() {
-            self.shared.rounds.remove_member(key);
-        }
-    }
 }

@@ -5,8 +5,9 @@
 //! MySQL's UPDATE returns no rows, so a round is a few statements sent together (the protocol's
 //! multi-statement text query) around one reading of the server's clock, `@elect_now`: extend
 //! each lease still ours and unexpired at `@elect_now`, upsert the memberships, then select the
-//! leases still live after that under our term and owner (renewed), the watched
-//! leaders, the number of live members of each watched election, and the clock. Values travel as hex literals (see [`hex`]).
+//! leases still live after that under our term and owner (renewed), the watched leaders (cut
+//! one byte past the bounds of [`limits`](crate::backend::limits)), the number of live members
+//! of each watched election, and the clock. Values travel as hex literals (see [`hex`]).
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -18,27 +19,14 @@ use mysql_async::Row;
 use super::layout::{hex, NOW};
 use super::Shared;
 use crate::backend::limits::MAX_FIELD;
-use crate::backend::rounds::{Answer, Batch, RoundStore, Rounds};
-use crate::backend::server_clock::ClockCheck;
+use crate::backend::rounds::{Answer, Batch, RoundConfig, RoundStore};
 use crate::error::Result;
 use crate::event::LeaderInfo;
 
 #[async_trait]
 impl RoundStore for Shared {
-    fn rounds(&self) -> &Rounds {
-        &self.rounds
-    }
-
-    fn period(&self) -> Duration {
-        self.renew
-    }
-
-    fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
-    fn clock(&self) -> &ClockCheck {
-        &self.clock
+    fn config(&self) -> &RoundConfig {
+        &self.round
     }
 
     async fn send(&self, batch: &Batch) -> Result<Answer> {
@@ -82,14 +70,7 @@ impl RoundStore for Shared {
                         value: String::from_utf8_lossy(&value).into_owned(),
                         term: term as u64,
                     };
-                    // One oversized row must not fail the round that renews every lease of the
-                    // connection: its election's watchers get no leader from this round.
-                    match crate::backend::limits::leader("mysql", &election, leader) {
-                        Ok(leader) => {
-                            answer.leaders.insert(election, (leader, left));
-                        }
-                        Err(e) => tracing::warn!("{e}"),
-                    }
+                    answer.leaders.insert(election, (leader, left));
                 }
             }
         }
@@ -100,7 +81,7 @@ impl RoundStore for Shared {
 /// The statements of one round, as one text.
 fn round_sql(shared: &Shared, b: &Batch) -> String {
     let (leases, members) = (&shared.names.leases, &shared.names.members);
-    let ttl_us = shared.ttl.as_micros();
+    let ttl_us = shared.round.ttl.as_micros();
     let expiry = format!("@elect_now + INTERVAL {ttl_us} MICROSECOND");
     let mut sql = format!("SET @elect_now = {NOW};\n");
     let mut selects = Vec::new();
@@ -137,18 +118,22 @@ fn round_sql(shared: &Shared, b: &Batch) -> String {
         let rows: Vec<String> = (0..b.m_elections.len())
             .map(|i| {
                 format!(
-                    "({}, {}, {}, {expiry})",
+                    "SELECT {} AS e, {} AS i, {} AS v, {expiry} AS x",
                     hex(&b.m_elections[i]),
                     hex(&b.m_ids[i]),
                     hex(&b.m_values[i])
                 )
             })
             .collect();
+        // A derived table names the new values for the upsert: `VALUES(col)` is deprecated
+        // since MySQL 8.0.20, and its replacement (a row alias) is not in MariaDB; both take
+        // columns of an INSERT ... SELECT's derived table.
         let _ = writeln!(
             sql,
-            "INSERT INTO {members} (election, id, value, expires_at) VALUES {}
-             ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at);",
-            rows.join(", ")
+            "INSERT INTO {members} (election, id, value, expires_at)
+             SELECT n.e, n.i, n.v, n.x FROM ({}) AS n
+             ON DUPLICATE KEY UPDATE value = n.v, expires_at = n.x;",
+            rows.join(" UNION ALL ")
         );
     }
     if !b.watched.is_empty() {

@@ -171,8 +171,10 @@ impl Names {
     pub fn remaining(&self) -> String {
         let left = |at: &str| format!("GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, {at}), 0)");
         let handoff = format!("next_id NOT IN ('', me.h) AND next_until > {NOW}");
+        // Stickiness holds a lease that ran out (not one released, nor one still live: a live
+        // lease is the holder's, not a reservation for someone else).
         let sticky = format!(
-            "expires_at > {RELEASED} AND holder <> me.h \
+            "expires_at > {RELEASED} AND expires_at <= {NOW} AND holder <> me.h \
              AND expires_at + INTERVAL sticky_us MICROSECOND > {NOW}"
         );
         format!(
@@ -248,7 +250,9 @@ impl Names {
         )
     }
 
-    /// `election` -> `(holder, value, term)` of the live leader, if any.
+    /// `election` -> `(holder, value, term)` of the live leader, if any, holder and value cut
+    /// one byte past the bound of [`limits`](crate::backend::limits), so that an oversized
+    /// row is detected without being read whole.
     pub fn leader(&self) -> String {
         format!(
             "SELECT LEFT(holder, {cut}), LEFT(value, {cut}), term FROM {} \
@@ -261,15 +265,19 @@ impl Names {
     /// Registers a candidate, in one round trip (three statements, as text with hex
     /// literals): creates the election's lease row if missing, drops members of the election
     /// that stopped heartbeating long ago, and upserts this one.
+    ///
+    /// The upsert repeats its values rather than naming them with `VALUES(col)`, which MySQL
+    /// 8.0.20 deprecated (its replacement, a row alias, MariaDB does not have).
     pub fn join(&self, election: &str, id: &str, value: &str, ttl_us: u128) -> String {
         let (e, i, v) = (hex(election), hex(id), hex(value));
+        let expiry = format!("{NOW} + INTERVAL {ttl_us} MICROSECOND");
         format!(
             "INSERT INTO {leases} (election, holder, value, term, expires_at, owner)
                 VALUES ({e}, '', '', 0, {RELEASED}, '') ON DUPLICATE KEY UPDATE term = term;
              DELETE FROM {members} WHERE election = {e} AND expires_at < {NOW} - INTERVAL 1 HOUR;
              INSERT INTO {members} (election, id, value, expires_at)
-                VALUES ({e}, {i}, {v}, {NOW} + INTERVAL {ttl_us} MICROSECOND)
-                ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at)",
+                VALUES ({e}, {i}, {v}, {expiry})
+                ON DUPLICATE KEY UPDATE value = {v}, expires_at = {expiry}",
             leases = self.leases,
             members = self.members,
         )
@@ -280,7 +288,8 @@ impl Names {
         format!("DELETE FROM {} WHERE election = ? AND id = ?", self.members)
     }
 
-    /// `election` -> `(id, value)` of live members, by id.
+    /// `election` -> `(id, value)` of live members, by id, cut (fields and list) one past the
+    /// bounds of [`limits`](crate::backend::limits).
     pub fn members(&self) -> String {
         format!(
             "SELECT LEFT(id, {cut}), LEFT(value, {cut}) FROM {} \

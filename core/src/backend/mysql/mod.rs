@@ -29,21 +29,15 @@ mod options;
 mod watch;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
 use super::registry::Driver;
-use super::rounds::Rounds;
-use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
+use super::rounds::RoundConfig;
+use super::sql::{SqlBackend, SqlStore};
+use super::Backend;
 use crate::error::Result;
-use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
-use candidacy::MysqlCandidacy;
 #[cfg(feature = "testing")]
 pub use candidacy::LOCK_WAKEUPS;
 use connect::{Params, Session};
@@ -53,7 +47,7 @@ use layout::Names;
 pub(crate) static DRIVER: Driver = Driver {
     options: options::NAMES,
     parse: options::parse,
-    open: |config| Box::pin(MysqlBackend::open(config)),
+    open: |config| Box::pin(open(config)),
 };
 
 /// What every part of one store connection shares.
@@ -61,43 +55,29 @@ pub(crate) struct Shared {
     params: Params,
     names: Names,
     lease: Session,
-    rounds: Arc<Rounds>,
     /// Waiters line up on the named lock (`handover=lock`), else they poll through the rounds.
     lock_line: bool,
-    ttl: Duration,
-    renew: Duration,
-    /// The server's clock (`UTC_TIMESTAMP(6)`) as the rounds read it.
-    clock: ClockCheck,
+    /// The rounds; their clock is the server's `UTC_TIMESTAMP(6)`.
+    round: RoundConfig,
 }
 
-pub struct MysqlBackend {
-    shared: Arc<Shared>,
-    round_task: AbortHandle,
-}
-
-impl MysqlBackend {
-    /// Connects and creates the tables if needed. Wrong passwords, missing databases and
-    /// missing privileges fail here, clearly.
-    pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-        let params = Params::from_config(config)?;
-        let options = config.store_options::<options::MysqlOptions>()?;
-        let names = Names::new(&options.table, &config.path);
-        let mut conn = params.open().await?;
-        names.ensure(&mut conn, &params).await?;
-        warn_if_not_durable(&mut conn, &params).await;
-        let shared = Arc::new(Shared {
-            lease: Session::new(params.clone(), conn),
-            params,
-            names,
-            rounds: Arc::default(),
-            lock_line: options.handover == options::Handover::Lock,
-            ttl: config.ttl,
-            renew: config.renew(),
-            clock: ClockCheck::new("mysql", config.margin()),
-        });
-        let round_task = tokio::spawn(Rounds::run(shared.clone())).abort_handle();
-        Ok(Arc::new(MysqlBackend { shared, round_task }))
-    }
+/// Connects and creates the tables if needed. Wrong passwords, missing databases and missing
+/// privileges fail here, clearly.
+async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+    let params = Params::from_config(config)?;
+    let options = config.store_options::<options::MysqlOptions>()?;
+    let names = Names::new(&options.table, &config.path);
+    let mut conn = params.open().await?;
+    names.ensure(&mut conn, &params).await?;
+    warn_if_not_durable(&mut conn, &params).await;
+    let shared = Arc::new(Shared {
+        lease: Session::new(params.clone(), conn),
+        params,
+        names,
+        lock_line: options.handover == options::Handover::Lock,
+        round: RoundConfig::new("mysql", config),
+    });
+    Ok(SqlBackend::start(shared))
 }
 
 /// A commit acknowledged before it is on disk can be lost in a server crash, and its term
@@ -121,60 +101,6 @@ async fn warn_if_not_durable(conn: &mut mysql_async::Conn, params: &Params) {
     }
 }
 
-impl Drop for MysqlBackend {
-    fn drop(&mut self) {
-        self.round_task.abort();
-    }
-}
-
-#[async_trait]
-impl Backend for MysqlBackend {
-    async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
-        Ok(Box::new(
-            MysqlCandidacy::join(self.shared.clone(), spec).await?,
-        ))
-    }
-
-    async fn watch(&self, election: &str) -> Result<LeaderStream> {
-        let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch::watch(self.shared.clone(), election.to_string(), tx));
-        Ok(rx)
-    }
-
-    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
-        watch::read_leader(&self.shared, election).await
-    }
-
-    async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        read_members(&self.shared, election).await
-    }
-
-    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
-        let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch::watch_members(
-            self.shared.clone(),
-            election.to_string(),
-            tx,
-        ));
-        Ok(rx)
-    }
-}
-
-/// The live members of `election`, by id.
-async fn read_members(shared: &Shared, election: &str) -> Result<Vec<Member>> {
-    let (sql, name) = (shared.names.members(), election.to_string());
-    let rows: Vec<(Vec<u8>, Vec<u8>)> = shared
-        .lease
-        .run("reading the members", move |c| {
-            Box::pin(c.exec(sql, (name,)))
-        })
-        .await?;
-    let members = rows
-        .into_iter()
-        .map(|(id, value)| Member {
-            id: String::from_utf8_lossy(&id).into_owned(),
-            value: String::from_utf8_lossy(&value).into_owned(),
-        })
-        .collect();
-    crate::backend::limits::members("mysql", election, members)
+impl SqlStore for Shared {
+    const NAME: &'static str = "mysql";
 }

@@ -8,32 +8,19 @@ use async_trait::async_trait;
 use tokio_postgres::types::Type;
 
 use super::Shared;
-use crate::backend::rounds::{Answer, Batch, RoundStore, Rounds};
-use crate::backend::server_clock::ClockCheck;
+use crate::backend::rounds::{Answer, Batch, RoundConfig, RoundStore};
 use crate::error::Result;
 use crate::event::LeaderInfo;
 
 #[async_trait]
 impl RoundStore for Shared {
-    fn rounds(&self) -> &Rounds {
-        &self.rounds
-    }
-
-    fn period(&self) -> Duration {
-        self.renew
-    }
-
-    fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
-    fn clock(&self) -> &ClockCheck {
-        &self.clock
+    fn config(&self) -> &RoundConfig {
+        &self.round
     }
 
     async fn send(&self, batch: &Batch) -> Result<Answer> {
         let client = self.lease.client().await?;
-        let ttl_ms = self.ttl.as_millis() as i64;
+        let ttl_ms = self.ttl_ms();
         let rows = client
             .query_typed(
                 &self.sql.round,
@@ -70,14 +57,7 @@ impl RoundStore for Shared {
                     value: row.get(3),
                     term: term as u64,
                 };
-                // One oversized row must not fail the round that renews every lease of the
-                // connection: its election's watchers get no leader from this round.
-                match crate::backend::limits::leader("postgres", &election, leader) {
-                    Ok(leader) => {
-                        answer.leaders.insert(election, (leader, left));
-                    }
-                    Err(e) => tracing::warn!("{e}"),
-                }
+                answer.leaders.insert(election, (leader, left));
             }
         }
         Ok(answer)

@@ -24,7 +24,6 @@ mod candidacy;
 mod connect;
 mod keepalive;
 mod layout;
-mod members;
 mod notify;
 mod options;
 mod sql;
@@ -34,33 +33,26 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 use tokio_postgres::types::Type;
 
 use super::registry::Driver;
-use super::rounds::Rounds;
-use super::server_clock::ClockCheck;
-use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
+use super::rounds::RoundConfig;
+use super::sql::{SqlBackend, SqlStore};
+use super::Backend;
 use crate::error::{Error, ErrorCode, Result};
-use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
-use candidacy::PgCandidacy;
 use connect::{Params, Session};
 use layout::Names;
 use notify::Listener;
 #[cfg(feature = "testing")]
 pub use notify::NOTIFICATIONS;
-#[cfg(not(feature = "testing"))]
-use notify::NOTIFICATIONS;
 use sql::Statements;
 
 /// How the registry reaches this store.
 pub(crate) static DRIVER: Driver = Driver {
     options: options::NAMES,
     parse: options::parse,
-    open: |config| Box::pin(PgBackend::open(config)),
+    open: |config| Box::pin(open(config)),
 };
 
 /// What every part of one store connection shares.
@@ -70,60 +62,40 @@ pub(crate) struct Shared {
     sql: Statements,
     lease: Session,
     listener: Arc<Listener>,
-    rounds: Arc<Rounds>,
-    ttl: Duration,
-    renew: Duration,
     retry: Duration,
-    /// The server's clock (`now()`) as the rounds read it.
-    clock: ClockCheck,
+    /// The rounds; their clock is the server's `now()`.
+    round: RoundConfig,
 }
 
 impl Shared {
     fn ttl_ms(&self) -> i64 {
-        self.ttl.as_millis() as i64
+        self.round.ttl.as_millis() as i64
     }
 }
 
-pub struct PgBackend {
-    shared: Arc<Shared>,
-    round_task: AbortHandle,
-}
-
-impl PgBackend {
-    /// Connects, creates the tables if needed and checks that notifications come through.
-    /// Wrong passwords, missing databases and missing privileges fail here, clearly.
-    pub async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
-        let started = std::time::Instant::now();
-        let params = Params::from_config(config)?;
-        let names = Names::new(&config.store_options::<options::PgOptions>()?.table);
-        let client = params.open_statements().await?;
-        names.ensure(&client, &params).await?;
-        let listener = Listener::new(params.clone());
-        let shared = Arc::new(Shared {
-            sql: Statements::new(&names),
-            lease: Session::new(params.clone(), client),
-            params,
-            names,
-            listener,
-            rounds: Arc::default(),
-            ttl: config.ttl,
-            renew: config.renew(),
-            retry: config.retry,
-            clock: ClockCheck::new("postgres", config.margin()),
-        });
-        // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
-        // is left, less a little so that its own, clearer error wins the race.
-        let left = (config.connect_timeout * 9 / 10).saturating_sub(started.elapsed());
-        check_notifications(&shared, left).await?;
-        let round_task = tokio::spawn(Rounds::run(shared.clone())).abort_handle();
-        Ok(Arc::new(PgBackend { shared, round_task }))
-    }
-}
-
-impl Drop for PgBackend {
-    fn drop(&mut self) {
-        self.round_task.abort();
-    }
+/// Connects, creates the tables if needed and checks that notifications come through.
+/// Wrong passwords, missing databases and missing privileges fail here, clearly.
+async fn open(config: &Config) -> Result<Arc<dyn Backend>> {
+    let started = std::time::Instant::now();
+    let params = Params::from_config(config)?;
+    let names = Names::new(&config.store_options::<options::PgOptions>()?.table);
+    let client = params.open_statements().await?;
+    names.ensure(&client, &params).await?;
+    let listener = Listener::new(params.clone());
+    let shared = Arc::new(Shared {
+        sql: Statements::new(&names),
+        lease: Session::new(params.clone(), client),
+        params,
+        names,
+        listener,
+        retry: config.retry,
+        round: RoundConfig::new("postgres", config),
+    });
+    // The whole open is bounded by connect_timeout (backend::connect); the probe gets what
+    // is left, less a little so that its own, clearer error wins the race.
+    let left = (config.connect_timeout * 9 / 10).saturating_sub(started.elapsed());
+    check_notifications(&shared, left).await?;
+    Ok(SqlBackend::start(shared))
 }
 
 /// NOTIFYs a private channel from the statement session and waits for it on the LISTEN
@@ -167,36 +139,6 @@ async fn check_notifications(shared: &Shared, limit: Duration) -> Result<()> {
         })
 }
 
-#[async_trait]
-impl Backend for PgBackend {
-    async fn join(&self, spec: &CandidateSpec) -> Result<Box<dyn Candidacy>> {
-        Ok(Box::new(
-            PgCandidacy::join(self.shared.clone(), spec).await?,
-        ))
-    }
-
-    async fn watch(&self, election: &str) -> Result<LeaderStream> {
-        let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(watch::watch(self.shared.clone(), election.to_string(), tx));
-        Ok(rx)
-    }
-
-    async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
-        watch::read_leader(&self.shared, election).await
-    }
-
-    async fn members(&self, election: &str) -> Result<Vec<Member>> {
-        let members = members::read(&self.shared, election).await?;
-        crate::backend::limits::members("postgres", election, members)
-    }
-
-    async fn watch_members(&self, election: &str) -> Result<MemberStream> {
-        let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(members::watch(
-            self.shared.clone(),
-            election.to_string(),
-            tx,
-        ));
-        Ok(rx)
-    }
+impl SqlStore for Shared {
+    const NAME: &'static str = "postgres";
 }

@@ -1,110 +1,101 @@
-//! Observers: the leader of an election, from the lease row. A NOTIFY (elected, released) makes
-//! the watcher read the row at once; the batched rounds read it every renewal period as well,
-//! which is how the expiry of a crashed leader's lease (which nobody announces) is noticed.
+//! Observers: reads of the leader (the lease row) and of the members, and the announcements
+//! that make watchers read at once: a NOTIFY on the election's channel when a lease is taken or
+//! released and when a candidate joins or leaves. Nobody announces a crashed leader's expiry or
+//! a crashed member: the rounds see those within a renewal period. The watch loops are the SQL
+//! stores' one ([`crate::backend::sql`]).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio_postgres::types::Type;
 
-use super::notify::Subscription;
+use super::notify::{Listener, Subscription};
 use super::Shared;
+use crate::backend::sql::{Changes, WatchStore};
 use crate::error::Result;
-use crate::event::LeaderInfo;
+use crate::event::{LeaderInfo, Member};
 
-type Sender = mpsc::Sender<Result<Option<LeaderInfo>>>;
-
-/// Reads the leader of `election` directly.
-pub(super) async fn read_leader(shared: &Shared, election: &str) -> Result<Option<LeaderInfo>> {
-    let client = shared.lease.client().await?;
-    let row = client
-        .query_typed_opt(&shared.sql.leader, &[(&election, Type::TEXT)])
-        .await
-        .map_err(|e| shared.params.error(e, "reading the leader"))?;
-    row.map(|r| {
-        let leader = LeaderInfo {
-            id: r.get(0),
-            value: r.get(1),
-            term: r.get::<_, i64>(2) as u64,
-        };
-        crate::backend::limits::leader("postgres", election, leader)
-    })
-    .transpose()
+/// A watcher's LISTEN on an election's channel.
+pub(crate) struct PgChanges {
+    sub: Subscription,
+    listener: Arc<Listener>,
 }
 
-/// Listens on `channel`, reporting failures to `tx` and trying again after `retry`; `None` once
-/// the receiver is gone.
-pub(super) async fn subscribe<T>(
-    shared: &Arc<Shared>,
-    channel: &str,
-    tx: &mpsc::Sender<Result<T>>,
-) -> Option<Subscription> {
-    loop {
-        match shared.listener.subscribe(channel).await {
-            Ok(s) => return Some(s),
-            Err(e) => {
-                if tx.send(Err(e)).await.is_err() {
-                    return None;
-                }
-                tokio::select! {
-                    _ = tx.closed() => return None,
-                    _ = tokio::time::sleep(shared.retry) => {}
-                }
-            }
-        }
+#[async_trait]
+impl Changes for PgChanges {
+    fn mark_seen(&mut self) {
+        self.sub.mark_seen();
+    }
+
+    async fn notified(&mut self) {
+        self.sub.notified().await;
+    }
+
+    fn is_down(&self) -> bool {
+        self.listener.is_down()
     }
 }
 
-/// Sends the leader of `election` each time it may have changed, until the receiver is dropped.
-pub(super) async fn watch(shared: Arc<Shared>, election: String, tx: Sender) {
-    let _watching = shared.rounds.watch(&election);
-    let channel = shared.names.channel(&election);
-    let mut rounds = shared.rounds.subscribe_done();
-    // Time of the freshest reading sent, so that a round that started before a direct read
-    // cannot send an older leader after it.
-    let mut fresh: Option<Instant> = None;
-    let mut direct = true;
-    loop {
-        let Some(mut sub) = subscribe(&shared, &channel, &tx).await else {
-            return;
-        };
+#[async_trait]
+impl WatchStore for Shared {
+    type Changes = PgChanges;
+
+    /// Reads the leader of `election` directly.
+    async fn read_leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
+        let client = self.lease.client().await?;
+        let row = client
+            .query_typed_opt(&self.sql.leader, &[(&election, Type::TEXT)])
+            .await
+            .map_err(|e| self.params.error(e, "reading the leader"))?;
+        Ok(row.map(|r| LeaderInfo {
+            id: r.get(0),
+            value: r.get(1),
+            term: r.get::<_, i64>(2) as u64,
+        }))
+    }
+
+    /// The live members of `election`, by id.
+    async fn read_members(&self, election: &str) -> Result<Vec<Member>> {
+        let client = self.lease.client().await?;
+        let rows = client
+            .query_typed(&self.sql.members, &[(&election, Type::TEXT)])
+            .await
+            .map_err(|e| self.params.error(e, "reading the members"))?;
+        Ok(rows
+            .iter()
+            .map(|r| Member {
+                id: r.get(0),
+                value: r.get(1),
+            })
+            .collect())
+    }
+
+    /// Listens on `election`'s channel, reporting failures to `tx` and trying again after `retry`;
+    /// `None` once the receiver is gone.
+    async fn changes<T: Send + 'static>(
+        &self,
+        election: &str,
+        tx: &mpsc::Sender<Result<T>>,
+    ) -> Option<PgChanges> {
+        let channel = self.names.channel(election);
         loop {
-            if direct {
-                sub.mark_seen();
-                let at = Instant::now();
-                match read_leader(&shared, &election).await {
-                    Ok(leader) => {
-                        fresh = Some(at);
-                        if tx.send(Ok(leader)).await.is_err() {
-                            return;
-                        }
+            match self.listener.subscribe(&channel).await {
+                Ok(sub) => {
+                    return Some(PgChanges {
+                        sub,
+                        listener: self.listener.clone(),
+                    })
+                }
+                Err(e) => {
+                    if tx.send(Err(e)).await.is_err() {
+                        return None;
                     }
-                    Err(e) => {
-                        if tx.send(Err(e)).await.is_err() {
-                            return;
-                        }
+                    tokio::select! {
+                        _ = tx.closed() => return None,
+                        _ = tokio::time::sleep(self.retry) => {}
                     }
                 }
-            } else if let Some(seen) = shared.rounds.seen_after(&election, fresh) {
-                fresh = Some(seen.sent_at);
-                if tx.send(Ok(seen.leader.map(|(l, _)| l))).await.is_err() {
-                    return;
-                }
-            }
-            tokio::select! {
-                _ = tx.closed() => return,
-                _ = sub.notified() => direct = true,
-                r = rounds.changed() => {
-                    if r.is_err() { return; }
-                    direct = false;
-                }
-                // A round is due every renewal period; if none came for a long while (store
-                // down), read directly, which also reports the error.
-                _ = tokio::time::sleep(shared.ttl.max(Duration::from_secs(1))) => direct = true,
-            }
-            if direct && shared.listener.is_down() {
-                break; // subscribe again: that reconnects the listener
             }
         }
     }

@@ -63,7 +63,10 @@ pub fn wait_stats() -> (usize, u64) {
 /// failed), the session timeout it asked for and the one granted.
 #[cfg(feature = "testing")]
 pub fn sessions() -> Vec<(Option<Duration>, Duration, Duration)> {
-    tick::SESSIONS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    tick::SESSIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 /// What the backend's tasks share: the configuration and the current session.

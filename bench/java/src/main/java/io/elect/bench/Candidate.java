@@ -18,13 +18,19 @@ import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
 
 /**
- * One candidate process of the comparison, with one library:
- * {@code Candidate elect <uri> <name> <id>}, {@code Candidate curator <connect> <name> <id>
- * <sessionTimeoutMs>} or {@code Candidate redisson <redis://host:port> <name> <id> <ttlMs>}. Prints {@code ready}, {@code elected <nanoTime>} (System.nanoTime is
+ * One candidate process of a comparison, with one library:
+ * {@code Candidate elect <uri> <name> <id>} ({@code -} as the URI: from {@code ELECT_BENCH_URI},
+ * so that a password stays off the command line), {@code Candidate curator <connect> <name> <id>
+ * <sessionTimeoutMs>}, {@code Candidate redisson <redis://host:port> <name> <id> <ttlMs>} or
+ * {@code Candidate spring-jdbc - <name> <id> <ttlMs>} (the JDBC connection from the
+ * environment: {@link SpringJdbcSide.Jdbc}). Prints {@code ready}, {@code elected <nanoTime>} (System.nanoTime is
  * CLOCK_MONOTONIC, shared by every process of the machine) and {@code resigned}; reads
  * {@code resign} and {@code quit}.
  */
 public final class Candidate {
+    /** Where {@code elect -} reads its URI. */
+    static final String URI_ENV = "ELECT_BENCH_URI";
+
     interface Side extends AutoCloseable {
         void resign() throws Exception;
     }
@@ -42,7 +48,10 @@ public final class Candidate {
             case "elect" -> elect(args[1], args[2], args[3]);
             case "curator" -> curator(args[1], args[2], args[3], Integer.parseInt(args[4]));
             case "redisson" -> redisson(args[1], args[2], Integer.parseInt(args[4]));
-            default -> throw new IllegalArgumentException("library: elect, curator or redisson, not " + args[0]);
+            case "spring-jdbc" -> new SpringJdbcSide(SpringJdbcSide.Jdbc.fromEnv(), args[2], args[3],
+                    Integer.parseInt(args[4]));
+            default -> throw new IllegalArgumentException(
+                    "library: elect, curator, redisson or spring-jdbc, not " + args[0]);
         };
         say("ready");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -58,6 +67,11 @@ public final class Candidate {
     }
 
     private static Side elect(String uri, String name, String id) {
+        if (uri.equals("-")) {
+            uri = System.getenv(URI_ENV);
+        }
+        // The peers log nothing either (slf4j-nop), so no side pays for a log line per event.
+        LeaderElection.setLogLevel(System.Logger.Level.WARNING);
         LeaderElection e = LeaderElection.builder(uri, name).id(id).listener(new LeadershipListener() {
             @Override
             public void onElected(long term) {

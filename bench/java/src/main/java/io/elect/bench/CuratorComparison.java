@@ -1,27 +1,17 @@
 package io.elect.bench;
 
 import io.elect.LeaderElection;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -37,7 +27,7 @@ import org.apache.curator.retry.RetryNTimes;
  * <li>failover after SIGKILL of the leader's JVM (all sized to the same session/lease time);</li>
  * <li>the cost of {@code isLeader()} / {@code hasLeadership()} in a loop, on a leader.</li>
  * </ul>
- * Three candidate JVMs per case ({@link Candidate}); times on CLOCK_MONOTONIC.
+ * Three candidate JVMs per case ({@link Fleet}); times on CLOCK_MONOTONIC.
  *
  * <pre>java -cp ... io.elect.bench.CuratorComparison --zk 127.0.0.1:PORT [--redis redis://127.0.0.1:PORT/0]
  *     [--postgres URI] [--mysql URI] [--graceful 20] [--crash 5] [--ttl-ms 4000]
@@ -49,9 +39,7 @@ import org.apache.curator.retry.RetryNTimes;
  * stdout (scripts/bench collects them into bench/RESULTS.md) and the table goes to stderr.
  */
 public final class CuratorComparison {
-    private static final Duration PATIENCE = Duration.ofSeconds(60);
-    /** For the resigner or a replacement to be waiting in line again before the next round. */
-    private static final long SETTLE_MS = 100;
+    private static final Duration PATIENCE = Fleet.PATIENCE;
 
     /** Where each store is: ZooKeeper host:port, elect URIs of the others. */
     private final Map<String, String> stores;
@@ -62,11 +50,6 @@ public final class CuratorComparison {
     private final boolean json;
     private final boolean cost;
     private final PrintStream table;
-    private final BlockingQueue<Line> lines = new LinkedBlockingQueue<>();
-    private final List<Line> backlog = new ArrayList<>();
-
-    record Line(Proc from, String text) {
-    }
 
     private CuratorComparison(Map<String, String> stores, int gracefulRounds, int crashRounds, int ttlMs,
             List<String> cases, boolean json, boolean cost) {
@@ -166,91 +149,15 @@ public final class CuratorComparison {
         return cmd;
     }
 
-    /** [graceful nanos[], crash nanos[]] for one case (library/store). */
+    /** [graceful nanos[], crash nanos[]] for one case (library/store), on one fleet. */
     private long[][] failovers(String c) throws Exception {
         String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        List<Proc> procs = new ArrayList<>();
-        int next = 0;
-        backlog.clear(); // lines of the previous library's processes
-        lines.clear();
-        try {
-            for (; next < 3; next++) {
-                procs.add(start(c, name, "c" + next));
+        try (Fleet fleet = new Fleet(id -> new ProcessBuilder(command(c, name, id)))) {
+            Fleet.Result graceful = fleet.graceful(gracefulRounds);
+            if (graceful.wonBack() > 0) {
+                table.printf("%-14s %d resign(s) won back by the resigner, not counted%n", c, graceful.wonBack());
             }
-            for (Proc p : procs) {
-                awaitLine(l -> l.from == p && l.text.equals("ready"), null);
-            }
-            Proc leader = awaitLine(l -> procs.contains(l.from) && l.text.startsWith("elected "), null).from;
-            Thread.sleep(10 * SETTLE_MS); // every candidate connected and in line
-            long[] graceful = new long[gracefulRounds];
-            int wonBack = 0;
-            for (int r = 0; r < gracefulRounds; ) {
-                Thread.sleep(SETTLE_MS);
-                long t0 = System.nanoTime();
-                leader.send("resign");
-                Proc resigner = leader;
-                Line elected = awaitLine(l -> l.text.startsWith("elected ") && stamp(l) > t0, null);
-                awaitLine(l -> l.from == resigner && l.text.equals("resigned"), null);
-                leader = elected.from;
-                if (elected.from == resigner) {
-                    wonBack++; // not a hand-over: measure again
-                    continue;
-                }
-                graceful[r++] = stamp(elected) - t0;
-            }
-            if (wonBack > 0) {
-                table.printf("%-14s %d resign(s) won back by the resigner, not counted%n", c, wonBack);
-            }
-            long[] crash = new long[crashRounds];
-            for (int r = 0; r < crashRounds; r++) {
-                Thread.sleep(SETTLE_MS);
-                Proc victim = leader;
-                long t0 = System.nanoTime();
-                victim.kill();
-                Line elected = awaitLine(l -> l.from != victim && l.text.startsWith("elected ")
-                        && stamp(l) > t0, null);
-                crash[r] = stamp(elected) - t0;
-                leader = elected.from;
-                procs.remove(victim);
-                Proc replacement = start(c, name, "c" + next++);
-                procs.add(replacement);
-                awaitLine(l -> l.from == replacement && l.text.equals("ready"), null);
-            }
-            return new long[][] {graceful, crash};
-        } finally {
-            for (Proc p : procs) {
-                p.close();
-            }
-        }
-    }
-
-    private Proc start(String c, String name, String id) throws IOException {
-        return new Proc(command(c, name, id), lines);
-    }
-
-    private static long stamp(Line l) {
-        return Long.parseLong(l.text.substring(l.text.indexOf(' ') + 1));
-    }
-
-    /** The next line matching {@code p}, from the backlog of unmatched lines or the pipes. */
-    private Line awaitLine(Predicate<Line> p, Duration timeout) throws InterruptedException {
-        for (Iterator<Line> it = backlog.iterator(); it.hasNext(); ) {
-            Line l = it.next();
-            if (p.test(l)) {
-                it.remove();
-                return l;
-            }
-        }
-        long deadline = System.nanoTime() + (timeout == null ? PATIENCE : timeout).toNanos();
-        while (true) {
-            Line l = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (l == null) {
-                throw new IllegalStateException("no expected line within " + PATIENCE + "; unmatched: " + backlog);
-            }
-            if (p.test(l)) {
-                return l;
-            }
-            backlog.add(l);
+            return new long[][] {graceful.nanos(), fleet.crash(crashRounds).nanos()};
         }
     }
 
@@ -303,80 +210,18 @@ public final class CuratorComparison {
         return out;
     }
 
-    /**
-     * The p-th percentile of sorted values by nearest rank, the one definition of every benchmark
-     * of the project (bench/README.md): the smallest value such that at least p % are at or below.
-     */
-    static long nearestRank(long[] sorted, int p) {
-        int rank = (int) Math.ceil(sorted.length * (p / 100.0));
-        return sorted[Math.max(1, rank) - 1];
-    }
-
     private void report(String c, String what, long[] values, double unit, String unitName) {
         long[] v = values.clone();
         Arrays.sort(v);
         if (v.length == 0) {
             return;
         }
-        double median = nearestRank(v, 50) / unit;
-        double p99 = nearestRank(v, 99) / unit;
+        double median = Stats.nearestRank(v, 50) / unit;
+        double p99 = Stats.nearestRank(v, 99) / unit;
         table.printf(Locale.ROOT, "%-14s %-20s median %9.3f %s   p99 %9.3f %s   (n=%d)%n",
                 c, what, median, unitName, p99, unitName, v.length);
         if (json) {
             System.out.println(ResultLine.of(lib(c), store(c), what, v, unit, ttlMs, 3));
-        }
-    }
-
-    /** One candidate JVM; its lines go to the shared queue. */
-    static final class Proc implements AutoCloseable {
-        private final Process process;
-        private final Writer in;
-
-        Proc(List<String> command, BlockingQueue<Line> lines) throws IOException {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader out = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = out.readLine()) != null) {
-                        lines.add(new Line(this, line));
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        void send(String line) throws IOException {
-            in.write(line + "\n");
-            in.flush();
-        }
-
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() throws Exception {
-            if (process.isAlive()) {
-                try {
-                    send("quit");
-                } catch (IOException ignored) {
-                    // gone already
-                }
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "pid " + process.pid();
         }
     }
 }
