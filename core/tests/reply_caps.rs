@@ -208,3 +208,33 @@ fn zookeeper_oversized_nodes_are_refused_naming_the_store() {
     leader_refused(&e, "zookeeper");
     members_refused(&e, "zookeeper", "more than 10000 members");
 }
+
+/// A server that answers every connection with a reply frame announcing 2 GiB is refused at
+/// once, naming the announced length (the vendored client's frame cap), instead of buffering
+/// whatever it goes on to send. No real server announces such a frame, hence this listener.
+#[test]
+fn zookeeper_oversized_reply_frame_is_refused() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut request = [0u8; 64];
+                let _ = conn.read(&mut request);
+                let _ = conn.write_all(&i32::MAX.to_be_bytes());
+                let _ = conn.write_all(&[0u8; 1024]);
+                // Held open: only the announced length may end the session.
+                let _ = conn.read(&mut request);
+            });
+        }
+    });
+    let uri = format!("zk://127.0.0.1:{port}/caps?connect_timeout=10s");
+    let outcome = first_outcome(&uri, "job", WAIT);
+    let err = outcome.err().expect("elected through a hostile server");
+    assert!(
+        err.contains("announced a reply of 2147483647 bytes"),
+        "{err}"
+    );
+}

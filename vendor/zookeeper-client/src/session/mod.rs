@@ -470,13 +470,17 @@ impl Session {
     fn handle_recv_buf(&mut self, recved: &mut Vec<u8>, depot: &mut Depot) -> Result<(), Error> {
         let mut reading = recved.as_slice();
         if self.session_state == SessionState::Disconnected {
+            check_frame_len(reading)?;
             if let Some(body) = record::try_deserialize::<&[u8]>(&mut reading)? {
                 self.handle_connect_response(body)?;
             } else {
                 return Ok(());
             }
         }
-        while let Some(mut body) = record::try_deserialize::<&[u8]>(&mut reading)? {
+        while let Some(mut body) = {
+            check_frame_len(reading)?;
+            record::try_deserialize::<&[u8]>(&mut reading)?
+        } {
             let header: ReplyHeader = record::unmarshal(&mut body)?;
             self.handle_reply(header, body, depot)?;
         }
@@ -706,4 +710,26 @@ impl Session {
         }
         Err(last_error)
     }
+}
+
+/// elect's patch: the largest reply frame taken from a server, 16 MiB. A frame is buffered
+/// whole before it is parsed, so without a cap a hostile or broken server that announces a
+/// length of up to 2 GiB makes the client buffer whatever it sends. ZooKeeper's own Java client
+/// refuses frames over `jute.maxbuffer` (1 MiB by default) the same way; elect's largest
+/// legitimate reply (10,000 members' names) is a few MiB.
+pub(crate) const MAX_FRAME_LEN: usize = 16 << 20;
+
+/// Fails, naming the announced length, when the frame at the start of `buf` is longer than
+/// [`MAX_FRAME_LEN`] (or negative); a frame whose length has not arrived yet passes.
+fn check_frame_len(buf: &[u8]) -> Result<(), Error> {
+    let Some(prefix) = buf.get(..4) else {
+        return Ok(());
+    };
+    let len = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    if len < 0 || len as usize > MAX_FRAME_LEN {
+        return Err(Error::with_message(format!(
+            "the server announced a reply of {len} bytes, over the client's cap of {MAX_FRAME_LEN}"
+        )));
+    }
+    Ok(())
 }
