@@ -701,6 +701,9 @@ impl Session {
                 return Err(Error::Timeout);
             }
             match self.start_once(endpoints, &mut deadline, buf, depot).await {
+                // elect's patch: when the hosts run out after a server answered with something
+                // refused (an oversized frame), that refusal says more than `NoHosts`.
+                Err(Error::NoHosts) if is_frame_refusal(&last_error) => return Err(last_error),
                 Err(err) => {
                     last_error = err;
                     continue;
@@ -728,8 +731,16 @@ fn check_frame_len(buf: &[u8]) -> Result<(), Error> {
     let len = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
     if len < 0 || len as usize > MAX_FRAME_LEN {
         return Err(Error::with_message(format!(
-            "the server announced a reply of {len} bytes, over the client's cap of {MAX_FRAME_LEN}"
+            "{FRAME_REFUSAL}{len} bytes, over the client's cap of {MAX_FRAME_LEN}"
         )));
     }
     Ok(())
+}
+
+const FRAME_REFUSAL: &str = "the server announced a reply of ";
+
+/// Whether `e` is [`check_frame_len`]'s refusal (and not, say, a connection that timed out,
+/// which stays a `NoHosts` once every host was tried).
+fn is_frame_refusal(e: &Error) -> bool {
+    matches!(e, Error::Custom(_)) && e.to_string().contains(FRAME_REFUSAL)
 }
