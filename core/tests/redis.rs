@@ -10,7 +10,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use elect_core::backend::redis::stats;
+use elect_core::backend::redis::{stats, WakeStats};
 use elect_core::{Election, ErrorCode, Event};
 use elect_testkit::redis as rediskit;
 use elect_testkit::{Server, Store};
@@ -33,32 +33,27 @@ fn open(uri: &str, name: &str, id: &str, opts: &str) -> (Election, Receiver<Even
     open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
 
+/// Polls the process-wide wake counters until `done` holds, failing after `WAIT` with `what`.
+fn wait_stats(what: &str, done: impl Fn(&WakeStats) -> bool) {
+    let end = Instant::now() + WAIT;
+    while !done(&stats()) {
+        assert!(Instant::now() < end, "{what}: {:?}", stats());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Waits until `n` candidates of this process have found the lock taken and wait in line, so
 /// that the next grant is a handover (by message or timer), not a first try on a free lock.
 fn settle(n: u64) {
-    let end = Instant::now() + WAIT;
-    while stats().waiting < n {
-        assert!(
-            Instant::now() < end,
-            "fewer than {n} candidates waiting: {:?}",
-            stats()
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_stats(&format!("fewer than {n} candidates waiting"), |s| {
+        s.waiting >= n
+    });
 }
 
 /// Waits until no candidate of this process waits in line: candidates of earlier tests end
 /// in the background after their elections are dropped, and `settle` counts process-wide.
 fn quiet() {
-    let end = Instant::now() + WAIT;
-    while stats().waiting > 0 {
-        assert!(
-            Instant::now() < end,
-            "candidates still waiting: {:?}",
-            stats()
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_stats("candidates still waiting", |s| s.waiting == 0);
 }
 
 /// The first of `es` that leads. How it came to lead is what the tests check (the wake
