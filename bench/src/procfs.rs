@@ -1,24 +1,24 @@
 //! What the idle benchmarks read about a process from `/proc`: resident memory, CPU time and
 //! threads.
 
-/// Resident set size of process `pid`, in KiB (0 when unreadable).
-pub fn rss_kib(pid: u32) -> u64 {
+/// The first number after `key` in `/proc/<pid>/status` (0 when unreadable).
+fn status_number(pid: u32, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
 }
 
+/// Resident set size of process `pid`, in KiB (0 when unreadable).
+pub fn rss_kib(pid: u32) -> u64 {
+    status_number(pid, "VmRSS:")
+}
+
 /// Threads of process `pid` (0 when unreadable).
 pub fn threads(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    status_number(pid, "Threads:")
 }
 
 /// utime + stime of process `pid`, in clock ticks (`USER_HZ`, 100 on Linux).
