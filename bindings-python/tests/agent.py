@@ -16,6 +16,7 @@ import time
 from typing import Callable, Dict, List, Optional
 
 import elect
+from agent_group import GroupAgent  # beside this file
 
 _out = threading.Lock()
 
@@ -26,12 +27,15 @@ def emit(line: str) -> None:
         sys.stdout.flush()
 
 
-def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
+def leader_body(leader: Optional[elect.LeaderInfo]) -> str:
     if leader is None:
-        emit("event leader -")
-    else:
-        value = f" {leader.value}" if leader.value else ""
-        emit(f"event leader {leader.id} {leader.term}{value}")
+        return "leader -"
+    value = f" {leader.value}" if leader.value else ""
+    return f"leader {leader.id} {leader.term}{value}"
+
+
+def on_leader_changed(leader: Optional[elect.LeaderInfo]) -> None:
+    emit(f"event {leader_body(leader)}")
 
 
 def member_line(kind: str, member: elect.Member) -> str:
@@ -46,6 +50,7 @@ def ok(action: Callable[[], None]) -> str:
 class Agent:
     def __init__(self) -> None:
         self.election: Optional[elect.Election] = None
+        self.group: Optional[GroupAgent] = None
         self.commands: Dict[str, Callable[[List[str]], str]] = {
             "open": self.open,
             "start": lambda _: ok(self.need().start),
@@ -58,8 +63,10 @@ class Agent:
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
             "work": self.work,
+            "group": self.open_group,
+            "leading": lambda _: self.need_group().leading(),
             "close": self.close,
-            "quit": self.close,
+            "quit": self.quit,
         }
 
     def need(self) -> elect.Election:
@@ -82,6 +89,17 @@ class Agent:
             on_member_left=lambda m: emit(member_line("member_left", m)),
         )
         return "ok"
+
+    def open_group(self, args: List[str]) -> str:
+        if self.group is not None:
+            raise elect.WrongStateError("request `group`: a group is open")
+        self.group = GroupAgent(args, emit, leader_body)
+        return "ok"
+
+    def need_group(self) -> GroupAgent:
+        if self.group is None:
+            raise elect.WrongStateError("request `leading`: no group; send `group <uri> <name> <shards> <cap|->` first")
+        return self.group
 
     def wait_leader(self, args: List[str]) -> str:
         if len(args) != 1 or not args[0].lstrip("-").isdigit():
@@ -114,6 +132,14 @@ class Agent:
     def close(self, _: List[str]) -> str:
         if self.election is not None:
             self.election.close()
+        return "ok"
+
+    def quit(self, _: List[str]) -> str:
+        """Closes the election and the group (whose sampler writes its last lines first)."""
+        self.close([])
+        if self.group is not None:
+            self.group.close()
+            self.group = None
         return "ok"
 
     def handle(self, line: str) -> str:
@@ -165,7 +191,7 @@ def main() -> int:
         emit(agent.handle(line))
         if line == "quit":
             return 0
-    agent.close([])
+    agent.quit([])
     return 0
 
 

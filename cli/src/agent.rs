@@ -30,7 +30,7 @@ use std::time::Duration;
 mod group;
 mod work;
 
-use elect_core::{Election, Error, ErrorCode, Event, Group};
+use elect_core::{Election, Error, ErrorCode, Event};
 
 use crate::clock;
 
@@ -119,7 +119,7 @@ fn member_line(kind: &str, m: &elect_core::Member) -> String {
 struct Agent {
     out: Arc<Output>,
     election: Option<Arc<Election>>,
-    group: Option<Arc<Group>>,
+    group: Option<group::Sampled>,
 }
 
 fn err(e: &Error) -> String {

@@ -1,9 +1,10 @@
 /* The shared-scenario agent over the C ABI: reads requests on stdin, one per line, and writes
  * one reply line per request plus event lines from the callback (see tests/scenarios and the
  * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/proclaim/leader/members/
- * close/quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
+ * close/quit, and group/leading in agent_group.c). Built by tests/c/Makefile; run through the
+ * tests/c/agent script. */
 #define _POSIX_C_SOURCE 200809L
-#include "elect.h"
+#include "agent.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -20,7 +21,7 @@ static int closed;
 
 /* One whole line on stdout, flushed; newlines inside become spaces. Serialized because the
  * callback writes events from the library's thread while main writes replies. */
-static void say(const char *fmt, ...) {
+void say(const char *fmt, ...) {
     char line[4096];
     va_list ap;
     va_start(ap, fmt);
@@ -38,36 +39,41 @@ static void say(const char *fmt, ...) {
     pthread_mutex_unlock(&out_lock);
 }
 
-static void on_event(const elect_event *ev, void *user_data) {
-    (void)user_data;
+void say_event(const char *prefix, const elect_event *ev) {
     switch (ev->kind) {
     case ELECT_EVENT_ELECTED:
-        say("event elected %" PRIu64, ev->term);
+        say("event %selected %" PRIu64, prefix, ev->term);
         break;
     case ELECT_EVENT_REVOKED:
-        say("event revoked %" PRIu64 " %s", ev->term, elect_reason_name(ev->reason));
+        say("event %srevoked %" PRIu64 " %s", prefix, ev->term, elect_reason_name(ev->reason));
         break;
     case ELECT_EVENT_LEADER_CHANGED:
         if (ev->leader_id && ev->leader_value && ev->leader_value[0]) {
-            say("event leader %s %" PRIu64 " %s", ev->leader_id, ev->term, ev->leader_value);
+            say("event %sleader %s %" PRIu64 " %s", prefix, ev->leader_id, ev->term, ev->leader_value);
         } else if (ev->leader_id) {
-            say("event leader %s %" PRIu64, ev->leader_id, ev->term);
+            say("event %sleader %s %" PRIu64, prefix, ev->leader_id, ev->term);
         } else {
-            say("event leader -");
+            say("event %sleader -", prefix);
         }
         break;
     case ELECT_EVENT_ERROR:
-        say("event error %s", ev->message ? ev->message : "");
+        say("event %serror %s", prefix, ev->message ? ev->message : "");
         break;
     case ELECT_EVENT_MEMBER_JOINED:
     case ELECT_EVENT_MEMBER_LEFT:
-        say("event %s %s%s%s", ev->kind == ELECT_EVENT_MEMBER_JOINED ? "member_joined" : "member_left",
-            ev->member_id, ev->member_value[0] ? " " : "", ev->member_value);
+        say("event %s%s %s%s%s", prefix,
+            ev->kind == ELECT_EVENT_MEMBER_JOINED ? "member_joined" : "member_left", ev->member_id,
+            ev->member_value[0] ? " " : "", ev->member_value);
         break;
     }
 }
 
-static void reply_status(elect_status s) {
+static void on_event(const elect_event *ev, void *user_data) {
+    (void)user_data;
+    say_event("", ev);
+}
+
+void reply_status(elect_status s) {
     if (s == ELECT_OK) {
         say("ok");
     } else {
@@ -122,11 +128,14 @@ static int handle(char *line) {
     char *cmd = strtok_r(line, " ", &save);
     char *arg1 = strtok_r(NULL, " ", &save);
     char *arg2 = strtok_r(NULL, " ", &save);
+    char *arg3 = strtok_r(NULL, " ", &save);
+    char *arg4 = strtok_r(NULL, " ", &save);
     if (cmd == NULL) {
         return 1; /* an empty line is no request: no reply, like the Rust agent */
     } else if (strcmp(cmd, "quit") == 0) {
         elect_close(election);
         election = NULL;
+        group_close();
         say("ok");
         return 0;
     } else if (strcmp(cmd, "open") == 0) {
@@ -142,6 +151,10 @@ static int handle(char *line) {
         closed = closed || election != NULL;
         election = NULL;
         say("ok");
+    } else if (strcmp(cmd, "group") == 0) {
+        group_open(arg1, arg2, arg3, arg4);
+    } else if (strcmp(cmd, "leading") == 0) {
+        group_leading();
     } else if (election == NULL && closed) {
         if (strcmp(cmd, "is_leader") == 0) {
             say("ok false");
@@ -190,5 +203,6 @@ int main(void) {
     }
     free(line);
     elect_close(election);
+    group_close();
     return 0;
 }

@@ -24,6 +24,8 @@ class Agent:
         self.transcript = []  # every stdout line
         self.stderr_lines = []
         self.stderr_done = threading.Event()
+        self.stdout_done = threading.Event()
+        self.dead_at = None  # CLOCK_MONOTONIC ns by which a SIGKILL had certainly taken effect
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -45,6 +47,7 @@ class Agent:
             else:
                 self.replies.put(line.rstrip("\n"))
         self.replies.put(None)
+        self.stdout_done.set()
 
     def request(self, line, timeout=30.0):
         try:
@@ -78,6 +81,8 @@ class Agent:
         if self.alive():
             self.signal(signal.SIGKILL)
             self.proc.wait()
+            self.dead_at = time.monotonic_ns()
+        self.stdout_done.wait(timeout=10)
 
 
 class Failure(Exception):

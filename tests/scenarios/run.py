@@ -9,11 +9,13 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import uuid
 
-import secret_uris  # beside this file
+import group  # beside this file
+import secret_uris
 from agents import Agent, Failure, parse_ms, redact
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,7 +30,10 @@ class Case:
         self.retry = parse_ms(opts.get("retry", "1s"))
         self.uri = uri
         self.name = f"{spec['name']}-{uuid.uuid4().hex[:8]}"
+        self.agent_cmd = agent_cmd
         self.agents = [Agent(i, agent_cmd) for i in range(spec.get("agents", 1))]
+        self.retired = []  # agents replaced by `respawn`, kept for the group checks
+        self.shards = spec.get("shards", 0)
         self.saved = {}
         self.marks = {}
         self.log = []
@@ -82,6 +87,7 @@ class Case:
                 self.killed_at = time.monotonic_ns()
                 a.signal(signal.SIGKILL)
                 a.proc.wait()
+                a.dead_at = time.monotonic_ns()
         elif "pause" in step:
             for a in self.targets(step["pause"]):
                 a.signal(signal.SIGSTOP)
@@ -126,6 +132,26 @@ class Case:
                 bad = [" ".join(w) for _, w in a.events if re.fullmatch(pattern, " ".join(w))]
                 if bad:
                     raise Failure(f"agent {a.index}: unexpected event `{bad[0]}`")
+        elif "respawn" in step:
+            for a in self.targets(step["respawn"]):
+                try:
+                    a.proc.wait(timeout=10)  # a `quit` is answered just before the exit
+                except subprocess.TimeoutExpired:
+                    raise Failure(f"agent {a.index}: respawn of a running agent")
+                self.retired.append(a)
+                self.agents[a.index] = Agent(a.index, self.agent_cmd)
+        elif "group" in step:
+            cap = step.get("cap", "-")
+            for a in self.targets(step["group"]):
+                reply = a.request(f"group {self.uri_for(a)} {self.name} {self.shards} {cap}")
+                expect(a, reply, "ok")
+        elif "await_spread" in step:
+            group.await_spread(self.targets(step["await_spread"]), self.retired + self.agents,
+                               self.shards, step["each"], self.ms(step.get("within", "ttl+retry+5000")))
+        elif "expect_group_safe" in step:
+            for a in self.agents:
+                a.stop()
+            group.check_safe(self.retired + self.agents, self.shards)
         elif "expect_reply" in step:
             for a in self.targets(step.get("to", 0)):
                 reply = a.request(self.fill(step["expect_reply"]))

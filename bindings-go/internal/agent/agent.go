@@ -39,9 +39,10 @@ type agent struct {
 	closed   bool
 	// eventsDone is closed when every event of the election has been written.
 	eventsDone chan struct{}
+	group      *groupAgent // see group.go
 }
 
-// Run serves requests from in until `quit` or the end of in, then closes the election.
+// Run serves requests from in until `quit` or the end of in, then closes the election and group.
 func Run(in io.Reader, out io.Writer) {
 	a := &agent{out: &lines{w: bufio.NewWriter(out)}}
 	scanner := bufio.NewScanner(in)
@@ -52,6 +53,7 @@ func Run(in io.Reader, out io.Writer) {
 		}
 	}
 	a.close()
+	a.closeGroup()
 }
 
 func (a *agent) handle(words []string) bool {
@@ -62,6 +64,7 @@ func (a *agent) handle(words []string) bool {
 	switch {
 	case cmd == "quit":
 		a.close()
+		a.closeGroup()
 		a.out.say("ok")
 		return false
 	case cmd == "open":
@@ -69,6 +72,10 @@ func (a *agent) handle(words []string) bool {
 	case cmd == "close":
 		a.close()
 		a.out.say("ok")
+	case cmd == "group":
+		a.openGroup(args)
+	case cmd == "leading":
+		a.leading()
 	case a.election == nil:
 		a.out.say("err wrong_state agent: no election; send `open <uri> <name>` first")
 	case cmd == "start":
@@ -120,29 +127,36 @@ func (a *agent) open(args []string) {
 func (a *agent) writeEvents(events <-chan elect.Event, done chan<- struct{}) {
 	defer close(done)
 	for ev := range events {
-		switch ev.Kind {
-		case elect.Elected:
-			a.out.say("event elected %d", ev.Term)
-		case elect.Revoked:
-			a.out.say("event revoked %d %s", ev.Term, ev.Reason)
-		case elect.LeaderChanged:
-			if ev.Leader == nil {
-				a.out.say("event leader -")
-			} else if ev.Leader.Value != "" {
-				a.out.say("event leader %s %d %s", ev.Leader.ID, ev.Leader.Term, ev.Leader.Value)
-			} else {
-				a.out.say("event leader %s %d", ev.Leader.ID, ev.Leader.Term)
-			}
-		case elect.ErrorEvent:
-			a.out.say("event error %s", ev.Message)
-		case elect.MemberJoined, elect.MemberLeft:
-			value := ""
-			if ev.Member.Value != "" {
-				value = " " + ev.Member.Value
-			}
-			a.out.say("event %s %s%s", ev.Kind, ev.Member.ID, value)
+		if body := eventBody(ev); body != "" {
+			a.out.say("event %s", body)
 		}
 	}
+}
+
+// eventBody is an event's line without its `event ` ("" for a kind the protocol lacks).
+func eventBody(ev elect.Event) string {
+	switch ev.Kind {
+	case elect.Elected:
+		return fmt.Sprintf("elected %d", ev.Term)
+	case elect.Revoked:
+		return fmt.Sprintf("revoked %d %s", ev.Term, ev.Reason)
+	case elect.LeaderChanged:
+		if ev.Leader == nil {
+			return "leader -"
+		} else if ev.Leader.Value != "" {
+			return fmt.Sprintf("leader %s %d %s", ev.Leader.ID, ev.Leader.Term, ev.Leader.Value)
+		}
+		return fmt.Sprintf("leader %s %d", ev.Leader.ID, ev.Leader.Term)
+	case elect.ErrorEvent:
+		return "error " + ev.Message
+	case elect.MemberJoined, elect.MemberLeft:
+		value := ""
+		if ev.Member.Value != "" {
+			value = " " + ev.Member.Value
+		}
+		return fmt.Sprintf("%s %s%s", ev.Kind, ev.Member.ID, value)
+	}
+	return ""
 }
 
 // close closes the election and waits until its last events are written.

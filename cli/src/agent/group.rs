@@ -11,6 +11,7 @@
 //! delivery times, which lag by the event threads' scheduling, never enter that check.
 
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use elect_core::{Error, ErrorCode, Event, Group};
@@ -20,8 +21,24 @@ use crate::clock::monotonic_ns;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(1);
 
+/// An open group and its sampler.
+pub(super) struct Sampled {
+    group: Arc<Group>,
+    sampler: JoinHandle<()>,
+}
+
+impl Sampled {
+    /// Closes the group, then waits for the sampler's last `ended` lines (it stops once the
+    /// group is gone), so that they are written before the agent answers `quit`.
+    pub(super) fn close(self) {
+        self.group.close();
+        drop(self.group);
+        let _ = self.sampler.join();
+    }
+}
+
 /// Opens the group of a `group` request and starts its sampler.
-pub(super) fn open(out: &Arc<Output>, args: &[&str]) -> Result<Arc<Group>, String> {
+pub(super) fn open(out: &Arc<Output>, args: &[&str]) -> Result<Sampled, String> {
     let bad = |what: &str, v: &str| {
         err(&Error::invalid(format!(
             "group: {what} `{v}` is not a whole number"
@@ -43,8 +60,8 @@ pub(super) fn open(out: &Arc<Output>, args: &[&str]) -> Result<Arc<Group>, Strin
     let group =
         Arc::new(Group::open(args[0], args[1], shards, cap, Some(handler)).map_err(|e| err(&e))?);
     let (sampled, out) = (Arc::downgrade(&group), out.clone());
-    std::thread::spawn(move || sample(&sampled, &out, shards));
-    Ok(group)
+    let sampler = std::thread::spawn(move || sample(&sampled, &out, shards));
+    Ok(Sampled { group, sampler })
 }
 
 /// The sampler: runs until the group is dropped.
@@ -81,8 +98,8 @@ fn sample(group: &std::sync::Weak<Group>, out: &Output, shards: usize) {
 }
 
 /// `leading`: the shards this instance leads.
-pub(super) fn leading(group: Option<&Arc<Group>>) -> String {
-    match group {
+pub(super) fn leading(group: Option<&Sampled>) -> String {
+    match group.map(|s| &s.group) {
         Some(g) => {
             let shards: Vec<String> = g.leading().iter().map(ToString::to_string).collect();
             format!("ok {}", shards.join(","))

@@ -19,16 +19,19 @@ import java.util.stream.Collectors;
  * <pre>
  * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE
  *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
+ *           | group URI NAME SHARDS CAP|- | leading (see {@link ScenarioGroup})
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
  * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM [VALUE]
  *           | event leader - | event error MESSAGE | event member_joined|member_left ID [VALUE]
  *           | event sample true|false TOKEN T0 T1 | event write TOKEN ok|stale|error T0 T1
+ *           | event shard I EVENT | event shard I began|ended TOKEN NS
  * </pre>
  * Times are {@link System#nanoTime()}, which is CLOCK_MONOTONIC on Linux (tests/scenarios/README.md).
  */
 public final class ScenarioAgent implements LeadershipListener {
     private final PrintStream out;
     private LeaderElection election;
+    private ScenarioGroup group;
 
     private ScenarioAgent(PrintStream out) {
         this.out = out;
@@ -50,6 +53,7 @@ public final class ScenarioAgent implements LeadershipListener {
             agent.write(agent.handle(line));
         }
         agent.closeElection();
+        agent.closeGroup();
         agent.write("ok");
         out.flush();
         System.exit(0);
@@ -80,9 +84,12 @@ public final class ScenarioAgent implements LeadershipListener {
             case "open" -> 2;
             case "wait_leader", "proclaim" -> 1;
             case "work" -> 3;
+            case "group" -> 4;
+            case "leading" -> 0;
             case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
             default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
-                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, close or quit)");
+                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work,"
+                    + " group, leading, close or quit)");
         };
     }
 
@@ -98,6 +105,20 @@ public final class ScenarioAgent implements LeadershipListener {
             }
             election = LeaderElection.builder(w[1], w[2]).listener(this).build();
             return "ok";
+        }
+        if (w[0].equals("group")) {
+            if (group != null) {
+                throw new ElectException.WrongState("request `group`: a group is open");
+            }
+            group = new ScenarioGroup(w, this::write);
+            return "ok";
+        }
+        if (w[0].equals("leading")) {
+            if (group == null) {
+                throw new ElectException.WrongState(
+                        "request `leading`: no group; send `group <uri> <name> <shards> <cap|->` first");
+            }
+            return group.leading();
         }
         if (election == null) {
             throw new ElectException.WrongState("request `" + w[0] + "`: no election; send `open <uri> <name>` first");
@@ -199,6 +220,20 @@ public final class ScenarioAgent implements LeadershipListener {
         }
     }
 
+    /** Closes the group (its sampler writes its last lines first). */
+    private void closeGroup() throws InterruptedException {
+        if (group != null) {
+            group.close();
+            group = null;
+        }
+    }
+
+    /** An event line's {@code leader ...} part. */
+    static String leaderBody(Optional<LeaderInfo> leader) {
+        return leader.map(l -> "leader " + l.id() + " " + l.term() + (l.value().isEmpty() ? "" : " " + l.value()))
+                .orElse("leader -");
+    }
+
     @Override
     public void onElected(long term) {
         write("event elected " + term);
@@ -221,8 +256,7 @@ public final class ScenarioAgent implements LeadershipListener {
 
     @Override
     public void onLeaderChanged(Optional<LeaderInfo> leader) {
-        write(leader.map(l -> "event leader " + l.id() + " " + l.term() + (l.value().isEmpty() ? "" : " " + l.value()))
-                .orElse("event leader -"));
+        write("event " + leaderBody(leader));
     }
 
     @Override
