@@ -16,6 +16,7 @@
 
 mod candidacy;
 mod handoff;
+mod hub;
 mod layout;
 pub(crate) mod options;
 mod record;

@@ -1,6 +1,7 @@
 //! Following the leader of an election on the file store without taking its lock.
 //!
-//! Observers are woken by inotify on the directory: a new leader writes the record
+//! Observers are woken by inotify on the directory (through the process's one instance, see
+//! [`hub`]): a new leader writes the record
 //! (`IN_MODIFY`), a leader that releases or dies closes its record file (`IN_CLOSE_WRITE`, which
 //! the kernel produces at process exit too) and the lock file. Each event is answered with a
 //! [`probe`]: a non-blocking shared `flock` on the lock file tells whether anyone holds it, the
@@ -12,9 +13,10 @@ use std::time::Duration;
 
 use std::ffi::OsStr;
 
-use inotify::{EventMask, EventStream, Inotify, WatchMask};
+use inotify::EventMask;
 use tokio::sync::mpsc;
 
+use super::hub::{self, Subscription};
 use super::record::{self, Read};
 use super::{live_members, lock_is_held, Paths};
 use crate::backend::{send_if_changed, LeaderStream, MemberStream};
@@ -42,21 +44,16 @@ pub(super) fn probe(paths: &Paths) -> io::Result<Probe> {
 }
 
 pub(super) fn spawn(paths: Paths) -> io::Result<LeaderStream> {
-    let inotify = Inotify::init()?;
-    inotify.watches().add(
-        &paths.dir,
-        WatchMask::CLOSE_WRITE | WatchMask::MODIFY | WatchMask::DELETE,
-    )?;
-    let stream = inotify.into_event_stream(vec![0u8; 4096])?;
+    let events = hub::subscribe(&paths.dir)?;
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(follow(paths, stream, tx));
+    tokio::spawn(follow(paths, events, tx));
     Ok(rx)
 }
 
 /// Sends the leader each time it changes, until the receiver is dropped.
 async fn follow(
     paths: Paths,
-    mut stream: EventStream<Vec<u8>>,
+    mut events: Subscription,
     tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
 ) {
     let mut last: Option<Option<LeaderInfo>> = None;
@@ -69,7 +66,7 @@ async fn follow(
         loop {
             tokio::select! {
                 _ = tx.closed() => return,
-                ev = next_wakes(&mut stream, &paths.base) => match ev {
+                ev = next_wakes(&mut events, &paths.base) => match ev {
                     Some(Ok(true)) => break,
                     Some(Ok(false)) => continue,
                     Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
@@ -90,12 +87,7 @@ const MEMBERS_RESYNC: Duration = Duration::from_millis(500);
 /// the members directory is answered with a fresh listing of the locked files.
 pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
     super::safe_open::prepare_dir(&paths.members())?;
-    let inotify = Inotify::init()?;
-    inotify.watches().add(
-        paths.members(),
-        WatchMask::CLOSE_WRITE | WatchMask::MOVED_TO | WatchMask::DELETE,
-    )?;
-    let mut stream = inotify.into_event_stream(vec![0u8; 4096])?;
+    let mut events = hub::subscribe(&paths.members())?;
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut last: Option<Vec<Member>> = None;
@@ -112,7 +104,7 @@ pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
             tokio::select! {
                 _ = tx.closed() => return,
                 _ = tokio::time::sleep(MEMBERS_RESYNC) => woken = false,
-                ev = next_event(&mut stream) => match ev {
+                ev = events.next() => match ev {
                     Some(Ok(_)) => woken = true,
                     Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
                     None => return,
@@ -168,21 +160,12 @@ async fn settle(
     }
 }
 
-/// Whether the next inotify event calls for a new look at election `base` (a minimal
-/// `StreamExt::next`, so that we need no `futures` dependency).
-async fn next_wakes(s: &mut EventStream<Vec<u8>>, base: &str) -> Option<io::Result<bool>> {
-    next_event(s)
+/// Whether the next inotify event calls for a new look at election `base`.
+async fn next_wakes(events: &mut Subscription, base: &str) -> Option<io::Result<bool>> {
+    events
+        .next()
         .await
         .map(|r| r.map(|(mask, name)| wakes(mask, name.as_deref(), base)))
-}
-
-async fn next_event(
-    s: &mut EventStream<Vec<u8>>,
-) -> Option<io::Result<(EventMask, Option<std::ffi::OsString>)>> {
-    use futures_core::Stream;
-    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx))
-        .await
-        .map(|r| r.map(|ev| (ev.mask, ev.name)))
 }
 
 /// An event on one of the election's files (`<base>.lock`, `<base>.leader`...), or a queue
