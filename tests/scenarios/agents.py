@@ -25,7 +25,10 @@ class Agent:
         self.stderr_lines = []
         self.stderr_done = threading.Event()
         self.stdout_done = threading.Event()
-        self.dead_at = None  # CLOCK_MONOTONIC ns by which a SIGKILL had certainly taken effect
+        # CLOCK_MONOTONIC ns just before a SIGKILL: the process believed nothing after it (its
+        # death comes later, but a successor may begin right at the death, before the wait for
+        # it returns).
+        self.dead_at = None
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -79,9 +82,9 @@ class Agent:
             except Exception:
                 pass
         if self.alive():
+            self.dead_at = time.monotonic_ns()
             self.signal(signal.SIGKILL)
             self.proc.wait()
-            self.dead_at = time.monotonic_ns()
         self.stdout_done.wait(timeout=10)
 
 

@@ -68,7 +68,8 @@ def await_spread(members, everyone, shards, each, within_ms):
 
 def beliefs(agent, shards):
     """Per shard, [token, from_ns, until_ns] intervals of the agent's sampler. A killed agent's
-    open beliefs end when it was dead for certain; any other agent must have closed them."""
+    open beliefs end when the SIGKILL was sent (its last sample was at most a millisecond
+    before, in a steady state); any other agent must have ended them."""
     held = [[] for _ in range(shards)]
     for shard, w in shard_events(agent):
         if w[0] == "began":

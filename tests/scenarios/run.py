@@ -84,10 +84,9 @@ class Case:
             self.await_leader(step)
         elif "kill" in step:
             for a in self.targets(step["kill"]):
-                self.killed_at = time.monotonic_ns()
+                self.killed_at = a.dead_at = time.monotonic_ns()
                 a.signal(signal.SIGKILL)
                 a.proc.wait()
-                a.dead_at = time.monotonic_ns()
         elif "pause" in step:
             for a in self.targets(step["pause"]):
                 a.signal(signal.SIGSTOP)
