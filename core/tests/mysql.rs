@@ -14,6 +14,8 @@ use elect_testkit::wait::{
 };
 use elect_testkit::{Server, Store};
 
+elect_testkit::agent_child!();
+
 fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
     open_recording(&format!("{uri}?id={id}&{opts}"), name)
 }
@@ -249,4 +251,28 @@ fn with_handover_poll_waiters_learn_of_a_release_from_the_rounds() {
     // The rounds (every 1 s) see the release, well before retry (30 s) or a ttl.
     let (next, _) = timed_leader(&[&b], Duration::from_secs(25));
     assert_eq!(next.id(), "b");
+}
+
+/// MySQL announces no joins or leaves: the rounds count the members and digest their ids. A
+/// leave and a join of other processes between two rounds of the observer's process keep the
+/// count (2 -> 2) and must still be seen. (Its own candidacies would start a round of its own.)
+#[test]
+fn a_leave_and_a_join_between_two_rounds_are_seen() {
+    let my = Server::start(Store::Mysql, "my-swap");
+    let uri = my.uri();
+    let name = "job";
+    let others = format!("{uri}?ttl=3s&renew=1s&retry=500ms");
+    let mut fleet = elect_testkit::agent::fleet();
+    fleet.join(&others, name, "a").unwrap();
+    let b = fleet.join(&others, name, "b").unwrap();
+    // The observer's rounds come every 3 s: the swap below fits between two of them.
+    let (o, ro) = open(&uri, "ttl=9s&renew=3s", name, "o");
+    o.observe().unwrap();
+    let joined = |id: &'static str| move |e: &Event| matches!(e, Event::MemberJoined { member } if member.id == id);
+    expect_within(&ro, WAIT, joined("a"));
+    expect_within(&ro, WAIT, joined("b"));
+    fleet.request(b, "close").unwrap();
+    fleet.join(&others, name, "c").unwrap();
+    expect_within(&ro, Duration::from_secs(8), joined("c"));
+    fleet.shutdown();
 }

@@ -100,6 +100,10 @@ pub(crate) struct Seen {
     pub leader: Option<(LeaderInfo, Instant)>,
     /// The number of live members.
     pub members: u64,
+    /// A digest of the live members' ids, so that a leave and a join between two rounds,
+    /// which leave the number unchanged, are seen too; 0 where the store computes none (it
+    /// announces joins and leaves instead).
+    pub digest: u64,
 }
 
 struct MemberRow {
@@ -278,6 +282,7 @@ impl Rounds {
                     leaders,
                     server_ms,
                     counts,
+                    digests,
                 }) => {
                     let arrived = Instant::now();
                     let jumped = server_ms.and_then(|ms| config.clock.check(start, arrived, ms));
@@ -314,6 +319,7 @@ impl Rounds {
                                         .map(|l| (l, arrived + *left))
                                 }),
                                 members: counts.get(election).copied().unwrap_or(0),
+                                digest: digests.get(election).copied().unwrap_or(0),
                             });
                         }
                     }
@@ -365,6 +371,8 @@ pub(crate) struct Answer {
     pub server_ms: Option<f64>,
     /// Watched election -> its number of live members (absent: none).
     pub counts: HashMap<String, u64>,
+    /// Watched election -> a digest of its live members' ids (absent: none, or not computed).
+    pub digests: HashMap<String, u64>,
 }
 
 impl Batch {

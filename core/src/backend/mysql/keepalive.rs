@@ -62,6 +62,7 @@ impl RoundStore for Shared {
                     answer.renewed.insert((election, term), left);
                 }
                 "members" => {
+                    answer.digests.insert(election.clone(), us as u64);
                     answer.counts.insert(election, term.max(0) as u64);
                 }
                 _ => {
@@ -148,7 +149,7 @@ fn round_sql(shared: &Shared, b: &Batch) -> String {
             cut = MAX_FIELD + 1,
         ));
         selects.push(format!(
-            "SELECT 'members', m.election, X'', X'', COUNT(*), 0
+            "SELECT 'members', m.election, X'', X'', COUNT(*), CAST(BIT_XOR(CRC32(m.id)) AS SIGNED)
              FROM {members} AS m WHERE m.election IN ({}) AND m.expires_at > @elect_now
              GROUP BY m.election",
             list.join(", ")

@@ -85,7 +85,9 @@ pub(super) async fn leader<S: SqlStore>(
 
 /// Sends the members of `election` when the watch starts, after each announcement, and
 /// whenever a round counts a number of live members that differs from the list last read (a
-/// join, a leave, an expired heartbeat), until the receiver is dropped.
+/// join, a leave, an expired heartbeat) or, where the store computes one (MySQL, which has no
+/// announcements), a digest of their ids that differs from the round's before that read (a
+/// leave and a join between two rounds keep the number), until the receiver is dropped.
 pub(super) async fn members<S: SqlStore>(
     shared: Arc<S>,
     election: String,
@@ -96,12 +98,16 @@ pub(super) async fn members<S: SqlStore>(
     let _watching = config.rounds.watch(&election);
     let mut rounds = config.rounds.subscribe_done();
     let mut last: Option<Vec<Member>> = None;
+    let digest = || config.rounds.seen_after(&election, None).map(|s| s.digest);
     loop {
         let Some(mut changes) = shared.changes(&election, &tx).await else {
             return;
         };
         loop {
             changes.mark_seen();
+            // The members' digest as of the last round before this read: a later round with
+            // another digest saw a change (perhaps one this read already has: one read more).
+            let read_at = digest();
             let item = read_members(&*shared, &election).await;
             let failed = item.is_err();
             if !send_if_changed(&tx, &mut last, item).await {
@@ -117,7 +123,7 @@ pub(super) async fn members<S: SqlStore>(
                         }
                         let counted = config.rounds.seen_after(&election, None).map(|s| s.members);
                         let known = last.as_ref().map(|l| l.len() as u64);
-                        if failed || counted != known {
+                        if failed || counted != known || digest() != read_at {
                             break;
                         }
                     }
