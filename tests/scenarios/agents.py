@@ -53,11 +53,19 @@ class Agent:
         self.stdout_done.set()
 
     def request(self, line, timeout=30.0):
+        self.send(line)
+        return self.reply(line, timeout)
+
+    def send(self, line):
+        """Writes a request without waiting for its reply (see `reply`)."""
         try:
             self.proc.stdin.write(line + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise Failure(f"agent {self.index}: exited before `{line}`")
+
+    def reply(self, line, timeout=30.0):
+        """The reply to the request `line` sent last."""
         try:
             reply = self.replies.get(timeout=timeout)
         except queue.Empty:

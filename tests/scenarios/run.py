@@ -140,10 +140,14 @@ class Case:
                 self.retired.append(a)
                 self.agents[a.index] = Agent(a.index, self.agent_cmd)
         elif "group" in step:
+            # Sent to all before any reply is read, so that the instances join together.
             cap = step.get("cap", "-")
-            for a in self.targets(step["group"]):
-                reply = a.request(f"group {self.uri_for(a)} {self.name} {self.shards} {cap}")
-                expect(a, reply, "ok")
+            sent = [(a, f"group {self.uri_for(a)} {self.name} {self.shards} {cap}")
+                    for a in self.targets(step["group"])]
+            for a, line in sent:
+                a.send(line)
+            for a, line in sent:
+                expect(a, a.reply(line), "ok")
         elif "await_spread" in step:
             group.await_spread(self.targets(step["await_spread"]), self.retired + self.agents,
                                self.shards, step["each"], self.ms(step.get("within", "ttl+retry+5000")))
