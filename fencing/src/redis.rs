@@ -5,14 +5,10 @@ use redis::Script;
 
 use crate::error::{check_token, Error, Stale};
 
-/// KEYS: fence, key. ARGV: token, value. The same script as docs/fencing.md and the Python kit.
-pub const SCRIPT: &str = r"
-local highest = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) < highest then return {0, highest} end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2])
-return {1, tonumber(ARGV[1])}
-";
+/// KEYS: fence, key. ARGV: token, value. Reply `{1, token}` when written, `{0, highest}` when
+/// the token is stale. The one source of the script: `fencing/redis-set.lua`; the other
+/// languages' kits and docs/fencing.md keep copies that their tests compare with it.
+pub const SCRIPT: &str = include_str!("../redis-set.lua");
 
 /// `SET key value` only if `token` is not older than the one in `fence_key`; else
 /// [`Error::Stale`] and nothing written. In Redis Cluster give both keys one hash tag
