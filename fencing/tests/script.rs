@@ -14,5 +14,8 @@ fn the_docs_show_the_script_the_kit_runs() {
         .map(str::trim)
         .collect();
     let script: Vec<&str> = elect_fencing::redis::SCRIPT.lines().collect();
-    assert_eq!(block, script, "the ```lua block of docs/fencing.md differs from fencing/redis-set.lua");
+    assert_eq!(
+        block, script,
+        "the ```lua block of docs/fencing.md differs from fencing/redis-set.lua"
+    );
 }
