@@ -38,3 +38,24 @@ pub async fn set<C: ConnectionLike>(
         highest: Some(highest as u64),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    /// docs/fencing.md shows the script of `fencing/redis-set.lua`, line for line.
+    #[test]
+    fn the_docs_show_the_script_the_kit_runs() {
+        let docs = include_str!("../../docs/fencing.md");
+        let block: Vec<&str> = docs
+            .lines()
+            .skip_while(|l| l.trim() != "```lua")
+            .skip(1)
+            .take_while(|l| l.trim() != "```")
+            .map(str::trim)
+            .collect();
+        let script: Vec<&str> = super::SCRIPT.lines().collect();
+        assert_eq!(
+            block, script,
+            "the ```lua block of docs/fencing.md differs from fencing/redis-set.lua"
+        );
+    }
+}
