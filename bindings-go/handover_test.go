@@ -18,11 +18,11 @@ func TestHandOverToANamedMember(t *testing.T) {
 	ctx := context.Background()
 	a, ae := open(t, uri, name, elect.WithID("a"))
 	b, be := open(t, uri, name, elect.WithID("b"))
-	if err := a.Start(ctx); err != nil {
+	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t1 := next(t, ae, elect.Elected).Term
-	if err := b.Start(ctx); err != nil {
+	if err := b.Start(); err != nil {
 		t.Fatal(err)
 	}
 
