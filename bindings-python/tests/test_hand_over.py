@@ -19,10 +19,11 @@ def test_the_leader_hands_over_to_the_named_member(tmp_path: Path, name: str) ->
     revoked: "queue.Queue[Tuple[int, str]]" = queue.Queue()
     elected: "queue.Queue[int]" = queue.Queue()
     joined: "queue.Queue[str]" = queue.Queue()
-    opts = dict(ttl=2.0, renew=0.5, retry=0.2)
-    with elect.Election(uri, name, id="a", on_revoked=lambda t, r: revoked.put((t, r)),
-                        on_member_joined=lambda m: joined.put(m.id), **opts) as a, \
-            elect.Election(uri, name, id="b", on_elected=elected.put, **opts) as b:
+    with elect.Election(uri, name, id="a", ttl=2.0, renew=0.5, retry=0.2,
+                        on_revoked=lambda t, r: revoked.put((t, r)),
+                        on_member_joined=lambda m: joined.put(m.id)) as a, \
+            elect.Election(uri, name, id="b", ttl=2.0, renew=0.5, retry=0.2,
+                           on_elected=elected.put) as b:
         a.start()
         assert a.wait_leader(WAIT)
         t1 = a.fencing_token
