@@ -61,4 +61,7 @@ func TestHandOverToANamedMember(t *testing.T) {
 	if ev := next(t, ae, elect.Revoked); ev.Term != t1 || ev.Reason != "preempted" {
 		t.Fatalf("a's term ended as %+v, want %d preempted", ev, t1)
 	}
+	if s, err := a.Stats(); err != nil || s.Revocations["preempted"] != 1 || s.Revocations["resigned"] != 0 {
+		t.Fatalf("a's stats: %+v, %v", s, err)
+	}
 }

@@ -20,6 +20,10 @@
 #define ELECT_VERSION_PATCH 0
 #define ELECT_VERSION "0.1.0"
 
+// The length of `elect_stats_snapshot::revocations`: one slot per `elect_revoke_reason`, plus
+// index 0 (none).
+#define ELECT_REASON_SLOTS 7
+
 // What a fallible call returned: `ELECT_OK` (0) or the code of the error, whose message
 // `elect_last_error()` gives on the same thread.
 //
@@ -280,7 +284,7 @@ typedef struct elect_stats_snapshot {
   // Terms this candidate won (`ELECT_EVENT_ELECTED` events).
   uint64_t terms_won;
   // `ELECT_EVENT_REVOKED` events, indexed by `elect_revoke_reason` (index 0 stays 0).
-  uint64_t revocations[6];
+  uint64_t revocations[ELECT_REASON_SLOTS];
   // `ELECT_EVENT_ERROR` events: store errors the election recovered from.
   uint64_t store_errors;
   // Times the store answered again after an error.

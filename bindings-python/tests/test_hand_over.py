@@ -47,3 +47,4 @@ def test_the_leader_hands_over_to_the_named_member(tmp_path: Path, name: str) ->
         assert t2 > t1, f"tokens grow: {t1} then {t2}"
         assert b.is_leader and b.fencing_token == t2
         assert revoked.get(timeout=WAIT) == (t1, "preempted")
+        assert a.stats().revocations["preempted"] == 1

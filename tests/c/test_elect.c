@@ -262,6 +262,14 @@ static void test_hand_over(void) {
     CHECK(ev.term == t1 && ev.reason == ELECT_REASON_PREEMPTED, "a revoked %llu for %s",
           (unsigned long long)ev.term, elect_reason_name(ev.reason));
     CHECK(strcmp(elect_reason_name(ELECT_REASON_PREEMPTED), "preempted") == 0, "reason name");
+    elect_stats_snapshot stats;
+    CHECK_OK(elect_stats(a, &stats));
+    CHECK(stats.revocations[ELECT_REASON_PREEMPTED] == 1 &&
+              stats.revocations[ELECT_REASON_RESIGNED] == 0 && stats.store_errors == 0,
+          "a's stats: preempted %llu, resigned %llu, store errors %llu",
+          (unsigned long long)stats.revocations[ELECT_REASON_PREEMPTED],
+          (unsigned long long)stats.revocations[ELECT_REASON_RESIGNED],
+          (unsigned long long)stats.store_errors);
     elect_close(a);
     elect_close(b);
     printf("ok hand-over (tokens %llu < %llu)\n", (unsigned long long)t1,

@@ -59,6 +59,10 @@ class HandOverTest {
             assertTrue(t2 > t1, "tokens grow: " + t1 + " then " + t2);
             assertEquals(t2, b.fencingToken().orElseThrow());
             ra.await("revoked " + t1 + " preempted", WAIT);
+            ElectionStats stats = a.stats();
+            assertEquals(1, stats.revocations(RevokeReason.PREEMPTED), stats.toString());
+            assertEquals(0, stats.revocations(RevokeReason.RESIGNED), stats.toString());
+            assertEquals(0, stats.storeErrors(), stats.toString());
         }
     }
 }
