@@ -94,7 +94,7 @@ pub fn priority_preemption(s: &Subject) {
     expect_within(
         &ra,
         WAIT,
-        |e| matches!(e, Event::Revoked { term, reason: RevokeReason::Resigned } if *term == t1),
+        |e| matches!(e, Event::Revoked { term, reason: RevokeReason::Preempted } if *term == t1),
     );
     assert!(b.is_leader() && !a.is_leader() && !c.is_leader());
     while let Ok(e) = rc.try_recv() {
@@ -154,7 +154,7 @@ pub fn hand_over_to(s: &Subject) {
         matches!(
             e,
             Event::Revoked {
-                reason: RevokeReason::Resigned,
+                reason: RevokeReason::Preempted,
                 ..
             }
         )

@@ -31,7 +31,8 @@ class Elected:
 @dataclass(frozen=True)
 class Revoked:
     """The leadership of ``term`` ended; ``reason`` is ``resigned``, ``lease_expired``,
-    ``session_lost``, ``store_unreachable`` or ``closed``. Always before a later Elected."""
+    ``session_lost``, ``store_unreachable``, ``closed`` or ``preempted`` (handed over to a named
+    successor: ``hand_over_to`` or priority preemption). Always before a later Elected."""
 
     term: int
     reason: str
@@ -73,7 +74,8 @@ def leader_info(raw: Optional[Tuple[str, str, int]]) -> Optional[LeaderInfo]:
 
 
 #: Why a leadership ends (``Revoked.reason``); the tests check it against core's table.
-REVOKE_REASONS = ("resigned", "lease_expired", "session_lost", "store_unreachable", "closed")
+REVOKE_REASONS = ("resigned", "lease_expired", "session_lost", "store_unreachable", "closed",
+                  "preempted")
 
 #: The event object for each kind of ``elect._native``'s event tuples; the tests check the
 #: kinds against core's table.
