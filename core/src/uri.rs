@@ -291,15 +291,13 @@ impl Config {
                 fmt_duration(self.ttl)
             )));
         }
-        if matches!(self.scheme, Scheme::Etcd | Scheme::Zk)
-            && !(self.holdoff.is_zero() && self.sticky.is_zero())
-        {
+        if matches!(self.scheme, Scheme::Zk) && !(self.holdoff.is_zero() && self.sticky.is_zero()) {
             return Err(Error::new(
                 crate::ErrorCode::Unsupported,
                 format!(
                     "options `holdoff` and `sticky`: not supported on {}:// (its leader is the \
-                     first in line, with no lease record to keep them in); file, redis, postgres \
-                     and mysql support them",
+                     first in line, with no lease record to keep them in); file, etcd, redis, \
+                     postgres and mysql support them",
                     self.scheme.as_str()
                 ),
             ));

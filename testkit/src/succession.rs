@@ -236,3 +236,28 @@ pub fn sticky(s: &Subject) {
     assert!(t2 > t1);
     assert!(killed.elapsed() < window, "within the window");
 }
+
+/// `holdoff` spares a release: a leader that resigns is followed at once, well inside the
+/// hold-off (the store keeps the hold-off for a leader lost without releasing only).
+pub fn holdoff_spares_a_resign(s: &Subject) {
+    let name = name();
+    let hold = s.ttl * 4;
+    let opts = format!("holdoff={}ms", hold.as_millis());
+    let open = |id: &str| open_recording(&with_options(&s.candidate(id), &opts), &name);
+    let (a, _ra) = open("a");
+    let (b, rb) = open("b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    b.start().unwrap();
+    wait::members(&a, 2);
+    let resigned = Instant::now();
+    a.resign().unwrap();
+    let t2 = elected(&rb);
+    let took = resigned.elapsed();
+    assert!(
+        took < s.ttl,
+        "b elected {took:?} after a resign: held off as after a loss"
+    );
+    assert!(t2 > t1);
+}
