@@ -22,17 +22,7 @@ fn start(tag: &str) -> Server {
 
 /// `etcdctl` against this server.
 fn ctl(server: &Server, args: &[&str]) -> String {
-    let uri = server.uri();
-    let endpoints = uri.trim_start_matches("etcd://");
-    let out = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .arg("--endpoints")
-        .arg(endpoints)
-        .args(args)
-        .output()
-        .expect("etcdctl runs");
-    assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    server.etcdctl(args)
 }
 
 /// The members of a cluster: `(name, pid, host:port)`.

@@ -1,0 +1,99 @@
+//! etcd's hold-off and sticky markers beyond the store contract (`contract.rs` runs the
+//! hold-off and stickiness cases on etcd too): a sticky id back before its old key expired, and
+//! what a loss and a release leave in the store. Against the run's shared etcd server.
+
+use std::time::{Duration, Instant};
+
+use elect_core::Event;
+use elect_testkit::contract::{with_options, Subject};
+use elect_testkit::server::unique;
+use elect_testkit::wait::{expect_within, open_recording, WAIT};
+use elect_testkit::{Server, Store};
+
+elect_testkit::agent_child!();
+
+fn name(tag: &str) -> String {
+    format!("hold-{tag}-{}", unique())
+}
+
+/// A sticky leader killed and restarted at once, while its old key still stands ahead in line
+/// (its lease not yet expired): the new process, behind the waiting candidate, waits for the
+/// old key to go and then passes the line; the waiting candidate is never elected.
+#[test]
+fn a_sticky_id_back_before_its_old_key_expired_passes_the_line() {
+    let s = Subject::shared(Store::Etcd);
+    let name = name("back");
+    let uri = with_options(&s.uri, &format!("sticky={}ms", (s.ttl * 4).as_millis()));
+    let (obs, ro) = s.open(&name, "watcher");
+    obs.observe().unwrap();
+    let mut fleet = elect_testkit::agent::fleet();
+    let a = fleet.join(&uri, &name, "a").unwrap();
+    let (_, t1, _) = fleet.wait_elected(None, WAIT, |_, _| {}).unwrap();
+    let b = fleet.join(&uri, &name, "b").unwrap();
+    expect_within(
+        &ro,
+        WAIT,
+        |e| matches!(e, Event::MemberJoined { member } if member.id == "b"),
+    );
+    let killed = Instant::now();
+    fleet.kill(a);
+    let back = fleet.join(&uri, &name, "a").unwrap();
+    let (who, t2, _) = fleet.wait_elected(None, s.ttl * 4, |_, _| {}).unwrap();
+    assert_eq!(who, back, "elected {}, not the returning a", fleet.id(who));
+    assert_ne!(who, b);
+    assert!(t2 > t1, "a new term: {t1} then {t2}");
+    // Only once the old key expired (a passes nobody's live key).
+    assert!(
+        killed.elapsed() >= Duration::from_secs(1),
+        "elected {:?} after the kill, before the old lease could expire",
+        killed.elapsed()
+    );
+}
+
+/// A leader with a hold-off leaves its marker in the store while it leads and after it is
+/// killed, and nothing after it resigns (the release deletes it with the leader's key).
+#[test]
+fn the_hold_marker_outlives_a_killed_leader_and_not_a_resigned_one() {
+    let s = Subject::shared(Store::Etcd);
+    let server = Server::shared(Store::Etcd);
+    let prefix = s
+        .uri
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let marker = |name: &str| format!("{prefix}/{name}%hold");
+    let get = |key: &str| {
+        let out = server.etcdctl(&["get", key, "--print-value-only"]);
+        out.trim().to_string()
+    };
+    let opts = format!("holdoff={}ms", (s.ttl * 2).as_millis());
+
+    let resigned = name("resign");
+    let (a, ra) = open_recording(&with_options(&s.candidate("a"), &opts), &resigned);
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    assert!(
+        get(&marker(&resigned)).starts_with("a\t"),
+        "written at grant"
+    );
+    a.resign().unwrap();
+    expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
+    assert_eq!(get(&marker(&resigned)), "", "deleted by the release");
+
+    let killed = name("kill");
+    let uri = with_options(&s.uri, &opts);
+    let mut fleet = elect_testkit::agent::fleet();
+    let p = fleet.join(&uri, &killed, "p").unwrap();
+    fleet.wait_elected(None, WAIT, |_, _| {}).unwrap();
+    fleet.kill(p);
+    let (obs, ro) = s.open(&killed, "watcher");
+    obs.observe().unwrap();
+    expect_within(&ro, s.crash_bound(), |e| {
+        matches!(e, Event::LeaderChanged { leader: None })
+    });
+    assert!(get(&marker(&killed)).starts_with("p\t"), "left by the loss");
+}
