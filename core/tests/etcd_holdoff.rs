@@ -2,11 +2,10 @@
 //! hold-off and stickiness cases on etcd too): a sticky id back before its old key expired, and
 //! what a loss and a release leave in the store. Against the run's shared etcd server.
 
-use std::time::{Duration, Instant};
-
 use elect_core::Event;
 use elect_testkit::contract::{with_options, Subject};
 use elect_testkit::server::unique;
+use elect_testkit::succession;
 use elect_testkit::wait::{expect_within, open_recording, WAIT};
 use elect_testkit::{Server, Store};
 
@@ -16,38 +15,12 @@ fn name(tag: &str) -> String {
     format!("hold-{tag}-{}", unique())
 }
 
-/// A sticky leader killed and restarted at once, while its old key still stands ahead in line
-/// (its lease not yet expired): the new process, behind the waiting candidate, waits for the
-/// old key to go and then passes the line; the waiting candidate is never elected.
+/// A sticky leader killed and restarted at once, while its old key still stands ahead in line:
+/// the new process, behind the waiting candidate, waits for the old key to go, then passes the
+/// line.
 #[test]
 fn a_sticky_id_back_before_its_old_key_expired_passes_the_line() {
-    let s = Subject::shared(Store::Etcd);
-    let name = name("back");
-    let uri = with_options(&s.uri, &format!("sticky={}ms", (s.ttl * 4).as_millis()));
-    let (obs, ro) = s.open(&name, "watcher");
-    obs.observe().unwrap();
-    let mut fleet = elect_testkit::agent::fleet();
-    let a = fleet.join(&uri, &name, "a").unwrap();
-    let (_, t1, _) = fleet.wait_elected(None, WAIT, |_, _| {}).unwrap();
-    let b = fleet.join(&uri, &name, "b").unwrap();
-    expect_within(
-        &ro,
-        WAIT,
-        |e| matches!(e, Event::MemberJoined { member } if member.id == "b"),
-    );
-    let killed = Instant::now();
-    fleet.kill(a);
-    let back = fleet.join(&uri, &name, "a").unwrap();
-    let (who, t2, _) = fleet.wait_elected(None, s.ttl * 4, |_, _| {}).unwrap();
-    assert_eq!(who, back, "elected {}, not the returning a", fleet.id(who));
-    assert_ne!(who, b);
-    assert!(t2 > t1, "a new term: {t1} then {t2}");
-    // Only once the old key expired (a passes nobody's live key).
-    assert!(
-        killed.elapsed() >= Duration::from_secs(1),
-        "elected {:?} after the kill, before the old lease could expire",
-        killed.elapsed()
-    );
+    succession::sticky_back_at_once(&Subject::shared(Store::Etcd))
 }
 
 /// A leader with a hold-off leaves its marker in the store while it leads and after it is
