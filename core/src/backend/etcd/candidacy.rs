@@ -263,17 +263,26 @@ impl EtcdCandidacy {
             return Ok(true);
         }
         let ttl = self.lease()?.status().confirmed.ttl;
-        let mut leases = Vec::new();
-        let mut ids = [None, None];
-        for (slot, window) in ids.iter_mut().zip(self.windows) {
-            if !window.is_zero() {
-                let secs = holdoff::marker_secs(ttl, window);
-                let l = MarkerLease::grant(&self.inner.client, secs, self.inner.op_timeout);
-                let l = l.await?;
-                *slot = Some(l.id);
-                leases.push(l);
+        // Both leases at once: one round trip, not two, added to the grant.
+        let (client, limit) = (&self.inner.client, self.inner.op_timeout);
+        let grant = |window: Duration| async move {
+            if window.is_zero() {
+                return Ok(None);
             }
-        }
+            let secs = holdoff::marker_secs(ttl, window);
+            MarkerLease::grant(client, secs, limit).await.map(Some)
+        };
+        let (hold, sticky) = tokio::join!(grant(self.windows[0]), grant(self.windows[1]));
+        let (hold, sticky) = match (hold, sticky) {
+            (Ok(h), Ok(s)) => (h, s),
+            (Err(e), other) | (other, Err(e)) => {
+                self.drop_leases(other.ok().flatten().into_iter().collect())
+                    .await;
+                return Err(e);
+            }
+        };
+        let ids = [hold.as_ref().map(|l| l.id), sticky.as_ref().map(|l| l.id)];
+        let leases: Vec<MarkerLease> = hold.into_iter().chain(sticky).collect();
         let mut when = vec![Compare::create_revision(
             self.key.as_str(),
             CompareOp::Equal,
