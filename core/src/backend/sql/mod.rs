@@ -16,6 +16,8 @@
 //! it shares per connection.
 
 mod candidacy;
+pub(crate) mod options;
+pub(crate) mod verify;
 mod watch;
 
 use std::sync::Arc;
