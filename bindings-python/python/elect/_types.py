@@ -53,17 +53,18 @@ class ErrorEvent:
 
 
 @dataclass(frozen=True)
-class MemberJoined:
+class _MemberEvent:
+    """A change of the members: ``member`` is the candidate that joined or left."""
+
+    member: Member
+
+
+class MemberJoined(_MemberEvent):
     """A candidate joined (every member present when following starts is reported first)."""
 
-    member: Member
 
-
-@dataclass(frozen=True)
-class MemberLeft:
+class MemberLeft(_MemberEvent):
     """A candidate left: it closed, or its record expired after a crash."""
-
-    member: Member
 
 
 Event = Union[Elected, Revoked, LeaderChanged, ErrorEvent, MemberJoined, MemberLeft]
