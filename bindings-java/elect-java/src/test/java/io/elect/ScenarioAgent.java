@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * written as they happen, all on stdout, one flushed line at a time.
  *
  * <pre>
- * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE
+ * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE | hand_over ID
  *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
  *           | group URI NAME SHARDS CAP|- | leading (see {@link ScenarioGroup})
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
@@ -82,14 +82,14 @@ public final class ScenarioAgent implements LeadershipListener {
     private static int arguments(String request) {
         return switch (request) {
             case "open" -> 2;
-            case "wait_leader", "proclaim" -> 1;
+            case "wait_leader", "proclaim", "hand_over" -> 1;
             case "work" -> 3;
             case "group" -> 4;
             case "leading" -> 0;
             case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
             default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
-                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work,"
-                    + " group, leading, close or quit)");
+                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, hand_over, leader, members,"
+                    + " work, group, leading, close or quit)");
         };
     }
 
@@ -131,6 +131,7 @@ public final class ScenarioAgent implements LeadershipListener {
             case "wait_leader" -> "ok " + waitLeader(w[1]);
             case "resign" -> { election.resign(); yield "ok"; }
             case "proclaim" -> { election.proclaim(w[1]); yield "ok"; }
+            case "hand_over" -> { election.handOverTo(w[1]); yield "ok"; }
             case "work" -> startWork(w[1], Long.parseLong(w[2]), w[3]);
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");
