@@ -2,7 +2,8 @@
 //! members-resync timer.
 //!
 //! Linux allows each user `fs.inotify.max_user_instances` instances (128 by default), so an
-//! instance per follower (two per election) stopped a process at its 65th election. Here one
+//! instance per follower (two per election) failed from about a process's 64th election (fewer
+//! when the user's other processes hold instances too). Here one
 //! instance watches every directory the process follows and one task reads it; each event wakes
 //! the subscribers it concerns: in the store's directory, the followers of election `<base>` on
 //! an event for one of its files `<base>.*`; in a members directory, its members followers; on a
