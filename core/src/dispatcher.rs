@@ -13,8 +13,8 @@
 //! `STALL`), and a burst of quick callbacks (10,000 elections elected at start) is served by the
 //! running workers instead of growing the pool to its bound. Only when `MAX_WORKERS` callbacks
 //! block at once do other elections' events wait (in order, nothing is dropped) until a worker
-//! is free. A worker serves at most [`BATCH`] events of one queue
-//! before it puts the queue at the back of the line, so a busy election cannot starve others.
+//! is free. A worker serves at most [`BATCH`] events of one queue before it puts the queue at
+//! the back of the line, so a busy election cannot starve others.
 //!
 //! Callbacks never run on the runtime's workers, so no callback delays a lease renewal. A
 //! panicking callback is caught here, logged and turned into an `Event::Error` for the same
@@ -279,7 +279,11 @@ impl Pool {
         if waited < STALL {
             self.check_after(state, STALL - waited);
         } else if state.idle > 0 {
-            // A worker went idle meanwhile: it takes the queue without being asked.
+            // Not expected (a worker takes what is ready before it idles), but never left waiting.
+            state.idle -= 1;
+            state.wakeups += 1;
+            drop(state);
+            self.work.notify_one();
         } else if state.workers < MAX_WORKERS {
             let more = state.ready.len() > 1;
             self.start_worker(state);
