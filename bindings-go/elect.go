@@ -244,6 +244,23 @@ func (e *Election) Proclaim(ctx context.Context, value string) error {
 	})
 }
 
+// HandOverTo hands the leadership to the member with id successor, without a gap or an
+// overlap: the term's work is asked to stop (as by Resign, with the drain option), then one
+// store operation gives the leadership up and reserves it for successor, which takes it at once
+// while the other candidates keep waiting (the reservation lapses after one ttl). This
+// candidate gets Revoked with reason "preempted" and campaigns again after the silence option.
+// It returns once the store has the leadership back; ErrNotLeader (nothing changed) when this
+// candidate does not lead; ErrInvalidArgument when successor is not a member as this candidate
+// last saw them, or is this candidate. It returns ctx.Err() when ctx ends first (the hand-over
+// still completes in the background).
+func (e *Election) HandOverTo(ctx context.Context, successor string) error {
+	return await(ctx, func() error {
+		cid := C.CString(successor)
+		defer C.free(unsafe.Pointer(cid))
+		return e.with(func(c *C.elect_election) C.elect_status { return C.elect_hand_over_to(c, cid) })
+	})
+}
+
 // Leader reads who leads now from the store; nil when nobody does. It returns ctx.Err() when
 // ctx ends before the store answers.
 func (e *Election) Leader(ctx context.Context) (*LeaderInfo, error) {

@@ -49,8 +49,8 @@ type Event struct {
 	// Term is the fencing token of the term for Elected and Revoked, the leader's for
 	// LeaderChanged.
 	Term uint64
-	// Reason for Revoked: "resigned", "lease_expired", "session_lost", "store_unreachable" or
-	// "closed".
+	// Reason for Revoked: "resigned", "lease_expired", "session_lost", "store_unreachable",
+	// "closed" or "preempted" (handed over: HandOverTo, or priority preemption).
 	Reason string
 	// Leader for LeaderChanged; nil while nobody leads.
 	Leader *LeaderInfo

@@ -104,7 +104,7 @@ func TestLeadershipChangesReachSlogAndStats(t *testing.T) {
 		t.Fatalf("elected record attributes: %v", a)
 	}
 	s, err := e.Stats()
-	if err != nil || s.TermsWon != 1 || !s.StoreConnected || !s.Healthy || len(s.Revocations) != 5 {
+	if err != nil || s.TermsWon != 1 || !s.StoreConnected || !s.Healthy || len(s.Revocations) != 6 {
 		t.Fatalf("stats while leading: %+v %v", s, err)
 	}
 	if s.LeaseRemaining <= 0 || s.LeaseRemaining > 2*time.Second {

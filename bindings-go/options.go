@@ -54,12 +54,12 @@ func WithPriority(p int32) Option { return WithOption("priority", fmt.Sprint(p))
 func WithPreempt(on bool) Option { return WithOption("preempt", fmt.Sprint(on)) }
 
 // WithHoldoff makes the store elect nobody for d after this leader is lost without resigning
-// (crash, expiry); file, Redis, PostgreSQL and MySQL stores.
+// (crash, expiry); every store but ZooKeeper.
 func WithHoldoff(d time.Duration) Option { return WithOption("holdoff", millis(d)) }
 
 // WithSticky makes the store keep the leadership for this candidate's id alone for d after it
-// is lost without resigning, so it leads again if it comes back in time; file, Redis,
-// PostgreSQL and MySQL stores.
+// is lost without resigning, so it leads again if it comes back in time; every store but
+// ZooKeeper.
 func WithSticky(d time.Duration) Option { return WithOption("sticky", millis(d)) }
 
 // WithID sets this candidate's id (default hostname-pid-random).

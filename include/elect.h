@@ -20,6 +20,10 @@
 #define ELECT_VERSION_PATCH 0
 #define ELECT_VERSION "0.1.0"
 
+// The length of `elect_stats_snapshot::revocations`: one slot per `elect_revoke_reason`, plus
+// index 0 (none).
+#define ELECT_REASON_SLOTS 7
+
 // What a fallible call returned: `ELECT_OK` (0) or the code of the error, whose message
 // `elect_last_error()` gives on the same thread.
 //
@@ -112,6 +116,9 @@ enum elect_revoke_reason
   ELECT_REASON_STORE_UNREACHABLE = 4,
   // The election was closed.
   ELECT_REASON_CLOSED = 5,
+  // The leader handed the leadership to a named successor (`elect_hand_over_to`, or a
+  // candidate of higher priority under the `priority` option).
+  ELECT_REASON_PREEMPTED = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -277,7 +284,7 @@ typedef struct elect_stats_snapshot {
   // Terms this candidate won (`ELECT_EVENT_ELECTED` events).
   uint64_t terms_won;
   // `ELECT_EVENT_REVOKED` events, indexed by `elect_revoke_reason` (index 0 stays 0).
-  uint64_t revocations[6];
+  uint64_t revocations[ELECT_REASON_SLOTS];
   // `ELECT_EVENT_ERROR` events: store errors the election recovered from.
   uint64_t store_errors;
   // Times the store answered again after an error.
@@ -416,6 +423,26 @@ elect_status elect_resign(struct elect_election *e);
 // # Safety
 // `e` is NULL or a live election; `value` is NULL or a NUL-terminated string.
 elect_status elect_proclaim(struct elect_election *e, const char *value);
+
+// Hands the leadership to the member `successor` (its id) without a gap or an overlap: the
+// term's work is asked to stop (as by `elect_resign`, with the `drain` option), then one store
+// operation gives the leadership up and reserves it for `successor`, which takes it at once
+// while the other candidates keep waiting (the reservation lapses after one ttl). This
+// candidate gets `ELECT_EVENT_REVOKED` with `ELECT_REASON_PREEMPTED` and campaigns again after
+// the `silence` option. Returns once the store has the leadership back.
+//
+// `ELECT_ERR_NOT_LEADER` (nothing changed) when this candidate does not lead;
+// `ELECT_ERR_INVALID_ARGUMENT` when `successor` is not a member of the election as this
+// candidate last saw them, or is this candidate's own id. If the store refuses the hand-off
+// after the work was stopped, the leadership is released as by `elect_resign` and the store's
+// error returned.
+//
+// Threading: any thread, including a callback of another election. NULL `e` or `successor`
+// gives `ELECT_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `e` is NULL or a live election; `successor` is NULL or a NUL-terminated string.
+elect_status elect_hand_over_to(struct elect_election *e, const char *successor);
 
 // This candidate's id (the `id` option, or the generated `hostname-pid-random`).
 //

@@ -13,5 +13,8 @@
 // HTTP: [Transport] adds the Elect-Election and Elect-Fencing-Token headers on the client;
 // [Middleware] answers 409 to a token older than the highest seen on the server.
 //
+// Redis: [RedisSet] writes a key only if the token is not older than the fence key's, in one
+// script run through the EVAL of any client; package fenceredis does it with go-redis.
+//
 // The design, shared by every language's kit, is docs/fencing.md in the repository.
 package fencing

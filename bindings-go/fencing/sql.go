@@ -51,7 +51,7 @@ func Fence(ctx context.Context, tx *sql.Tx, d Dialect, resource string, token ui
 		return nil
 	case MySQL:
 		if _, err := tx.ExecContext(ctx, `INSERT INTO elect_fence (resource, token) VALUES (?, ?)
-			ON DUPLICATE KEY UPDATE token = GREATEST(token, VALUES(token))`, resource, int64(token)); err != nil {
+			ON DUPLICATE KEY UPDATE token = GREATEST(token, ?)`, resource, int64(token), int64(token)); err != nil {
 			return fmt.Errorf("fencing: raising the fence of %q: %w", resource, err)
 		}
 		var highest int64

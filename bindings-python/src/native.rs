@@ -105,6 +105,10 @@ impl Election {
         check(py, py.detach(|| self.inner.proclaim(value)))
     }
 
+    fn hand_over_to(&self, py: Python<'_>, successor: &str) -> PyResult<()> {
+        check(py, py.detach(|| self.inner.hand_over_to(successor)))
+    }
+
     /// `(id, value, term)` of the leader as the store sees it, or `None`.
     fn leader(&self, py: Python<'_>) -> PyResult<Option<(String, String, u64)>> {
         let leader = check(py, py.detach(|| self.inner.leader()))?;

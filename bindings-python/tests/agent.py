@@ -55,6 +55,7 @@ class Agent:
             "wait_leader": self.wait_leader,
             "resign": lambda _: ok(self.need().resign),
             "proclaim": self.proclaim,
+            "hand_over": self.hand_over,
             "leader": self.leader,
             "members": lambda _: "ok " + ",".join(m.id for m in self.need().members()),
             "work": self.work,
@@ -94,6 +95,12 @@ class Agent:
         if len(args) != 1:
             raise elect.InvalidArgumentError("usage: proclaim <value>")
         self.need().proclaim(args[0])
+        return "ok"
+
+    def hand_over(self, args: List[str]) -> str:
+        if len(args) != 1:
+            raise elect.InvalidArgumentError("usage: hand_over <id>")
+        self.need().hand_over_to(args[0])
         return "ok"
 
     def leader(self, _: List[str]) -> str:

@@ -8,8 +8,9 @@ from typing import Tuple
 
 import pytest
 
-from conftest import Servers, server_uri
+from conftest import ROOT, Servers, server_uri
 from elect import fencing
+from elect.fencing import _redis
 
 redis = pytest.importorskip("redis")
 
@@ -37,3 +38,8 @@ def test_stale_token_is_rejected_and_does_not_write(servers: Servers, terms: Tup
     finally:
         client.delete(fence, key)
         client.close()
+
+
+def test_the_script_is_the_repositorys() -> None:
+    """The script is a copy of fencing/redis-set.lua, the one source every language's kit runs."""
+    assert _redis.SCRIPT == (ROOT / "fencing" / "redis-set.lua").read_text()

@@ -37,22 +37,17 @@ def child_leads(store_uri: str) -> str:
 
 # Forking a multi-threaded process is the very situation under test (Python 3.12+ warns).
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_child_of_a_leading_process_leads_its_own_election(
-    store_uri: str, open_election: OpenElection
+@pytest.mark.parametrize("parent_closes", [False, True], ids=["parent_leading", "parent_closed"])
+def test_a_child_leads_its_own_election(
+    store_uri: str, open_election: OpenElection, parent_closes: bool
 ) -> None:
+    """Whether the parent still leads or has closed its election, the child leads its own
+    (and a parent that still leads keeps leading)."""
     parent = open_election("parent")
     parent.start()
     assert parent.wait_leader(WAIT)
+    if parent_closes:
+        parent.close()
     assert child_leads(store_uri) == "leading"
-    assert parent.is_leader, "the parent keeps leading"
-
-
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_child_of_a_process_that_closed_its_election_leads_its_own(
-    store_uri: str, open_election: OpenElection
-) -> None:
-    parent = open_election("parent")
-    parent.start()
-    assert parent.wait_leader(WAIT)
-    parent.close()
-    assert child_leads(store_uri) == "leading"
+    if not parent_closes:
+        assert parent.is_leader, "the parent keeps leading"

@@ -90,7 +90,7 @@ def test_leadership_changes_reach_logging_with_election_id_and_term(
         assert s.terms_won == 1 and s.store_connected and s.failovers == 0
         assert s.lease_remaining is not None and 0 < s.lease_remaining <= 2.0
         assert set(s.revocations) == {"resigned", "lease_expired", "session_lost",
-                                      "store_unreachable", "closed"}
+                                      "store_unreachable", "closed", "preempted"}
         e.resign()
         r = collect.expect(logging.INFO, "revoked")
         assert r.fields["reason"] == "resigned"  # type: ignore[attr-defined]

@@ -252,7 +252,7 @@ impl Engine {
                         self.passed = since.map(|s| (id.clone(), s));
                         break Ending {
                             handoff: Some((id, None)),
-                            ..Ending::of(RevokeReason::Resigned, None)
+                            ..Ending::of(RevokeReason::Preempted, None)
                         };
                     }
                     Choice::LookAgainAt(at) => look_at = Some(at),
@@ -267,7 +267,7 @@ impl Engine {
                     break Ending {
                         handoff: Some((id, Some(ack))),
                         stepped_aside: true,
-                        ..Ending::of(RevokeReason::Resigned, None)
+                        ..Ending::of(RevokeReason::Preempted, None)
                     };
                 }
                 Wake::Command(Some(Command::Resign(ack))) => {
@@ -624,14 +624,6 @@ pub(crate) async fn follow_members(
                         Ok(now) => {
                             for gone in known.iter().filter(|k| !now.iter().any(|m| m.id == k.id)) {
                                 since.remove(&gone.id);
-                                events.send(Event::MemberLeft {
-                                    member: user_member(gone),
-                                });
-                            }
-                            for new in now.iter().filter(|m| !known.iter().any(|k| k.id == m.id)) {
-                                events.send(Event::MemberJoined {
-                                    member: user_member(new),
-                                });
                             }
                             // A member is new (for the settle time) when its id is, or when it
                             // joined again meanwhile (a new envelope), seen leaving or not.
@@ -654,7 +646,19 @@ pub(crate) async fn follow_members(
                                     envelope: succession::envelope(&m.value).to_string(),
                                 })
                                 .collect();
+                            // Published before the events: a member the host was told of is
+                            // one `hand_over_to` accepts.
                             seen.send_replace(list);
+                            for gone in known.iter().filter(|k| !now.iter().any(|m| m.id == k.id)) {
+                                events.send(Event::MemberLeft {
+                                    member: user_member(gone),
+                                });
+                            }
+                            for new in now.iter().filter(|m| !known.iter().any(|k| k.id == m.id)) {
+                                events.send(Event::MemberJoined {
+                                    member: user_member(new),
+                                });
+                            }
                             known = now;
                         }
                         Err(e) => events.send(Event::Error {

@@ -18,16 +18,20 @@ pub enum RevokeReason {
     StoreUnreachable = 4,
     /// The election was closed.
     Closed = 5,
+    /// The leader handed the leadership to a named successor: by `hand_over_to`, or to a
+    /// candidate of higher priority (`priority` preemption).
+    Preempted = 6,
 }
 
 impl RevokeReason {
     /// Every reason, in numeric order.
-    pub const ALL: [RevokeReason; 5] = [
+    pub const ALL: [RevokeReason; 6] = [
         RevokeReason::Resigned,
         RevokeReason::LeaseExpired,
         RevokeReason::SessionLost,
         RevokeReason::StoreUnreachable,
         RevokeReason::Closed,
+        RevokeReason::Preempted,
     ];
 
     /// Short stable name, as in events of the agent protocol and the bindings' enums.
@@ -46,6 +50,7 @@ impl RevokeReason {
             RevokeReason::SessionLost => "session_lost",
             RevokeReason::StoreUnreachable => "store_unreachable",
             RevokeReason::Closed => "closed",
+            RevokeReason::Preempted => "preempted",
         }
     }
 }

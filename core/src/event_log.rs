@@ -1,5 +1,5 @@
 //! Leadership changes as log records, written by core once for every binding: `Elected` and
-//! `LeaderChanged` at INFO, `Revoked` at INFO when the host asked for it (resigned, closed) and
+//! `LeaderChanged` at INFO, `Revoked` at INFO when the host asked for it (resigned, closed, preempted) and
 //! at WARN otherwise, `Error` (a store error the election recovers from) at WARN. Each carries
 //! the election, this candidate's id, the store (password hidden) and the term it is about.
 
@@ -30,7 +30,7 @@ impl EventLog {
                 tracing::info!(election, id, store, term, "elected: this candidate leads")
             }
             Event::Revoked { term, reason } => match reason {
-                RevokeReason::Resigned | RevokeReason::Closed => {
+                RevokeReason::Resigned | RevokeReason::Closed | RevokeReason::Preempted => {
                     let reason = reason.as_str();
                     tracing::info!(
                         election,

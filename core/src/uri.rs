@@ -291,15 +291,13 @@ impl Config {
                 fmt_duration(self.ttl)
             )));
         }
-        if matches!(self.scheme, Scheme::Etcd | Scheme::Zk)
-            && !(self.holdoff.is_zero() && self.sticky.is_zero())
-        {
+        if matches!(self.scheme, Scheme::Zk) && !(self.holdoff.is_zero() && self.sticky.is_zero()) {
             return Err(Error::new(
                 crate::ErrorCode::Unsupported,
                 format!(
-                    "options `holdoff` and `sticky`: not supported on {}:// (its leader is the \
-                     first in line, with no lease record to keep them in); file, redis, postgres \
-                     and mysql support them",
+                    "options `holdoff` and `sticky`: not supported on {}:// (no ZooKeeper write \
+                     can be conditional on time, so the server cannot keep a quiet period after \
+                     a session ends); file, etcd, redis, postgres and mysql support them",
                     self.scheme.as_str()
                 ),
             ));
@@ -595,6 +593,20 @@ mod tests {
         assert_ne!(base, key("etcd://h:2379/p?ttl=9s&renew=1s"));
         assert_ne!(base, key("etcd://h:2379/p?ttl=9s&margin=2s"));
         assert_ne!(base, key("etcd://h:2379/p?ttl=10s"));
+    }
+
+    #[test]
+    fn holdoff_and_sticky_are_refused_on_zookeeper_alone() {
+        for uri in ["etcd://h:2379/p", "redis://h", "file:///tmp/x"] {
+            let c = Config::parse(&format!("{uri}?holdoff=2s&sticky=5s")).unwrap();
+            assert_eq!(
+                (c.holdoff, c.sticky),
+                (Duration::from_secs(2), Duration::from_secs(5))
+            );
+        }
+        let e = Config::parse("zk://h:2181/p?sticky=5s").unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::Unsupported, "{e:?}");
+        assert!(e.message().contains("`sticky`"), "{e:?}");
     }
 
     #[test]

@@ -75,6 +75,11 @@ macro_rules! contract {
                 fn sticky() {
                     succession::sticky(&$subject)
                 }
+
+                #[test]
+                fn holdoff_spares_a_resign() {
+                    succession::holdoff_spares_a_resign(&$subject)
+                }
             )?
 
             $(
@@ -93,7 +98,7 @@ macro_rules! contract {
 }
 
 contract!(file, Subject::file(); lease);
-contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd);
+contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd; lease);
 contract!(zk, Subject::shared(Store::Zk), Store::Zk);
 contract!(redis, Subject::shared(Store::Redis), Store::Redis; lease);
 contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres; lease);

@@ -2,89 +2,34 @@
 //! (scripts/servers/postgres): handover and observers woken by NOTIFY, batched renewals, roles,
 //! sslmode, PgBouncer and a frozen server. What every store must do is in `contract.rs`.
 
-use elect_testkit::wait::{expect_within, open_fails, open_recording, timed_leader};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use elect_core::backend::postgres::NOTIFICATIONS;
 use elect_core::{Election, ErrorCode, Event, RevokeReason};
 use elect_testkit::postgres::{self as pgkit, PgBouncer};
+use elect_testkit::sql::{self as cases, open, Wakeup, SLOW};
+use elect_testkit::wait::{expect_within, open_fails, timed_leader, WAIT};
 use elect_testkit::{Server, Store};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn open(uri: &str, opts: &str, name: &str, id: &str) -> (Election, Receiver<Event>) {
-    open_recording(&format!("{uri}?id={id}&{opts}"), name)
-}
 
 /// Waits for the next event matching `pred`, skipping others.
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
     expect_within(rx, WAIT, pred)
 }
 
-/// A ttl and retry so long that only a NOTIFY can explain a handover within a second. The
-/// silence keeps a candidate that resigned from winning straight back (it campaigns again at
-/// once otherwise, and may be first to try).
-const SLOW: &str = "ttl=30s&retry=30s&silence=3s";
-
 #[test]
 fn three_candidates_hand_over_through_notify_and_terms_grow() {
     let pg = Server::start(Store::Postgres, "pg-handover");
-    let uri = &pg.uri();
-    let (a, ra) = open(uri, SLOW, "job", "a");
-    let (b, _rb) = open(uri, SLOW, "job", "b");
-    let (c, _rc) = open(uri, SLOW, "job", "c");
-    a.start().unwrap();
-    assert!(a.wait_leader(Some(WAIT)).unwrap());
-    let t1 = a.fencing_token().unwrap();
-    b.start().unwrap();
-    c.start().unwrap();
-    // Both are in line (members) before the handover is timed.
-    let end = Instant::now() + WAIT;
-    while a.members().unwrap().len() < 3 {
-        assert!(Instant::now() < end, "members: {:?}", a.members().unwrap());
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(b.leader().unwrap().unwrap().id, "a");
-    std::thread::sleep(Duration::from_millis(100)); // let b and c reach their LISTEN wait
-
-    let woken = NOTIFICATIONS.load(Ordering::Relaxed);
-    a.resign().unwrap();
-    assert!(!a.is_leader());
-    expect(
-        &ra,
-        |e| matches!(e, Event::Revoked { reason: RevokeReason::Resigned, term } if *term == t1),
+    cases::three_candidates_hand_over(
+        &pg.uri(),
+        Wakeup {
+            by: "NOTIFY",
+            count: &NOTIFICATIONS,
+            // Let b and c reach their LISTEN wait.
+            waiting: &|| std::thread::sleep(Duration::from_millis(100)),
+            within: Duration::from_secs(1),
+        },
     );
-    let (next, took) = timed_leader(&[&b, &c], Duration::from_secs(5));
-    assert!(
-        took < Duration::from_secs(1),
-        "resign handover took {took:?}: ttl and retry are 30 s, so NOTIFY did not wake the line"
-    );
-    assert!(
-        NOTIFICATIONS.load(Ordering::Relaxed) > woken,
-        "no waiter was woken by NOTIFY"
-    );
-    let t2 = next.fencing_token().unwrap();
-    assert!(t2 > t1, "tokens grow: {t1} then {t2}");
-    assert_eq!(a.leader().unwrap().unwrap().term, t2);
-
-    // No NOTIFY count here: which wake-up takes over is not determined. The loser of the
-    // handover above may still have its attempt in flight when `next` closes, and that attempt
-    // wins without waiting for a wakeup; a renewal round that reads the free row first wakes
-    // a waiter without NOTIFY too. Within a second is still far below ttl and retry.
-    let other = if next.id() == "b" { &c } else { &b };
-    next.close();
-    let (third, took) = timed_leader(&[&a, other], Duration::from_secs(5));
-    assert!(
-        took < Duration::from_secs(1),
-        "close handover took {took:?}: ttl and retry are 30 s"
-    );
-    let t3 = third.fencing_token().unwrap();
-    assert!(t3 > t2, "tokens grow: {t2} then {t3}");
-    let ids: Vec<String> = a.members().unwrap().into_iter().map(|m| m.id).collect();
-    assert_eq!(ids.len(), 2, "closed candidate left the members: {ids:?}");
-    assert!(!ids.contains(&next.id().to_string()));
 }
 
 #[test]
@@ -115,32 +60,8 @@ fn observers_learn_of_a_new_leader_through_notify() {
 #[test]
 fn renewals_of_many_elections_share_one_statement_per_period() {
     let pg = Server::start(Store::Postgres, "pg-batch");
-    let uri = &pg.uri();
-    let opts = "ttl=3s&renew=250ms";
-    let elections: Vec<(Election, Receiver<Event>)> = (0..40)
-        .map(|i| open(uri, opts, &format!("job-{i}"), "solo"))
-        .collect();
-    for (e, _) in &elections {
-        e.start().unwrap();
-    }
-    for (e, _) in &elections {
-        assert!(e.wait_leader(Some(WAIT)).unwrap());
-    }
     pgkit::log_statements(&pg);
-    std::thread::sleep(Duration::from_secs(1)); // settle: first renewals ride the rounds
-    let before = pgkit::statements(&pg);
-    let window = Duration::from_secs(4);
-    std::thread::sleep(window);
-    let statements = pgkit::statements(&pg) - before;
-    // One round per 250 ms is 16 in 4 s; renewing each of the 40 elections separately would
-    // be 640.
-    assert!(
-        (12..=20).contains(&statements),
-        "{statements} statements in {window:?} for 40 leaders"
-    );
-    for (e, _) in &elections {
-        assert!(e.is_leader(), "still leading on batched renewals");
-    }
+    cases::renewals_share_one_statement_per_period(&pg.uri(), || pgkit::statements(&pg) as u64);
 }
 
 #[test]
@@ -223,30 +144,13 @@ fn sslmode_is_honoured() {
     let e = open("").unwrap();
     assert!(tls_sessions(&pg).0 >= 2);
     drop(e);
-    // ... verify-full checks the certificate against sslrootcert (and the host name) ...
-    let e = open(&format!("sslmode=verify-full&sslrootcert={ca}")).unwrap();
-    e.start().unwrap();
-    assert!(
-        e.wait_leader(Some(WAIT)).unwrap(),
-        "elections work over TLS"
-    );
-    drop(e);
-    // ... and fails against the system roots, which do not know the test CA ...
-    let err = open("sslmode=verify-full").unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
-    assert!(err.message().contains("certificate"), "{err}");
-    assert!(
-        !err.message().contains(&pg.var("ELECT_POSTGRES_PASSWORD")),
-        "password leaked: {err}"
-    );
-    // ... disable stays on plain TCP.
+    // ... disable stays on plain TCP ...
     let e = open("sslmode=disable").unwrap();
     assert_eq!(tls_sessions(&pg).1, 2);
     drop(e);
-
-    let err = open("sslrootcert=/nonexistent/ca.pem").unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidArgument);
-    assert!(err.message().contains("option `sslrootcert`"), "{err}");
+    // ... and verify-full checks the certificate against sslrootcert (the system roots without
+    // it).
+    cases::verify_full_checks_the_ca(&pg.uri(), &ca, &pg.var("ELECT_POSTGRES_PASSWORD"));
 }
 
 #[test]

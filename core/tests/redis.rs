@@ -5,7 +5,7 @@
 //!
 //! Tests run one at a time (`SERIAL`): the pub/sub counters they check are per process.
 
-use elect_testkit::wait::{expect_within, open_recording};
+use elect_testkit::wait::{expect_within, open_recording, timed_leader};
 use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -56,17 +56,30 @@ fn quiet() {
     wait_stats("candidates still waiting", |s| s.waiting == 0);
 }
 
-/// The first of `es` that leads. How it came to lead is what the tests check (the wake
-/// counters), not how fast: speed is measured in bench/ (redis_bench).
+/// The first of `es` that leads (within `WAIT`).
 fn next_leader<'a>(es: &[&'a Election]) -> &'a Election {
-    let start = Instant::now();
-    loop {
-        if let Some(l) = es.iter().find(|e| e.is_leader()) {
-            return l;
-        }
-        assert!(start.elapsed() < WAIT, "no leader within {WAIT:?}");
-        std::thread::sleep(Duration::from_micros(200));
-    }
+    timed_leader(es, WAIT).0
+}
+
+/// The first of `es` that leads once `leave` (the leader resigning or closing) has run,
+/// checking that one waiter was granted the lock after the release message and none after its
+/// timer. How it came to lead is what the tests check, not how fast: speed is measured in
+/// bench/ (redis_bench).
+fn handed_over<'a>(es: &[&'a Election], leave: impl FnOnce()) -> &'a Election {
+    let before = stats();
+    leave();
+    let next = next_leader(es);
+    let after = stats();
+    assert_eq!(
+        after.after_message,
+        before.after_message + 1,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(
+        after.after_timer, before.after_timer,
+        "{before:?} -> {after:?}"
+    );
+    next
 }
 
 fn expect(rx: &Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
@@ -94,21 +107,9 @@ fn three_candidates_hand_over_through_pubsub() {
     let leader = b.leader().unwrap().unwrap();
     assert_eq!((leader.id.as_str(), leader.term), ("a", tokens[0]));
 
-    // resign: a successor within milliseconds, woken by the release message (retry is 5 s).
-    let before = stats();
-    a.resign().unwrap();
-    let next = next_leader(&[&b, &c]);
+    // resign: a successor woken by the release message (retry is 5 s).
+    let next = handed_over(&[&b, &c], || a.resign().unwrap());
     tokens.push(next.fencing_token().unwrap());
-    let after = stats();
-    assert_eq!(
-        after.after_message,
-        before.after_message + 1,
-        "{before:?} -> {after:?}"
-    );
-    assert_eq!(
-        after.after_timer, before.after_timer,
-        "{before:?} -> {after:?}"
-    );
 
     // close: the same.
     settle(2);
@@ -116,16 +117,8 @@ fn three_candidates_hand_over_through_pubsub() {
         .into_iter()
         .filter(|e| e.id() != next.id())
         .collect();
-    let before = stats();
-    next.close();
-    let third = next_leader(&others);
+    let third = handed_over(&others, || next.close());
     tokens.push(third.fencing_token().unwrap());
-    let after = stats();
-    assert_eq!(
-        after.after_message,
-        before.after_message + 1,
-        "{before:?} -> {after:?}"
-    );
     assert_eq!(
         third.members().unwrap().len(),
         2,
@@ -370,19 +363,12 @@ fn tls_with_the_servers_ca_and_a_clear_error_without_it() {
     let uri = rediskit::plain_uri(&server);
     assert!(uri.starts_with("rediss://"));
     let ca = server.var("ELECT_REDIS_TLS_CA");
-    let (e, _) = open(
-        &rediskit::plain_uri(&server),
-        "job",
-        "t",
-        &format!("tls_ca={ca}&{OPTS}"),
-    );
+    let (e, _) = open(&uri, "job", "t", &format!("tls_ca={ca}&{OPTS}"));
     e.start().unwrap();
     assert!(e.wait_leader(Some(WAIT)).unwrap());
     assert_eq!(e.leader().unwrap().unwrap().id, "t");
     // The system's roots do not know the test CA: one error that says why.
-    let err = Election::open(&rediskit::plain_uri(&server), "job", None)
-        .map(|_| ())
-        .unwrap_err();
+    let err = Election::open(&uri, "job", None).map(|_| ()).unwrap_err();
     assert!(
         err.message().to_lowercase().contains("certificate"),
         "{err:?}"

@@ -15,6 +15,7 @@
 //! silence: a refusal that does not arrive within [`WAIT`] fails the case.
 
 use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use elect_testkit::wait::first_outcome;
@@ -43,9 +44,9 @@ fn refused(name: &str, case: &str, uri: &str) -> String {
 }
 
 /// Asserts that `e` contains one of `words` (a clear reason, not just any failure).
-fn says(name: &str, case: &str, e: &str, words: &[&str]) {
+fn says(name: &str, case: &str, e: &str, words: &[impl AsRef<str> + std::fmt::Debug]) {
     assert!(
-        words.iter().any(|w| e.contains(w)),
+        words.iter().any(|w| e.contains(w.as_ref())),
         "{name}, {case}: expected one of {words:?} in: {e}"
     );
 }
@@ -100,11 +101,11 @@ struct Row {
     _server: Server,
     uri: String,
     /// The option that names the CA.
-    ca_option: &'static str,
+    ca_option: String,
     /// The options of the client certificate.
-    cert_options: &'static [&'static str],
+    cert_options: [String; 2],
     /// What the error says when the client certificate is left out.
-    no_cert_says: &'static [&'static str],
+    no_cert_says: Vec<String>,
     /// A plain-text client of the TLS server, and what its error says.
     plain: String,
     plain_says: &'static [&'static str],
@@ -119,37 +120,89 @@ fn tls_server(store: Store, how: &str, extra: &[&str], env: &[(&str, &str)]) -> 
     Server::launch_with_env(store, "tls", how, extra, &env)
 }
 
+impl Row {
+    /// The row of a store whose TLS options are `ca`, `cert` and `key` behind `prefix` (etcd and
+    /// ZooKeeper: none; Redis: `tls_`). `plain` is `uri` for a plain-text client, before those
+    /// options are left out.
+    fn pem(
+        store: Store,
+        server: Server,
+        uri: String,
+        prefix: &str,
+        (plain, plain_says): (&str, &'static [&'static str]),
+        to_plain: (String, &'static [&'static str]),
+    ) -> Row {
+        let [ca, cert, key] = ["ca", "cert", "key"].map(|o| format!("{prefix}{o}"));
+        Row {
+            store,
+            plain: without_options(plain, &[ca.as_str(), cert.as_str(), key.as_str()]),
+            plain_says,
+            to_plain: Some(to_plain),
+            _server: server,
+            uri,
+            no_cert_says: vec![
+                "BadCertificate".into(),
+                "CertificateRequired".into(),
+                format!("give `{cert}` and `{key}`"),
+            ],
+            ca_option: ca,
+            cert_options: [cert, key],
+        }
+    }
+
+    /// The row of a SQL store: libpq's options, its plain-text client `sslmode=disable`.
+    fn sql(store: Store, server: Server, uri: String, plain_says: &'static [&'static str]) -> Row {
+        let no_cert_says = match store {
+            Store::Postgres => "requires a valid client certificate",
+            _ => "REQUIRE X509",
+        };
+        Row {
+            store,
+            plain: with_option(&uri, "sslmode", "disable"),
+            plain_says,
+            to_plain: None,
+            _server: server,
+            uri,
+            ca_option: "sslrootcert".into(),
+            cert_options: ["sslcert".into(), "sslkey".into()],
+            no_cert_says: vec![no_cert_says.into()],
+        }
+    }
+}
+
+/// `uri` with the test's timing options and id.
+fn timed(uri: &str) -> String {
+    format!("{}&{OPTIONS}", with_option(uri, "connect_timeout", "3s"))
+}
+
 fn check(row: &Row) {
     let name = row.store.script_name();
-    let uri = format!(
-        "{}&{OPTIONS}",
-        with_option(&row.uri, "connect_timeout", "3s")
-    );
-    let with_timing = |u: &str| format!("{}&{OPTIONS}", with_option(u, "connect_timeout", "3s"));
+    let uri = timed(&row.uri);
 
     outcome(&uri).unwrap_or_else(|e| panic!("{name}: verified connection failed: {e}"));
 
     let ca = foreign_ca(name);
-    let e = refused(name, "wrong CA", &with_option(&uri, row.ca_option, &ca));
+    let e = refused(name, "wrong CA", &with_option(&uri, &row.ca_option, &ca));
     says(name, "wrong CA", &e, &["UnknownIssuer"]);
 
     let localhost = uri.replacen("127.0.0.1", "localhost", 1);
     let e = refused(name, "wrong host", &localhost);
     says(name, "wrong host", &e, &["not valid for name"]);
 
+    let cert_options = row.cert_options.each_ref().map(String::as_str);
     let e = refused(
         name,
         "no client certificate",
-        &without_options(&uri, row.cert_options),
+        &without_options(&uri, &cert_options),
     );
-    says(name, "no client certificate", &e, row.no_cert_says);
+    says(name, "no client certificate", &e, &row.no_cert_says);
 
-    let e = refused(name, "plain text", &with_timing(&row.plain));
+    let e = refused(name, "plain text", &timed(&row.plain));
     says(name, "plain text", &e, row.plain_says);
 
     if let Some((to_plain, words)) = &row.to_plain {
-        let e = refused(name, "TLS to a plain server", &with_timing(to_plain));
-        says(name, "TLS to a plain server", &e, words);
+        let e = refused(name, "TLS to a plain server", &timed(to_plain));
+        says(name, "TLS to a plain server", &e, *words);
     }
     let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }
@@ -159,28 +212,29 @@ fn query(uri: &str) -> &str {
     uri.split_once('?').map_or("", |(_, q)| q)
 }
 
+/// The shared plain server of `store` (etcd, ZooKeeper), kept running while the handle lives,
+/// and its connection string with `uri`'s TLS options.
+fn to_shared_plain(store: Store, uri: &str) -> (Arc<Server>, String) {
+    let server = Server::shared(store);
+    let uri = format!("{}/tls-matrix?{}", server.uri(), query(uri));
+    (server, uri)
+}
+
 #[test]
 fn etcd() {
     // start-tls: the server requires a client certificate (`--client-cert-auth`).
     let server = tls_server(Store::Etcd, "start-tls", &[], &[]);
     let uri = server.uri();
-    let plain_server = Server::shared(Store::Etcd);
-    let to_plain = format!("{}/tls-matrix?{}", plain_server.uri(), query(&uri));
-    check(&Row {
-        store: Store::Etcd,
-        plain: without_options(&uri, &["ca", "cert", "key"]),
-        plain_says: &["if they serve TLS"],
-        to_plain: Some((to_plain, &["tls handshake eof"])),
-        _server: server,
-        uri,
-        ca_option: "ca",
-        cert_options: &["cert", "key"],
-        no_cert_says: &[
-            "BadCertificate",
-            "CertificateRequired",
-            "give `cert` and `key`",
-        ],
-    });
+    let (_plain_server, to_plain) = to_shared_plain(Store::Etcd, &uri);
+    let plain = (uri.as_str(), &["if they serve TLS"][..]);
+    check(&Row::pem(
+        Store::Etcd,
+        server,
+        uri.clone(),
+        "",
+        plain,
+        (to_plain, &["tls handshake eof"]),
+    ));
 }
 
 #[test]
@@ -197,26 +251,20 @@ fn zookeeper() {
         server.var("ELECT_ZK_CLIENT_CERT"),
         server.var("ELECT_ZK_CLIENT_KEY"),
     );
-    let plain_server = Server::shared(Store::Zk);
-    let to_plain = format!("{}/tls-matrix?{}", plain_server.uri(), query(&uri));
-    check(&Row {
-        store: Store::Zk,
-        plain: without_options(&uri, &["ca", "cert", "key"]),
-        plain_says: &["the first server answers TLS"],
-        to_plain: Some((
-            to_plain,
-            &["closed the connection during the TLS handshake"],
-        )),
-        _server: server,
-        uri,
-        ca_option: "ca",
-        cert_options: &["cert", "key"],
-        no_cert_says: &[
-            "BadCertificate",
-            "CertificateRequired",
-            "give `cert` and `key`",
-        ],
-    });
+    let (_plain_server, to_plain) = to_shared_plain(Store::Zk, &uri);
+    let to_plain = (
+        to_plain,
+        &["closed the connection during the TLS handshake"][..],
+    );
+    let plain = (uri.as_str(), &["the first server answers TLS"][..]);
+    check(&Row::pem(
+        Store::Zk,
+        server,
+        uri.clone(),
+        "",
+        plain,
+        to_plain,
+    ));
 }
 
 #[test]
@@ -239,25 +287,15 @@ fn redis() {
         plain_server.uri().replacen("redis://", "rediss://", 1),
         query(&uri)
     );
-    let plain = without_options(
-        &uri.replacen("rediss://", "redis://", 1),
-        &["tls_ca", "tls_cert", "tls_key"],
-    );
-    check(&Row {
-        store: Store::Redis,
-        plain,
-        plain_says: &["the server answers TLS"],
-        to_plain: Some((to_plain, &["does not answer a TLS handshake"])),
-        _server: server,
+    let plain = uri.replacen("rediss://", "redis://", 1);
+    check(&Row::pem(
+        Store::Redis,
+        server,
         uri,
-        ca_option: "tls_ca",
-        cert_options: &["tls_cert", "tls_key"],
-        no_cert_says: &[
-            "BadCertificate",
-            "CertificateRequired",
-            "give `tls_cert` and `tls_key`",
-        ],
-    });
+        "tls_",
+        (&plain, &["the server answers TLS"]),
+        (to_plain, &["does not answer a TLS handshake"]),
+    ));
 }
 
 #[test]
@@ -272,17 +310,7 @@ fn postgres() {
         server.var("ELECT_POSTGRES_CLIENT_CERT"),
         server.var("ELECT_POSTGRES_CLIENT_KEY"),
     );
-    check(&Row {
-        store: Store::Postgres,
-        plain: with_option(&uri, "sslmode", "disable"),
-        plain_says: &["no encryption"],
-        to_plain: None,
-        _server: server,
-        uri,
-        ca_option: "sslrootcert",
-        cert_options: &["sslcert", "sslkey"],
-        no_cert_says: &["requires a valid client certificate"],
-    });
+    check(&Row::sql(Store::Postgres, server, uri, &["no encryption"]));
 }
 
 #[test]
@@ -296,37 +324,20 @@ fn mysql() {
         server.var("ELECT_MYSQL_CLIENT_CERT"),
         server.var("ELECT_MYSQL_CLIENT_KEY"),
     );
-    let row = Row {
-        store: Store::Mysql,
-        plain: with_option(&uri, "sslmode", "disable"),
-        plain_says: &["requires TLS"],
-        to_plain: None,
-        _server: server,
-        uri,
-        ca_option: "sslrootcert",
-        cert_options: &["sslcert", "sslkey"],
-        no_cert_says: &["REQUIRE X509"],
-    };
+    let row = Row::sql(Store::Mysql, server, uri, &["requires TLS"]);
     check(&row);
     // verify-ca checks the chain only: a name the certificate lacks does not matter.
-    let localhost = row.uri.replacen("127.0.0.1", "localhost", 1);
-    outcome(&format!(
-        "{}&{OPTIONS}",
-        with_option(&localhost, "sslmode", "verify-ca")
-    ))
-    .expect("verify-ca elects under a name the certificate lacks");
+    let verify_ca = with_option(
+        &row.uri.replacen("127.0.0.1", "localhost", 1),
+        "sslmode",
+        "verify-ca",
+    );
+    outcome(&timed(&verify_ca)).expect("verify-ca elects under a name the certificate lacks");
     let ca = foreign_ca("mysql-verify-ca");
     let e = refused(
         "mysql",
         "verify-ca, wrong CA",
-        &format!(
-            "{}&{OPTIONS}",
-            with_option(
-                &with_option(&localhost, "sslmode", "verify-ca"),
-                "sslrootcert",
-                &ca
-            )
-        ),
+        &timed(&with_option(&verify_ca, "sslrootcert", &ca)),
     );
     says("mysql", "verify-ca, wrong CA", &e, &["UnknownIssuer"]);
     let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());

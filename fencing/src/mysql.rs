@@ -18,8 +18,8 @@ pub async fn fence(tx: &mut Transaction<'_>, resource: &str, token: u64) -> Resu
     let t = check_token(token)?;
     tx.exec_drop(
         "INSERT INTO elect_fence (resource, token) VALUES (?, ?) \
-         ON DUPLICATE KEY UPDATE token = GREATEST(token, VALUES(token))",
-        (resource, t),
+         ON DUPLICATE KEY UPDATE token = GREATEST(token, ?)",
+        (resource, t, t),
     )
     .await
     .map_err(Error::Mysql)?;

@@ -5,14 +5,10 @@ use redis::Script;
 
 use crate::error::{check_token, Error, Stale};
 
-/// KEYS: fence, key. ARGV: token, value. The same script as docs/fencing.md and the Python kit.
-pub const SCRIPT: &str = r"
-local highest = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) < highest then return {0, highest} end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2])
-return {1, tonumber(ARGV[1])}
-";
+/// KEYS: fence, key. ARGV: token, value. Reply `{1, token}` when written, `{0, highest}` when
+/// the token is stale. The one source of the script: `fencing/redis-set.lua`; the other
+/// languages' kits and docs/fencing.md keep copies that their tests compare with it.
+pub const SCRIPT: &str = include_str!("../redis-set.lua");
 
 /// `SET key value` only if `token` is not older than the one in `fence_key`; else
 /// [`Error::Stale`] and nothing written. In Redis Cluster give both keys one hash tag
@@ -41,4 +37,25 @@ pub async fn set<C: ConnectionLike>(
         token,
         highest: Some(highest as u64),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    /// docs/fencing.md shows the script of `fencing/redis-set.lua`, line for line.
+    #[test]
+    fn the_docs_show_the_script_the_kit_runs() {
+        let docs = include_str!("../../docs/fencing.md");
+        let block: Vec<&str> = docs
+            .lines()
+            .skip_while(|l| l.trim() != "```lua")
+            .skip(1)
+            .take_while(|l| l.trim() != "```")
+            .map(str::trim)
+            .collect();
+        let script: Vec<&str> = super::SCRIPT.lines().collect();
+        assert_eq!(
+            block, script,
+            "the ```lua block of docs/fencing.md differs from fencing/redis-set.lua"
+        );
+    }
 }

@@ -277,6 +277,36 @@ pub unsafe extern "C" fn elect_proclaim(
     })
 }
 
+/// Hands the leadership to the member `successor` (its id) without a gap or an overlap: the
+/// term's work is asked to stop (as by `elect_resign`, with the `drain` option), then one store
+/// operation gives the leadership up and reserves it for `successor`, which takes it at once
+/// while the other candidates keep waiting (the reservation lapses after one ttl). This
+/// candidate gets `ELECT_EVENT_REVOKED` with `ELECT_REASON_PREEMPTED` and campaigns again after
+/// the `silence` option. Returns once the store has the leadership back.
+///
+/// `ELECT_ERR_NOT_LEADER` (nothing changed) when this candidate does not lead;
+/// `ELECT_ERR_INVALID_ARGUMENT` when `successor` is not a member of the election as this
+/// candidate last saw them, or is this candidate's own id. If the store refuses the hand-off
+/// after the work was stopped, the leadership is released as by `elect_resign` and the store's
+/// error returned.
+///
+/// Threading: any thread, including a callback of another election. NULL `e` or `successor`
+/// gives `ELECT_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `e` is NULL or a live election; `successor` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn elect_hand_over_to(
+    e: *mut elect_election,
+    successor: *const c_char,
+) -> elect_status {
+    guard::status("elect_hand_over_to", || {
+        // SAFETY: NULL or live / NUL-terminated per the contract.
+        let (e, successor) = unsafe { (election_ref(e)?, str_arg(successor, "successor")?) };
+        e.hand_over_to(successor)
+    })
+}
+
 /// This candidate's id (the `id` option, or the generated `hostname-pid-random`).
 ///
 /// Ownership: the string belongs to the election and is valid until `elect_close`. Threading:

@@ -47,6 +47,9 @@ pub enum elect_revoke_reason {
     ELECT_REASON_STORE_UNREACHABLE = 4,
     /// The election was closed.
     ELECT_REASON_CLOSED = 5,
+    /// The leader handed the leadership to a named successor (`elect_hand_over_to`, or a
+    /// candidate of higher priority under the `priority` option).
+    ELECT_REASON_PREEMPTED = 6,
 }
 
 impl From<EventKind> for elect_event_kind {
@@ -72,6 +75,7 @@ impl From<RevokeReason> for elect_revoke_reason {
             RevokeReason::SessionLost => ELECT_REASON_SESSION_LOST,
             RevokeReason::StoreUnreachable => ELECT_REASON_STORE_UNREACHABLE,
             RevokeReason::Closed => ELECT_REASON_CLOSED,
+            RevokeReason::Preempted => ELECT_REASON_PREEMPTED,
         }
     }
 }

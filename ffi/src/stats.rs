@@ -8,6 +8,11 @@ use crate::election::{elect_election, election_ref};
 use crate::error::elect_status;
 use crate::guard;
 
+/// The length of `elect_stats_snapshot::revocations`: one slot per `elect_revoke_reason`, plus
+/// index 0 (none).
+pub const ELECT_REASON_SLOTS: usize = 7;
+const _: () = assert!(ELECT_REASON_SLOTS == RevokeReason::ALL.len() + 1);
+
 /// One election's counters and gauges at one instant, filled by `elect_stats`.
 #[allow(non_camel_case_types)]
 #[repr(C)]
@@ -16,7 +21,7 @@ pub struct elect_stats_snapshot {
     /// Terms this candidate won (`ELECT_EVENT_ELECTED` events).
     pub terms_won: u64,
     /// `ELECT_EVENT_REVOKED` events, indexed by `elect_revoke_reason` (index 0 stays 0).
-    pub revocations: [u64; 6],
+    pub revocations: [u64; ELECT_REASON_SLOTS],
     /// `ELECT_EVENT_ERROR` events: store errors the election recovered from.
     pub store_errors: u64,
     /// Times the store answered again after an error.
@@ -57,7 +62,7 @@ pub unsafe extern "C" fn elect_stats(
         let s = e.stats();
         let nanos =
             |d: Option<Duration>| d.map_or(-1, |d| d.as_nanos().min(i64::MAX as u128) as i64);
-        let mut revocations = [0; 6];
+        let mut revocations = [0; ELECT_REASON_SLOTS];
         for reason in RevokeReason::ALL {
             revocations[reason as usize] = s.revocations(reason);
         }

@@ -8,7 +8,7 @@
 # Every part builds a target with the same values, so one cargo target directory serves them all.
 # Cargo runs without the SOURCE_DATE_EPOCH that scripts/dist exports for the archives: the cc
 # crate tells cargo to rerun C build scripts when it changes, and since it is the time of the
-# last commit, every commit would rebuild ring, aws-lc and everything above them.
+# last commit, every commit would rebuild ring and everything above it.
 dist_target() {
     case $1 in
     *-linux-gnu) zig_target=$1.2.17; rustflags=""; wheel_compat=manylinux2014 ;;

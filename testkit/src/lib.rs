@@ -19,6 +19,7 @@ pub mod mysql;
 pub mod postgres;
 pub mod redis;
 pub mod server;
+pub mod sql;
 pub mod succession;
 pub mod wait;
 pub mod zookeeper;

@@ -25,11 +25,19 @@ pub fn cli(server: &Server, args: &[&str]) -> String {
 
 /// How many scripts (EVAL and EVALSHA) the server has run since it started.
 pub fn script_calls(server: &Server) -> u64 {
+    command_calls(server, &["eval", "evalsha"])
+}
+
+/// How many calls of `commands` (lower-case names) the server has received since it started,
+/// from `INFO commandstats`.
+pub fn command_calls(server: &Server, commands: &[&str]) -> u64 {
     cli(server, &["INFO", "commandstats"])
         .lines()
-        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
         .filter_map(|l| {
-            l.split("calls=")
+            let (name, stats) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            commands.contains(&name).then_some(())?;
+            stats
+                .split("calls=")
                 .nth(1)?
                 .split(',')
                 .next()?

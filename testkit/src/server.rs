@@ -163,6 +163,21 @@ impl Server {
             .unwrap_or_else(|| panic!("{} exported no {key}", self.store.script_name()))
     }
 
+    /// `etcdctl` (API v3) against this etcd server; panics with its output if it fails.
+    pub fn etcdctl(&self, args: &[&str]) -> String {
+        let uri = self.uri();
+        let endpoints = uri.trim_start_matches("etcd://");
+        let out = Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg("--endpoints")
+            .arg(endpoints)
+            .args(args)
+            .output()
+            .expect("etcdctl runs");
+        assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Every variable the script exported.
     pub fn vars(&self) -> HashMap<String, String> {
         self.vars.lock().unwrap().clone()

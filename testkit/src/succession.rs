@@ -94,7 +94,7 @@ pub fn priority_preemption(s: &Subject) {
     expect_within(
         &ra,
         WAIT,
-        |e| matches!(e, Event::Revoked { term, reason: RevokeReason::Resigned } if *term == t1),
+        |e| matches!(e, Event::Revoked { term, reason: RevokeReason::Preempted } if *term == t1),
     );
     assert!(b.is_leader() && !a.is_leader() && !c.is_leader());
     while let Ok(e) = rc.try_recv() {
@@ -154,7 +154,7 @@ pub fn hand_over_to(s: &Subject) {
         matches!(
             e,
             Event::Revoked {
-                reason: RevokeReason::Resigned,
+                reason: RevokeReason::Preempted,
                 ..
             }
         )
@@ -202,6 +202,17 @@ pub fn holdoff(s: &Subject) {
 /// for the window: a waiting candidate is not, and the same id, back after the lease ran out,
 /// is.
 pub fn sticky(s: &Subject) {
+    sticky_return(s, false)
+}
+
+/// `sticky`, the id back at once: restarted right after the kill, while its old lease still
+/// holds the lock or stands ahead in line, it is elected once that lease runs out; the waiting
+/// candidate, ahead of it, is not.
+pub fn sticky_back_at_once(s: &Subject) {
+    sticky_return(s, true)
+}
+
+fn sticky_return(s: &Subject, at_once: bool) {
     let name = name();
     let window = s.ttl * 3;
     let uri = with_options(&s.uri, &format!("sticky={}ms", window.as_millis()));
@@ -218,12 +229,14 @@ pub fn sticky(s: &Subject) {
     );
     let killed = Instant::now();
     fleet.kill(a);
-    expect_within(&ro, s.crash_bound(), |e| {
-        matches!(e, Event::LeaderChanged { leader: None })
-    });
-    // Past the lease: an election without stickiness would have chosen b by now.
-    let quiet = fleet.wait_elected(None, s.retry * 3 + SLACK, |_, _| {});
-    assert!(quiet.is_err(), "b was elected inside the sticky window");
+    if !at_once {
+        expect_within(&ro, s.crash_bound(), |e| {
+            matches!(e, Event::LeaderChanged { leader: None })
+        });
+        // Past the lease: an election without stickiness would have chosen b by now.
+        let quiet = fleet.wait_elected(None, s.retry * 3 + SLACK, |_, _| {});
+        assert!(quiet.is_err(), "b was elected inside the sticky window");
+    }
     let back = fleet.join(&uri, &name, "a").unwrap();
     let (who, t2, _) = fleet.wait_elected(None, window, |_, _| {}).unwrap();
     assert_eq!(
@@ -233,6 +246,31 @@ pub fn sticky(s: &Subject) {
         fleet.id(who)
     );
     assert_ne!(who, b);
-    assert!(t2 > t1);
+    assert!(t2 > t1, "a new term: {t1} then {t2}");
     assert!(killed.elapsed() < window, "within the window");
+}
+
+/// `holdoff` spares a release: a leader that resigns is followed at once, well inside the
+/// hold-off (the store keeps the hold-off for a leader lost without releasing only).
+pub fn holdoff_spares_a_resign(s: &Subject) {
+    let name = name();
+    let hold = s.ttl * 4;
+    let opts = format!("holdoff={}ms", hold.as_millis());
+    let open = |id: &str| open_recording(&with_options(&s.candidate(id), &opts), &name);
+    let (a, _ra) = open("a");
+    let (b, rb) = open("b");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let t1 = a.fencing_token().unwrap();
+    b.start().unwrap();
+    wait::members(&a, 2);
+    let resigned = Instant::now();
+    a.resign().unwrap();
+    let t2 = elected(&rb);
+    let took = resigned.elapsed();
+    assert!(
+        took < s.ttl,
+        "b elected {took:?} after a resign: held off as after a loss"
+    );
+    assert!(t2 > t1);
 }

@@ -1,7 +1,7 @@
 /* The shared-scenario agent over the C ABI: reads requests on stdin, one per line, and writes
  * one reply line per request plus event lines from the callback (see tests/scenarios and the
- * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/proclaim/leader/members/
- * close/quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
+ * agent protocol: open/start/observe/is_leader/token/wait_leader/resign/proclaim/hand_over/
+ * leader/members/close/quit). Built by tests/c/Makefile; run through the tests/c/agent script. */
 #define _POSIX_C_SOURCE 200809L
 #include "elect.h"
 
@@ -166,6 +166,8 @@ static int handle(char *line) {
         reply_status(elect_resign(election));
     } else if (strcmp(cmd, "proclaim") == 0) {
         reply_status(elect_proclaim(election, arg1));
+    } else if (strcmp(cmd, "hand_over") == 0) {
+        reply_status(elect_hand_over_to(election, arg1));
     } else if (strcmp(cmd, "leader") == 0) {
         do_leader();
     } else if (strcmp(cmd, "members") == 0) {

@@ -35,7 +35,7 @@ typedef struct {
     elect_event_kind kind;
     uint64_t term;
     elect_revoke_reason reason;
-    char leader[64];
+    char leader[64]; /* the leader's id (LEADER_CHANGED) or the member's (MEMBER_*), or "-" */
 } seen_event;
 
 typedef struct {
@@ -59,7 +59,8 @@ static void record(const elect_event *ev, void *user_data) {
         s->kind = ev->kind;
         s->term = ev->term;
         s->reason = ev->reason;
-        snprintf(s->leader, sizeof s->leader, "%s", ev->leader_id ? ev->leader_id : "-");
+        const char *who = ev->leader_id ? ev->leader_id : ev->member_id;
+        snprintf(s->leader, sizeof s->leader, "%s", who ? who : "-");
     }
     pthread_cond_broadcast(&r->changed);
     pthread_mutex_unlock(&r->lock);
@@ -78,7 +79,7 @@ static struct timespec deadline_in(int ms) {
 }
 
 /* Waits until event number `index` of kind `kind` (skipping other kinds from `*from`) arrives;
- * returns it. `leader`, if not NULL, must match for LEADER_CHANGED events. */
+ * returns it. `leader`, if not NULL, must match the event's leader or member id. */
 static seen_event await_event(recorder *r, int *from, elect_event_kind kind, const char *leader) {
     struct timespec until = deadline_in(WAIT_MS);
     pthread_mutex_lock(&r->lock);
@@ -225,6 +226,54 @@ static void test_lifecycle(void) {
           ra.events[ra.count - 1].kind);
     printf("ok lifecycle (tokens %llu < %llu < %llu)\n", (unsigned long long)t1,
            (unsigned long long)t2, (unsigned long long)t3);
+}
+
+/* ---- hand-over to a named member ---- */
+
+static void test_hand_over(void) {
+    recorder ra, rb;
+    recorder_init(&ra);
+    recorder_init(&rb);
+    int ia = 0, ib = 0;
+    elect_election *a = NULL, *b = NULL;
+    CHECK_OK(elect_open(uri_for("a", ""), "handover", record, &ra, &a));
+    CHECK_OK(elect_open(uri_for("b", ""), "handover", record, &rb, &b));
+    CHECK_OK(elect_start(a));
+    CHECK_OK(elect_wait_leader(a, WAIT_MS));
+    uint64_t t1 = elect_fencing_token(a);
+    CHECK_OK(elect_start(b));
+
+    CHECK_ERR(elect_hand_over_to(b, "a"), ELECT_ERR_NOT_LEADER, "does not lead");
+    CHECK_ERR(elect_hand_over_to(a, "nobody"), ELECT_ERR_INVALID_ARGUMENT,
+              "`nobody` is not a member");
+    CHECK_ERR(elect_hand_over_to(a, "a"), ELECT_ERR_INVALID_ARGUMENT, "own id");
+    CHECK_ERR(elect_hand_over_to(a, NULL), ELECT_ERR_INVALID_ARGUMENT, "successor");
+    CHECK(elect_is_leader(a) && elect_fencing_token(a) == t1, "a hand-over refused changed a");
+
+    /* a checks against the members it was told of. */
+    await_event(&ra, &ia, ELECT_EVENT_MEMBER_JOINED, "b");
+    CHECK_OK(elect_hand_over_to(a, "b"));
+    CHECK(!elect_is_leader(a), "a still leads after handing over");
+    seen_event ev = await_event(&rb, &ib, ELECT_EVENT_ELECTED, NULL);
+    uint64_t t2 = ev.term;
+    CHECK(t2 > t1 && elect_fencing_token(b) == t2, "token did not grow: %llu then %llu",
+          (unsigned long long)t1, (unsigned long long)t2);
+    ev = await_event(&ra, &ia, ELECT_EVENT_REVOKED, NULL);
+    CHECK(ev.term == t1 && ev.reason == ELECT_REASON_PREEMPTED, "a revoked %llu for %s",
+          (unsigned long long)ev.term, elect_reason_name(ev.reason));
+    CHECK(strcmp(elect_reason_name(ELECT_REASON_PREEMPTED), "preempted") == 0, "reason name");
+    elect_stats_snapshot stats;
+    CHECK_OK(elect_stats(a, &stats));
+    CHECK(stats.revocations[ELECT_REASON_PREEMPTED] == 1 &&
+              stats.revocations[ELECT_REASON_RESIGNED] == 0 && stats.store_errors == 0,
+          "a's stats: preempted %llu, resigned %llu, store errors %llu",
+          (unsigned long long)stats.revocations[ELECT_REASON_PREEMPTED],
+          (unsigned long long)stats.revocations[ELECT_REASON_RESIGNED],
+          (unsigned long long)stats.store_errors);
+    elect_close(a);
+    elect_close(b);
+    printf("ok hand-over (tokens %llu < %llu)\n", (unsigned long long)t1,
+           (unsigned long long)t2);
 }
 
 /* ---- bad input ---- */
@@ -465,6 +514,7 @@ int main(void) {
     printf("libelect %s, directory %s\n", elect_version(), dir);
     test_bad_input();
     test_lifecycle();
+    test_hand_over();
     test_close_inside_callback();
     test_sigpipe_blocked_in_library_threads();
     test_fork();

@@ -50,7 +50,7 @@ def main():
     assert got[("elect_leader_term", "elect_leader_term", frozenset([election]))] >= 1, got
     reasons = {dict(k[2]).get("reason") for k in got if k[0] == "elect_revocations"}
     assert reasons == {"resigned", "lease_expired", "session_lost", "store_unreachable",
-                       "closed"}, reasons
+                       "closed", "preempted"}, reasons
     for family in ("elect_terms_won", "elect_store_errors", "elect_reconnects"):
         assert got[(family, family + "_total", frozenset([election]))] == 0, (family, got)
     assert got[("elect_lease_remaining_seconds", "elect_lease_remaining_seconds",

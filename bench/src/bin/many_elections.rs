@@ -258,18 +258,5 @@ fn etcd_messages(server: &Server) -> u64 {
 /// (`total_commands_processed` would also count every command a script runs.)
 fn redis_requests(server: &Server) -> u64 {
     const SENT: [&str; 6] = ["eval", "evalsha", "info", "psubscribe", "subscribe", "ping"];
-    elect_testkit::redis::cli(server, &["INFO", "commandstats"])
-        .lines()
-        .filter_map(|l| {
-            let (name, stats) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            SENT.contains(&name).then_some(())?;
-            stats
-                .split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+    elect_testkit::redis::command_calls(server, &SENT)
 }

@@ -87,6 +87,10 @@ func (a *agent) handle(words []string) bool {
 		a.reply(a.election.Proclaim(context.Background(), args[0]))
 	case cmd == "proclaim":
 		a.out.say("err invalid_argument agent: usage: proclaim <value>")
+	case cmd == "hand_over" && len(args) == 1:
+		a.reply(a.election.HandOverTo(context.Background(), args[0]))
+	case cmd == "hand_over":
+		a.out.say("err invalid_argument agent: usage: hand_over <id>")
 	case cmd == "leader":
 		a.leader()
 	case cmd == "members":

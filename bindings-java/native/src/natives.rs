@@ -34,6 +34,7 @@ const METHODS: &[NativeMethod] = &[
     native_method! { static raw fn wait_leader(handle: jlong, timeout_millis: jlong) -> jboolean },
     native_method! { static raw fn resign(handle: jlong) },
     native_method! { static raw fn proclaim(handle: jlong, value: JString) },
+    native_method! { static raw fn hand_over_to(handle: jlong, successor: JString) },
     native_method! { static raw fn leader(handle: jlong) -> io.elect.LeaderInfo },
     native_method! { static raw fn members(handle: jlong) -> io.elect.Member[] },
     native_method! { static raw fn close(handle: jlong) },
@@ -263,6 +264,18 @@ fn proclaim<'local>(
     with_election(env, handle, |env, e| {
         let value = required(env, &value, "value")?;
         Ok(e.proclaim(&value)?)
+    })
+}
+
+fn hand_over_to<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    successor: JString<'local>,
+) {
+    with_election(env, handle, |env, e| {
+        let successor = required(env, &successor, "successor")?;
+        Ok(e.hand_over_to(&successor)?)
     })
 }
 

@@ -127,10 +127,13 @@ fn call(env: &mut Env<'_>, bridge: &Bridge, r: &Record) -> Result<(), NativeErro
     Ok(())
 }
 
-/// How many values [`stats_array`] returns; `ElectionStats` reads them in this order.
-pub const STATS_LEN: usize = 15;
+/// Revocation counters in [`stats_array`], one per reason, after `terms_won`.
+const REASONS: usize = RevokeReason::ALL.len();
 
-/// `terms_won, revocations[1..=5] by reason number, store_errors, reconnects,
+/// How many values [`stats_array`] returns; `ElectionStats` reads them in this order.
+pub const STATS_LEN: usize = 1 + REASONS + 9;
+
+/// `terms_won, revocations[1..=REASONS] by reason number, store_errors, reconnects,
 /// last_failover_unix_ms (-1), lease_remaining_ns (-1), store_rtt_ns (-1), store_connected
 /// (0/1), healthy (0/1), log records dropped, failovers`.
 pub fn stats_array(e: &elect_core::Election) -> [jlong; STATS_LEN] {
@@ -142,18 +145,21 @@ pub fn stats_array(e: &elect_core::Election) -> [jlong; STATS_LEN] {
     for r in RevokeReason::ALL {
         out[r as usize] = s.revocations(r) as i64;
     }
-    out[6] = s.store_errors as i64;
-    out[7] = s.reconnects as i64;
-    out[8] = s.last_failover.map_or(-1, |t| {
-        t.duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    });
-    out[9] = nanos(s.lease_remaining);
-    out[10] = nanos(s.store_rtt);
-    out[11] = s.store_connected as i64;
-    out[12] = health.ok as i64;
-    out[13] = log_bridge::dropped() as i64;
-    out[14] = s.failovers as i64;
+    let rest = [
+        s.store_errors as i64,
+        s.reconnects as i64,
+        s.last_failover.map_or(-1, |t| {
+            t.duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        }),
+        nanos(s.lease_remaining),
+        nanos(s.store_rtt),
+        s.store_connected as i64,
+        health.ok as i64,
+        log_bridge::dropped() as i64,
+        s.failovers as i64,
+    ];
+    out[1 + REASONS..].copy_from_slice(&rest);
     out
 }
 

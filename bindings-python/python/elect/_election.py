@@ -125,6 +125,20 @@ class Election:
         (and nothing changes) when this candidate does not lead or its term ended."""
         self._native.proclaim(value)
 
+    def hand_over_to(self, successor: str) -> None:
+        """Hands the leadership to the member ``successor`` (its id) without a gap or an
+        overlap: the term's work is asked to stop (as by :meth:`resign`), then one store
+        operation gives the leadership up and reserves it for ``successor``, which takes it at
+        once while the other candidates keep waiting (the reservation lapses after one ttl).
+        This candidate's ``on_revoked`` says ``preempted``; it campaigns again after
+        ``silence``. Returns once the store has the leadership back; the GIL is released
+        meanwhile.
+
+        Raises :class:`NotLeaderError` (nothing changes) when this candidate does not lead,
+        :class:`InvalidArgumentError` when ``successor`` is not a member of the election (as
+        this candidate last saw them) or is this candidate itself."""
+        self._native.hand_over_to(successor)
+
     def stats(self) -> Stats:
         """This election's metrics: a few atomic loads, no lock, no store round trip."""
         return stats_from_native(self._native.stats())

@@ -31,7 +31,8 @@ class Elected:
 @dataclass(frozen=True)
 class Revoked:
     """The leadership of ``term`` ended; ``reason`` is ``resigned``, ``lease_expired``,
-    ``session_lost``, ``store_unreachable`` or ``closed``. Always before a later Elected."""
+    ``session_lost``, ``store_unreachable``, ``closed`` or ``preempted`` (handed over to a named
+    successor: ``hand_over_to`` or priority preemption). Always before a later Elected."""
 
     term: int
     reason: str
@@ -52,17 +53,18 @@ class ErrorEvent:
 
 
 @dataclass(frozen=True)
-class MemberJoined:
+class _MemberEvent:
+    """A change of the members: ``member`` is the candidate that joined or left."""
+
+    member: Member
+
+
+class MemberJoined(_MemberEvent):
     """A candidate joined (every member present when following starts is reported first)."""
 
-    member: Member
 
-
-@dataclass(frozen=True)
-class MemberLeft:
+class MemberLeft(_MemberEvent):
     """A candidate left: it closed, or its record expired after a crash."""
-
-    member: Member
 
 
 Event = Union[Elected, Revoked, LeaderChanged, ErrorEvent, MemberJoined, MemberLeft]
@@ -73,7 +75,8 @@ def leader_info(raw: Optional[Tuple[str, str, int]]) -> Optional[LeaderInfo]:
 
 
 #: Why a leadership ends (``Revoked.reason``); the tests check it against core's table.
-REVOKE_REASONS = ("resigned", "lease_expired", "session_lost", "store_unreachable", "closed")
+REVOKE_REASONS = ("resigned", "lease_expired", "session_lost", "store_unreachable", "closed",
+                  "preempted")
 
 #: The event object for each kind of ``elect._native``'s event tuples; the tests check the
 #: kinds against core's table.

@@ -119,15 +119,7 @@ impl Proc {
 
     /// The remaining stdout lines, until stdout ends (or `WAIT` passes).
     pub fn rest(&self) -> Vec<String> {
-        let end = Instant::now() + WAIT;
-        let mut got = Vec::new();
-        while let Ok(l) = self
-            .lines
-            .recv_timeout(end.saturating_duration_since(Instant::now()))
-        {
-            got.push(l);
-        }
-        got
+        self.lines_within(WAIT)
     }
 
     /// Whether stdout ends (every writer, CMD included, is gone) within `WAIT`, skipping lines.

@@ -37,7 +37,13 @@ mod server_clock;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod sql;
 mod stable_hash;
-#[cfg(any(feature = "etcd", feature = "zookeeper", feature = "redis"))]
+#[cfg(any(
+    feature = "etcd",
+    feature = "zookeeper",
+    feature = "redis",
+    feature = "postgres",
+    feature = "mysql"
+))]
 mod tls;
 #[cfg(feature = "zookeeper")]
 pub mod zookeeper;

@@ -2,7 +2,7 @@
 //! `key` (PEM files, any of them switches the connection to TLS); for PostgreSQL and MySQL,
 //! libpq's `sslcert` and `sslkey` (a client certificate and its private key file); and, for the
 //! clients that build their rustls configuration from the process-wide default, the choice of
-//! that default.
+//! that default (ring, [`crypto_provider`]).
 
 #[cfg(any(
     feature = "etcd",
@@ -58,14 +58,27 @@ pub fn read_pem(option: &str, path: &str) -> Result<Vec<u8>> {
     Ok(pem)
 }
 
-/// The redis and ZooKeeper clients build their rustls configuration from the process-wide
-/// default provider, and this build links two (aws-lc-rs and ring, through different
-/// dependencies), so rustls cannot pick one by itself and would panic. Install aws-lc-rs unless
-/// the host process already chose one (then `install_default` fails and theirs stays).
-#[cfg(any(feature = "redis", feature = "zookeeper"))]
+/// The crypto provider of every TLS configuration elect builds itself: ring, the one provider
+/// elect compiles rustls with (aws-lc-rs, rustls' default, is a long C build).
+#[cfg(any(
+    feature = "redis",
+    feature = "zookeeper",
+    feature = "postgres",
+    feature = "mysql"
+))]
+pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
+/// The redis, ZooKeeper and MySQL clients build their rustls configuration from the
+/// process-wide default provider. A host application that links rustls with aws-lc-rs as well
+/// leaves two providers compiled in, and rustls then panics rather than pick one: install
+/// [`crypto_provider`] unless the host process already chose one (then `install_default` fails
+/// and theirs stays).
+#[cfg(any(feature = "redis", feature = "zookeeper", feature = "mysql"))]
 pub fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let _ = crypto_provider().install_default();
     }
 }
 
@@ -166,13 +179,11 @@ pub fn speaks_tls(host: &crate::uri::HostPort, timeout: std::time::Duration) -> 
     use std::sync::Arc;
 
     let mut tcp = probe_connection(host, timeout)?;
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .ok()?
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
     // The name only goes into the ClientHello; nothing is verified against it here.
     let name = rustls::pki_types::ServerName::try_from(host.host.clone())
         .unwrap_or_else(|_| rustls::pki_types::ServerName::try_from("localhost").unwrap());
@@ -196,7 +207,7 @@ pub fn speaks_tls(host: &crate::uri::HostPort, timeout: std::time::Duration) -> 
 }
 
 /// A blocking TCP connection to `host` for a probe, every step bounded by `timeout`.
-#[cfg(any(feature = "redis", feature = "zookeeper"))]
+#[cfg(any(feature = "redis", feature = "zookeeper", feature = "mysql"))]
 pub fn probe_connection(
     host: &crate::uri::HostPort,
     timeout: std::time::Duration,

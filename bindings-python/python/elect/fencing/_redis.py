@@ -6,8 +6,10 @@ from typing import Any, Optional, Union
 
 from ._errors import StaleTokenError, check_token
 
-#: KEYS: fence, key. ARGV: token, value. The same script as docs/fencing.md and the Rust kit.
-SCRIPT = """
+#: KEYS: fence, key. ARGV: token, value. Reply ``[1, token]`` when written, ``[0, highest]`` when
+#: the token is stale. A copy of fencing/redis-set.lua in the repository (the one source of the
+#: script), checked against it by the tests.
+SCRIPT = """\
 local highest = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) < highest then return {0, highest} end
 redis.call('SET', KEYS[1], ARGV[1])

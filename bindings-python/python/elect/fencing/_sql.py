@@ -83,8 +83,8 @@ def fence(
             raise StaleTokenError(resource, token, int(row[0]) if row else None)
         return
     cursor.execute(
-        f"INSERT INTO {t} (resource, token) VALUES (%s, %s) ON DUPLICATE KEY UPDATE token = GREATEST(token, VALUES(token))",
-        (resource, token),
+        f"INSERT INTO {t} (resource, token) VALUES (%s, %s) ON DUPLICATE KEY UPDATE token = GREATEST(token, %s)",
+        (resource, token, token),
     )
     cursor.execute(f"SELECT token FROM {t} WHERE resource = %s FOR UPDATE", (resource,))
     row = cursor.fetchone()

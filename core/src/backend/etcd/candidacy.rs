@@ -1,7 +1,8 @@
-//! One candidate in one election: a key on the shared lease, waiting for the key ahead of it.
+//! One candidate in one election: a key on the shared lease, waiting for the key ahead of it
+//! (and, first in line, for the hold-off markers of a lost leader: see [`super::holdoff`]).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use etcd_client::{
@@ -10,6 +11,7 @@ use etcd_client::{
 };
 
 use super::connect::{bounded, map_err};
+use super::holdoff::{self, MarkerLease, Markers, Names};
 use super::keepalive::SharedLease;
 use super::layout::encode_value;
 use super::Inner;
@@ -38,12 +40,36 @@ pub struct EtcdCandidacy {
     maybe_exists: bool,
     /// Send time of the last renewal reported to the engine.
     last_sent: Instant,
+    /// The hold-off and sticky marker keys of the election, and our windows (`holdoff`,
+    /// `sticky`; zero: no marker of that kind).
+    names: Names,
+    windows: [Duration; 2],
+    /// The leases of the markers we wrote, while leading on them.
+    markers: Vec<MarkerLease>,
+}
+
+/// Where a candidate stands, read at one revision.
+struct Position {
+    /// Our key still exists at the revision we stood in line with.
+    exists: bool,
+    /// The keys ahead of ours, the nearest last (all of them only when `all` was asked).
+    ahead: Vec<etcd_client::KeyValue>,
+    markers: Markers,
+}
+
+/// What a candidate waits for: a key ahead of it to go, or a marker to change.
+enum Until {
+    /// Gone, or no longer created before our key (created at this revision).
+    Gone(i64),
+    /// Deleted or rewritten since this mod revision.
+    Changed(i64),
 }
 
 impl EtcdCandidacy {
     pub fn new(inner: Arc<Inner>, lease: Arc<SharedLease>, spec: &CandidateSpec) -> EtcdCandidacy {
         let dir = inner.dir(&spec.election);
         let key = format!("{dir}{}", lease.key_name());
+        let names = Names::of(&inner.prefix, &spec.election);
         EtcdCandidacy {
             inner,
             dir,
@@ -55,6 +81,9 @@ impl EtcdCandidacy {
             maybe_exists: false,
             last_sent: Instant::now(),
             lease: Some(lease),
+            names,
+            windows: [spec.holdoff, spec.sticky],
+            markers: Vec::new(),
         }
     }
 
@@ -109,33 +138,48 @@ impl EtcdCandidacy {
         }
     }
 
-    /// Whether our key still exists at `rev`, and the key just ahead of it in line, read at
-    /// one revision.
-    async fn position(&self, rev: i64) -> Result<(bool, Option<Vec<u8>>)> {
-        let ahead = GetOptions::new()
+    /// Whether our key still exists at `rev`, the key just ahead of it in line (every key
+    /// ahead if `all`), and the markers, read at one revision.
+    async fn position(&self, rev: i64, all: bool) -> Result<Position> {
+        let order = if all {
+            SortOrder::Ascend
+        } else {
+            SortOrder::Descend
+        };
+        let mut ahead = GetOptions::new()
             .with_prefix()
             .with_max_create_revision(rev - 1)
-            .with_sort(SortTarget::Create, SortOrder::Descend)
-            .with_limit(1)
+            .with_sort(SortTarget::Create, order)
             .with_keys_only();
+        if !all {
+            ahead = ahead.with_limit(1);
+        }
+        let [hold, sticky] = self.names.gets();
         let txn = Txn::new().and_then([
             TxnOp::get(self.key.as_str(), Some(GetOptions::new().with_keys_only())),
             TxnOp::get(self.dir.as_str(), Some(ahead)),
+            hold,
+            sticky,
         ]);
         let mut kv = self.inner.client.kv_client();
         let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
         let mut ops = resp.op_responses().into_iter();
-        let (Some(TxnOpResponse::Get(mine)), Some(TxnOpResponse::Get(ahead))) =
+        let (Some(TxnOpResponse::Get(mine)), Some(TxnOpResponse::Get(mut ahead))) =
             (ops.next(), ops.next())
         else {
             return Err(Error::store("etcd campaign: unexpected transaction answer"));
         };
+        let markers = Markers::read(ops.next(), ops.next())?;
         let exists = mine.kvs().iter().any(|kv| kv.create_revision() == rev);
-        Ok((exists, ahead.kvs().first().map(|kv| kv.key().to_vec())))
+        Ok(Position {
+            exists,
+            ahead: ahead.take_kvs(),
+            markers,
+        })
     }
 
-    /// Waits until `key`, ahead of ours (`rev`) in line, is deleted
-    /// (or its watch is cancelled, which calls for a fresh look), or until our lease is lost.
+    /// Waits until `key` changes as `until` says (any event on it, or a cancelled watch, calls
+    /// for a fresh look), or until our lease is lost.
     ///
     /// The watch starts at the current revision rather than at `at + 1`: etcd serves a watch
     /// that starts in the past from a loop that runs every 100 ms, which would add up to that
@@ -143,7 +187,7 @@ impl EtcdCandidacy {
     /// the key is still there: etcd 3.4 reads the current revision a moment before it
     /// registers a watch, and a write in between (such as this very delete) also lands the
     /// watch in that slow loop.
-    async fn wait_deleted(&self, key: Vec<u8>, rev: i64) -> Result<()> {
+    async fn wait_for(&self, key: Vec<u8>, until: Until) -> Result<()> {
         let lease = self.lease()?.clone();
         let mut wc = self.inner.client.watch_client();
         let mut stream =
@@ -155,15 +199,17 @@ impl EtcdCandidacy {
             };
             match msg {
                 Ok(Some(resp)) => {
-                    if resp.canceled()
-                        || resp
-                            .events()
-                            .iter()
-                            .any(|e| e.event_type() == EventType::Delete)
-                    {
+                    let deleted = resp
+                        .events()
+                        .iter()
+                        .any(|e| e.event_type() == EventType::Delete);
+                    if resp.canceled() || deleted {
                         return Ok(());
                     }
-                    if resp.created() && !self.still_ahead(&key, rev).await? {
+                    if matches!(until, Until::Changed(_)) && !resp.events().is_empty() {
+                        return Ok(());
+                    }
+                    if resp.created() && !self.unchanged(&key, &until).await? {
                         return Ok(());
                     }
                 }
@@ -177,12 +223,15 @@ impl EtcdCandidacy {
         }
     }
 
-    /// Whether `key` exists and was created before our key (`rev`).
-    async fn still_ahead(&self, key: &[u8], rev: i64) -> Result<bool> {
+    /// Whether `key` is still as `until` waits for it to stop being.
+    async fn unchanged(&self, key: &[u8], until: &Until) -> Result<bool> {
         let mut kv = self.inner.client.kv_client();
         let opts = GetOptions::new().with_keys_only();
         let resp = bounded(self.inner.op_timeout, "campaign", kv.get(key, Some(opts))).await?;
-        Ok(resp.kvs().iter().any(|kv| kv.create_revision() < rev))
+        Ok(resp.kvs().iter().any(|kv| match until {
+            Until::Gone(rev) => kv.create_revision() < *rev,
+            Until::Changed(rev) => kv.mod_revision() == *rev,
+        }))
     }
 
     /// Deletes our key if it is still the one created at `rev`.
@@ -202,6 +251,125 @@ impl EtcdCandidacy {
             return Ok(last);
         }
         bounded_renewal(&self.inner, lease.renewed_after(Instant::now(), true)).await
+    }
+}
+
+impl EtcdCandidacy {
+    /// First in line and not held off: the grant. With no marker to write or clear, nothing
+    /// to do (the line alone grants); otherwise one transaction checks the markers as seen
+    /// and our key, and writes ours. Returns whether we were granted (else look again).
+    async fn claim(&mut self, rev: i64, seen: &Markers) -> Result<bool> {
+        if seen.is_empty() && self.windows.iter().all(|w| w.is_zero()) {
+            return Ok(true);
+        }
+        let ttl = self.lease()?.status().confirmed.ttl;
+        // Both leases at once: one round trip, not two, added to the grant.
+        let (client, limit) = (&self.inner.client, self.inner.op_timeout);
+        let grant = |window: Duration| async move {
+            if window.is_zero() {
+                return Ok(None);
+            }
+            let secs = holdoff::marker_secs(ttl, window);
+            MarkerLease::grant(client, secs, limit).await.map(Some)
+        };
+        let (hold, sticky) = tokio::join!(grant(self.windows[0]), grant(self.windows[1]));
+        let (hold, sticky) = match (hold, sticky) {
+            (Ok(h), Ok(s)) => (h, s),
+            (Err(e), other) | (other, Err(e)) => {
+                self.drop_leases(other.ok().flatten().into_iter().collect())
+                    .await;
+                return Err(e);
+            }
+        };
+        let ids = [hold.as_ref().map(|l| l.id), sticky.as_ref().map(|l| l.id)];
+        let leases: Vec<MarkerLease> = hold.into_iter().chain(sticky).collect();
+        let mut when = vec![Compare::create_revision(
+            self.key.as_str(),
+            CompareOp::Equal,
+            rev,
+        )];
+        when.extend(holdoff::grant_compares(&self.names, seen));
+        let value = holdoff::encode(&self.id, &self.key);
+        let txn =
+            Txn::new()
+                .when(when)
+                .and_then(holdoff::writes(&self.names, &value, ids[0], ids[1]));
+        let mut kv = self.inner.client.kv_client();
+        let granted = match bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await {
+            Ok(resp) => resp.succeeded(),
+            Err(e) => {
+                self.drop_leases(leases).await;
+                return Err(e);
+            }
+        };
+        if granted {
+            self.markers = leases;
+        } else {
+            self.drop_leases(leases).await;
+        }
+        Ok(granted)
+    }
+
+    /// A sticky candidate passes the line: every key ahead of ours is deleted, if the sticky
+    /// marker `m` naming our id is unchanged and the key it names is gone. Returns whether it
+    /// was done.
+    async fn jump(&self, rev: i64, m: &holdoff::Marker) -> Result<bool> {
+        let pos = self.position(rev, true).await?;
+        if pos.markers.sticky.as_ref() != Some(m) {
+            return Ok(false);
+        }
+        let txn = holdoff::jump_txn(&self.names, m, &self.key, rev, &pos.ahead);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, "campaign", kv.txn(txn)).await?;
+        Ok(resp.succeeded())
+    }
+
+    /// Revokes marker leases whose markers were not written, or were deleted.
+    async fn drop_leases(&self, leases: Vec<MarkerLease>) {
+        for l in leases {
+            l.revoke(&self.inner.client, self.inner.op_timeout).await;
+        }
+    }
+
+    /// Deletes our key if it is still the one created at `rev`, with our markers (`when` and
+    /// `extra`: more compares and operations for the same transaction); then revokes the
+    /// markers' leases. A key already
+    /// gone (our lease expired) leaves the markers to run out: that was a loss, not a release.
+    async fn give_up(
+        &mut self,
+        rev: i64,
+        (when, extra): (Vec<Compare>, Vec<TxnOp>),
+        op: &str,
+    ) -> Result<bool> {
+        let mut ops = vec![TxnOp::delete(self.key.as_str(), None)];
+        ops.extend(extra);
+        if !self.markers.is_empty() {
+            ops.extend(self.names.deletes());
+        }
+        let mut all = vec![Compare::create_revision(
+            self.key.as_str(),
+            CompareOp::Equal,
+            rev,
+        )];
+        all.extend(when);
+        let mine = TxnOp::get(self.key.as_str(), Some(GetOptions::new().with_keys_only()));
+        let txn = Txn::new().when(all).and_then(ops).or_else([mine]);
+        let mut kv = self.inner.client.kv_client();
+        let resp = bounded(self.inner.op_timeout, op, kv.txn(txn)).await?;
+        if resp.succeeded() {
+            let leases = std::mem::take(&mut self.markers);
+            self.drop_leases(leases).await;
+            return Ok(true);
+        }
+        let still_ours = match resp.op_responses().first() {
+            Some(TxnOpResponse::Get(g)) => g.kvs().iter().any(|kv| kv.create_revision() == rev),
+            _ => false,
+        };
+        if !still_ours {
+            // Lost with our lease: the markers' leases run out on their own.
+            self.markers.clear();
+        }
+        Ok(false)
     }
 }
 
@@ -251,15 +419,31 @@ impl Candidacy for EtcdCandidacy {
                     rev
                 }
             };
-            let (exists, ahead) = self.position(rev).await?;
-            if !exists {
-                // Deleted behind our back (by hand, or with the lease): stand in line again.
+            let pos = self.position(rev, false).await?;
+            if !pos.exists {
+                // Deleted behind our back (by hand, with the lease, or by a hand-off or a
+                // sticky candidate passing us): stand in line again.
                 self.rev = None;
                 continue;
             }
-            match ahead {
-                Some(key) => self.wait_deleted(key, rev).await?,
-                None => {
+            let sticky = pos.markers.sticky_for(&self.id, self.key.as_bytes());
+            match (pos.ahead.last(), sticky) {
+                // Our previous incarnation led and was lost: pass the line once its key is gone.
+                (Some(_), Some(m)) => {
+                    if !self.jump(rev, m).await? {
+                        self.wait_for(m.key.clone(), Until::Gone(rev)).await?;
+                    }
+                }
+                (Some(kv), None) => self.wait_for(kv.key().to_vec(), Until::Gone(rev)).await?,
+                (None, _) => {
+                    if let Some(m) = pos.markers.blocking(&self.id) {
+                        self.wait_for(m.name.clone(), Until::Changed(m.mod_rev))
+                            .await?;
+                        continue;
+                    }
+                    if !self.claim(rev, &pos.markers).await? {
+                        continue;
+                    }
                     let renewal = self.confirmation().await?;
                     self.last_sent = renewal.sent_at;
                     return Ok(Grant {
@@ -271,8 +455,13 @@ impl Candidacy for EtcdCandidacy {
         }
     }
 
+    /// The shared lease's next confirmation, then one keep-alive of each of our markers'
+    /// leases: sent after the leader's, so a marker always outlives the leader's key.
     async fn renew(&mut self) -> Result<Renewal> {
         let renewal = self.lease()?.renewed_after(self.last_sent, false).await?;
+        for m in &mut self.markers {
+            m.refresh(&self.inner.client, self.inner.op_timeout).await?;
+        }
         self.last_sent = renewal.sent_at;
         Ok(renewal)
     }
@@ -312,7 +501,7 @@ impl Candidacy for EtcdCandidacy {
         if let Some(rev) = self.rev.take() {
             // Until the delete is confirmed the key may live on; never lead on it again.
             self.stale = Some(rev);
-            self.delete_if(rev).await?;
+            self.give_up(rev, Default::default(), "resign").await?;
             self.stale = None;
             self.maybe_exists = false;
         }
@@ -349,17 +538,12 @@ impl Candidacy for EtcdCandidacy {
                 self.dir
             )));
         };
-        let mut ops = vec![TxnOp::delete(self.key.as_str(), None)];
-        ops.extend(kvs[..k].iter().map(|kv| TxnOp::delete(kv.key(), None)));
-        let txn = Txn::new()
-            .when([
-                Compare::create_revision(self.key.as_str(), CompareOp::Equal, rev),
-                Compare::create_revision(kvs[k].key(), CompareOp::Equal, kvs[k].create_revision()),
-            ])
-            .and_then(ops);
+        let passed = kvs[..k].iter().map(|kv| TxnOp::delete(kv.key(), None));
+        let successor_there =
+            Compare::create_revision(kvs[k].key(), CompareOp::Equal, kvs[k].create_revision());
         self.stale = Some(rev);
-        let resp = bounded(self.inner.op_timeout, "hand-over", kv.txn(txn)).await?;
-        if !resp.succeeded() {
+        let handed = (vec![successor_there], passed.collect());
+        if !self.give_up(rev, handed, "hand-over").await? {
             return Err(Error::new(
                 ErrorCode::NotLeader,
                 "etcd hand-over: our key or the successor's changed meanwhile",

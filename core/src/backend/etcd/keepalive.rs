@@ -79,18 +79,7 @@ impl SharedLease {
         op_timeout: Duration,
     ) -> Result<Arc<SharedLease>> {
         let sent_at = Instant::now();
-        let resp = bounded(
-            op_timeout,
-            "lease grant",
-            client.lease_client().grant(secs, None),
-        )
-        .await?;
-        if resp.ttl() <= 0 {
-            return Err(Error::store(format!(
-                "etcd lease grant: refused: {}",
-                resp.error()
-            )));
-        }
+        let resp = grant(client, secs, op_timeout, "lease grant").await?;
         let granted = Duration::from_secs(resp.ttl() as u64);
         let (tx, rx) = watch::channel(Status {
             confirmed: Renewal {
@@ -216,6 +205,24 @@ impl Drop for SharedLease {
             });
         }
     }
+}
+
+/// Grants a lease of `secs` seconds (`op` names the request in errors); a refusal (TTL 0) is
+/// an error.
+pub async fn grant(
+    client: &Client,
+    secs: i64,
+    limit: Duration,
+    op: &str,
+) -> Result<etcd_client::LeaseGrantResponse> {
+    let resp = bounded(limit, op, client.lease_client().grant(secs, None)).await?;
+    if resp.ttl() <= 0 {
+        return Err(Error::store(format!(
+            "etcd {op}: refused: {}",
+            resp.error()
+        )));
+    }
+    Ok(resp)
 }
 
 fn lost() -> Error {

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! <prefix>/<election>/<lease id hex>-<n>   value: "<candidate id>\t<value>", attached to the lease
+//! <prefix>/<election>%hold                 value: "<candidate id>\t<its key>", on a lease of its own
+//! <prefix>/<election>%sticky               (the same; see `holdoff`)
 //! ```
 //!
 //! The election name is percent-encoded (`/` and `%`), so that election `a` never sees the keys
@@ -44,6 +46,21 @@ pub fn dir(prefix: &str, election: &str) -> String {
     format!("{prefix}/{}/", utf8_percent_encode(election, SEGMENT))
 }
 
+/// `<prefix>/<election>%<kind>`: a marker beside the election's line. No election's range holds
+/// it: an encoded name has no `/`, and its `%` is always followed by two hex digits.
+pub fn marker(prefix: &str, election: &str, kind: &str) -> String {
+    format!("{prefix}/{}%{kind}", utf8_percent_encode(election, SEGMENT))
+}
+
+/// `[<prefix>/<election>%, <prefix>/<election>0)`: the election's markers and its line (`/`
+/// sorts between `%` and `0`), in one range a follower can watch. It also holds the keys of
+/// elections whose encoded name is this one's followed by one of `&'()*+,-.`; a follower
+/// drops those.
+pub fn view_range(prefix: &str, election: &str) -> (String, String) {
+    let base = format!("{prefix}/{}", utf8_percent_encode(election, SEGMENT));
+    (format!("{base}%"), format!("{base}0"))
+}
+
 /// A candidate key's value: `id\tvalue` (ids and values never contain control characters).
 pub fn encode_value(spec: &CandidateSpec) -> String {
     format!("{}\t{}", spec.id, spec.value)
@@ -72,5 +89,22 @@ mod tests {
             let e = prefix_of(bad).unwrap_err();
             assert!(e.message().starts_with("path `"), "{e:?}");
         }
+    }
+
+    #[test]
+    fn markers_lie_in_the_view_but_in_no_elections_line() {
+        let (from, to) = view_range("p", "a");
+        for key in [
+            marker("p", "a", "hold"),
+            marker("p", "a", "sticky"),
+            dir("p", "a"),
+        ] {
+            assert!(from <= key && key < to, "{key} in [{from}, {to})");
+        }
+        for election in ["a", "a%hold", "a%", "a/b", "b"] {
+            let d = dir("p", election);
+            assert!(!marker("p", "a", "hold").starts_with(&d), "{election}");
+        }
+        assert_eq!(marker("p", "a%", "hold"), "p/a%25%hold");
     }
 }

@@ -11,6 +11,7 @@
 
 mod candidacy;
 mod connect;
+mod holdoff;
 mod keepalive;
 mod layout;
 mod options;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget};
+use etcd_client::{Client, GetOptions, KeyValue, SortOrder, SortTarget, Txn, TxnOp, TxnOpResponse};
 
 use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
@@ -29,6 +30,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{LeaderInfo, Member};
 use crate::uri::Config;
 use connect::bounded;
+use holdoff::{Markers, Names};
 use keepalive::SharedLease;
 use layout::{decode, prefix_of};
 
@@ -147,13 +149,18 @@ impl Inner {
         Ok(())
     }
 
+    /// How the line of `election` is read: in line order, at most `limit` keys.
+    fn line_options(limit: i64) -> GetOptions {
+        GetOptions::new()
+            .with_prefix()
+            .with_sort(SortTarget::Create, SortOrder::Ascend)
+            .with_limit(limit)
+    }
+
     /// The candidate keys of `election` in line order, with the revision they were read at.
     async fn line(&self, election: &str, limit: i64) -> Result<(Vec<KeyValue>, i64)> {
         let mut kv = self.client.kv_client();
-        let opts = GetOptions::new()
-            .with_prefix()
-            .with_sort(SortTarget::Create, SortOrder::Ascend)
-            .with_limit(limit);
+        let opts = Self::line_options(limit);
         let mut resp = bounded(
             self.op_timeout,
             "range",
@@ -162,6 +169,23 @@ impl Inner {
         .await?;
         let rev = resp.header().map(|h| h.revision()).unwrap_or(0);
         Ok((resp.take_kvs(), rev))
+    }
+
+    /// The line (as [`Inner::line`]) and the hold-off markers of `election`, read at one
+    /// revision, with that revision.
+    async fn view(&self, election: &str, limit: i64) -> Result<(Vec<KeyValue>, Markers, i64)> {
+        let [hold, sticky] = Names::of(&self.prefix, election).gets();
+        let line = TxnOp::get(self.dir(election), Some(Self::line_options(limit)));
+        let txn = Txn::new().and_then([line, hold, sticky]);
+        let mut kv = self.client.kv_client();
+        let resp = bounded(self.op_timeout, "range", kv.txn(txn)).await?;
+        let rev = resp.header().map(|h| h.revision()).unwrap_or(0);
+        let mut ops = resp.op_responses().into_iter();
+        let Some(TxnOpResponse::Get(mut line)) = ops.next() else {
+            return Err(Error::store("etcd range: unexpected transaction answer"));
+        };
+        let markers = Markers::read(ops.next(), ops.next())?;
+        Ok((line.take_kvs(), markers, rev))
     }
 }
 
@@ -181,8 +205,10 @@ impl Backend for EtcdBackend {
     }
 
     async fn leader(&self, election: &str) -> Result<Option<LeaderInfo>> {
-        let (kvs, _) = self.inner.line(election, 1).await?;
+        // The head of the line leads unless a lost leader's markers still hold the election.
+        let (kvs, markers, _) = self.inner.view(election, 1).await?;
         kvs.first()
+            .filter(|kv| markers.admits(kv.key()))
             .map(|kv| limits::leader("etcd", election, decode(kv)))
             .transpose()
     }

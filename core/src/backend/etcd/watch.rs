@@ -1,8 +1,9 @@
-//! Following the leader of an election: a watch on the election's key range.
+//! Following the leader of an election: a watch on the election's key range and its hold-off
+//! markers ([`super::layout::view_range`]).
 //!
-//! The follower reads the whole line once, then keeps its own copy up to date from the watch's
-//! events (a put adds a candidate, a delete removes one), so that a change costs etcd no extra
-//! read however many candidates and observers follow the election.
+//! The follower reads the whole line and the markers once, then keeps its own copy up to date
+//! from the watch's events (a put adds a candidate, a delete removes one), so that a change
+//! costs etcd no extra read however many candidates and observers follow the election.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use etcd_client::{EventType, KeyValue, WatchOptions};
 use tokio::sync::mpsc;
 
 use super::connect::{bounded, map_err};
-use super::layout::decode;
+use super::holdoff::{Markers, Names};
+use super::layout::{decode, view_range};
 use super::Inner;
 use crate::backend::limits::{self, MAX_MEMBERS};
 use crate::backend::{LeaderStream, MemberStream};
@@ -47,11 +49,12 @@ fn spawn_view<T: PartialEq + Clone + Send + 'static>(
     rx
 }
 
-/// The candidates of one election in line order, as last seen.
+/// The candidates of one election in line order, and its markers, as last seen.
 #[derive(Default)]
 struct Line {
-    by_rev: BTreeMap<i64, LeaderInfo>,
+    by_rev: BTreeMap<i64, (Vec<u8>, LeaderInfo)>,
     rev_of: HashMap<Vec<u8>, i64>,
+    markers: Markers,
 }
 
 impl Line {
@@ -62,7 +65,8 @@ impl Line {
         self.delete(kv.key());
         limits::count("etcd", election, self.by_rev.len() + 1)?;
         self.rev_of.insert(kv.key().to_vec(), kv.create_revision());
-        self.by_rev.insert(kv.create_revision(), candidate);
+        self.by_rev
+            .insert(kv.create_revision(), (kv.key().to_vec(), candidate));
         Ok(())
     }
 
@@ -72,14 +76,16 @@ impl Line {
         }
     }
 
+    /// The head of the line, unless a lost leader's markers still hold the election.
     fn head(&self) -> Option<LeaderInfo> {
-        self.by_rev.values().next().cloned()
+        let (key, head) = self.by_rev.values().next()?;
+        self.markers.admits(key).then(|| head.clone())
     }
 
     fn members(&self) -> Vec<Member> {
         self.by_rev
             .values()
-            .map(|l| Member {
+            .map(|(_, l)| Member {
                 id: l.id.clone(),
                 value: l.value.clone(),
             })
@@ -119,14 +125,11 @@ async fn watch_once<T: PartialEq + Clone>(
     // the revision a new watch starts at a moment before registering it, so a write in
     // between also lands it there; its events then arrive, late, after the read.
     let (mut line, mut at) = (Line::default(), i64::MAX);
+    let (dir, names) = (inner.dir(election), Names::of(&inner.prefix, election));
+    let (from, to) = view_range(&inner.prefix, election);
     let mut wc = inner.client.watch_client();
-    let opts = WatchOptions::new().with_prefix();
-    let mut stream = bounded(
-        inner.op_timeout,
-        "watch",
-        wc.watch(inner.dir(election), Some(opts)),
-    )
-    .await?;
+    let opts = WatchOptions::new().with_range(to);
+    let mut stream = bounded(inner.op_timeout, "watch", wc.watch(from, Some(opts))).await?;
     loop {
         let resp = match stream.message().await {
             Ok(Some(resp)) => resp,
@@ -148,11 +151,16 @@ async fn watch_once<T: PartialEq + Clone>(
         } else {
             // Events up to `at` are already in what was read.
             for ev in resp.events() {
-                match (ev.event_type(), ev.kv()) {
-                    (_, Some(kv)) if kv.mod_revision() <= at => {}
-                    (EventType::Put, Some(kv)) => line.put(kv, election)?,
-                    (EventType::Delete, Some(kv)) => line.delete(kv.key()),
-                    _ => {}
+                let Some(kv) = ev.kv() else { continue };
+                let put = ev.event_type() == EventType::Put;
+                if kv.mod_revision() <= at {
+                } else if !kv.key().starts_with(dir.as_bytes()) {
+                    // A marker, or another election's key in the range (ignored).
+                    line.markers.apply(&names, kv.key(), put.then_some(kv))?;
+                } else if put {
+                    line.put(kv, election)?;
+                } else {
+                    line.delete(kv.key());
                 }
             }
         }
@@ -160,10 +168,13 @@ async fn watch_once<T: PartialEq + Clone>(
     }
 }
 
-/// The whole line, and the revision it was read at.
+/// The whole line and the markers, and the revision they were read at.
 async fn read(inner: &Inner, election: &str) -> Result<(Line, i64)> {
-    let (kvs, at) = inner.line(election, MAX_MEMBERS as i64 + 1).await?;
-    let mut line = Line::default();
+    let (kvs, markers, at) = inner.view(election, MAX_MEMBERS as i64 + 1).await?;
+    let mut line = Line {
+        markers,
+        ..Line::default()
+    };
     for kv in &kvs {
         line.put(kv, election)?;
     }

@@ -21,7 +21,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::Shared;
-use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Line};
+use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Hold, Line};
 use crate::backend::CandidateSpec;
 use crate::error::Result;
 
@@ -100,13 +100,8 @@ impl CandidacyStore for Shared {
 
     /// MySQL counts changed rows, so an unchanged value affects none: a second statement then
     /// tells whether the lease is still ours.
-    async fn proclaim(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        value: &str,
-    ) -> Result<bool> {
+    async fn proclaim(&self, hold: Hold<'_>, value: &str) -> Result<bool> {
+        let Hold { spec, term, owner } = hold;
         let names = &self.names;
         let (proclaim, holds, member) = (names.proclaim(), names.holds(), names.member_value());
         let (s, owner, value) = (spec.clone(), owner.to_string(), value.to_string());
@@ -137,13 +132,8 @@ impl CandidacyStore for Shared {
             .await
     }
 
-    async fn hand_over(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        successor: &str,
-    ) -> Result<HandOver> {
+    async fn hand_over(&self, hold: Hold<'_>, successor: &str) -> Result<HandOver> {
+        let Hold { spec, term, owner } = hold;
         let (hand_over, is_member) = (self.names.hand_over(), self.names.is_member());
         let (s, owner, to) = (spec.clone(), owner.to_string(), successor.to_string());
         let ttl_us = self.round.ttl.as_micros() as u64;

@@ -12,14 +12,14 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::RootCertStore;
 use x509_cert::der::Decode;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 
+use crate::backend::sql::verify::Lenient;
 use crate::error::{Error, Result};
 use crate::uri::HostPort;
 
@@ -48,18 +48,17 @@ pub fn name_in_certificate(
     tcp.write_all(&ssl_request())
         .map_err(|e| fail(e.to_string()))?;
     let seen = Arc::new(Mutex::new(None));
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(crate::backend::tls::crypto_provider());
     let chain = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .build()
         .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(ChainOnly {
-            chain,
-            seen: seen.clone(),
-        }))
+        .with_custom_certificate_verifier(Arc::new(
+            Lenient::new(provider, Some(chain)).keeping(seen.clone()),
+        ))
         .with_no_client_auth();
     let name = ServerName::try_from(host.host.clone())
         .map_err(|_| fail("the host is not a name TLS can use".into()))?;
@@ -128,56 +127,6 @@ fn first_name(der: &[u8]) -> Option<String> {
         },
         _ => None,
     })
-}
-
-/// Checks the chain up to the roots, not the name, and keeps the certificate it checked.
-#[derive(Debug)]
-struct ChainOnly {
-    chain: Arc<WebPkiServerVerifier>,
-    seen: Arc<Mutex<Option<Vec<u8>>>>,
-}
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let checked = crate::backend::tls::chain_verdict(self.chain.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ))?;
-        *self.seen.lock().unwrap() = Some(end_entity.to_vec());
-        Ok(checked)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.chain.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.chain.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.chain.supported_verify_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -128,11 +128,8 @@ impl Params {
 
     /// Opens a session.
     pub async fn open(&self) -> Result<Conn> {
-        // The driver takes rustls' process-wide provider, and both of rustls' providers are
-        // compiled in (other stores pull in ring): name the one the postgres store uses, unless
-        // the application installed one already.
-        if self.mode != Mode::Disable && rustls::crypto::CryptoProvider::get_default().is_none() {
-            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        if self.mode != Mode::Disable {
+            crate::backend::tls::ensure_crypto_provider();
         }
         let with_tls = |ssl: Option<SslOpts>| Opts::from(self.opts.clone().ssl_opts(ssl));
         let opened = match self.mode {

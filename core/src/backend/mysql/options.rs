@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::backend::registry::StoreOptions;
+use crate::backend::sql::options::check_table;
+pub use crate::backend::sql::options::SslMode;
 use crate::error::{Error, Result};
 use crate::uri::Config;
 
@@ -21,16 +23,6 @@ const DEFAULT_TABLE: &str = "elect_leases";
 
 /// Longest accepted `table`, so that `<table>_members` fits MySQL's 64-byte identifiers.
 const MAX_TABLE: usize = 56;
-
-/// Values of `sslmode`, the postgres store's words (see `connect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
 
 /// Values of `handover`: how a waiting candidate learns that the lease was released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,29 +51,8 @@ pub struct MysqlOptions {
 pub fn parse(config: &Config) -> Result<StoreOptions> {
     let get = |k: &str| config.params.get(k).map(String::as_str);
     let table = get("table").unwrap_or(DEFAULT_TABLE);
-    let bad = |why: &str| Error::invalid(format!("option `table`: bad value `{table}`: {why}"));
-    if table.len() > MAX_TABLE {
-        return Err(bad(&format!("longer than {MAX_TABLE} bytes")));
-    }
-    let mut chars = table.chars();
-    let plain = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !plain {
-        return Err(bad("expected lower-case letters, digits and `_`"));
-    }
-    let sslmode = match get("sslmode").unwrap_or("prefer") {
-        "disable" => SslMode::Disable,
-        "prefer" => SslMode::Prefer,
-        "require" => SslMode::Require,
-        "verify-ca" => SslMode::VerifyCa,
-        "verify-full" => SslMode::VerifyFull,
-        other => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require, \
-                 verify-ca or verify-full"
-            )))
-        }
-    };
+    check_table(table, MAX_TABLE, 1, "a name")?;
+    let sslmode = SslMode::parse(get("sslmode").unwrap_or("prefer"))?;
     let sslrootcert = get("sslrootcert").map(str::to_string);
     if sslmode == SslMode::VerifyCa && sslrootcert.is_none() {
         return Err(Error::invalid(crate::backend::tls::VERIFY_CA_NEEDS_ROOT));

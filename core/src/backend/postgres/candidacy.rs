@@ -12,7 +12,7 @@ use tokio_postgres::types::Type;
 
 use super::notify::{Subscription, NOTIFICATIONS};
 use super::Shared;
-use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Line};
+use crate::backend::sql::{Attempt, CandidacyStore, HandOver, Hold, Line};
 use crate::backend::CandidateSpec;
 use crate::error::Result;
 
@@ -79,13 +79,8 @@ impl CandidacyStore for Shared {
         })
     }
 
-    async fn proclaim(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        value: &str,
-    ) -> Result<bool> {
+    async fn proclaim(&self, hold: Hold<'_>, value: &str) -> Result<bool> {
+        let Hold { spec, term, owner } = hold;
         let client = self.lease.client().await?;
         let rows = client
             .query_typed(
@@ -123,13 +118,8 @@ impl CandidacyStore for Shared {
         Ok(())
     }
 
-    async fn hand_over(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        successor: &str,
-    ) -> Result<HandOver> {
+    async fn hand_over(&self, hold: Hold<'_>, successor: &str) -> Result<HandOver> {
+        let Hold { spec, term, owner } = hold;
         let client = self.lease.client().await?;
         let row = client
             .query_typed_one(

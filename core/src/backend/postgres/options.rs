@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::backend::registry::StoreOptions;
+use crate::backend::sql::options::check_table;
+pub use crate::backend::sql::options::SslMode;
 use crate::error::{Error, Result};
 use crate::uri::Config;
 
@@ -15,16 +17,6 @@ const DEFAULT_TABLE: &str = "elect_leases";
 /// Longest `table`: the members table and the channel names add to it, within PostgreSQL's 63
 /// bytes per identifier.
 const MAX_TABLE: usize = 40;
-
-/// Values of `sslmode` (libpq's words, see `tls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
 
 /// Values of `sslrootcert`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,16 +42,7 @@ pub struct PgOptions {
 pub fn parse(config: &Config) -> Result<StoreOptions> {
     let get = |k: &str| config.params.get(k).map(String::as_str);
     let table = get("table").unwrap_or(DEFAULT_TABLE);
-    let bad = |why: &str| Error::invalid(format!("option `table`: bad value `{table}`: {why}"));
-    if table.len() > MAX_TABLE {
-        return Err(bad(&format!("longer than {MAX_TABLE} bytes")));
-    }
-    let parts: Vec<&str> = table.split('.').collect();
-    if parts.len() > 2 || parts.iter().any(|p| !is_plain_identifier(p)) {
-        return Err(bad(
-            "expected `name` or `schema.name` of lower-case letters, digits and `_`",
-        ));
-    }
+    check_table(table, MAX_TABLE, 2, "`name` or `schema.name`")?;
     let sslrootcert = match get("sslrootcert") {
         None => None,
         Some("system") => Some(RootCert::System),
@@ -70,19 +53,7 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
         _ => "prefer",
     };
     let word = get("sslmode").unwrap_or(default);
-    let sslmode = match word {
-        "disable" => SslMode::Disable,
-        "prefer" => SslMode::Prefer,
-        "require" => SslMode::Require,
-        "verify-ca" => SslMode::VerifyCa,
-        "verify-full" => SslMode::VerifyFull,
-        other => {
-            return Err(Error::invalid(format!(
-                "option `sslmode`: bad value `{other}`: expected disable, prefer, require, \
-                 verify-ca or verify-full"
-            )))
-        }
-    };
+    let sslmode = SslMode::parse(word)?;
     if sslrootcert == Some(RootCert::System) && sslmode != SslMode::VerifyFull {
         return Err(Error::invalid(format!(
             "option `sslmode`: `{word}` with sslrootcert=system: the system's roots vouch for \
@@ -99,10 +70,4 @@ pub fn parse(config: &Config) -> Result<StoreOptions> {
         sslrootcert,
         identity,
     }))
-}
-
-fn is_plain_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

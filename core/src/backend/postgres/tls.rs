@@ -25,15 +25,15 @@
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{self, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ClientConfig, RootCertStore};
 use tokio_postgres::config::SslMode;
 
 use super::options::{PgOptions, RootCert, SslMode as PgSslMode};
+use crate::backend::sql::verify::Lenient;
 use crate::error::{Error, Result};
 
 /// What the connection string asks of TLS.
@@ -72,17 +72,13 @@ pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
         (PgSslMode::VerifyCa, _) => (SslMode::Require, Check::Chain),
         (PgSslMode::VerifyFull, _) => (SslMode::Require, Check::ChainAndName),
     };
-    // Both of rustls' providers may be compiled in (other stores pull in ring); name one so
-    // that rustls never has to guess at run time.
-    let provider = Arc::new(crypto::aws_lc_rs::default_provider());
+    // Named rather than the process default: a host application may link a second provider.
+    let provider = Arc::new(crate::backend::tls::crypto_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
     let verifier: Arc<dyn ServerCertVerifier> = if check == Check::Nothing {
-        Arc::new(Lenient {
-            provider,
-            chain: None,
-        })
+        Arc::new(Lenient::new(provider, None))
     } else {
         let roots = match &options.sslrootcert {
             Some(RootCert::File(path)) => roots_from_file(path)?,
@@ -92,10 +88,7 @@ pub(super) fn from_options(options: &PgOptions) -> Result<Tls> {
             .build()
             .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
         match check {
-            Check::Chain => Arc::new(Lenient {
-                provider,
-                chain: Some(webpki),
-            }),
+            Check::Chain => Arc::new(Lenient::new(provider, Some(webpki))),
             _ => webpki,
         }
     };
@@ -154,70 +147,4 @@ fn system_roots() -> Result<RootCertStore> {
         ));
     }
     Ok(roots)
-}
-
-/// The checks short of `verify-full`: none of the certificate (libpq's `require` without a CA),
-/// or its chain without the host name (`verify-ca`). The handshake signatures are checked
-/// either way, so the session keys are sound.
-#[derive(Debug)]
-struct Lenient {
-    provider: Arc<CryptoProvider>,
-    /// Checks the chain when set (not the name: `chain_verdict`).
-    chain: Option<Arc<WebPkiServerVerifier>>,
-}
-
-impl ServerCertVerifier for Lenient {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let Some(chain) = &self.chain else {
-            return Ok(ServerCertVerified::assertion());
-        };
-        crate::backend::tls::chain_verdict(chain.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ))
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Attempt, HandOver, Line, SqlStore};
+use super::{Attempt, HandOver, Hold, Line, SqlStore};
 use crate::backend::rounds::Seen;
 use crate::backend::{Candidacy, CandidateSpec, Grant, Renewal};
 use crate::error::{Error, ErrorCode, Result};
@@ -55,6 +55,15 @@ impl<S: SqlStore> SqlCandidacy<S> {
             member_key: Some(member_key),
             held: None,
         })
+    }
+
+    /// Our lease of `term`, as the statements name it.
+    fn hold(&self, term: i64) -> Hold<'_> {
+        Hold {
+            spec: &self.spec,
+            term,
+            owner: &self.owner,
+        }
     }
 
     async fn campaign(&mut self) -> Result<Grant> {
@@ -151,11 +160,7 @@ impl<S: SqlStore> Candidacy for SqlCandidacy<S> {
             Some(held) => held.term as i64,
             None => return Err(Error::new(ErrorCode::NotLeader, "not holding the lease")),
         };
-        if !self
-            .shared
-            .proclaim(&self.spec, term, &self.owner, value)
-            .await?
-        {
+        if !self.shared.proclaim(self.hold(term), value).await? {
             return Err(Error::new(
                 ErrorCode::NotLeader,
                 format!(
@@ -190,10 +195,7 @@ impl<S: SqlStore> Candidacy for SqlCandidacy<S> {
             return Err(Error::new(ErrorCode::NotLeader, "not holding the lease"));
         };
         let (term, key) = (held.term as i64, held.key);
-        let handed = self
-            .shared
-            .hand_over(&self.spec, term, &self.owner, successor)
-            .await?;
+        let handed = self.shared.hand_over(self.hold(term), successor).await?;
         match handed {
             HandOver::Handed => {}
             HandOver::NotLeader => {

@@ -16,6 +16,8 @@
 //! it shares per connection.
 
 mod candidacy;
+pub(crate) mod options;
+pub(crate) mod verify;
 mod watch;
 
 use std::sync::Arc;
@@ -58,6 +60,15 @@ pub(crate) trait SqlStore: RoundStore + CandidacyStore + WatchStore + Sized {
     const NAME: &'static str;
 }
 
+/// A candidacy's live lease as its statements name it: the election and candidate (`spec`),
+/// the `term` it holds and the candidacy's `owner` nonce.
+#[derive(Clone, Copy)]
+pub(crate) struct Hold<'a> {
+    pub spec: &'a CandidateSpec,
+    pub term: i64,
+    pub owner: &'a str,
+}
+
 /// A candidate's statements, each one round trip on the connection's statement session, and
 /// its place in line.
 #[async_trait]
@@ -70,27 +81,15 @@ pub(crate) trait CandidacyStore: Send + Sync + 'static {
     /// Takes the lease for the candidacy `owner` if it is free, expired or already its own,
     /// bumping the term in the same statement.
     async fn attempt(&self, spec: &CandidateSpec, owner: &str) -> Result<Attempt>;
-    /// Publishes `value` on `owner`'s live lease of `term` (and its member row); `false`, with
-    /// nothing written, when that lease is not live.
-    async fn proclaim(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        value: &str,
-    ) -> Result<bool>;
+    /// Publishes `value` on the lease `hold` (and its member row); `false`, with nothing
+    /// written, when that lease is not live.
+    async fn proclaim(&self, hold: Hold<'_>, value: &str) -> Result<bool>;
     /// Ends `owner`'s lease of `term` (of any term if `None`) and wakes the line where the
     /// statement can.
     async fn release(&self, spec: &CandidateSpec, term: Option<i64>, owner: &str) -> Result<()>;
-    /// Ends `owner`'s live lease of `term` reserved for the live member `successor` alone for a
-    /// ttl, in one statement, and wakes the line where the statement can.
-    async fn hand_over(
-        &self,
-        spec: &CandidateSpec,
-        term: i64,
-        owner: &str,
-        successor: &str,
-    ) -> Result<HandOver>;
+    /// Ends the live lease `hold`, reserved for the live member `successor` alone for a ttl, in
+    /// one statement, and wakes the line where the statement can.
+    async fn hand_over(&self, hold: Hold<'_>, successor: &str) -> Result<HandOver>;
     /// Removes `spec`'s member row.
     async fn leave(&self, spec: &CandidateSpec) -> Result<()>;
     /// A place in the line of `election` for a new candidacy. Infallible: a line that cannot

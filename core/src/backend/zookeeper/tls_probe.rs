@@ -39,12 +39,11 @@ fn client_config(files: &PemOptions) -> Option<ClientConfig> {
     for cert in CertificateDer::pem_slice_iter(&ca) {
         roots.add(cert.ok()?).ok()?;
     }
-    let builder = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .ok()?
-    .with_root_certificates(roots);
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(crate::backend::tls::crypto_provider()))
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .with_root_certificates(roots);
     Some(match &files.identity {
         Some((cert, key)) => {
             let (cert, key) = (read_pem("cert", cert).ok()?, read_pem("key", key).ok()?);

@@ -36,11 +36,12 @@ public record ElectionStats(long termsWon, Map<RevokeReason, Long> revocations, 
         for (int i = 0; i < reasons.length; i++) {
             byReason.put(reasons[i], v[1 + i]);
         }
-        return new ElectionStats(v[0], Collections.unmodifiableMap(byReason), v[6], v[7],
-                v[8] < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v[8])),
-                v[9] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[9])),
-                v[10] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[10])),
-                v[11] != 0, v[12] != 0, v[13], v[14]);
+        int r = 1 + reasons.length; // the values after the revocations
+        return new ElectionStats(v[0], Collections.unmodifiableMap(byReason), v[r], v[r + 1],
+                v[r + 2] < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v[r + 2])),
+                v[r + 3] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[r + 3])),
+                v[r + 4] < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(v[r + 4])),
+                v[r + 5] != 0, v[r + 6] != 0, v[r + 7], v[r + 8]);
     }
 
     /** How many leaderships ended for {@code reason}. */

@@ -429,6 +429,34 @@ public final class LeaderElection implements AutoCloseable {
     }
 
     /**
+     * Hands the leadership to the member {@code successor} (its id) without a gap or an overlap:
+     * the term's work is asked to stop (as by {@link #resign()}, with the {@code drain} option),
+     * then one store operation gives the leadership up and reserves it for {@code successor},
+     * which takes it at once while the other candidates keep waiting (the reservation lapses
+     * after one ttl). This candidate gets {@code onRevoked} with {@link RevokeReason#PREEMPTED}
+     * and campaigns again after the {@code silence} option. Returns once the store has the
+     * leadership back.
+     *
+     * @throws ElectException.NotLeader when this candidate does not lead (nothing changes)
+     * @throws ElectException.InvalidArgument when {@code successor} is not a member as this
+     *     candidate last saw them, or is this candidate's own id
+     */
+    public void handOverTo(String successor) {
+        long h = handle;
+        if (h == 0) {
+            if (closed.get()) {
+                handle(); // ElectException.Closed, as from the native side
+            }
+            throw new ElectException.NotLeader("hand_over_to: not connected yet, so not leading; nothing was changed");
+        }
+        try {
+            NativeElection.handOverTo(h, successor);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Resigns, leaves the election and releases the store connection; queued events are
      * delivered first. Idempotent; safe from inside a listener of this election. Every later
      * call fails with {@link ElectException.Closed}, except {@code isLeader()} (false) and

@@ -42,6 +42,9 @@ final class NativeElection {
     /** Publishes a new value for the current term; ElectException.NotLeader when not leading. */
     static native void proclaim(long handle, String value);
 
+    /** Hands the leadership to the member {@code successor}; NotLeader when not leading. */
+    static native void handOverTo(long handle, String successor);
+
     /** Who leads, or null. */
     static native LeaderInfo leader(long handle);
 

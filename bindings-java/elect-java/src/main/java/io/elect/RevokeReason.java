@@ -11,7 +11,12 @@ public enum RevokeReason {
     /** The connection to the store failed; the leader steps down at once. */
     STORE_UNREACHABLE("store_unreachable"),
     /** The election was closed. */
-    CLOSED("closed");
+    CLOSED("closed"),
+    /**
+     * The leader handed the leadership to a named successor: {@link LeaderElection#handOverTo}
+     * or a candidate of higher priority (the {@code priority} option).
+     */
+    PREEMPTED("preempted");
 
     private final String id;
 

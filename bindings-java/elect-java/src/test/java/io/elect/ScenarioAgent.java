@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * written as they happen, all on stdout, one flushed line at a time.
  *
  * <pre>
- * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE
+ * requests: open URI NAME | start | observe | is_leader | token | wait_leader MS | resign | proclaim VALUE | hand_over ID
  *           | leader | members | work HOST:PORT INTERVAL_MS LABEL | close | quit
  * replies:  ok | ok true|false | ok N | ok ID TERM | ok - | ok ID,ID | err CODE MESSAGE
  * events:   event elected TERM | event revoked TERM REASON | event leader ID TERM [VALUE]
@@ -78,11 +78,12 @@ public final class ScenarioAgent implements LeadershipListener {
     private static int arguments(String request) {
         return switch (request) {
             case "open" -> 2;
-            case "wait_leader", "proclaim" -> 1;
+            case "wait_leader", "proclaim", "hand_over" -> 1;
             case "work" -> 3;
             case "start", "observe", "is_leader", "token", "resign", "leader", "members", "close" -> 0;
             default -> throw new ElectException.InvalidArgument("request `" + request + "`: unknown (expected"
-                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, leader, members, work, close or quit)");
+                    + " open, start, observe, is_leader, token, wait_leader, resign, proclaim, hand_over, leader, members, work,"
+                    + " close or quit)");
         };
     }
 
@@ -110,6 +111,7 @@ public final class ScenarioAgent implements LeadershipListener {
             case "wait_leader" -> "ok " + waitLeader(w[1]);
             case "resign" -> { election.resign(); yield "ok"; }
             case "proclaim" -> { election.proclaim(w[1]); yield "ok"; }
+            case "hand_over" -> { election.handOverTo(w[1]); yield "ok"; }
             case "work" -> startWork(w[1], Long.parseLong(w[2]), w[3]);
             case "leader" -> election.currentLeader()
                     .map(l -> "ok " + l.id() + " " + l.term()).orElse("ok -");

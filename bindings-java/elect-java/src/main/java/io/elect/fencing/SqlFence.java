@@ -76,9 +76,10 @@ public final class SqlFence {
         }
         try (PreparedStatement st = connection.prepareStatement(
                 "INSERT INTO elect_fence (resource, token) VALUES (?, ?)"
-                        + " ON DUPLICATE KEY UPDATE token = GREATEST(token, VALUES(token))")) {
+                        + " ON DUPLICATE KEY UPDATE token = GREATEST(token, ?)")) {
             st.setString(1, resource);
             st.setLong(2, token);
+            st.setLong(3, token);
             st.executeUpdate();
         }
         long highest = highest(connection, resource, " FOR UPDATE");

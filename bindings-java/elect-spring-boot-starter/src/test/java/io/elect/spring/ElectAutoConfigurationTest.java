@@ -210,7 +210,7 @@ class ElectAutoConfigurationTest {
         // A silence keeps the election from winning again right after the resign below.
         runner().withPropertyValues("elect.uri=" + uri(), "elect.name=" + name, "elect.auto-startup=false",
                         "elect.silence=30s")
-                .withUserConfiguration(JobConfiguration.class)
+                .withBean("job", Job.class)
                 .run(context -> {
                     Job job = context.getBean(Job.class);
                     assertThat(job.run(-1)).isNull();
@@ -229,14 +229,6 @@ class ElectAutoConfigurationTest {
                     election.resign();
                     assertThat(job.run(-1)).isNull();
                 });
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class JobConfiguration {
-        @Bean
-        Job job() {
-            return new Job();
-        }
     }
 
     static class Job {

@@ -3,7 +3,6 @@ package io.elect.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,8 +10,6 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 /** Without an election, a context with {@link LeaderOnly} methods does not start (or, opted out, says so). */
 @ExtendWith(OutputCaptureExtension.class)
@@ -22,7 +19,7 @@ class LeaderOnlyFailsClosedTest {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
-            .withUserConfiguration(JobConfiguration.class)
+            .withBean("job", CountingJob.class)
             .withPropertyValues("elect.name=fail-closed", "elect.auto-startup=false");
 
     private static String startupFailure(org.springframework.boot.test.context.assertj.AssertableApplicationContext c) {
@@ -70,7 +67,7 @@ class LeaderOnlyFailsClosedTest {
     void theExplicitOptOutRunsTheMethodsEverywhereAndLogsIt(CapturedOutput output) {
         runner.withPropertyValues("elect.leader-only.fallback=run-everywhere").run(context -> {
             assertThat(context).hasNotFailed();
-            Job job = context.getBean(Job.class);
+            CountingJob job = context.getBean(CountingJob.class);
             assertThat(job.run()).isEqualTo(1);
             assertThat(job.run()).isEqualTo(2);
             assertThat(output).contains("elect.leader-only.fallback=run-everywhere: the @LeaderOnly methods of bean"
@@ -83,24 +80,7 @@ class LeaderOnlyFailsClosedTest {
         runner.withPropertyValues("elect.uri=file://" + store, "elect.leader-only.fallback=run-everywhere")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(Job.class).run()).isZero(); // not started: skipped
+                    assertThat(context.getBean(CountingJob.class).run()).isZero(); // not started: skipped
                 });
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class JobConfiguration {
-        @Bean
-        Job job() {
-            return new Job();
-        }
-    }
-
-    static class Job {
-        private final AtomicInteger runs = new AtomicInteger();
-
-        @LeaderOnly
-        public int run() {
-            return runs.incrementAndGet();
-        }
     }
 }

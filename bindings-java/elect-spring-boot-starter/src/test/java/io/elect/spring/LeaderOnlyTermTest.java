@@ -15,8 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 /**
  * {@code @LeaderOnly} and the term: {@code minLease} skips a run that could not finish before
@@ -33,18 +31,29 @@ class LeaderOnlyTermTest {
         String name = "term-" + UUID.randomUUID().toString().substring(0, 8);
         return new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
-                .withUserConfiguration(JobConfiguration.class)
+                .withBean("job", Job.class)
                 .withPropertyValues("elect.uri=file://" + store, "elect.name=" + name, "elect.ttl=2s",
                         "elect.silence=30s")
                 .withPropertyValues(properties);
     }
 
-    @Test
-    void aRunThatCannotFinishBeforeTheDeadlineIsNotStarted() {
-        runner().run(context -> {
+    /** What a test does once its election leads. */
+    private interface WhileLeading {
+        void run(LeaderElection election, Job job) throws Exception;
+    }
+
+    /** Runs {@code body} in a context of {@code runner} once its election leads. */
+    private static void whileLeading(ApplicationContextRunner runner, WhileLeading body) {
+        runner.run(context -> {
             LeaderElection election = context.getBean(LeaderElection.class);
             assertThat(election.awaitLeadership(WAIT)).isTrue();
-            Job job = context.getBean(Job.class);
+            body.run(election, context.getBean(Job.class));
+        });
+    }
+
+    @Test
+    void aRunThatCannotFinishBeforeTheDeadlineIsNotStarted() {
+        whileLeading(runner(), (election, job) -> {
             assertThat(job.needsAMinute()).isNull();
             assertThat(job.fitsTheLease()).isEqualTo("ran");
             assertThat(job.runs().get()).isEqualTo(1);
@@ -53,10 +62,7 @@ class LeaderOnlyTermTest {
 
     @Test
     void theJobIsInterruptedWhenTheTermEnds() {
-        runner().run(context -> {
-            LeaderElection election = context.getBean(LeaderElection.class);
-            assertThat(election.awaitLeadership(WAIT)).isTrue();
-            Job job = context.getBean(Job.class);
+        whileLeading(runner(), (election, job) -> {
             CompletableFuture<Boolean> run = CompletableFuture.supplyAsync(job::blocksUntilInterrupted);
             assertThat(job.started().await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
             election.resign();
@@ -66,23 +72,12 @@ class LeaderOnlyTermTest {
 
     @Test
     void withDrainResignWaitsForTheRunningJob() {
-        runner("elect.drain=5s").run(context -> {
-            LeaderElection election = context.getBean(LeaderElection.class);
-            assertThat(election.awaitLeadership(WAIT)).isTrue();
-            Job job = context.getBean(Job.class);
+        whileLeading(runner("elect.drain=5s"), (election, job) -> {
             CompletableFuture.supplyAsync(job::windsDownAfterInterrupt);
             assertThat(job.started().await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
             election.resign();
             assertThat(job.ended().get()).as("resign returned before the job did").isTrue();
         });
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class JobConfiguration {
-        @Bean
-        Job job() {
-            return new Job();
-        }
     }
 
     static class Job {

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +20,6 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 
 /**
  * A context whose store (a real Redis server, scripts/servers/redis) is down starts anyway:
@@ -75,7 +72,8 @@ class StoreDownAtStartTest {
 
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(ElectAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
-                .withUserConfiguration(Beans.class)
+                .withBean("job", CountingJob.class)
+                .withBean(Errors.class)
                 .withPropertyValues("elect.uri=" + uri, "elect.name=down-at-start", "elect.id=me",
                         "elect.connect-timeout=500ms", "elect.retry=200ms", "elect.ttl=3s")
                 .run(context -> {
@@ -92,7 +90,7 @@ class StoreDownAtStartTest {
                             .containsEntry("id", "me").containsKey("error");
                     assertThat(election.isConnected()).isFalse();
                     assertThat(election.isLeader()).isFalse();
-                    Job job = context.getBean(Job.class);
+                    CountingJob job = context.getBean(CountingJob.class);
                     assertThat(job.run()).isZero();
 
                     server(false, "restart");
@@ -113,28 +111,6 @@ class StoreDownAtStartTest {
                     assertThat(h.getDetails()).containsEntry("state", "disconnected")
                             .containsEntry("storeConnected", false).doesNotContainKey("leaseRemainingMillis");
                 });
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class Beans {
-        @Bean
-        Job job() {
-            return new Job();
-        }
-
-        @Bean
-        Errors errors() {
-            return new Errors();
-        }
-    }
-
-    static class Job {
-        private final AtomicInteger runs = new AtomicInteger();
-
-        @LeaderOnly
-        public int run() {
-            return runs.incrementAndGet();
-        }
     }
 
     /** The election's onError reports, in order. */
