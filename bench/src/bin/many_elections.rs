@@ -105,7 +105,7 @@ fn bench(opts: &Options) -> Result<(), String> {
     let events = Arc::new(AtomicU64::new(0));
     // Revocations by reason (RevokeReason's numbers index it): every Elected beyond one per
     // election follows one of them.
-    let revoked: Arc<[AtomicU64; 6]> = Arc::default();
+    let revoked: Arc<[AtomicU64; RevokeReason::ALL.len() + 1]> = Arc::default();
     let started = Instant::now();
     let elections: Vec<Election> = (0..opts.elections)
         .map(|i| {
