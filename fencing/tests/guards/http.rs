@@ -1,0 +1,185 @@
+//! The HTTP gate, driving the tower service directly: a stale token gets 409 and never reaches
+//! the handler, a newer one is admitted once the older one's requests in flight have finished.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use elect_fencing::http::{headers, FencingLayer, ELECTION, TOKEN};
+use http::{Request, Response, StatusCode};
+use tokio::sync::oneshot;
+use tower::{service_fn, Layer, ServiceExt};
+
+/// The handler's log: "<token> start" and "<token> end" lines, in order.
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A service that logs its start and end, and first waits for the receiver sent in the request's
+/// extensions, if any.
+fn app(
+    layer: &FencingLayer,
+    log: &Log,
+) -> impl tower::Service<
+    Request<()>,
+    Response = Response<String>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    let log = log.clone();
+    layer.layer(service_fn(move |mut req: Request<()>| {
+        let log = log.clone();
+        async move {
+            let token = req
+                .headers()
+                .get(TOKEN)
+                .map_or("-".into(), |t| t.to_str().unwrap().trim().to_owned());
+            log.lock().unwrap().push(format!("{token} start"));
+            let hold = req.extensions_mut().remove::<Hold>();
+            if let Some(rx) = hold.and_then(|h| h.0.lock().unwrap().take()) {
+                rx.await.unwrap();
+            }
+            log.lock().unwrap().push(format!("{token} end"));
+            Ok::<_, Infallible>(Response::new(String::from("done")))
+        }
+    }))
+}
+
+/// Keeps a request in its handler until the sender fires (shared: extensions are `Clone`).
+#[derive(Clone)]
+struct Hold(Arc<Mutex<Option<oneshot::Receiver<()>>>>);
+
+fn request(token: u64) -> Request<()> {
+    let mut req = Request::new(());
+    for (name, value) in headers("job", token).unwrap() {
+        req.headers_mut().insert(name, value);
+    }
+    req
+}
+
+fn raw(pairs: &[(&str, &str)]) -> Request<()> {
+    let mut b = Request::builder();
+    for (name, value) in pairs {
+        b = b.header(*name, *value);
+    }
+    b.body(()).unwrap()
+}
+
+async fn status(
+    svc: impl tower::Service<Request<()>, Response = Response<String>, Error = Infallible>,
+    req: Request<()>,
+) -> (StatusCode, String) {
+    let r = svc.oneshot(req).await.unwrap();
+    (r.status(), r.into_body())
+}
+
+#[tokio::test]
+async fn a_stale_token_is_refused_with_409_and_a_newer_one_admitted() {
+    let layer = FencingLayer::new();
+    let log = Log::default();
+    let svc = app(&layer, &log);
+    assert_eq!(status(svc.clone(), request(5)).await.0, StatusCode::OK);
+    assert_eq!(status(svc.clone(), request(7)).await.0, StatusCode::OK);
+    let (code, body) = status(svc.clone(), request(6)).await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (&body["election"], &body["token"], &body["highest"]),
+        (&"job".into(), &6.into(), &7.into()),
+        "{body}"
+    );
+    assert_eq!(status(svc.clone(), request(7)).await.0, StatusCode::OK);
+    assert_eq!(layer.gate().highest("job"), 7);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["5 start", "5 end", "7 start", "7 end", "7 start", "7 end"],
+        "the stale request must not reach the handler"
+    );
+}
+
+#[tokio::test]
+async fn malformed_headers_get_400_and_missing_ones_428_when_required() {
+    let log = Log::default();
+    let lax = app(&FencingLayer::new(), &log);
+    let strict = app(&FencingLayer::new().require(true), &log);
+    for bad in [
+        raw(&[(ELECTION, "job"), (TOKEN, "x")]),
+        raw(&[(ELECTION, "job"), (TOKEN, "0")]),
+        raw(&[(ELECTION, "job"), (TOKEN, "9223372036854775808")]),
+        raw(&[(ELECTION, "job")]),
+        raw(&[(TOKEN, "3")]),
+        raw(&[(ELECTION, ""), (TOKEN, "3")]),
+    ] {
+        let shown = format!("{:?}", bad.headers());
+        let (code, body) = status(strict.clone(), bad).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{shown}: {body}");
+        assert!(body.contains("Elect-"), "{shown}: {body}");
+    }
+    assert_eq!(
+        status(strict.clone(), raw(&[])).await.0,
+        StatusCode::PRECONDITION_REQUIRED
+    );
+    assert_eq!(status(lax, raw(&[])).await.0, StatusCode::OK);
+    assert_eq!(
+        status(strict, raw(&[(ELECTION, "job"), (TOKEN, " 3 ")]))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["- start", "- end", "3 start", "3 end"]
+    );
+}
+
+#[tokio::test]
+async fn a_newer_token_waits_for_the_older_tokens_requests_in_flight() {
+    let layer = FencingLayer::new();
+    let log = Log::default();
+    let svc = app(&layer, &log);
+    let (release, hold) = oneshot::channel();
+    let mut old = request(5);
+    old.extensions_mut()
+        .insert(Hold(Arc::new(Mutex::new(Some(hold)))));
+    let old = tokio::spawn(status(svc.clone(), old));
+    while log.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    // A second request of the same token joins the one in flight at once.
+    assert_eq!(status(svc.clone(), request(5)).await.0, StatusCode::OK);
+    let new = tokio::spawn(status(svc.clone(), request(7)));
+    while layer.gate().highest("job") != 7 {
+        tokio::task::yield_now().await;
+    }
+    // Token 7 is waiting at the gate: 5's newer requests and 6 are now stale.
+    assert_eq!(
+        status(svc.clone(), request(5)).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        status(svc.clone(), request(6)).await.0,
+        StatusCode::CONFLICT
+    );
+    assert!(!new.is_finished());
+    release.send(()).unwrap();
+    assert_eq!(new.await.unwrap().0, StatusCode::OK);
+    assert_eq!(old.await.unwrap().0, StatusCode::OK);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["5 start", "5 start", "5 end", "5 end", "7 start", "7 end"],
+        "7 must start only after every request of 5 has ended"
+    );
+}
+
+#[test]
+fn the_client_headers_refuse_what_cannot_be_a_term() {
+    let [(e, ev), (t, tv)] = headers("billing-cron", 42).unwrap();
+    assert_eq!(
+        (e.as_str(), ev.to_str().unwrap()),
+        (ELECTION, "billing-cron")
+    );
+    assert_eq!((t.as_str(), tv.to_str().unwrap()), (TOKEN, "42"));
+    for (election, token) in [("job", 0), ("job", u64::MAX), ("", 1), ("a\nb", 1)] {
+        let err = headers(election, token).unwrap_err();
+        assert!(!err.to_string().is_empty(), "{election:?} {token}");
+    }
+}
