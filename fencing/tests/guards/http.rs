@@ -183,3 +183,33 @@ fn the_client_headers_refuse_what_cannot_be_a_term() {
         assert!(!err.to_string().is_empty(), "{election:?} {token}");
     }
 }
+
+/// The layer plugs into an axum router (built with the features tonic already pulls in, so the
+/// test costs no extra build of axum).
+#[tokio::test]
+async fn an_axum_router_with_the_layer_refuses_a_stale_token() {
+    use axum::body::Body;
+    let runs = Arc::new(Mutex::new(0));
+    let counted = runs.clone();
+    let router = axum::Router::new()
+        .route(
+            "/jobs",
+            axum::routing::post(move || async move {
+                *counted.lock().unwrap() += 1;
+                "done"
+            }),
+        )
+        .layer(FencingLayer::new());
+    let post = |token| {
+        let mut req = Request::post("/jobs").body(Body::empty()).unwrap();
+        for (name, value) in headers("job", token).unwrap() {
+            req.headers_mut().insert(name, value);
+        }
+        router.clone().oneshot(req)
+    };
+    assert_eq!(post(7).await.unwrap().status(), StatusCode::OK);
+    let stale = post(6).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert_eq!(stale.headers()[http::header::CONTENT_TYPE], "application/json");
+    assert_eq!(*runs.lock().unwrap(), 1, "the stale request ran the handler");
+}
