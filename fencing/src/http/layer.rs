@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use ::http::{header, HeaderMap, Request, Response, StatusCode};
+use bytes::Bytes;
+use http_body_util::{Either, Full};
 use serde_json::json;
 use tower::{Layer, Service};
 
@@ -58,14 +60,18 @@ impl<S> Layer<S> for FencingLayer {
 /// to malformed headers, 428 to a request without them if required, and passes the rest to the
 /// inner service, which runs while the request holds its [`Gate`] pass. A newer token waits,
 /// without a bound of its own, until the older token's requests in flight have finished: give
-/// the handlers a timeout. The refusal bodies are made with `ResBody: From<String>` (axum's
-/// `Body`, `http_body_util::Full<Bytes>`, `String`).
+/// the handlers a timeout. The response body is the inner service's or the refusal's
+/// ([`FencedBody`]), a body over `Bytes` whenever the inner one is, as axum, hyper and tonic
+/// servers take.
 #[derive(Clone)]
 pub struct Fencing<S> {
     inner: S,
     gate: Gate,
     require: bool,
 }
+
+/// The body of a [`Fencing`] response: the inner service's, or the JSON of a refusal.
+pub type FencedBody<B> = Either<B, Full<Bytes>>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -74,11 +80,11 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
     ReqBody: Send + 'static,
-    ResBody: From<String>,
+    ResBody: 'static,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<FencedBody<ResBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Response<ResBody>, S::Error>>;
+    type Future = BoxFuture<Result<Response<FencedBody<ResBody>>, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -90,7 +96,10 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let (election, token) = match fenced(req.headers(), self.require) {
             Ok(Some(fence)) => fence,
-            Ok(None) => return Box::pin(inner.call(req)),
+            Ok(None) => {
+                let call = inner.call(req);
+                return Box::pin(async move { Ok(call.await?.map(Either::Left)) });
+            }
             Err((status, body)) => return Box::pin(async move { Ok(refusal(status, body)) }),
         };
         let gate = self.gate.clone();
@@ -99,7 +108,7 @@ where
                 Ok(pass) => {
                     let response = inner.call(req).await;
                     drop(pass);
-                    response
+                    Ok(response?.map(Either::Left))
                 }
                 Err(highest) => Ok(refusal(
                     StatusCode::CONFLICT,
@@ -164,8 +173,8 @@ fn bad(status: StatusCode, error: &str) -> (StatusCode, serde_json::Value) {
     (status, json!({ "error": error }))
 }
 
-fn refusal<B: From<String>>(status: StatusCode, body: serde_json::Value) -> Response<B> {
-    let mut response = Response::new(B::from(body.to_string()));
+fn refusal<B>(status: StatusCode, body: serde_json::Value) -> Response<FencedBody<B>> {
+    let mut response = Response::new(Either::Right(Full::from(body.to_string())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

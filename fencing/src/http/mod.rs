@@ -22,7 +22,7 @@ mod gate;
 mod layer;
 
 pub use gate::{Gate, Pass};
-pub use layer::{Fencing, FencingLayer};
+pub use layer::{FencedBody, Fencing, FencingLayer};
 
 use ::http::header::{HeaderMap, HeaderName, HeaderValue};
 

@@ -4,8 +4,9 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use elect_fencing::http::{headers, FencingLayer, ELECTION, TOKEN};
+use elect_fencing::http::{headers, FencedBody, FencingLayer, ELECTION, TOKEN};
 use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 use tower::{service_fn, Layer, ServiceExt};
 
@@ -19,7 +20,7 @@ fn app(
     log: &Log,
 ) -> impl tower::Service<
     Request<()>,
-    Response = Response<String>,
+    Response = Response<FencedBody<String>>,
     Error = Infallible,
     Future = impl Send,
 > + Clone
@@ -65,11 +66,13 @@ fn raw(pairs: &[(&str, &str)]) -> Request<()> {
 }
 
 async fn status(
-    svc: impl tower::Service<Request<()>, Response = Response<String>, Error = Infallible>,
+    svc: impl tower::Service<Request<()>, Response = Response<FencedBody<String>>, Error = Infallible>,
     req: Request<()>,
 ) -> (StatusCode, String) {
     let r = svc.oneshot(req).await.unwrap();
-    (r.status(), r.into_body())
+    let status = r.status();
+    let body = r.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
 #[tokio::test]
@@ -210,6 +213,13 @@ async fn an_axum_router_with_the_layer_refuses_a_stale_token() {
     assert_eq!(post(7).await.unwrap().status(), StatusCode::OK);
     let stale = post(6).await.unwrap();
     assert_eq!(stale.status(), StatusCode::CONFLICT);
-    assert_eq!(stale.headers()[http::header::CONTENT_TYPE], "application/json");
-    assert_eq!(*runs.lock().unwrap(), 1, "the stale request ran the handler");
+    assert_eq!(
+        stale.headers()[http::header::CONTENT_TYPE],
+        "application/json"
+    );
+    assert_eq!(
+        *runs.lock().unwrap(),
+        1,
+        "the stale request ran the handler"
+    );
 }
