@@ -223,3 +223,58 @@ async fn an_axum_router_with_the_layer_refuses_a_stale_token() {
         "the stale request ran the handler"
     );
 }
+
+/// Through a real hyper server on 127.0.0.1: the stale request is answered 409 on the wire.
+#[tokio::test]
+async fn a_hyper_server_with_the_layer_refuses_a_stale_token() {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = Log::default();
+    let svc = FencingLayer::new().layer(service_fn({
+        let log = log.clone();
+        move |req: Request<hyper::body::Incoming>| {
+            log.lock()
+                .unwrap()
+                .push(req.headers()[TOKEN].to_str().unwrap().to_owned());
+            async { Ok::<_, Infallible>(Response::new(String::from("done"))) }
+        }
+    }));
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let svc = TowerToHyperService::new(svc.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc),
+            );
+        }
+    });
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut client, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut answers = Vec::new();
+    for token in [7, 6] {
+        let mut req = Request::post("/jobs")
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        for (name, value) in headers("job", token).unwrap() {
+            req.headers_mut().insert(name, value);
+        }
+        let r = client.send_request(req).await.unwrap();
+        let status = r.status();
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        answers.push((status, String::from_utf8(body.to_vec()).unwrap()));
+    }
+    assert_eq!(answers[0], (StatusCode::OK, "done".into()));
+    assert_eq!(answers[1].0, StatusCode::CONFLICT, "{}", answers[1].1);
+    assert!(answers[1].1.contains(r#""highest":7"#), "{}", answers[1].1);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["7"],
+        "the stale request ran the handler"
+    );
+}
