@@ -12,8 +12,11 @@
 //!
 //! Server side, a `tower` layer over `http` types, so it plugs into axum, hyper and tonic:
 //!
-//! ```ignore
-//! let app = axum::Router::new()
+//! ```
+//! async fn run_job() -> &'static str {
+//!     "done"
+//! }
+//! let app: axum::Router = axum::Router::new()
 //!     .route("/jobs", axum::routing::post(run_job))
 //!     .layer(elect_fencing::http::FencingLayer::new());
 //! ```
