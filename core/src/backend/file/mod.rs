@@ -16,8 +16,8 @@
 
 mod candidacy;
 mod handoff;
-mod hub;
 mod layout;
+mod notify;
 pub(crate) mod options;
 mod record;
 mod safe_open;
