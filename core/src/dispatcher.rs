@@ -6,11 +6,15 @@
 //! in the order the events were queued. Different elections' callbacks run in parallel on
 //! different workers.
 //!
-//! A slow callback delays only its own election: a queue that becomes ready while no worker is
-//! idle starts another worker, up to [`MAX_WORKERS`]; workers idle for [`IDLE_EXIT`] end. Only
-//! when `MAX_WORKERS` callbacks block at once do other elections' events wait (in order, nothing
-//! is dropped) until a worker is free. A worker serves at most [`BATCH`] events of one queue
-//! before it puts the queue at the back of the line, so a busy election cannot starve others.
+//! A slow callback delays only its own election: when the oldest ready queue has waited
+//! [`STALL`] with no worker idle, another worker starts, up to [`MAX_WORKERS`], one more per
+//! `STALL` while queues keep waiting; workers idle for [`IDLE_EXIT`] end. So a blocked callback
+//! delays other elections' events by about `STALL` (k callbacks blocked at once: about k ×
+//! `STALL`), and a burst of quick callbacks (10,000 elections elected at start) is served by the
+//! running workers instead of growing the pool to its bound. Only when `MAX_WORKERS` callbacks
+//! block at once do other elections' events wait (in order, nothing is dropped) until a worker
+//! is free. A worker serves at most [`BATCH`] events of one queue before it puts the queue at
+//! the back of the line, so a busy election cannot starve others.
 //!
 //! Callbacks never run on the runtime's workers, so no callback delays a lease renewal. A
 //! panicking callback is caught here, logged and turned into an `Event::Error` for the same
@@ -20,7 +24,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::event::Event;
 use crate::event_log::EventLog;
@@ -33,6 +37,9 @@ pub type Handler = Box<dyn FnMut(&Event) + Send + 'static>;
 /// Most callback threads a process runs at once, i.e. how many callbacks may block at the same
 /// time before other elections' events wait.
 pub const MAX_WORKERS: usize = 64;
+
+/// How long the oldest ready queue waits, with no worker idle, before another worker starts.
+pub const STALL: Duration = Duration::from_millis(10);
 
 /// A worker with nothing to do for this long ends (a later event starts another).
 pub const IDLE_EXIT: Duration = Duration::from_secs(60);
@@ -212,7 +219,8 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    ready: VecDeque<Arc<Queue>>,
+    /// Ready queues in line, with the time each joined it.
+    ready: VecDeque<(Arc<Queue>, Instant)>,
     /// Running workers, busy or idle.
     workers: usize,
     /// Idle workers not yet asked to take work.
@@ -221,6 +229,8 @@ struct PoolState {
     wakeups: usize,
     /// Every worker was busy when work arrived (warned once until a worker is idle again).
     saturated: bool,
+    /// A check for waiting work ([`Pool::check`]) is due.
+    check_due: bool,
 }
 
 impl Pool {
@@ -228,29 +238,69 @@ impl Pool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Puts a ready queue in line and makes sure a worker will take it: an idle one, or a new
-    /// one while fewer than [`MAX_WORKERS`] run. Otherwise the first worker to finish takes it.
+    /// Puts a ready queue in line and makes sure a worker will take it: an idle one, the first
+    /// one, or one started after [`STALL`] if the running workers have not taken it by then.
     fn submit(&'static self, queue: Arc<Queue>) {
         let mut state = self.lock();
-        state.ready.push_back(queue);
+        state.ready.push_back((queue, Instant::now()));
         if state.idle > 0 {
             state.idle -= 1;
             state.wakeups += 1;
             drop(state);
             self.work.notify_one();
+        } else if state.workers == 0 {
+            self.start_worker(state);
+        } else {
+            self.check_after(state, STALL);
+        }
+    }
+
+    /// Schedules [`Pool::check`] in `after`, unless one is due already.
+    fn check_after(&'static self, mut state: MutexGuard<'_, PoolState>, after: Duration) {
+        if state.check_due {
             return;
         }
-        if state.workers >= MAX_WORKERS {
-            if !state.saturated {
-                state.saturated = true;
-                drop(state);
-                tracing::warn!(
-                    "all {MAX_WORKERS} callback threads are busy in callbacks: events of other \
-                     elections wait until one returns"
-                );
+        state.check_due = true;
+        drop(state);
+        crate::runtime::handle().spawn(async move {
+            tokio::time::sleep(after).await;
+            self.check();
+        });
+    }
+
+    /// Starts a worker if the oldest ready queue has waited [`STALL`] (and checks again in
+    /// `STALL` while queues wait), or checks again when it will have.
+    fn check(&'static self) {
+        let mut state = self.lock();
+        state.check_due = false;
+        let Some(waited) = state.ready.front().map(|(_, since)| since.elapsed()) else {
+            return;
+        };
+        if waited < STALL {
+            self.check_after(state, STALL - waited);
+        } else if state.idle > 0 {
+            // Not expected (a worker takes what is ready before it idles), but never left waiting.
+            state.idle -= 1;
+            state.wakeups += 1;
+            drop(state);
+            self.work.notify_one();
+        } else if state.workers < MAX_WORKERS {
+            let more = state.ready.len() > 1;
+            self.start_worker(state);
+            if more {
+                self.check_after(self.lock(), STALL);
             }
-            return;
+        } else if !state.saturated {
+            state.saturated = true;
+            drop(state);
+            tracing::warn!(
+                "all {MAX_WORKERS} callback threads are busy in callbacks: events of other \
+                 elections wait until one returns"
+            );
         }
+    }
+
+    fn start_worker(&'static self, mut state: MutexGuard<'_, PoolState>) {
         state.workers += 1;
         drop(state);
         // Workers are started from the runtime's threads (events come from there), so they
@@ -274,7 +324,7 @@ impl Pool {
     fn next(&self) -> Option<Arc<Queue>> {
         let mut state = self.lock();
         loop {
-            if let Some(queue) = state.ready.pop_front() {
+            if let Some((queue, _)) = state.ready.pop_front() {
                 return Some(queue);
             }
             state.idle += 1;

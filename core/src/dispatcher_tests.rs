@@ -171,6 +171,15 @@ fn with_every_worker_blocked_other_events_wait_and_arrive_once_one_is_free() {
     for d in &blocked {
         d.send(elected(1));
     }
+    // Workers start one per STALL while work waits: all of them block once the last started.
+    let end = std::time::Instant::now() + WAIT;
+    while pool.lock().workers < MAX_WORKERS {
+        assert!(
+            std::time::Instant::now() < end,
+            "the pool did not reach its bound"
+        );
+        std::thread::sleep(STALL);
+    }
     let late = dispatcher(pool, forwarding(MAX_WORKERS, tx.clone(), open_gate()));
     late.send(elected(7));
     assert!(
@@ -186,6 +195,62 @@ fn with_every_worker_blocked_other_events_wait_and_arrive_once_one_is_free() {
     let mut got: Vec<(usize, u64)> = (0..=MAX_WORKERS).map(|_| recv(&rx)).collect();
     got.sort();
     assert_eq!(got.last(), Some(&(MAX_WORKERS, 7)));
+}
+
+/// A queue that becomes ready while every worker is busy waits [`STALL`] before a worker starts
+/// for it: a burst of quick callbacks is served by the running workers.
+#[test]
+fn another_worker_starts_only_once_work_waited_the_stall_time() {
+    let pool = pool();
+    let (tx, rx) = channel();
+    let gate = open_gate();
+    let blocking = gate.clone();
+    let entered = tx.clone();
+    let slow = dispatcher(
+        pool,
+        Box::new(move |event| {
+            if let Event::Elected { term } = event {
+                let _ = entered.send((0, *term));
+            }
+            let mut shut = blocking.0.lock().unwrap();
+            while *shut {
+                shut = blocking.1.wait(shut).unwrap();
+            }
+        }),
+    );
+    set_gate(&gate, true);
+    slow.send(elected(1));
+    assert_eq!(recv(&rx), (0, 1), "the first worker serves election 0");
+    assert_eq!(
+        pool.lock().workers,
+        1,
+        "the first event starts one worker at once"
+    );
+
+    let other = dispatcher(pool, forwarding(1, tx.clone(), open_gate()));
+    let sent = std::time::Instant::now();
+    other.send(elected(1));
+    let workers_at_once = pool.lock().workers;
+    let promptly = sent.elapsed() < STALL;
+    assert_eq!(
+        recv(&rx),
+        (1, 1),
+        "election 1 is served while election 0 blocks"
+    );
+    let waited = sent.elapsed();
+    assert!(
+        waited >= STALL,
+        "a worker started after {waited:?}, before the work waited {STALL:?}"
+    );
+    if promptly {
+        assert_eq!(workers_at_once, 1, "a worker started at once");
+    }
+    assert_eq!(
+        pool.lock().workers,
+        2,
+        "one more worker for the waiting election"
+    );
+    set_gate(&gate, false);
 }
 
 #[test]

@@ -230,3 +230,50 @@ fn a_resigning_leader_lets_the_waiting_candidate_take_over_even_without_silence(
         std::mem::swap(&mut leader, &mut waiter);
     }
 }
+
+/// Linux allows each user `fs.inotify.max_user_instances` inotify instances (128 by default):
+/// more observers than that in one process all follow the leader, through the process's one
+/// instance, without an error.
+#[test]
+fn more_observers_than_the_inotify_instance_limit_follow_the_leader() {
+    let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_instances")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let n = limit.min(1000) + 8;
+    let uri = dir();
+    let (a, _ra) = open(&uri, "a");
+    a.start().unwrap();
+    assert!(a.wait_leader(Some(WAIT)).unwrap());
+    let observers: Vec<_> = (0..n)
+        .map(|i| {
+            let (o, rx) = open(&uri, &format!("o{i}"));
+            o.observe().unwrap();
+            (o, rx)
+        })
+        .collect();
+    let next_leader = |rx: &Receiver<Event>, i: usize| loop {
+        match rx.recv_timeout(WAIT) {
+            Ok(Event::LeaderChanged { leader }) => break leader.map(|l| l.id),
+            Ok(Event::Error { message }) => panic!("observer {i}: {message}"),
+            Ok(_) => continue,
+            Err(_) => panic!("observer {i}: no leader within {WAIT:?}"),
+        }
+    };
+    for (i, (_, rx)) in observers.iter().enumerate() {
+        assert_eq!(next_leader(rx, i).as_deref(), Some("a"), "observer {i}");
+    }
+    let inotify_fds = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|f| {
+            std::fs::read_link(f.path()).is_ok_and(|l| l.as_os_str() == "anon_inode:inotify")
+        })
+        .count();
+    assert_eq!(inotify_fds, 1, "one inotify instance per process");
+    a.close();
+    for (i, (_, rx)) in observers.iter().enumerate() {
+        assert_eq!(next_leader(rx, i), None, "observer {i} saw the leader go");
+    }
+}

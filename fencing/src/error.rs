@@ -33,6 +33,8 @@ pub enum Error {
     Stale(Stale),
     /// The token cannot be a term's token (0 means "not leading").
     InvalidToken(String),
+    /// The election's name cannot be sent (empty, or not an HTTP header value).
+    InvalidElection(String),
     /// The store failed; whether the write happened is the store's answer to find out.
     #[cfg(feature = "postgres")]
     Postgres(tokio_postgres::Error),
@@ -55,7 +57,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Stale(s) => s.fmt(f),
-            Error::InvalidToken(m) => f.write_str(m),
+            Error::InvalidToken(m) | Error::InvalidElection(m) => f.write_str(m),
             #[cfg(feature = "postgres")]
             Error::Postgres(e) => write!(f, "fencing: PostgreSQL: {e}"),
             #[cfg(feature = "mysql")]

@@ -6,6 +6,8 @@
 //! - [`mysql`]: the same on MySQL or MariaDB (mysql_async).
 //! - [`etcd`]: a fence key compared in the write's `Txn`.
 //! - [`redis`]: a fence key checked in the script that writes.
+//! - [`http`]: the two request headers on the client side and, on the server, a `tower` layer
+//!   that answers an older token with 409 (feature `http`).
 //!
 //! A rejected write returns [`Error::Stale`]: the leader has lost its term and should stop the
 //! term's work.
@@ -13,6 +15,8 @@
 mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]

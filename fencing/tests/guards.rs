@@ -156,3 +156,7 @@ async fn mysql_rejects_a_stale_token() {
         .await
         .unwrap();
 }
+
+#[cfg(feature = "http")]
+#[path = "guards/http.rs"]
+mod http;

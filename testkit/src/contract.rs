@@ -497,6 +497,9 @@ pub fn membership(s: &Subject) {
     let (b, _rb) = s.open(&name, "b");
     b.start().unwrap();
     joined(&ro, "b", WAIT);
+    // Followers list the members when woken: one that lists only after b has gone never sees
+    // b at all, so b lives until every follower has seen it.
+    joined(&ra, "b", WAIT);
     b.close();
     left(&ro, "b", WAIT);
     left(&ra, "b", WAIT);

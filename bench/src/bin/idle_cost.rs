@@ -3,9 +3,11 @@
 //! `src/result.rs`) for `scripts/bench`.
 //!
 //! ```text
-//! idle_cost --uri URI [--elections 1000] [--seconds 10] [--callbacks true]
+//! ELECT_X_URI=... idle_cost --uri-env ELECT_X_URI [--elections 1000] [--seconds 10] [--callbacks true]
 //! ```
 //!
+//! The URI is read from the environment variable `--uri-env` names, never from the command line,
+//! which every user of the machine can read (`ps`) and which would show a store's password.
 //! Every election is opened by this process under its own name, so each one leads; the store's
 //! default ttl (10 s) applies unless the URI sets one. With `--callbacks true` every election
 //! gets an event handler, as the Java and Python bindings always register one.
@@ -19,6 +21,7 @@ use elect_core::{Election, Event};
 const PATIENCE: Duration = Duration::from_secs(120);
 
 struct Options {
+    /// The URI, read from the variable `--uri-env` names.
     uri: String,
     elections: usize,
     seconds: u64,
@@ -38,7 +41,16 @@ impl Default for Options {
 
 fn set(o: &mut Options, flag: &str, value: &str) -> Result<(), String> {
     match flag {
-        "--uri" => o.uri = value.to_string(),
+        "--uri" => {
+            return Err(format!(
+                "{flag}: pass the URI in an environment variable and name it with --uri-env \
+                 (a command line is visible to every user)"
+            ))
+        }
+        "--uri-env" => {
+            o.uri = std::env::var(value)
+                .map_err(|_| format!("{flag}: the environment variable `{value}` is not set"))?
+        }
         "--elections" => o.elections = runner::positive(flag, value)?,
         "--seconds" => o.seconds = runner::positive(flag, value)? as u64,
         "--callbacks" => {
@@ -54,7 +66,7 @@ fn set(o: &mut Options, flag: &str, value: &str) -> Result<(), String> {
 fn main() {
     runner::run(
         "idle_cost",
-        "--uri URI [--elections N] [--seconds S] [--callbacks true|false]",
+        "--uri-env VAR [--elections N] [--seconds S] [--callbacks true|false]",
         set,
         bench,
     )
@@ -62,10 +74,10 @@ fn main() {
 
 fn bench(o: &Options) -> Result<(), String> {
     if o.uri.is_empty() {
-        return Err("--uri is required".into());
+        return Err("--uri-env is required".into());
     }
     let store = elect_core::uri::Config::parse(&o.uri)
-        .map_err(|e| format!("--uri: {e}"))?
+        .map_err(|e| format!("--uri-env: {e}"))?
         .scheme
         .as_str();
     let me = std::process::id();

@@ -1,5 +1,7 @@
-//! Many elections with callbacks in one process: the threads and resident memory they cost, and
-//! the store requests they make per renew interval once every one of them leads.
+//! Many elections with callbacks in one process: the threads, resident memory and CPU they cost,
+//! and the store requests they make per renew interval once every one of them leads. The
+//! revocations seen before the window are listed by reason (each is followed by another
+//! `Elected`).
 //!
 //! ```text
 //! cargo run -p elect-bench --bin many_elections -- --store etcd --elections 10000 \
@@ -21,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use elect_bench::procfs::{rss_kib, threads};
+use elect_bench::procfs::{cpu_ticks, rss_kib, threads, TICKS_PER_SEC};
 use elect_bench::{result, runner};
-use elect_core::{Election, Event};
+use elect_core::{Election, Event, RevokeReason};
 use elect_testkit::contract::with_options;
 use elect_testkit::{Server, Store};
 
@@ -101,14 +103,21 @@ fn bench(opts: &Options) -> Result<(), String> {
     let (threads_before, rss_before) = (threads(me), rss_kib(me));
 
     let events = Arc::new(AtomicU64::new(0));
+    // Revocations by reason (RevokeReason's numbers index it): every Elected beyond one per
+    // election follows one of them.
+    let revoked: Arc<[AtomicU64; RevokeReason::ALL.len() + 1]> = Arc::default();
     let started = Instant::now();
     let elections: Vec<Election> = (0..opts.elections)
         .map(|i| {
-            let events = events.clone();
-            let handler = Box::new(move |e: &Event| {
-                if matches!(e, Event::Elected { .. }) {
+            let (events, revoked) = (events.clone(), revoked.clone());
+            let handler = Box::new(move |e: &Event| match e {
+                Event::Elected { .. } => {
                     events.fetch_add(1, Ordering::Relaxed);
                 }
+                Event::Revoked { reason, .. } => {
+                    revoked[*reason as usize].fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
             });
             Election::open(&uri, &format!("many-{i}"), Some(handler)).map_err(|e| e.to_string())
         })
@@ -135,14 +144,16 @@ fn bench(opts: &Options) -> Result<(), String> {
     let (threads_led, rss_led) = (threads(me), rss_kib(me));
 
     let renew = opts.ttl / 3;
-    let rate = server.as_ref().map(|s| {
-        let before = requests(s);
-        let t = Instant::now();
-        std::thread::sleep(opts.window);
+    let before = server.as_ref().map(requests);
+    let (cpu0, t) = (cpu_ticks(me), Instant::now());
+    std::thread::sleep(opts.window);
+    let (cpu1, window) = (cpu_ticks(me), t.elapsed().as_secs_f64());
+    let cpu_pct = (cpu1 - cpu0) as f64 / TICKS_PER_SEC / window * 100.0;
+    let rate = server.as_ref().zip(before).map(|(s, before)| {
         // The first probe counts itself (Redis' INFO, MySQL's SHOW STATUS, ZooKeeper's mntr).
         let probe = u64::from(matches!(s.store, Store::Redis | Store::Mysql | Store::Zk));
         let n = requests(s).saturating_sub(before).saturating_sub(probe);
-        n as f64 / (t.elapsed().as_secs_f64() / renew.as_secs_f64())
+        n as f64 / (window / renew.as_secs_f64())
     });
     let (threads_idle, rss_idle) = (threads(me), rss_kib(me));
     let still = elections.iter().filter(|e| e.is_leader()).count();
@@ -155,12 +166,25 @@ fn bench(opts: &Options) -> Result<(), String> {
         renew.as_millis(),
         led_after.as_secs_f64()
     );
+    let revocations: Vec<String> = RevokeReason::ALL
+        .iter()
+        .map(|r| (r, revoked[*r as usize].load(Ordering::Relaxed)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, n)| format!("{n} {}", r.name()))
+        .collect();
+    if !revocations.is_empty() {
+        println!("  revoked meanwhile: {}", revocations.join(", "));
+    }
     println!("  threads: {threads_before} before opening, {threads_led} once led, {threads_idle} after the window");
     println!(
         "  RSS: {:.1} MiB before opening, {:.1} MiB once led, {:.1} MiB after the window",
         rss_before as f64 / 1024.0,
         rss_led as f64 / 1024.0,
         rss_idle as f64 / 1024.0
+    );
+    println!(
+        "  CPU: {cpu_pct:.1}% of one core over the {:?} window",
+        opts.window
     );
     if let Some(rate) = rate {
         println!(
@@ -177,6 +201,7 @@ fn bench(opts: &Options) -> Result<(), String> {
         ("callbacks", true.into()),
         ("threads", threads_idle.into()),
         ("rss_mib", round1(rss_idle as f64 / 1024.0).into()),
+        ("cpu_pct", round1(cpu_pct).into()),
         ("ready_s", round1(led_after.as_secs_f64()).into()),
         ("renew_ms", (renew.as_millis() as u64).into()),
     ];

@@ -17,6 +17,7 @@
 mod candidacy;
 mod handoff;
 mod layout;
+mod notify;
 pub(crate) mod options;
 mod record;
 mod safe_open;

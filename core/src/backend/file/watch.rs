@@ -1,20 +1,18 @@
 //! Following the leader of an election on the file store without taking its lock.
 //!
-//! Observers are woken by inotify on the directory: a new leader writes the record
-//! (`IN_MODIFY`), a leader that releases or dies closes its record file (`IN_CLOSE_WRITE`, which
-//! the kernel produces at process exit too) and the lock file. Each event is answered with a
-//! [`probe`]: a non-blocking shared `flock` on the lock file tells whether anyone holds it, the
-//! record says who. When the kernel's event queue overflows (`IN_Q_OVERFLOW`), events were
-//! lost, one of ours perhaps among them: that too is answered with a probe.
+//! Observers are woken through the process's one inotify instance (`notify`): a new leader
+//! writes the record (`IN_MODIFY`), a leader that releases or dies closes its record file
+//! (`IN_CLOSE_WRITE`, which the kernel produces at process exit too) and the lock file. Each
+//! wake-up is answered with a [`probe`]: a non-blocking shared `flock` on the lock file tells
+//! whether anyone holds it, the record says who. When the kernel's event queue overflows
+//! (`IN_Q_OVERFLOW`), events were lost, one of ours perhaps among them: every follower is woken.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use std::ffi::OsStr;
-
-use inotify::{EventMask, EventStream, Inotify, WatchMask};
 use tokio::sync::mpsc;
 
+use super::notify::{self, Interest, Subscription};
 use super::record::{self, Read};
 use super::{live_members, lock_is_held, Paths};
 use crate::backend::{send_if_changed, LeaderStream, MemberStream};
@@ -42,64 +40,47 @@ pub(super) fn probe(paths: &Paths) -> io::Result<Probe> {
 }
 
 pub(super) fn spawn(paths: Paths) -> io::Result<LeaderStream> {
-    let inotify = Inotify::init()?;
-    inotify.watches().add(
+    let sub = notify::subscribe(
         &paths.dir,
-        WatchMask::CLOSE_WRITE | WatchMask::MODIFY | WatchMask::DELETE,
+        Interest::Files(paths.base.clone()),
+        notify::LEADER_EVENTS,
     )?;
-    let stream = inotify.into_event_stream(vec![0u8; 4096])?;
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(follow(paths, stream, tx));
+    tokio::spawn(follow(paths, sub, tx));
     Ok(rx)
 }
 
 /// Sends the leader each time it changes, until the receiver is dropped.
-async fn follow(
-    paths: Paths,
-    mut stream: EventStream<Vec<u8>>,
-    tx: mpsc::Sender<Result<Option<LeaderInfo>>>,
-) {
+async fn follow(paths: Paths, mut sub: Subscription, tx: mpsc::Sender<Result<Option<LeaderInfo>>>) {
     let mut last: Option<Option<LeaderInfo>> = None;
     loop {
         let item = settle(&paths, last.as_ref()).await.map_err(Into::into);
         if !send_if_changed(&tx, &mut last, item).await {
             return;
         }
-        // Wait for the next event on one of this election's files.
-        loop {
-            tokio::select! {
-                _ = tx.closed() => return,
-                ev = next_wakes(&mut stream, &paths.base) => match ev {
-                    Some(Ok(true)) => break,
-                    Some(Ok(false)) => continue,
-                    Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
-                    None => return,
-                }
+        tokio::select! {
+            _ = tx.closed() => return,
+            woken = sub.woken() => if let Err(e) = woken {
+                let _ = tx.send(Err(e.into())).await;
+                return;
             }
         }
     }
 }
 
-/// How often the members are listed again without an event. A dying member's files are closed
-/// (our last event) before its lock is released, and the release itself makes no event: on a
-/// loaded machine it can come after [`settle_members`] stopped looking.
-const MEMBERS_RESYNC: Duration = Duration::from_millis(500);
-
 /// Follows the member files: a candidate's file is created (renamed into place) when it joins,
 /// removed when it leaves, and closed, which unlocks it, when its process dies; each event on
-/// the members directory is answered with a fresh listing of the locked files.
+/// the members directory is answered with a fresh listing of the locked files, and the listing
+/// is taken again on the process's resync ticks for a while after (see `notify::RESYNC_FOR`).
 pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
     super::safe_open::prepare_dir(&paths.members())?;
-    let inotify = Inotify::init()?;
-    inotify.watches().add(
-        paths.members(),
-        WatchMask::CLOSE_WRITE | WatchMask::MOVED_TO | WatchMask::DELETE,
-    )?;
-    let mut stream = inotify.into_event_stream(vec![0u8; 4096])?;
+    let mut sub = notify::subscribe(&paths.members(), Interest::All, notify::MEMBER_EVENTS)?;
+    let mut ticks = notify::resync_ticks();
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut last: Option<Vec<Member>> = None;
         let mut woken = true;
+        let mut resync_until = Instant::now() + notify::RESYNC_FOR;
         loop {
             let item = if woken {
                 settle_members(&paths, last.as_ref()).await
@@ -109,13 +90,18 @@ pub(super) fn spawn_members(paths: Paths) -> Result<MemberStream> {
             if !send_if_changed(&tx, &mut last, item.map_err(Into::into)).await {
                 return;
             }
+            let resyncing = Instant::now() < resync_until;
             tokio::select! {
                 _ = tx.closed() => return,
-                _ = tokio::time::sleep(MEMBERS_RESYNC) => woken = false,
-                ev = next_event(&mut stream) => match ev {
-                    Some(Ok(_)) => woken = true,
-                    Some(Err(e)) => { let _ = tx.send(Err(e.into())).await; return; }
-                    None => return,
+                _ = ticks.changed(), if resyncing => woken = false,
+                ev = sub.woken() => match ev {
+                    Ok(()) => {
+                        woken = true;
+                        // Ticks from before this event call for no listing of their own.
+                        ticks.mark_unchanged();
+                        resync_until = Instant::now() + notify::RESYNC_FOR;
+                    }
+                    Err(e) => { let _ = tx.send(Err(e.into())).await; return; }
                 }
             }
         }
@@ -165,49 +151,5 @@ async fn settle(
         }
         tokio::time::sleep(pause).await;
         pause *= 2;
-    }
-}
-
-/// Whether the next inotify event calls for a new look at election `base` (a minimal
-/// `StreamExt::next`, so that we need no `futures` dependency).
-async fn next_wakes(s: &mut EventStream<Vec<u8>>, base: &str) -> Option<io::Result<bool>> {
-    next_event(s)
-        .await
-        .map(|r| r.map(|(mask, name)| wakes(mask, name.as_deref(), base)))
-}
-
-async fn next_event(
-    s: &mut EventStream<Vec<u8>>,
-) -> Option<io::Result<(EventMask, Option<std::ffi::OsString>)>> {
-    use futures_core::Stream;
-    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *s).poll_next(cx))
-        .await
-        .map(|r| r.map(|ev| (ev.mask, ev.name)))
-}
-
-/// An event on one of the election's files (`<base>.lock`, `<base>.leader`...), or a queue
-/// overflow, after which any of them may have changed unseen.
-fn wakes(mask: EventMask, name: Option<&OsStr>, base: &str) -> bool {
-    if mask.contains(EventMask::Q_OVERFLOW) {
-        return true;
-    }
-    name.and_then(OsStr::to_str)
-        .and_then(|n| n.strip_prefix(base))
-        .is_some_and(|rest| rest.starts_with('.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_overflow_or_an_event_on_the_elections_files_wakes_the_observer() {
-        let name = |n: &'static str| Some(OsStr::new(n));
-        assert!(wakes(EventMask::Q_OVERFLOW, None, "job"), "lost events");
-        assert!(wakes(EventMask::MODIFY, name("job.leader"), "job"));
-        assert!(wakes(EventMask::CLOSE_WRITE, name("job.lock"), "job"));
-        assert!(!wakes(EventMask::MODIFY, name("jobs.leader"), "job"));
-        assert!(!wakes(EventMask::MODIFY, name("other.leader"), "job"));
-        assert!(!wakes(EventMask::MODIFY, None, "job"));
     }
 }
