@@ -585,8 +585,8 @@ mod markers {
         a.start().unwrap();
         assert!(a.wait_leader(Some(WAIT)).unwrap());
         b.start().unwrap();
-        elect_testkit::wait::members(&a, 2);
-        a.hand_over_to("b").unwrap();
+        // Until a's own member list (the engine's follower) has b.
+        elect_testkit::wait::until("b in a's member list", WAIT, || a.hand_over_to("b").is_ok());
         expect_within(&rb, s.ttl, |e| matches!(e, Event::Elected { .. }));
         assert!(get(&marker(&handed)).starts_with("b\t"), "the successor's");
 
