@@ -544,7 +544,8 @@ mod markers {
     }
 
     /// A leader with a hold-off leaves its marker in the store while it leads and after it is
-    /// killed, and nothing after it resigns (the release deletes it with the leader's key).
+    /// killed, and nothing after it resigns or hands over (the release deletes it with the
+    /// leader's key).
     #[test]
     fn the_hold_marker_outlives_a_killed_leader_and_not_a_resigned_one() {
         let s = Subject::shared(Store::Etcd);
@@ -576,6 +577,18 @@ mod markers {
         a.resign().unwrap();
         expect_within(&ra, WAIT, |e| matches!(e, Event::Revoked { .. }));
         assert_eq!(get(&marker(&resigned)), "", "deleted by the release");
+
+        // A hand-off is a release too: the successor is granted at once and writes its own.
+        let handed = name("hand");
+        let open = |id: &str| open_recording(&with_options(&s.candidate(id), &opts), &handed);
+        let ((a, _ra), (b, rb)) = (open("a"), open("b"));
+        a.start().unwrap();
+        assert!(a.wait_leader(Some(WAIT)).unwrap());
+        b.start().unwrap();
+        // Until a's own member list (the engine's follower) has b.
+        elect_testkit::wait::until("b in a's member list", WAIT, || a.hand_over_to("b").is_ok());
+        expect_within(&rb, s.ttl, |e| matches!(e, Event::Elected { .. }));
+        assert!(get(&marker(&handed)).starts_with("b\t"), "the successor's");
 
         let killed = name("kill");
         let uri = with_options(&s.uri, &opts);
