@@ -1,11 +1,6 @@
 package io.elect.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -14,6 +9,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+
+import io.elect.testing.LineProcess;
 
 /**
  * Three candidate JVMs ({@link Candidate}) of one library in one election, and the failover
@@ -193,54 +190,29 @@ final class Fleet implements AutoCloseable {
 
     /** One candidate JVM; its lines go to the fleet's queue. */
     static final class Proc implements AutoCloseable {
-        private final Process process;
-        private final Writer in;
+        private final LineProcess process;
 
         Proc(ProcessBuilder builder, BlockingQueue<Line> lines) throws IOException {
-            process = builder.redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader out = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = out.readLine()) != null) {
-                        lines.add(new Line(this, line));
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
+            process = new LineProcess(builder.redirectError(ProcessBuilder.Redirect.INHERIT),
+                    "fleet-reader", line -> lines.add(new Line(this, line)));
         }
 
         void send(String line) throws IOException {
-            in.write(line + "\n");
-            in.flush();
+            process.send(line);
         }
 
         void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
+            process.kill();
         }
 
         @Override
         public void close() throws Exception {
-            if (process.isAlive()) {
-                try {
-                    send("quit");
-                } catch (IOException ignored) {
-                    // gone already
-                }
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            }
+            process.close();
         }
 
         @Override
         public String toString() {
-            return "pid " + process.pid();
+            return process.toString();
         }
     }
 }
