@@ -18,7 +18,7 @@ use elect_testkit::wait::{expect_within, open_recording, WAIT};
 static ROUTES: Mutex<Option<HashMap<String, Sender<Record>>>> = Mutex::new(None);
 
 /// The records of election `name`, from now on.
-fn records_of(name: &str) -> Receiver<Record> {
+fn records_of(name: &str) -> Records {
     static SINK: Once = Once::new();
     SINK.call_once(|| {
         log_bridge::set_sink(
@@ -37,18 +37,34 @@ fn records_of(name: &str) -> Receiver<Record> {
         .unwrap()
         .get_or_insert_with(HashMap::new)
         .insert(name.to_string(), tx);
-    rx
+    Records {
+        rx,
+        unclaimed: Vec::new(),
+    }
 }
 
-/// The next record of `rx` that `pred` accepts, within `WAIT`.
-fn expect_record(rx: &Receiver<Record>, what: &str, pred: impl Fn(&Record) -> bool) -> Record {
-    let end = Instant::now() + WAIT;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(r) if pred(&r) => return r,
-            Ok(_) => {}
-            Err(_) => panic!("no record {what} within {WAIT:?}"),
+/// One election's records. Records come from different tasks (the campaign logs `elected`,
+/// the leader follower `leader changed`), so their order between kinds is not fixed: a record
+/// that one expectation passes over stays for the next.
+struct Records {
+    rx: Receiver<Record>,
+    unclaimed: Vec<Record>,
+}
+
+impl Records {
+    /// The first record `pred` accepts, within `WAIT`.
+    fn expect(&mut self, what: &str, pred: impl Fn(&Record) -> bool) -> Record {
+        if let Some(i) = self.unclaimed.iter().position(&pred) {
+            return self.unclaimed.remove(i);
+        }
+        let end = Instant::now() + WAIT;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(r) if pred(&r) => return r,
+                Ok(r) => self.unclaimed.push(r),
+                Err(_) => panic!("no record {what} within {WAIT:?}: {:?}", self.unclaimed),
+            }
         }
     }
 }
@@ -61,7 +77,7 @@ fn unique_name(tag: &str) -> String {
 fn leadership_changes_are_logged_and_counted() {
     let dir = std::env::temp_dir().join(unique_name("file"));
     let name = unique_name("changes");
-    let logs = records_of(&name);
+    let mut logs = records_of(&name);
     let uri = format!("file://{}?ttl=2s&id=c1", dir.display());
     let (e, events) = open_recording(&uri, &name);
     e.start().unwrap();
@@ -69,7 +85,7 @@ fn leadership_changes_are_logged_and_counted() {
         Event::Elected { term } => term,
         _ => unreachable!(),
     };
-    let elected = expect_record(&logs, "for Elected", |r| r.message.starts_with("elected"));
+    let elected = logs.expect("for Elected", |r| r.message.starts_with("elected"));
     assert_eq!(elected.level, Level::Info);
     assert_eq!(elected.id.as_deref(), Some("c1"));
     assert_eq!(elected.term, Some(term));
@@ -77,9 +93,7 @@ fn leadership_changes_are_logged_and_counted() {
         .store
         .as_deref()
         .is_some_and(|s| s.starts_with("file://")));
-    let changed = expect_record(&logs, "for LeaderChanged", |r| {
-        r.message.starts_with("leader changed")
-    });
+    let changed = logs.expect("for LeaderChanged", |r| r.message == "leader changed");
     assert_eq!(changed.level, Level::Info);
     assert_eq!(changed.term, Some(term));
 
@@ -92,7 +106,7 @@ fn leadership_changes_are_logged_and_counted() {
     );
 
     e.resign().unwrap();
-    let revoked = expect_record(&logs, "for Revoked", |r| r.message.starts_with("revoked"));
+    let revoked = logs.expect("for Revoked", |r| r.message.starts_with("revoked"));
     assert_eq!(revoked.level, Level::Info, "a resignation is not a warning");
     assert_eq!(revoked.term, Some(term));
     assert!(revoked
@@ -110,7 +124,7 @@ fn leadership_changes_are_logged_and_counted() {
 fn a_killed_redis_server_arrives_as_warnings_with_election_and_term() {
     let server = Server::start(Store::Redis, "observe");
     let name = unique_name("redis");
-    let logs = records_of(&name);
+    let mut logs = records_of(&name);
     let uri = format!(
         "{}?ttl=2s&renew=300ms&retry=200ms&connect_timeout=1s&id=r1",
         server.uri()
@@ -126,7 +140,7 @@ fn a_killed_redis_server_arrives_as_warnings_with_election_and_term() {
     });
 
     signal(server.pid(), "KILL");
-    let revoked = expect_record(&logs, "for Revoked", |r| r.message.starts_with("revoked"));
+    let revoked = logs.expect("for Revoked", |r| r.message.starts_with("revoked"));
     assert_eq!(
         revoked.level,
         Level::Warn,
@@ -134,7 +148,7 @@ fn a_killed_redis_server_arrives_as_warnings_with_election_and_term() {
     );
     assert_eq!(revoked.term, Some(term));
     assert_eq!(revoked.id.as_deref(), Some("r1"));
-    let error = expect_record(&logs, "for the store error", |r| {
+    let error = logs.expect("for the store error", |r| {
         r.level == Level::Warn && !r.message.starts_with("revoked")
     });
     assert_eq!(error.election.as_deref(), Some(name.as_str()));
