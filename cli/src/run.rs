@@ -41,8 +41,8 @@ enum Msg {
 
 /// How a term of running CMD ended.
 enum Outcome {
-    /// CMD exited by itself with this code (and what it left running was stopped): resign and
-    /// exit with it.
+    /// CMD exited by itself with this code (and what it left running was stopped): leave the
+    /// election (its successor is woken at once) and exit with it.
     Exited(i32),
     /// We stopped CMD because the leadership was lost (or about to be): campaign again.
     Lost,
@@ -172,10 +172,9 @@ impl Runner {
                 }
             };
             match self.lead(term) {
-                Outcome::Exited(code) => {
-                    self.resign();
-                    return code;
-                }
+                // Not `resign`: that campaigns again, and a quick campaign could take the
+                // next term before the `close` that follows. `close` releases and leaves.
+                Outcome::Exited(code) => return code,
                 Outcome::Interrupted => return exit::OK,
                 Outcome::Lost => match self.election.fencing_token() {
                     Some(now) if now != term => won = Some(now),
