@@ -245,7 +245,8 @@ def main():
     p.add_argument(
         "--skip-store-only",
         action="store_true",
-        help="skip the cases marked store_only (run once, from the Rust agent)",
+        help="a binding's run: skip the cases marked store_only (run once, from the Rust agent), "
+        "and run those with bindings_on only on the stores it names",
     )
     args = p.parse_args()
     cases_dir = os.path.join(HERE, "cases")
@@ -260,6 +261,10 @@ def main():
         scheme = args.uri.split("://", 1)[0]
         if args.skip_store_only and spec.get("store_only"):
             print(f"skip  {name} (store_only: run from the Rust agent)", flush=True)
+            continue
+        if args.skip_store_only and scheme not in spec.get("bindings_on", [scheme]):
+            print(f"skip  {name} (from a binding's agent only on {', '.join(spec['bindings_on'])}://)",
+                  flush=True)
             continue
         if "stores" in spec and scheme not in spec["stores"]:
             print(f"skip  {name} (not on {scheme}://)", flush=True)
