@@ -20,6 +20,8 @@ pub struct Session {
     pub client: zk::Client,
     /// The session timeout the server granted (not the one we asked for).
     pub timeout: Duration,
+    /// The session timeout asked for.
+    pub asked: Duration,
     contact: watch::Receiver<Contact>,
     tasks: Vec<AbortHandle>,
 }
@@ -28,6 +30,12 @@ impl Session {
     /// Opens a session: timeout from `ttl` less the servers' tick (see [`tick`]), digest
     /// credentials from the URI's user info.
     pub async fn connect(config: &Config) -> Result<Arc<Session>> {
+        Session::connect_for(config, config.ttl).await
+    }
+
+    /// [`Session::connect`], for a session that ends within `ttl` of its last contact (a
+    /// hold-off session: `ttl + holdoff`, see [`super::hold`]).
+    pub async fn connect_for(config: &Config, ttl: Duration) -> Result<Arc<Session>> {
         let hosts: Vec<String> = config.hosts.iter().map(|h| h.to_string()).collect();
         let hosts = hosts.join(",");
         let mut connector = zk::Client::connector().with_fail_eagerly();
@@ -36,7 +44,7 @@ impl Session {
         }
         let tls = tls_options(config)?;
         let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
-        let asked = tick::session_timeout(config.ttl, tick);
+        let asked = tick::session_timeout(ttl, tick);
         let connector = connector.with_session_timeout(asked);
         let started = Instant::now();
         let client = match tls {
@@ -65,6 +73,7 @@ impl Session {
         Ok(Arc::new(Session {
             client,
             timeout,
+            asked,
             contact,
             tasks,
         }))
