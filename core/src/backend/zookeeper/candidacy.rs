@@ -115,10 +115,11 @@ impl ZkCandidacy {
         }
     }
 
-    /// First in line as `name`: `Ok(true)` once no marker holds the election for another
-    /// node, and ours (if we ask for a hold-off) stands; `Ok(false)` after waiting for a
-    /// marker to go, or when one appeared meanwhile (look at the line again).
-    async fn clear_to_lead(&mut self, name: &str) -> Result<bool> {
+    /// First in line as `name` (`held`: the listing showed a marker): `Ok(true)` once no
+    /// marker holds the election for another node, and ours (if we ask for a hold-off) stands;
+    /// `Ok(false)` after waiting for a marker to go, or when one appeared meanwhile (look at
+    /// the line again).
+    async fn clear_to_lead(&mut self, name: &str, held: bool) -> Result<bool> {
         if self
             .marker
             .as_ref()
@@ -128,7 +129,11 @@ impl ZkCandidacy {
             self.marker = None;
         }
         let path = layout::hold_marker(&self.dir);
-        if let Some(watcher) = hold::blocking(self.client(), &path, name).await? {
+        let blocking = match held {
+            true => hold::blocking(self.client(), &path, name).await?,
+            false => None,
+        };
+        if let Some(watcher) = blocking {
             let event = watcher.changed().await;
             if event.event_type == zk::EventType::Session && event.session_state.is_terminated() {
                 return Err(not_leader(
@@ -254,11 +259,19 @@ impl ZkCandidacy {
     /// confirmed contact. (A stale line can only show fewer nodes before ours: sequence numbers
     /// only grow, and our node lives as long as the session.)
     async fn line(&self) -> Result<Vec<String>> {
+        Ok(self.listing().await?.0)
+    }
+
+    /// [`Self::line`], and whether a hold-off marker stood beside it. The listing that shows
+    /// a lost leader's node gone shows its marker too (created before it led, in the same
+    /// directory), so a candidate first in line that sees none need not read one.
+    async fn listing(&self) -> Result<(Vec<String>, bool)> {
         let children = match self.client().list_children(&self.dir).await {
             Err(zk::Error::NoNode) => Vec::new(),
             other => other.map_err(connect::at(&self.dir))?,
         };
-        Ok(layout::in_line(children))
+        let held = children.iter().any(|c| c == layout::HOLD);
+        Ok((layout::in_line(children), held))
     }
 
     /// An `exists` watch on `path`; `None` when the node is gone already.
@@ -350,7 +363,7 @@ impl Candidacy for ZkCandidacy {
                 }
             };
             let epoch = self.session.contact().borrow().epoch;
-            let line = self.line().await?;
+            let (line, held) = self.listing().await?;
             self.delete_orphans(&line, &name);
             let Some(pos) = line.iter().position(|c| *c == name) else {
                 // Deleted under us while the session lives (an operator?): stand in line again.
@@ -358,7 +371,7 @@ impl Candidacy for ZkCandidacy {
                 continue;
             };
             if pos == 0 {
-                if !self.clear_to_lead(&name).await? {
+                if !self.clear_to_lead(&name, held).await? {
                     self.own_watch = Some((name, own_watch));
                     continue;
                 }
