@@ -3,8 +3,8 @@
 //!
 //! - A leader that asks for a hold-off creates `<election>/%hold` (see [`super::layout`]),
 //!   naming its candidate node, as an ephemeral node of a hold session of timeout
-//!   `ttl + holdoff` (opened per window by the backend, and refused at open when the servers
-//!   grant less, see [`check_granted`]), before it reports itself elected.
+//!   `ttl + holdoff + renew` (opened per window by the backend, and refused at open when the
+//!   servers grant less, see [`check_granted`]), before it reports itself elected.
 //! - A clean release (resign, close, hand-off) deletes the marker in the `multi` that deletes its
 //!   candidate node, and only if that node still exists. After a crash the candidate node goes
 //!   with the main session (within `ttl`) and the marker with the hold session (`holdoff`
@@ -151,20 +151,15 @@ impl Drop for Held {
 
 /// Refuses a hold session granted a shorter timeout than asked: the marker would go before the
 /// window ends.
-pub fn check_granted(
-    asked: Duration,
-    granted: Duration,
-    ttl: Duration,
-    window: Duration,
-) -> Result<()> {
+pub fn check_granted(asked: Duration, granted: Duration, window: Duration) -> Result<()> {
     if granted >= asked {
         return Ok(());
     }
     Err(Error::invalid(format!(
-        "option `holdoff`: ttl + holdoff ({}) needs a ZooKeeper session of {} ms, the servers \
-         grant at most {} ms (their `maxSessionTimeout`, 20 x tickTime by default): lower \
-         `holdoff` or raise `maxSessionTimeout`",
-        crate::duration::fmt_duration(ttl + window),
+        "option `holdoff`: a hold-off of {} needs a ZooKeeper session of {} ms (ttl + holdoff + \
+         renew), the servers grant at most {} ms (their `maxSessionTimeout`, 20 x tickTime by \
+         default): lower `holdoff` or raise `maxSessionTimeout`",
+        crate::duration::fmt_duration(window),
         asked.as_millis(),
         granted.as_millis()
     )))
@@ -184,8 +179,8 @@ mod tests {
     #[test]
     fn a_short_grant_is_refused_naming_the_bound() {
         let ms = Duration::from_millis;
-        assert!(check_granted(ms(5800), ms(5800), ms(2000), ms(4000)).is_ok());
-        let e = check_granted(ms(5800), ms(4000), ms(2000), ms(4000)).unwrap_err();
+        assert!(check_granted(ms(6500), ms(6500), ms(4000)).is_ok());
+        let e = check_granted(ms(6500), ms(4000), ms(4000)).unwrap_err();
         assert!(e.message().contains("maxSessionTimeout"), "{e:?}");
         assert!(e.message().contains("4000 ms"), "{e:?}");
     }

@@ -38,7 +38,7 @@ use tokio::task::AbortHandle;
 use zookeeper_client as zk;
 
 use self::acl::AclMode;
-use self::connect::Session;
+use self::connect::{Lasting, Session};
 use self::options::ZkOptions;
 use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
@@ -96,29 +96,35 @@ impl Shared {
         if let Some(s) = current.as_ref().filter(|s| !s.ended()) {
             return Ok(s.clone());
         }
-        let fresh = self.connect(self.config.ttl, "new").await?;
+        let fresh = self
+            .connect(Lasting::AtMost(self.config.ttl), "new")
+            .await?;
         *current = Some(fresh.clone());
         Ok(fresh)
     }
 
-    /// The live hold-off session for a window of `window` (timeout `ttl + window`), or a new
-    /// one; refused when the servers grant a shorter timeout than that.
+    /// The live hold-off session for a window of `window`, or a new one; refused when the
+    /// servers grant a shorter timeout than it asks. It lasts `ttl + window + renew` after its
+    /// last contact: its last heartbeat before a crash may precede the main session's by up to
+    /// `renew`, whose candidate node goes at most `ttl` after, so the marker outlives that node
+    /// by the window.
     async fn hold_session(&self, window: Duration) -> Result<Arc<Session>> {
         let mut holds = self.holds.lock().await;
         if let Some(s) = holds.get(&window).filter(|s| !s.ended()) {
             return Ok(s.clone());
         }
-        let fresh = self.connect(self.config.ttl + window, "hold-off").await?;
-        hold::check_granted(fresh.asked, fresh.timeout, self.config.ttl, window)?;
+        let lasting = self.config.ttl + window + self.config.renew();
+        let fresh = self.connect(Lasting::AtLeast(lasting), "hold-off").await?;
+        hold::check_granted(fresh.asked, fresh.timeout, window)?;
         holds.insert(window, fresh.clone());
         Ok(fresh)
     }
 
-    /// A session of timeout `ttl` (less the tick), within `connect_timeout`.
-    async fn connect(&self, ttl: Duration, what: &str) -> Result<Arc<Session>> {
+    /// A session lasting as `lasting` says, within `connect_timeout`.
+    async fn connect(&self, lasting: Lasting, what: &str) -> Result<Arc<Session>> {
         tokio::time::timeout(
             self.config.connect_timeout,
-            Session::connect_for(&self.config, ttl),
+            Session::connect_for(&self.config, lasting),
         )
         .await
         .map_err(|_| {
