@@ -52,6 +52,8 @@ impl Session {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
         let tls = tls_options(config)?;
+        // The tick is recorded for tests only.
+        #[cfg_attr(not(feature = "testing"), allow(unused_variables))]
         let (tick, asked) = match lasting {
             Lasting::AtMost(ttl) => {
                 let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
