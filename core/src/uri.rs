@@ -291,13 +291,13 @@ impl Config {
                 fmt_duration(self.ttl)
             )));
         }
-        if matches!(self.scheme, Scheme::Zk) && !(self.holdoff.is_zero() && self.sticky.is_zero()) {
+        if matches!(self.scheme, Scheme::Zk) && !self.sticky.is_zero() {
             return Err(Error::new(
                 crate::ErrorCode::Unsupported,
                 format!(
-                    "options `holdoff` and `sticky`: not supported on {}:// (no ZooKeeper write \
-                     can be conditional on time, so the server cannot keep a quiet period after \
-                     a session ends); file, etcd, redis, postgres and mysql support them",
+                    "option `sticky`: not supported on {}:// (no ZooKeeper write can be \
+                     conditional on time, so the server cannot prefer one id for a while after \
+                     a session ends); file, etcd, redis, postgres and mysql support it",
                     self.scheme.as_str()
                 ),
             ));
@@ -596,7 +596,7 @@ mod tests {
     }
 
     #[test]
-    fn holdoff_and_sticky_are_refused_on_zookeeper_alone() {
+    fn sticky_is_refused_on_zookeeper_alone() {
         for uri in ["etcd://h:2379/p", "redis://h", "file:///tmp/x"] {
             let c = Config::parse(&format!("{uri}?holdoff=2s&sticky=5s")).unwrap();
             assert_eq!(
@@ -604,6 +604,8 @@ mod tests {
                 (Duration::from_secs(2), Duration::from_secs(5))
             );
         }
+        let c = Config::parse("zk://h:2181/p?holdoff=2s").unwrap();
+        assert_eq!(c.holdoff, Duration::from_secs(2));
         let e = Config::parse("zk://h:2181/p?sticky=5s").unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::Unsupported, "{e:?}");
         assert!(e.message().contains("`sticky`"), "{e:?}");

@@ -12,10 +12,10 @@ use elect_testkit::Store;
 elect_testkit::agent_child!();
 
 /// The cases of one store; `$subject` makes a fresh subject for each case, `$server` (a server
-/// store) adds the cases that pause a leader or restart the server, `lease` the cases of the
-/// stores that keep a lease record (hold-off, stickiness).
+/// store) adds the cases that pause a leader or restart the server, `hold` the hold-off cases
+/// and `+ lease` those of the stores that keep a lease record (stickiness).
 macro_rules! contract {
-    ($store:ident, $subject:expr $(, $server:expr)? $(; $lease:ident)?) => {
+    ($store:ident, $subject:expr $(, $server:expr)? $(; $hold:ident $(+ $lease:ident)?)?) => {
         mod $store {
             use super::*;
 
@@ -67,19 +67,22 @@ macro_rules! contract {
             $(
                 #[test]
                 fn holdoff() {
-                    let _ = stringify!($lease);
+                    let _ = stringify!($hold);
                     succession::holdoff(&$subject)
-                }
-
-                #[test]
-                fn sticky() {
-                    succession::sticky(&$subject)
                 }
 
                 #[test]
                 fn holdoff_spares_a_resign() {
                     succession::holdoff_spares_a_resign(&$subject)
                 }
+
+                $(
+                    #[test]
+                    fn sticky() {
+                        let _ = stringify!($lease);
+                        succession::sticky(&$subject)
+                    }
+                )?
             )?
 
             $(
@@ -97,12 +100,12 @@ macro_rules! contract {
     };
 }
 
-contract!(file, Subject::file(); lease);
-contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd; lease);
-contract!(zk, Subject::shared(Store::Zk), Store::Zk);
-contract!(redis, Subject::shared(Store::Redis), Store::Redis; lease);
-contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres; lease);
-contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql; lease);
+contract!(file, Subject::file(); hold + lease);
+contract!(etcd, Subject::shared(Store::Etcd), Store::Etcd; hold + lease);
+contract!(zk, Subject::shared(Store::Zk), Store::Zk; hold);
+contract!(redis, Subject::shared(Store::Redis), Store::Redis; hold + lease);
+contract!(postgres, Subject::shared(Store::Postgres), Store::Postgres; hold + lease);
+contract!(mysql, Subject::shared(Store::Mysql), Store::Mysql; hold + lease);
 
 /// Groups (many elections spread over instances): 3 instances x 12 shards, one SIGKILLed and
 /// brought back, on the embedded store and two server stores.

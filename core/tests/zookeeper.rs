@@ -1,6 +1,7 @@
 //! What is particular to the ZooKeeper store, against real servers (Debian's zookeeper, started
 //! by `scripts/servers/zk`): an ensemble losing its leader, chroots and ACLs, a create whose
-//! reply is lost, and a short disconnection. What every store must do is in `contract.rs`.
+//! reply is lost, a short disconnection, and what observers show during a hold-off. What every
+//! store must do is in `contract.rs`.
 
 use elect_testkit::wait::{expect_within, open_recording};
 use std::io::{Read, Write};
@@ -15,6 +16,8 @@ use elect_testkit::zookeeper as zkkit;
 use elect_testkit::{Server, Store};
 
 const WAIT: Duration = Duration::from_secs(20);
+
+elect_testkit::agent_child!();
 
 fn open(uri: &str, id: &str, params: &str) -> (Election, Receiver<Event>) {
     open_recording(&format!("{uri}?id={id}{params}"), "job")
@@ -144,6 +147,13 @@ fn bad_input_fails_at_open_with_clear_errors() {
     assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
     let e = err(&format!("zk://{host}/x?zk_nonsense=1"));
     assert!(e.message().contains("zk_nonsense"), "{e:?}");
+    // A hold-off longer than the servers' longest session (the test servers': 60 s).
+    let e = err(&format!("zk://{host}/x?ttl=2s&holdoff=70s"));
+    assert_eq!(e.code(), ErrorCode::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("`holdoff`") && e.message().contains("maxSessionTimeout"),
+        "{e:?}"
+    );
 
     // A chroot under an ephemeral node.
     let uri = format!("{}/t{}", zk.uri(), unique());
@@ -408,5 +418,47 @@ fn the_session_timeout_leaves_room_for_the_servers_tick() {
         ours,
         Some((Some(tick), ttl - tick, ttl - tick)),
         "(tick learned, timeout asked, timeout granted)"
+    );
+}
+
+/// During a hold-off the head of the line, though it did not ask for one itself, waits for the
+/// lost leader's marker, and observers show nobody leading until it goes (not the waiting head,
+/// as the line alone would).
+#[test]
+fn a_hold_off_holds_every_candidate_and_observers_show_nobody() {
+    let zk = Server::shared(Store::Zk);
+    let hold = Duration::from_secs(4);
+    let uri = format!("{}/t{}?ttl=2s&renew=500ms&retry=500ms", zk.uri(), unique());
+    let mut fleet = elect_testkit::agent::fleet();
+    let holding = format!("{uri}&holdoff={}ms", hold.as_millis());
+    let first = fleet.join(&holding, "job", "p0").unwrap();
+    fleet.wait_elected(None, WAIT, |_, _| {}).unwrap();
+    fleet.join(&uri, "job", "p1").unwrap();
+    let (obs, ro) = open_recording(&format!("{uri}&id=watcher"), "job");
+    obs.observe().unwrap();
+    expect(
+        &ro,
+        |e| matches!(e, Event::MemberJoined { member } if member.id == "p1"),
+    );
+    let killed = Instant::now();
+    let killed_ns = fleet.kill(first);
+    expect(&ro, |e| matches!(e, Event::LeaderChanged { leader: None }));
+    let shown = expect(&ro, |e| {
+        matches!(e, Event::LeaderChanged { leader: Some(_) })
+    });
+    let took = killed.elapsed();
+    assert!(
+        took >= hold,
+        "{shown:?} shown {took:?} after the loss, within the hold-off"
+    );
+    assert!(
+        matches!(&shown, Event::LeaderChanged { leader: Some(l) } if l.id == "p1"),
+        "{shown:?}"
+    );
+    let (_, _, elected_ns) = fleet.wait_elected(Some(first), WAIT, |_, _| {}).unwrap();
+    let waited = Duration::from_nanos(elected_ns.saturating_sub(killed_ns));
+    assert!(
+        waited >= hold,
+        "p1 elected {waited:?} after the loss, within the hold-off"
     );
 }

@@ -3,18 +3,22 @@
 //! Curator's LeaderLatch recipe: the lowest sequence leads; everyone else watches the node just
 //! before its own, so a departure wakes exactly one waiter (no herd). The fencing token is the
 //! leader node's czxid, which only grows across the ensemble's life.
+//!
+//! First in line, a candidate also waits for a hold-off marker naming another node to go, and
+//! one that asks for a hold-off creates its own before it leads ([`super::hold`]).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use zookeeper_client as zk;
 
 use super::acl::AclMode;
 use super::connect::{self, Session};
+use super::hold::{self, Held};
 use super::keepalive::Link;
 use super::layout;
 use crate::backend::{Candidacy, Grant, Renewal};
@@ -65,6 +69,10 @@ pub struct ZkCandidacy {
     /// the leadership later costs no extra round trip.
     own_watch: Option<(String, Deleted)>,
     leading: Option<Leading>,
+    /// The backend and our `holdoff` window, when we ask for one.
+    hold: Option<(Arc<super::Shared>, Duration)>,
+    /// Our hold-off marker, from before we lead to a release or a loss.
+    marker: Option<Held>,
 }
 
 /// Counts a candidate as watching its predecessor for as long as it lives.
@@ -86,7 +94,13 @@ fn not_leader(why: &str) -> Error {
 }
 
 impl ZkCandidacy {
-    pub fn new(session: Arc<Session>, dir: String, data: Vec<u8>, acl: AclMode) -> ZkCandidacy {
+    pub fn new(
+        session: Arc<Session>,
+        dir: String,
+        data: Vec<u8>,
+        acl: AclMode,
+        hold: Option<(Arc<super::Shared>, Duration)>,
+    ) -> ZkCandidacy {
         ZkCandidacy {
             session,
             dir,
@@ -96,7 +110,47 @@ impl ZkCandidacy {
             node: Node::None,
             own_watch: None,
             leading: None,
+            hold,
+            marker: None,
         }
+    }
+
+    /// First in line as `name` (`held`: the listing showed a marker): `Ok(true)` once no
+    /// marker holds the election for another node, and ours (if we ask for a hold-off) stands;
+    /// `Ok(false)` after waiting for a marker to go, or when one appeared meanwhile (look at
+    /// the line again).
+    async fn clear_to_lead(&mut self, name: &str, held: bool) -> Result<bool> {
+        if self
+            .marker
+            .as_ref()
+            .is_some_and(|m| !m.is_for(name) || m.check().is_err())
+        {
+            // Held for an earlier node of ours (deleted under us): that loss keeps its window.
+            self.marker = None;
+        }
+        let path = layout::hold_marker(&self.dir);
+        let blocking = match held {
+            true => hold::blocking(self.client(), &path, name).await?,
+            false => None,
+        };
+        if let Some(watcher) = blocking {
+            let event = watcher.changed().await;
+            if event.event_type == zk::EventType::Session && event.session_state.is_terminated() {
+                return Err(not_leader(
+                    "the ZooKeeper session ended while waiting for a hold-off to end",
+                ));
+            }
+            return Ok(false);
+        }
+        let Some((shared, window)) = self.hold.clone() else {
+            return Ok(true);
+        };
+        if self.marker.is_some() {
+            return Ok(true);
+        }
+        let session = shared.hold_session(window).await?;
+        self.marker = Held::take(session, &path, name, self.acl, window).await?;
+        Ok(self.marker.is_some())
     }
 
     fn client(&self) -> &zk::Client {
@@ -205,11 +259,19 @@ impl ZkCandidacy {
     /// confirmed contact. (A stale line can only show fewer nodes before ours: sequence numbers
     /// only grow, and our node lives as long as the session.)
     async fn line(&self) -> Result<Vec<String>> {
+        Ok(self.listing().await?.0)
+    }
+
+    /// [`Self::line`], and whether a hold-off marker stood beside it. The listing that shows
+    /// a lost leader's node gone shows its marker too (created before it led, in the same
+    /// directory), so a candidate first in line that sees none need not read one.
+    async fn listing(&self) -> Result<(Vec<String>, bool)> {
         let children = match self.client().list_children(&self.dir).await {
             Err(zk::Error::NoNode) => Vec::new(),
             other => other.map_err(connect::at(&self.dir))?,
         };
-        Ok(layout::in_line(children))
+        let held = children.iter().any(|c| c == layout::HOLD);
+        Ok((layout::in_line(children), held))
     }
 
     /// An `exists` watch on `path`; `None` when the node is gone already.
@@ -255,7 +317,25 @@ impl ZkCandidacy {
             }
         };
         if self.session.ended() {
-            return Ok(()); // the server deleted it with the session
+            return Ok(()); // the server deleted it with the session (the marker stays)
+        }
+        if let Some(marker) = self.marker.take() {
+            // The marker goes only with a node that still exists: a release, not a loss.
+            let path = self.path(&name);
+            let mut w = self.client().new_multi_writer();
+            marker.add_delete(&mut w)?;
+            w.add_delete(&path, None).map_err(connect::at(&path))?;
+            match w.commit().await {
+                Ok(_) => {
+                    marker.released();
+                    return Ok(());
+                }
+                // The marker went with its session: delete the node alone, below.
+                Err(zk::MultiWriteError::OperationFailed { index: 0, .. }) => drop(marker),
+                // Our node is gone (lost): the marker stays for its window.
+                Err(zk::MultiWriteError::OperationFailed { .. }) => return Ok(()),
+                Err(e) => return Err(connect::at(&path)(zk::Error::from(e))),
+            }
         }
         match self.client().delete(&self.path(&name), None).await {
             Ok(()) | Err(zk::Error::NoNode) => Ok(()),
@@ -283,7 +363,7 @@ impl Candidacy for ZkCandidacy {
                 }
             };
             let epoch = self.session.contact().borrow().epoch;
-            let line = self.line().await?;
+            let (line, held) = self.listing().await?;
             self.delete_orphans(&line, &name);
             let Some(pos) = line.iter().position(|c| *c == name) else {
                 // Deleted under us while the session lives (an operator?): stand in line again.
@@ -291,6 +371,10 @@ impl Candidacy for ZkCandidacy {
                 continue;
             };
             if pos == 0 {
+                if !self.clear_to_lead(&name, held).await? {
+                    self.own_watch = Some((name, own_watch));
+                    continue;
+                }
                 let sent_at = self.session.contact().borrow().sent_at;
                 if sent_at + self.session.timeout * 2 / 3 <= Instant::now() {
                     // Heartbeats have not been confirmed for longer than their usual lag (a
@@ -336,6 +420,9 @@ impl Candidacy for ZkCandidacy {
         let timeout = self.session.timeout;
         let mut contact = self.session.contact();
         loop {
+            if let Some(m) = &self.marker {
+                m.check()?;
+            }
             let Some(leading) = self.leading.as_mut() else {
                 return Err(not_leader("not leading"));
             };
@@ -459,11 +546,27 @@ impl Candidacy for ZkCandidacy {
             w.add_delete(&self.path(n), None).map_err(&at)?;
         }
         w.add_delete(&self.path(&name), None).map_err(&at)?;
+        // After the check, the deletes of the nodes in between and of ours.
+        let marker_at = k + 2;
+        if let Some(m) = &self.marker {
+            m.add_delete(&mut w)?;
+        }
         match w.commit().await {
             Ok(_) => {
                 self.leading = None;
                 self.node = Node::None;
+                if let Some(m) = self.marker.take() {
+                    m.released();
+                }
                 Ok(())
+            }
+            Err(zk::MultiWriteError::OperationFailed { index, .. })
+                if index == marker_at && self.marker.is_some() =>
+            {
+                self.marker = None;
+                Err(not_leader(
+                    "hand-over refused: the hold-off marker went with its session",
+                ))
             }
             Err(zk::MultiWriteError::OperationFailed { index, source }) => Err(if index == 0 {
                 Error::invalid(format!("hand-over: `{successor}` left the line meanwhile"))
@@ -499,6 +602,8 @@ impl Drop for ZkCandidacy {
                     node: Node::Unknown,
                     own_watch: None,
                     leading: None,
+                    hold: None,
+                    marker: None,
                 };
                 self.node = Node::None;
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {

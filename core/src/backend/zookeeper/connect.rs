@@ -16,10 +16,22 @@ use crate::backend::tls;
 use crate::error::{Error, ErrorCode, Result};
 use crate::uri::Config;
 
+/// How long a session lasts after its last contact with the servers.
+#[derive(Debug, Clone, Copy)]
+pub enum Lasting {
+    /// No longer than this (`ttl`): the timeout asked is that less the servers' tick (see
+    /// [`tick`]), so that a crashed leader's session ends in time.
+    AtMost(Duration),
+    /// No shorter than this: a hold-off session (see [`super::hold`]), asked as it is.
+    AtLeast(Duration),
+}
+
 pub struct Session {
     pub client: zk::Client,
     /// The session timeout the server granted (not the one we asked for).
     pub timeout: Duration,
+    /// The session timeout asked for.
+    pub asked: Duration,
     contact: watch::Receiver<Contact>,
     tasks: Vec<AbortHandle>,
 }
@@ -28,6 +40,11 @@ impl Session {
     /// Opens a session: timeout from `ttl` less the servers' tick (see [`tick`]), digest
     /// credentials from the URI's user info.
     pub async fn connect(config: &Config) -> Result<Arc<Session>> {
+        Session::connect_for(config, Lasting::AtMost(config.ttl)).await
+    }
+
+    /// [`Session::connect`], for a session lasting as `lasting` says.
+    pub async fn connect_for(config: &Config, lasting: Lasting) -> Result<Arc<Session>> {
         let hosts: Vec<String> = config.hosts.iter().map(|h| h.to_string()).collect();
         let hosts = hosts.join(",");
         let mut connector = zk::Client::connector().with_fail_eagerly();
@@ -35,8 +52,15 @@ impl Session {
             connector = connector.with_auth("digest", secret.as_bytes());
         }
         let tls = tls_options(config)?;
-        let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
-        let asked = tick::session_timeout(config.ttl, tick);
+        // The tick is recorded for tests only.
+        #[cfg_attr(not(feature = "testing"), allow(unused_variables))]
+        let (tick, asked) = match lasting {
+            Lasting::AtMost(ttl) => {
+                let tick = tick::probe(connector.clone(), tls.clone(), &hosts).await;
+                (tick, tick::session_timeout(ttl, tick))
+            }
+            Lasting::AtLeast(d) => (None, d),
+        };
         let connector = connector.with_session_timeout(asked);
         let started = Instant::now();
         let client = match tls {
@@ -65,6 +89,7 @@ impl Session {
         Ok(Arc::new(Session {
             client,
             timeout,
+            asked,
             contact,
             tasks,
         }))

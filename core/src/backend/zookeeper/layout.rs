@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! /<chroot>/<election>/_c_<protection>-n_<sequence>     one ephemeral sequential node per candidate
+//! /<chroot>/<election>/%hold                           the hold-off marker (see `hold`): the
+//!                                                      name of the node it holds for
 //! ```
 //!
 //! The protection part (Curator's "protected mode") is unique per candidacy, so a create whose
@@ -60,6 +62,15 @@ pub fn election_dir(chroot: &str, election: &str) -> String {
         name = name.replace('.', "%2E");
     }
     format!("{chroot}/{name}")
+}
+
+/// The hold-off marker's name in an election's directory: outside the line (not
+/// [`PROTECTED`]), and no escaped election name (a child directory is never made anyway).
+pub const HOLD: &str = "%hold";
+
+/// The hold-off marker of the election in `dir`.
+pub fn hold_marker(dir: &str) -> String {
+    format!("{dir}/{HOLD}")
 }
 
 /// The parent of `path` (`/a/b` -> `/a`), `None` for the root or a top-level node.
@@ -122,6 +133,7 @@ mod tests {
         assert_eq!(sequence(&format!("{p}0000000042")), Some(42));
         assert_eq!(sequence("other"), None);
         assert_eq!(sequence(&p), None);
+        assert_eq!(sequence(HOLD), None, "the marker stands outside the line");
         let line = in_line(vec![
             format!("{p}0000000010"),
             "junk".into(),

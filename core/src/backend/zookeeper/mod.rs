@@ -11,11 +11,15 @@
 //! - Observers and members read the children ([`watch`]); digest credentials and ACLs
 //!   ([`acl`]).
 //!
+//! - `holdoff`: a marker node beside the line, ephemeral in a second session that outlives the
+//!   leader's by the window ([`hold`]).
+//!
 //! Options: `acl=open|read|private` (see [`acl`]).
 
 mod acl;
 mod candidacy;
 mod connect;
+mod hold;
 mod keepalive;
 mod layout;
 mod options;
@@ -23,6 +27,7 @@ mod tick;
 mod tls_probe;
 mod watch;
 
+use std::collections::HashMap;
 #[cfg(feature = "testing")]
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -33,7 +38,7 @@ use tokio::task::AbortHandle;
 use zookeeper_client as zk;
 
 use self::acl::AclMode;
-use self::connect::Session;
+use self::connect::{Lasting, Session};
 use self::options::ZkOptions;
 use super::registry::Driver;
 use super::{Backend, Candidacy, CandidateSpec, LeaderStream, MemberStream};
@@ -76,6 +81,8 @@ pub(crate) struct Shared {
     acl: AclMode,
     retry: Duration,
     current: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// The hold-off sessions, one per window (see [`hold`]).
+    holds: tokio::sync::Mutex<HashMap<Duration, Arc<Session>>>,
     tasks: Mutex<Vec<AbortHandle>>,
     followers: watch::Followers<Option<LeaderInfo>>,
     member_followers: watch::Followers<Vec<Member>>,
@@ -89,17 +96,43 @@ impl Shared {
         if let Some(s) = current.as_ref().filter(|s| !s.ended()) {
             return Ok(s.clone());
         }
-        let fresh =
-            tokio::time::timeout(self.config.connect_timeout, Session::connect(&self.config))
-                .await
-                .map_err(|_| {
-                    Error::unreachable(format!(
-                        "{}: no new ZooKeeper session within connect_timeout",
-                        self.config
-                    ))
-                })??;
+        let fresh = self
+            .connect(Lasting::AtMost(self.config.ttl), "new")
+            .await?;
         *current = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// The live hold-off session for a window of `window`, or a new one; refused when the
+    /// servers grant a shorter timeout than it asks. It lasts `ttl + window + renew` after its
+    /// last contact: its last heartbeat before a crash may precede the main session's by up to
+    /// `renew`, whose candidate node goes at most `ttl` after, so the marker outlives that node
+    /// by the window.
+    async fn hold_session(&self, window: Duration) -> Result<Arc<Session>> {
+        let mut holds = self.holds.lock().await;
+        if let Some(s) = holds.get(&window).filter(|s| !s.ended()) {
+            return Ok(s.clone());
+        }
+        let lasting = self.config.ttl + window + self.config.renew();
+        let fresh = self.connect(Lasting::AtLeast(lasting), "hold-off").await?;
+        hold::check_granted(fresh.asked, fresh.timeout, window)?;
+        holds.insert(window, fresh.clone());
+        Ok(fresh)
+    }
+
+    /// A session lasting as `lasting` says, within `connect_timeout`.
+    async fn connect(&self, lasting: Lasting, what: &str) -> Result<Arc<Session>> {
+        tokio::time::timeout(
+            self.config.connect_timeout,
+            Session::connect_for(&self.config, lasting),
+        )
+        .await
+        .map_err(|_| {
+            Error::unreachable(format!(
+                "{}: no {what} ZooKeeper session within connect_timeout",
+                self.config
+            ))
+        })?
     }
 
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -124,18 +157,22 @@ impl ZkBackend {
         let acl = config.store_options::<ZkOptions>()?.acl;
         let session = Session::connect(config).await?;
         prepare_chroot(&session, config, &chroot, acl).await?;
-        Ok(Arc::new(ZkBackend {
-            shared: Arc::new(Shared {
-                config: config.clone(),
-                chroot,
-                acl,
-                retry: config.retry,
-                current: tokio::sync::Mutex::new(Some(session)),
-                tasks: Mutex::new(Vec::new()),
-                followers: watch::Followers::leaders(),
-                member_followers: watch::Followers::members(),
-            }),
-        }))
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            chroot,
+            acl,
+            retry: config.retry,
+            current: tokio::sync::Mutex::new(Some(session)),
+            holds: tokio::sync::Mutex::default(),
+            tasks: Mutex::new(Vec::new()),
+            followers: watch::Followers::leaders(),
+            member_followers: watch::Followers::members(),
+        });
+        if !config.holdoff.is_zero() {
+            // A window the servers cannot keep fails here, not at the first election.
+            shared.hold_session(config.holdoff).await?;
+        }
+        Ok(Arc::new(ZkBackend { shared }))
     }
 }
 
@@ -198,6 +235,7 @@ impl Backend for ZkBackend {
             self.shared.dir(&spec.election),
             watch::encode(&spec.id, &spec.value),
             self.shared.acl,
+            (!spec.holdoff.is_zero()).then(|| (self.shared.clone(), spec.holdoff)),
         )))
     }
 

@@ -33,7 +33,8 @@ pub(super) fn decode(data: &[u8]) -> Member {
     }
 }
 
-/// The leader in `dir` now: the first node in line, with its czxid as the term.
+/// The leader in `dir` now: the first node in line, with its czxid as the term, unless a
+/// hold-off marker names another node (see [`super::hold`]): then nobody.
 pub async fn leader(session: &Session, dir: &str) -> Result<Option<LeaderInfo>> {
     Ok(head(session, dir, false).await?.0)
 }
@@ -51,9 +52,21 @@ async fn head(
             Err(zk::Error::NoNode) => return Ok((None, None)),
             other => other.map_err(&at)?,
         };
+        let held = children.iter().any(|c| c == layout::HOLD);
         let Some(first) = layout::in_line(children).into_iter().next() else {
             return Ok((None, None));
         };
+        if held {
+            // The children watch (set before this listing) fires when the marker goes.
+            let marker = layout::hold_marker(dir);
+            match session.client.get_data(&marker).await {
+                Ok((data, _)) if !super::hold::admits(Some(&data), &first) => {
+                    return Ok((None, None))
+                }
+                Ok(_) | Err(zk::Error::NoNode) => {}
+                Err(e) => return Err(at(e)),
+            }
+        }
         let path = format!("{dir}/{first}");
         let read = if watch {
             session
