@@ -263,8 +263,8 @@ def main():
             print(f"skip  {name} (store_only: run from the Rust agent)", flush=True)
             continue
         if args.skip_store_only and scheme not in spec.get("bindings_on", [scheme]):
-            print(f"skip  {name} (from a binding's agent only on {', '.join(spec['bindings_on'])}://)",
-                  flush=True)
+            stores = ", ".join(f"{s}://" for s in spec["bindings_on"])
+            print(f"skip  {name} (from a binding's agent only on {stores})", flush=True)
             continue
         if "stores" in spec and scheme not in spec["stores"]:
             print(f"skip  {name} (not on {scheme}://)", flush=True)
