@@ -30,8 +30,6 @@ pub struct Session {
     pub client: zk::Client,
     /// The session timeout the server granted (not the one we asked for).
     pub timeout: Duration,
-    /// The session timeout asked for.
-    pub asked: Duration,
     contact: watch::Receiver<Contact>,
     tasks: Vec<AbortHandle>,
 }
@@ -89,7 +87,6 @@ impl Session {
         Ok(Arc::new(Session {
             client,
             timeout,
-            asked,
             contact,
             tasks,
         }))

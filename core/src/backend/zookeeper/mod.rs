@@ -115,7 +115,7 @@ impl Shared {
         }
         let lasting = self.config.ttl + window + self.config.renew();
         let fresh = self.connect(Lasting::AtLeast(lasting), "hold-off").await?;
-        hold::check_granted(fresh.asked, fresh.timeout, window)?;
+        hold::check_granted(lasting, fresh.timeout, window)?;
         holds.insert(window, fresh.clone());
         Ok(fresh)
     }
